@@ -1,0 +1,1 @@
+"""HTTP API under /api/v1, the CLI, and the composition root (api.app) that mounts the web."""

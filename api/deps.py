@@ -1,0 +1,34 @@
+"""Dependencies of the API routes: the unit of work and the authenticated actor (deny by default)."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import Depends, Request
+from sqlmodel import Session
+
+from core.db import request_session
+from core.errors import Unauthorized
+from marketplace.accounts.models import User
+from marketplace.accounts.service import Actor, actor_of, resolve_api_token
+
+SessionDep = Annotated[Session, Depends(request_session)]
+
+
+def current_user(request: Request, session: SessionDep) -> User:
+    header = request.headers.get("authorization", "")
+    scheme, _, token = header.partition(" ")
+    if scheme.lower() != "bearer" or not token:
+        raise Unauthorized("a bearer token is required")
+    user = resolve_api_token(session, token.strip())
+    if user is None:
+        raise Unauthorized("invalid or revoked token")
+    return user
+
+
+def current_actor(user: Annotated[User, Depends(current_user)]) -> Actor:
+    return actor_of(user)
+
+
+ActorDep = Annotated[Actor, Depends(current_actor)]
+UserDep = Annotated[User, Depends(current_user)]

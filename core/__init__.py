@@ -1,0 +1,1 @@
+"""Shared kernel: settings, database, background tasks, base errors, reference data."""

@@ -1,0 +1,74 @@
+"""Runtime settings, read from SYMBIOSE_* environment variables (and a .env file)."""
+
+from __future__ import annotations
+
+import base64
+from functools import lru_cache
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+ROOT = Path(__file__).resolve().parent.parent
+
+# Development defaults. They are public (they are in the repository), so production refuses them.
+DEV_SECRET_KEY = "dev-only-secret-key-change-me"
+DEV_VAULT_KEK = base64.b64encode(b"symbiose-dev-only-kek-32-bytes!!").decode()
+DEV_BLIND_INDEX_KEY = "dev-only-blind-index-key"
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="SYMBIOSE_", env_file=".env", extra="ignore")
+
+    environment: Literal["development", "test", "production"] = "development"
+    database_url: str = f"sqlite:///{ROOT / 'var' / 'symbiose.db'}"
+    # Empty: tasks run in-process (a thread pool), so the demo needs no server.
+    broker_url: str = ""
+    result_backend: str = ""
+    secret_key: str = DEV_SECRET_KEY
+    # Key-encryption keys of the identity vault: "id:base64key" pairs, comma separated; the first
+    # one wraps new data keys, the others still unwrap older ones (rotation).
+    vault_keks: str = f"dev1:{DEV_VAULT_KEK}"
+    blind_index_key: str = DEV_BLIND_INDEX_KEY
+    base_url: str = "http://127.0.0.1:8000"
+    default_locale: Literal["fr", "en"] = "fr"
+    session_max_age_seconds: int = 8 * 3600
+    max_upload_bytes: int = 20 * 1024 * 1024
+    import_max_rows: int = 200_000
+    # Above this many rows, an import from the web runs as a background task with a progress bar.
+    import_background_rows: int = 2_000
+    smtp_host: str = "127.0.0.1"
+    smtp_port: int = 8025
+    mail_from: str = "no-reply@symbiose.local"
+    k_anonymity: int = Field(default=3, ge=2)
+
+    @property
+    def is_sqlite(self) -> bool:
+        return self.database_url.startswith("sqlite")
+
+    @property
+    def cookie_secure(self) -> bool:
+        return self.environment == "production"
+
+    @model_validator(mode="after")
+    def _refuse_default_secrets_in_production(self) -> Settings:
+        if self.environment != "production":
+            return self
+        defaults = []
+        if self.secret_key == DEV_SECRET_KEY:
+            defaults.append("SYMBIOSE_SECRET_KEY")
+        if DEV_VAULT_KEK in self.vault_keks:
+            defaults.append("SYMBIOSE_VAULT_KEKS")
+        if self.blind_index_key == DEV_BLIND_INDEX_KEY:
+            defaults.append("SYMBIOSE_BLIND_INDEX_KEY")
+        if defaults:
+            raise ValueError(
+                "production refuses the development defaults of: " + ", ".join(defaults)
+            )
+        return self
+
+
+@lru_cache
+def get_settings() -> Settings:
+    return Settings()

@@ -1,0 +1,68 @@
+"""The Celery app (created here only) and the dispatcher that enqueues tasks after commit.
+
+With a broker (SYMBIOSE_BROKER_URL) tasks go to Celery workers, possibly on other machines.
+Without one, they run in-process on a small thread pool so the demo needs no server; the test
+suite can ask for synchronous execution (SYMBIOSE_TASKS_SYNC=1) to keep tests deterministic.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any
+
+from celery import Celery
+from sqlmodel import Session
+
+from core.db import after_commit
+from core.settings import get_settings
+
+log = logging.getLogger(__name__)
+
+_settings = get_settings()
+celery_app = Celery(
+    "symbiose",
+    broker=_settings.broker_url or "memory://",
+    backend=_settings.result_backend or None,
+    include=["marketplace.imports.tasks"],
+)
+celery_app.conf.update(
+    task_acks_late=True,
+    task_reject_on_worker_lost=True,
+    worker_prefetch_multiplier=1,
+    task_serializer="json",
+    accept_content=["json"],
+    broker_connection_retry_on_startup=True,
+)
+
+_pool: ThreadPoolExecutor | None = None
+
+
+def _in_process_pool() -> ThreadPoolExecutor:
+    global _pool
+    if _pool is None:
+        _pool = ThreadPoolExecutor(max_workers=2, thread_name_prefix="symbiose-task")
+    return _pool
+
+
+def dispatch(task: Any, *args: Any) -> None:
+    """Send a task now: to the broker if there is one, else run it in-process."""
+    if get_settings().broker_url:
+        task.delay(*args)
+    elif os.environ.get("SYMBIOSE_TASKS_SYNC") == "1":
+        task.apply(args=args, throw=True)
+    else:
+        future = _in_process_pool().submit(task.apply, args=args, throw=True)
+        future.add_done_callback(_log_failure)
+
+
+def _log_failure(future: Any) -> None:
+    exc = future.exception()
+    if exc is not None:
+        log.error("in-process task failed: %s", type(exc).__name__)
+
+
+def enqueue(session: Session, task: Any, *args: Any) -> None:
+    """Enqueue `task(*args)` once `session` commits; tasks take ids, never objects."""
+    after_commit(session, lambda: dispatch(task, *args))

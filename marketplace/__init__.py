@@ -1,0 +1,1 @@
+"""The application: accounts, companies and sites, flows, imports, catalogue, matching."""

@@ -1,0 +1,1 @@
+"""Accounts: users, roles, web sessions and API tokens."""

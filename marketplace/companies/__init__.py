@@ -1,0 +1,1 @@
+"""Companies (identity sealed in the vault) and their sites."""

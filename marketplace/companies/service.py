@@ -1,0 +1,253 @@
+"""Companies and sites: creation, identity sealing, SIRET lookup, positions placed on the map."""
+
+from __future__ import annotations
+
+import re
+import uuid
+from collections.abc import Sequence
+
+import h3
+from sqlmodel import Session, col, select
+from stdnum.fr import siret as siret_checker
+
+from core.reference.geo import in_france, locate
+from marketplace.accounts.service import Actor
+from marketplace.companies.errors import Conflict, Forbidden, Invalid, NotFound
+from marketplace.companies.models import Company, Site
+from marketplace.companies.schemas import (
+    CompanyCreate,
+    CompanyRead,
+    CompanyUpdate,
+    Identity,
+    SiteCreate,
+    SiteRead,
+    SiteUpdate,
+)
+from privacy import audit
+from privacy.blind_index import blind_index
+from privacy.vault import Sealed, open_json, seal_json
+
+NACE_PATTERN = re.compile(r"^\d{2}\.\d{2}[A-Z]$")
+SIZE_CLASSES = ("micro", "small", "medium", "large")
+# Resolution 9 cells are ~0.1 km²: fine enough to derive every coarser public cell from.
+SITE_H3_RESOLUTION = 9
+
+
+def normalise_siret(raw: str, field: str = "siret") -> str:
+    compact = re.sub(r"[\s.\-]", "", raw or "")
+    if not siret_checker.is_valid(compact):
+        raise Invalid("not a valid SIRET (14 digits with a valid checksum)", field=field)
+    return compact
+
+
+def normalise_nace(raw: str, field: str = "nace") -> str:
+    value = (raw or "").strip().upper()
+    if re.fullmatch(r"\d{4}[A-Z]", value):
+        value = f"{value[:2]}.{value[2:]}"
+    if not NACE_PATTERN.match(value):
+        raise Invalid("not a NAF/NACE code such as 23.51Z", field=field)
+    return value
+
+
+def _check_size(size_class: str) -> str:
+    if size_class not in SIZE_CLASSES:
+        raise Invalid(f"size class must be one of {', '.join(SIZE_CLASSES)}", field="size_class")
+    return size_class
+
+
+def siret_index(siret: str) -> str:
+    return blind_index("siret", siret)
+
+
+def _aad(company_id: uuid.UUID) -> bytes:
+    return company_id.bytes
+
+
+def _sealed(company: Company) -> Sealed:
+    return Sealed(company.kek_id, company.wrapped_key, company.identity_ciphertext)
+
+
+def create_company(session: Session, data: CompanyCreate) -> Company:
+    siret = normalise_siret(data.siret)
+    index = siret_index(siret)
+    if session.exec(select(Company.id).where(Company.siret_index == index)).first() is not None:
+        raise Conflict("a company with this SIRET is already registered", field="siret")
+    company = Company(
+        identity_ciphertext=b"",
+        wrapped_key=b"",
+        kek_id="",
+        siret_index=index,
+        nace=normalise_nace(data.nace),
+        size_class=_check_size(data.size_class),
+    )
+    identity = Identity(**data.model_dump(include=set(Identity.model_fields)))
+    identity.siret = siret
+    sealed = seal_json(identity.model_dump(mode="json"), aad=_aad(company.id))
+    company.kek_id, company.wrapped_key = sealed.kek_id, sealed.wrapped_key
+    company.identity_ciphertext = sealed.ciphertext
+    session.add(company)
+    session.flush()
+    return company
+
+
+def find_by_siret(session: Session, siret: str) -> Company | None:
+    index = siret_index(normalise_siret(siret))
+    return session.exec(select(Company).where(Company.siret_index == index)).first()
+
+
+def get_company(session: Session, actor: Actor, company_id: uuid.UUID) -> Company:
+    company = session.get(Company, company_id)
+    # A foreign company is "not found", not "forbidden": its existence is not disclosed.
+    if company is None or not actor.may_access_company(company_id):
+        raise NotFound("no such company")
+    return company
+
+
+def identity_of(session: Session, actor: Actor, company: Company) -> Identity:
+    """Decrypt a company's identity for its own members or the facilitator (logged)."""
+    if not actor.may_access_company(company.id):
+        raise NotFound("no such company")
+    if actor.company_id != company.id:
+        audit.append(session, "identity.read", actor_id=actor.user_id, subject_id=company.id)
+    return Identity(**open_json(_sealed(company), aad=_aad(company.id)))
+
+
+def read_company(session: Session, actor: Actor, company: Company) -> CompanyRead:
+    identity = identity_of(session, actor, company)
+    return CompanyRead(
+        id=company.id, nace=company.nace, size_class=company.size_class, **identity.model_dump()
+    )
+
+
+def list_companies(session: Session, actor: Actor) -> Sequence[Company]:
+    query = select(Company).order_by(col(Company.created_at))
+    if not actor.is_staff:
+        query = query.where(Company.id == actor.require_company())
+    return session.exec(query).all()
+
+
+def update_company(session: Session, actor: Actor, company: Company, data: CompanyUpdate) -> Company:
+    if not (actor.is_staff or (actor.company_id == company.id and actor.is_company_admin)):
+        raise Forbidden("only the company's administrator may change its identity")
+    changes = data.model_dump(exclude_unset=True)
+    if "nace" in changes and changes["nace"] is not None:
+        company.nace = normalise_nace(changes.pop("nace"))
+    if "size_class" in changes and changes["size_class"] is not None:
+        company.size_class = _check_size(changes.pop("size_class"))
+    identity_changes = {k: v for k, v in changes.items() if v is not None and k in Identity.model_fields}
+    if identity_changes:
+        identity = identity_of(session, actor, company).model_copy(update=identity_changes)
+        identity = Identity.model_validate(identity.model_dump())
+        sealed = seal_json(identity.model_dump(mode="json"), aad=_aad(company.id), sealed=_sealed(company))
+        company.identity_ciphertext = sealed.ciphertext
+    session.add(company)
+    session.flush()
+    return company
+
+
+# --- sites -------------------------------------------------------------------------------------
+
+
+def site_name_index(company_id: uuid.UUID, name: str) -> str:
+    return blind_index("site", f"{company_id}:{name}")
+
+
+def place(latitude: float, longitude: float) -> tuple[str, str, str]:
+    """(département, région, H3 cell) of a position; refuses one outside France."""
+    if not in_france(latitude, longitude):
+        raise Invalid(
+            "position outside France (metropolitan and overseas départements)", field="latitude"
+        )
+    placement = locate(latitude, longitude)
+    if placement is None:
+        raise Invalid("position is not within a French département", field="latitude")
+    cell = h3.latlng_to_cell(latitude, longitude, SITE_H3_RESOLUTION)
+    return placement.departement_code, placement.region_code, cell
+
+
+def seal_site_name(company: Company, name: str) -> bytes:
+    return seal_json({"name": name}, aad=_aad(company.id), sealed=_sealed(company)).ciphertext
+
+
+def site_name(company: Company, site: Site) -> str:
+    sealed = Sealed(company.kek_id, company.wrapped_key, site.name_ciphertext)
+    return str(open_json(sealed, aad=_aad(company.id))["name"])
+
+
+def create_site(session: Session, actor: Actor, company: Company, data: SiteCreate) -> Site:
+    if not actor.may_access_company(company.id):
+        raise NotFound("no such company")
+    name = data.name.strip()
+    index = site_name_index(company.id, name)
+    duplicate = select(Site.id).where(Site.company_id == company.id, Site.name_index == index)
+    if session.exec(duplicate).first() is not None:
+        raise Conflict("this company already has a site with this name", field="name")
+    departement, region, cell = place(data.latitude, data.longitude)
+    site = Site(
+        company_id=company.id,
+        name_ciphertext=seal_site_name(company, name),
+        name_index=index,
+        latitude=data.latitude,
+        longitude=data.longitude,
+        commune=data.commune.strip(),
+        departement_code=departement,
+        region_code=region,
+        h3_cell=cell,
+    )
+    session.add(site)
+    session.flush()
+    return site
+
+
+def get_site(session: Session, actor: Actor, site_id: uuid.UUID) -> Site:
+    site = session.get(Site, site_id)
+    if site is None or not actor.may_access_company(site.company_id):
+        raise NotFound("no such site")
+    return site
+
+
+def list_sites(session: Session, actor: Actor, company_id: uuid.UUID | None = None) -> Sequence[Site]:
+    query = select(Site).order_by(col(Site.created_at))
+    if actor.is_staff:
+        if company_id is not None:
+            query = query.where(Site.company_id == company_id)
+    else:
+        query = query.where(Site.company_id == actor.require_company())
+    return session.exec(query).all()
+
+
+def update_site(session: Session, actor: Actor, site: Site, data: SiteUpdate) -> Site:
+    company = get_company(session, actor, site.company_id)
+    changes = data.model_dump(exclude_unset=True, exclude_none=True)
+    if "name" in changes:
+        name = changes["name"].strip()
+        index = site_name_index(company.id, name)
+        clash = select(Site.id).where(
+            Site.company_id == company.id, Site.name_index == index, Site.id != site.id
+        )
+        if session.exec(clash).first() is not None:
+            raise Conflict("this company already has a site with this name", field="name")
+        site.name_ciphertext, site.name_index = seal_site_name(company, name), index
+    if "latitude" in changes or "longitude" in changes:
+        latitude = changes.get("latitude", site.latitude)
+        longitude = changes.get("longitude", site.longitude)
+        site.departement_code, site.region_code, site.h3_cell = place(latitude, longitude)
+        site.latitude, site.longitude = latitude, longitude
+    if "commune" in changes:
+        site.commune = changes["commune"].strip()
+    session.add(site)
+    session.flush()
+    return site
+
+
+def read_site(company: Company, site: Site) -> SiteRead:
+    return SiteRead(
+        id=site.id,
+        company_id=site.company_id,
+        name=site_name(company, site),
+        latitude=site.latitude,
+        longitude=site.longitude,
+        commune=site.commune,
+        departement_code=site.departement_code,
+        region_code=site.region_code,
+    )

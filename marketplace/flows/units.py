@@ -1,0 +1,48 @@
+"""Quantities normalised per kind (t/yr, MWh/yr, m³/yr), the declared unit kept for display."""
+
+from __future__ import annotations
+
+from marketplace.flows.errors import Invalid
+from marketplace.flows.models import Kind, Period
+
+BASE_UNIT = {Kind.MATERIAL: "t/yr", Kind.HEAT: "MWh/yr", Kind.WATER: "m3/yr", Kind.GAS: "m3/yr"}
+
+# Factor from one declared unit to the kind's base quantity (before the period).
+_AMOUNT_UNITS: dict[Kind, dict[str, float]] = {
+    Kind.MATERIAL: {"kg": 0.001, "t": 1.0, "kt": 1000.0},
+    Kind.HEAT: {"kwh": 0.001, "mwh": 1.0, "gwh": 1000.0, "gj": 1 / 3.6, "mj": 1 / 3600, "th": 0.001163},
+    Kind.WATER: {"l": 0.001, "m3": 1.0, "ml": 1000.0},
+    Kind.GAS: {"nm3": 1.0, "m3": 1.0, "knm3": 1000.0},
+}
+# Heat may be declared as an average power; it then runs all the hours of the year (or of its
+# months when they are given), whatever the period.
+_POWER_UNITS = {"kw": 0.001, "mw": 1.0}
+
+_ALIASES = {"tonne": "t", "tonnes": "t", "m³": "m3", "nm³": "nm3", "litre": "l", "litres": "l"}
+
+PER_YEAR = {Period.YEAR: 1.0, Period.MONTH: 12.0, Period.WEEK: 365 / 7, Period.DAY: 365.0}
+HOURS_PER_YEAR = 8760.0
+
+
+def canonical_unit(unit: str) -> str:
+    key = unit.strip().lower().replace(" ", "")
+    return _ALIASES.get(key, key)
+
+
+def units_for(kind: Kind) -> list[str]:
+    units = list(_AMOUNT_UNITS[kind])
+    return units + list(_POWER_UNITS) if kind == Kind.HEAT else units
+
+
+def normalise(kind: Kind, quantity: float, unit: str, period: Period, months: int = 12) -> float:
+    """The yearly quantity in the kind's base unit; raises Invalid naming the bad field."""
+    if not quantity > 0:
+        raise Invalid("quantity must be greater than zero", field="quantity")
+    key = canonical_unit(unit)
+    if kind == Kind.HEAT and key in _POWER_UNITS:
+        return quantity * _POWER_UNITS[key] * HOURS_PER_YEAR * (months or 12) / 12
+    factors = _AMOUNT_UNITS[kind]
+    if key not in factors:
+        allowed = ", ".join(units_for(kind))
+        raise Invalid(f"unknown unit {unit!r} for {kind.value} (use one of: {allowed})", field="unit")
+    return quantity * factors[key] * PER_YEAR[period]

@@ -1,0 +1,1 @@
+"""Queries over the reference tables (List of Waste search, operations)."""

@@ -1,0 +1,1 @@
+"""Privacy: identity vault, blind index, scrubbing, generalisation, audit chain."""

@@ -1,0 +1,89 @@
+"""Test set-up: a migrated database (SQLite, or PostgreSQL when SYMBIOSE_TEST_DATABASE_URL is set),
+emptied of everything but reference data after each test, and the app served by a TestClient.
+
+Tests commit for real rather than roll back a wrapping transaction: after-commit hooks, background
+tasks and the Celery worker must see what a request wrote, exactly as in production.
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from collections.abc import Iterator
+from pathlib import Path
+
+_TMP = Path(tempfile.mkdtemp(prefix="symbiose-test-"))
+TEST_DATABASE_URL = os.environ.get("SYMBIOSE_TEST_DATABASE_URL") or f"sqlite:///{_TMP / 'test.db'}"
+TEST_BROKER_URL = os.environ.get("SYMBIOSE_TEST_BROKER_URL", "")
+os.environ["SYMBIOSE_DATABASE_URL"] = TEST_DATABASE_URL
+os.environ["SYMBIOSE_ENVIRONMENT"] = "test"
+os.environ["SYMBIOSE_BROKER_URL"] = ""  # the Celery tests opt in explicitly (tests/test_worker.py)
+os.environ.setdefault("SYMBIOSE_TASKS_SYNC", "1")
+
+import pytest  # noqa: E402
+import sqlalchemy as sa  # noqa: E402
+from fastapi.testclient import TestClient  # noqa: E402
+from sqlmodel import Session, SQLModel  # noqa: E402
+
+from core.db import get_engine  # noqa: E402
+from core.migrate import upgrade  # noqa: E402
+from marketplace.tables import import_all_tables  # noqa: E402
+
+REFERENCE_TABLES = {"low_codes", "operations", "end_of_waste_acts", "regions", "departements",
+                    "alembic_version"}
+
+
+def backend_name() -> str:
+    return "postgresql" if TEST_DATABASE_URL.startswith("postgresql") else "sqlite"
+
+
+def pytest_report_header(config: pytest.Config) -> list[str]:
+    broker = TEST_BROKER_URL or "none (Celery worker tests skipped; tasks run in-process)"
+    return [f"symbiose database backend: {backend_name()}", f"symbiose broker: {broker}"]
+
+
+def _reset_schema(engine: sa.Engine) -> None:
+    if backend_name() == "postgresql":
+        with engine.begin() as connection:
+            connection.execute(sa.text("DROP SCHEMA public CASCADE"))
+            connection.execute(sa.text("CREATE SCHEMA public"))
+
+
+@pytest.fixture(scope="session", autouse=True)
+def migrated_database() -> Iterator[sa.Engine]:
+    engine = get_engine()
+    _reset_schema(engine)
+    upgrade(engine)
+    import_all_tables()
+    yield engine
+    engine.dispose()
+
+
+def _data_tables() -> list[sa.Table]:
+    return [t for t in reversed(SQLModel.metadata.sorted_tables) if t.name not in REFERENCE_TABLES]
+
+
+@pytest.fixture(autouse=True)
+def clean_database(migrated_database: sa.Engine) -> Iterator[None]:
+    yield
+    with migrated_database.begin() as connection:
+        if backend_name() == "postgresql":
+            names = ", ".join(t.name for t in _data_tables())
+            connection.execute(sa.text(f"TRUNCATE {names} CASCADE"))
+        else:
+            for table in _data_tables():
+                connection.execute(table.delete())
+
+
+@pytest.fixture
+def session(migrated_database: sa.Engine) -> Iterator[Session]:
+    with Session(migrated_database, expire_on_commit=False) as session:
+        yield session
+
+
+@pytest.fixture
+def client() -> Iterator[TestClient]:
+    from api.app import app
+
+    with TestClient(app) as test_client:
+        yield test_client
