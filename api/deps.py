@@ -1,4 +1,4 @@
-"""Dependencies of the API routes: the unit of work and the authenticated actor (deny by default)."""
+"""API dependencies: the unit of work and the authenticated actor (deny by default)."""
 
 from __future__ import annotations
 

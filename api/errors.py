@@ -30,7 +30,9 @@ def _location(loc: tuple[object, ...] | list[object]) -> str:
 def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(DomainError)
     async def _domain(_: Request, exc: DomainError) -> JSONResponse:
-        return JSONResponse(error_body(exc.name, exc.detail, exc.field), status_code=exc.status_code)
+        return JSONResponse(
+            error_body(exc.name, exc.detail, exc.field), status_code=exc.status_code
+        )
 
     @app.exception_handler(RequestValidationError)
     async def _validation(_: Request, exc: RequestValidationError) -> JSONResponse:
@@ -52,7 +54,8 @@ def install_error_handlers(app: FastAPI) -> None:
     async def _integrity(_: Request, exc: IntegrityError) -> JSONResponse:
         # A concurrent request wrote the same unique value first; nothing of this one was kept.
         return JSONResponse(
-            error_body("Conflict", "this conflicts with a record written meanwhile"), status_code=409
+            error_body("Conflict", "this conflicts with a record written meanwhile"),
+            status_code=409,
         )
 
     @app.exception_handler(OperationalError)

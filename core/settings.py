@@ -13,7 +13,7 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 ROOT = Path(__file__).resolve().parent.parent
 
 # Development defaults. They are public (they are in the repository), so production refuses them.
-DEV_SECRET_KEY = "dev-only-secret-key-change-me"
+DEV_SECRET_KEY = "dev-only-secret-key-change-me"  # noqa: S105 - refused in production
 DEV_VAULT_KEK = base64.b64encode(b"symbiose-dev-only-kek-32-bytes!!").decode()
 DEV_BLIND_INDEX_KEY = "dev-only-blind-index-key"
 

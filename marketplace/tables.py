@@ -5,7 +5,8 @@ from __future__ import annotations
 
 def import_all_tables() -> None:
     import core.reference.models  # noqa: F401
-    import marketplace.accounts.models  # noqa: F401
-    import marketplace.companies.models  # noqa: F401
-    import marketplace.flows.models  # noqa: F401
+    import marketplace.accounts.models
+    import marketplace.companies.models
+    import marketplace.flows.models
     import marketplace.imports.models  # noqa: F401
+    import privacy.models  # noqa: F401

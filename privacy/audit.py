@@ -1,4 +1,4 @@
-"""Append to and verify the hash-chained audit log. Entries hold ids and actions, never identities."""
+"""Append to and verify the hash-chained audit log (ids and actions only, never identities)."""
 
 from __future__ import annotations
 
@@ -57,7 +57,11 @@ def verify(session: Session) -> ChainReport:
     prev_hash, expected_seq, count = GENESIS, 1, 0
     for entry in session.exec(select(AuditEntry).order_by(col(AuditEntry.seq))):
         count += 1
-        if entry.seq != expected_seq or entry.prev_hash != prev_hash or _digest(entry) != entry.hash:
+        if (
+            entry.seq != expected_seq
+            or entry.prev_hash != prev_hash
+            or _digest(entry) != entry.hash
+        ):
             return ChainReport(entries=count, first_broken=entry.seq)
         prev_hash, expected_seq = entry.hash, entry.seq + 1
     return ChainReport(entries=count, first_broken=None)

@@ -14,7 +14,8 @@ from core.models import UTCDateTime, utcnow
 class AuditEntry(SQLModel, table=True):
     __tablename__ = "audit_entries"
 
-    seq: int = Field(primary_key=True)  # contiguous: a gap is a broken link
+    # Contiguous, never auto-incremented: a gap is a broken link.
+    seq: int = Field(sa_column=sa.Column(sa.Integer, primary_key=True, autoincrement=False))
     at: datetime = Field(default_factory=utcnow, sa_column=sa.Column(UTCDateTime(), nullable=False))
     actor_id: uuid.UUID | None = None
     action: str = Field(max_length=64)  # e.g. "identity.read", "identity.reveal"

@@ -105,8 +105,11 @@ def rewrap(sealed: Sealed, *, aad: bytes) -> Sealed:
     if sealed.kek_id == kek_id:
         return sealed
     dek = _unwrap(sealed.kek_id, sealed.wrapped_key, aad)
-    return Sealed(kek_id=kek_id, wrapped_key=_seal(keks[kek_id], dek, b"dek:" + aad),
-                  ciphertext=sealed.ciphertext)
+    return Sealed(
+        kek_id=kek_id,
+        wrapped_key=_seal(keks[kek_id], dek, b"dek:" + aad),
+        ciphertext=sealed.ciphertext,
+    )
 
 
 def clear_key_cache() -> None:

@@ -29,8 +29,14 @@ from core.db import get_engine  # noqa: E402
 from core.migrate import upgrade  # noqa: E402
 from marketplace.tables import import_all_tables  # noqa: E402
 
-REFERENCE_TABLES = {"low_codes", "operations", "end_of_waste_acts", "regions", "departements",
-                    "alembic_version"}
+REFERENCE_TABLES = {
+    "low_codes",
+    "operations",
+    "end_of_waste_acts",
+    "regions",
+    "departements",
+    "alembic_version",
+}
 
 
 def backend_name() -> str:

@@ -25,7 +25,10 @@ PASSWORD = "correct-horse-battery"
 
 def make_siret(seed: int | None = None) -> str:
     """A fresh 14-digit SIRET with a valid Luhn checksum."""
-    body = f"{(seed if seed is not None else next(_counter)) + 40000000:013d}"
+    n = seed if seed is not None else next(_counter)
+    siren_body = f"{40000000 + n:08d}"
+    siren = siren_body + luhn.calc_check_digit(siren_body)
+    body = f"{siren}{n % 10000:04d}"
     return body + luhn.calc_check_digit(body)
 
 
@@ -35,8 +38,10 @@ def create_company_row(session: Session, name: str | None = None, **extra: Any) 
         legal_name=name or f"Société Test {n} SAS",
         siret=extra.pop("siret", None) or make_siret(),
         address=extra.pop("address", f"{n} rue du Port, 59140 Dunkerque"),
-        contacts=extra.pop("contacts", [{"name": "Camille Martin", "email": f"c{n}@example.fr",
-                                          "phone": "03 28 00 00 00"}]),
+        contacts=extra.pop(
+            "contacts",
+            [{"name": "Camille Martin", "email": f"c{n}@example.fr", "phone": "03 28 00 00 00"}],
+        ),
         nace=extra.pop("nace", "23.51Z"),
         size_class=extra.pop("size_class", "medium"),
         **extra,
@@ -47,7 +52,9 @@ def create_company_row(session: Session, name: str | None = None, **extra: Any) 
 
 
 def create_user_row(
-    session: Session, role: Role = Role.COMPANY_ADMIN, company: Company | None = None,
+    session: Session,
+    role: Role = Role.COMPANY_ADMIN,
+    company: Company | None = None,
     email: str | None = None,
 ) -> User:
     user = create_user(
@@ -62,24 +69,42 @@ def create_user_row(
 
 
 def create_site_row(
-    session: Session, company: Company, name: str | None = None,
-    latitude: float = 51.0, longitude: float = 2.3,
+    session: Session,
+    company: Company,
+    name: str | None = None,
+    latitude: float = 51.0,
+    longitude: float = 2.3,
 ) -> Site:
-    user_actor = actor_of(User(id=uuid.uuid4(), email="x", password_hash="",
-                               role=Role.FACILITATOR, company_id=None))
-    site = create_site(session, user_actor, company, SiteCreate(
-        name=name or f"Site {next(_counter)}", latitude=latitude, longitude=longitude,
-        commune="Dunkerque"))
+    user_actor = actor_of(
+        User(id=uuid.uuid4(), email="x", password_hash="", role=Role.FACILITATOR, company_id=None)
+    )
+    site = create_site(
+        session,
+        user_actor,
+        company,
+        SiteCreate(
+            name=name or f"Site {next(_counter)}",
+            latitude=latitude,
+            longitude=longitude,
+            commune="Dunkerque",
+        ),
+    )
     session.commit()
     return site
 
 
 def create_flow_row(session: Session, site: Site, **fields: Any) -> Flow:
-    staff = actor_of(User(id=uuid.uuid4(), email="x", password_hash="", role=Role.FACILITATOR,
-                          company_id=None))
+    staff = actor_of(
+        User(id=uuid.uuid4(), email="x", password_hash="", role=Role.FACILITATOR, company_id=None)
+    )
     values: dict[str, Any] = {
-        "site_id": site.id, "direction": Direction.OFFER, "kind": Kind.MATERIAL,
-        "label": "Cendres volantes", "low_code": "10 01 02", "quantity": 1200, "unit": "t",
+        "site_id": site.id,
+        "direction": Direction.OFFER,
+        "kind": Kind.MATERIAL,
+        "label": "Cendres volantes",
+        "low_code": "10 01 02",
+        "quantity": 1200,
+        "unit": "t",
         "period": "year",
     }
     values.update(fields)

@@ -24,7 +24,7 @@ class LoginRequest(BaseModel):
 
 class TokenResponse(BaseModel):
     access_token: str
-    token_type: str = "bearer"
+    token_type: str = "bearer"  # noqa: S105 - the OAuth token type, not a secret
 
 
 class Me(BaseModel):
@@ -52,8 +52,13 @@ def login(body: LoginRequest, session: SessionDep) -> TokenResponse:
 
 @router.get("/me", response_model=Me)
 def me(user: UserDep) -> Me:
-    return Me(id=user.id, email=user.email, role=Role(user.role), company_id=user.company_id,
-              locale=user.locale)
+    return Me(
+        id=user.id,
+        email=user.email,
+        role=Role(user.role),
+        company_id=user.company_id,
+        locale=user.locale,
+    )
 
 
 @router.post("/users", response_model=Me, status_code=201)
@@ -69,7 +74,18 @@ def add_user(body: UserCreate, session: SessionDep, actor: ActorDep) -> Me:
         body.company_id = actor.company_id
     elif body.role == Role.PLATFORM_ADMIN and actor.role != Role.PLATFORM_ADMIN:
         raise Invalid("only a platform administrator adds platform administrators", field="role")
-    user = create_user(session, email=body.email, password=body.password, role=body.role,
-                       company_id=body.company_id, locale=body.locale)
-    return Me(id=user.id, email=user.email, role=Role(user.role), company_id=user.company_id,
-              locale=user.locale)
+    user = create_user(
+        session,
+        email=body.email,
+        password=body.password,
+        role=body.role,
+        company_id=body.company_id,
+        locale=body.locale,
+    )
+    return Me(
+        id=user.id,
+        email=user.email,
+        role=Role(user.role),
+        company_id=user.company_id,
+        locale=user.locale,
+    )

@@ -23,8 +23,14 @@ def list_flows(
     offset: int = Query(default=0, ge=0),
 ) -> list[FlowRead]:
     rules = service.FlowRules.load(session)
-    flows = service.list_flows(session, actor, company_id=company_id,
-                               include_withdrawn=include_withdrawn, limit=limit, offset=offset)
+    flows = service.list_flows(
+        session,
+        actor,
+        company_id=company_id,
+        include_withdrawn=include_withdrawn,
+        limit=limit,
+        offset=offset,
+    )
     return [service.read_flow(f, rules) for f in flows]
 
 
@@ -35,11 +41,15 @@ def create_flow(body: FlowCreate, session: SessionDep, actor: ActorDep) -> FlowR
 
 @router.get("/flows/{flow_id}", response_model=FlowRead)
 def get_flow(flow_id: uuid.UUID, session: SessionDep, actor: ActorDep) -> FlowRead:
-    return service.read_flow(service.get_flow(session, actor, flow_id), service.FlowRules.load(session))
+    return service.read_flow(
+        service.get_flow(session, actor, flow_id), service.FlowRules.load(session)
+    )
 
 
 @router.patch("/flows/{flow_id}", response_model=FlowRead)
-def update_flow(flow_id: uuid.UUID, body: FlowUpdate, session: SessionDep, actor: ActorDep) -> FlowRead:
+def update_flow(
+    flow_id: uuid.UUID, body: FlowUpdate, session: SessionDep, actor: ActorDep
+) -> FlowRead:
     flow = service.get_flow(session, actor, flow_id)
     return service.read_flow(service.update_flow(session, actor, flow, body))
 

@@ -33,8 +33,9 @@ def health(session: SessionDep) -> dict[str, str]:
     return {"status": "ok"}
 
 
-@router.get("/reference/low-codes", response_model=list[LowCodeRead],
-            openapi_extra={"x-public": True})
+@router.get(
+    "/reference/low-codes", response_model=list[LowCodeRead], openapi_extra={"x-public": True}
+)
 def search_low_codes(
     session: SessionDep,
     q: str = Query(default="", max_length=100, description="a code (10 01 02, 1001) or words"),
@@ -46,8 +47,11 @@ def search_low_codes(
     return [LowCodeRead.model_validate(r, from_attributes=True) for r in rows]
 
 
-@router.get("/reference/operations", response_model=list[OperationRead],
-            openapi_extra={"x-public": True})
+@router.get(
+    "/reference/operations", response_model=list[OperationRead], openapi_extra={"x-public": True}
+)
 def operations(session: SessionDep) -> list[OperationRead]:
-    return [OperationRead.model_validate(r, from_attributes=True)
-            for r in service.list_operations(session)]
+    return [
+        OperationRead.model_validate(r, from_attributes=True)
+        for r in service.list_operations(session)
+    ]

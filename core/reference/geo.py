@@ -12,7 +12,7 @@ from shapely.strtree import STRtree
 
 from core.reference.loader import DATA, read_csv
 
-# (name, south, west, north, east): metropolitan France with Corsica, then the overseas départements.
+# (name, south, west, north, east): metropolitan France with Corsica, then overseas.
 FRANCE_BOXES: tuple[tuple[str, float, float, float, float], ...] = (
     ("métropole", 41.2, -5.6, 51.3, 9.8),
     ("Guadeloupe", 15.8, -61.9, 16.6, -60.9),
@@ -52,7 +52,9 @@ class _Boundaries:
         point = shapely.Point(longitude, latitude)
         hits = self.tree.query(point, predicate="intersects")
         if len(hits) == 0:
-            index, distance = self.tree.query_nearest(point, return_distance=True, all_matches=False)
+            index, distance = self.tree.query_nearest(
+                point, return_distance=True, all_matches=False
+            )
             if len(index) == 0 or distance[0] * _KM_PER_DEGREE > NEAREST_TOLERANCE_KM:
                 return None
             hits = index

@@ -70,8 +70,13 @@ def load_reference_data(connection: Connection) -> None:
     }
     # Upsert, never delete: flows and sites refer to these rows, and a newer file may only add or
     # correct entries.
-    keys = {"low_codes": "code", "operations": "code", "end_of_waste_acts": "reference",
-            "regions": "code", "departements": "code"}
+    keys = {
+        "low_codes": "code",
+        "operations": "code",
+        "end_of_waste_acts": "reference",
+        "regions": "code",
+        "departements": "code",
+    }
     for name in ("regions", "departements", "low_codes", "operations", "end_of_waste_acts"):
         table, key = tables[name], keys[name]
         existing = {row[0] for row in connection.execute(sa.select(table.c[key]))}

@@ -126,7 +126,9 @@ def list_companies(session: Session, actor: Actor) -> Sequence[Company]:
     return session.exec(query).all()
 
 
-def update_company(session: Session, actor: Actor, company: Company, data: CompanyUpdate) -> Company:
+def update_company(
+    session: Session, actor: Actor, company: Company, data: CompanyUpdate
+) -> Company:
     if not (actor.is_staff or (actor.company_id == company.id and actor.is_company_admin)):
         raise Forbidden("only the company's administrator may change its identity")
     changes = data.model_dump(exclude_unset=True)
@@ -134,11 +136,15 @@ def update_company(session: Session, actor: Actor, company: Company, data: Compa
         company.nace = normalise_nace(changes.pop("nace"))
     if "size_class" in changes and changes["size_class"] is not None:
         company.size_class = _check_size(changes.pop("size_class"))
-    identity_changes = {k: v for k, v in changes.items() if v is not None and k in Identity.model_fields}
+    identity_changes = {
+        k: v for k, v in changes.items() if v is not None and k in Identity.model_fields
+    }
     if identity_changes:
         identity = identity_of(session, actor, company).model_copy(update=identity_changes)
         identity = Identity.model_validate(identity.model_dump())
-        sealed = seal_json(identity.model_dump(mode="json"), aad=_aad(company.id), sealed=_sealed(company))
+        sealed = seal_json(
+            identity.model_dump(mode="json"), aad=_aad(company.id), sealed=_sealed(company)
+        )
         company.identity_ciphertext = sealed.ciphertext
     session.add(company)
     session.flush()
@@ -206,7 +212,9 @@ def get_site(session: Session, actor: Actor, site_id: uuid.UUID) -> Site:
     return site
 
 
-def list_sites(session: Session, actor: Actor, company_id: uuid.UUID | None = None) -> Sequence[Site]:
+def list_sites(
+    session: Session, actor: Actor, company_id: uuid.UUID | None = None
+) -> Sequence[Site]:
     query = select(Site).order_by(col(Site.created_at))
     if actor.is_staff:
         if company_id is not None:

@@ -70,9 +70,13 @@ class Flow(SQLModel, table=True):
     kind: Kind = Field(sa_column=_enum_column())
     status: FlowStatus = Field(default=FlowStatus.ACTIVE, sa_column=_enum_column())
     label: str = Field(max_length=200)
-    low_code: str | None = Field(default=None, foreign_key="low_codes.code", max_length=8, index=True)
+    low_code: str | None = Field(
+        default=None, foreign_key="low_codes.code", max_length=8, index=True
+    )
     hazardous: bool = False
-    physical_state: PhysicalState | None = Field(default=None, sa_column=_enum_column(nullable=True))
+    physical_state: PhysicalState | None = Field(
+        default=None, sa_column=_enum_column(nullable=True)
+    )
     # As declared, kept for display...
     quantity: float
     unit: str = Field(max_length=16)

@@ -67,7 +67,9 @@ def _cents(euros: float | None) -> int | None:
     return None if euros is None else round(euros * 100)
 
 
-def check_flow(rules: FlowRules, direction: Direction, kind: Kind, fields: FlowFields) -> dict[str, Any]:
+def check_flow(
+    rules: FlowRules, direction: Direction, kind: Kind, fields: FlowFields
+) -> dict[str, Any]:
     """Validate a declaration and return the Flow column values; raises Invalid naming the field.
 
     Pure: no database access, so an import checks 100,000 rows without a query per row.
@@ -108,16 +110,21 @@ def check_flow(rules: FlowRules, direction: Direction, kind: Kind, fields: FlowF
 
     if direction == Direction.REQUEST:
         if fields.current_operation or fields.current_cost_eur_per_unit is not None:
-            raise Invalid("the current route and cost belong to an offer", field="current_operation")
+            raise Invalid(
+                "the current route and cost belong to an offer", field="current_operation"
+            )
     elif fields.replaces_material or fields.virgin_price_eur_per_unit is not None:
-        raise Invalid("the replaced virgin material belongs to a request", field="replaces_material")
+        raise Invalid(
+            "the replaced virgin material belongs to a request", field="replaces_material"
+        )
     operation = None
     if fields.current_operation:
         operation = re.sub(r"\s+", " ", fields.current_operation.strip().upper())
         operation = re.sub(r"^([RD])\s*(\d)", r"\1 \2", operation)
         if operation not in rules.operations:
             raise Invalid(
-                f"unknown recovery/disposal operation {fields.current_operation!r} (R 1…R 13, D 1…D 15)",
+                f"unknown recovery/disposal operation {fields.current_operation!r} "
+                "(R 1…R 13, D 1…D 15)",
                 field="current_operation",
             )
     physical_state = fields.physical_state
@@ -223,7 +230,7 @@ def update_flow(session: Session, actor: Actor, flow: Flow, data: FlowUpdate) ->
         flow.site_id = _own_site(session, actor, site_id, flow.company_id).id
     merged = _fields_of(flow) | changes
     fields = FlowFields.model_validate(merged)
-    values = check_flow(FlowRules.load(session), flow.direction, flow.kind, fields)
+    values = check_flow(FlowRules.load(session), Direction(flow.direction), Kind(flow.kind), fields)
     for name, value in values.items():
         setattr(flow, name, value)
     flow.updated_at = utcnow()

@@ -10,7 +10,14 @@ BASE_UNIT = {Kind.MATERIAL: "t/yr", Kind.HEAT: "MWh/yr", Kind.WATER: "m3/yr", Ki
 # Factor from one declared unit to the kind's base quantity (before the period).
 _AMOUNT_UNITS: dict[Kind, dict[str, float]] = {
     Kind.MATERIAL: {"kg": 0.001, "t": 1.0, "kt": 1000.0},
-    Kind.HEAT: {"kwh": 0.001, "mwh": 1.0, "gwh": 1000.0, "gj": 1 / 3.6, "mj": 1 / 3600, "th": 0.001163},
+    Kind.HEAT: {
+        "kwh": 0.001,
+        "mwh": 1.0,
+        "gwh": 1000.0,
+        "gj": 1 / 3.6,
+        "mj": 1 / 3600,
+        "th": 0.001163,
+    },
     Kind.WATER: {"l": 0.001, "m3": 1.0, "ml": 1000.0},
     Kind.GAS: {"nm3": 1.0, "m3": 1.0, "knm3": 1000.0},
 }
@@ -36,6 +43,7 @@ def units_for(kind: Kind) -> list[str]:
 
 def normalise(kind: Kind, quantity: float, unit: str, period: Period, months: int = 12) -> float:
     """The yearly quantity in the kind's base unit; raises Invalid naming the bad field."""
+    kind, period = Kind(kind), Period(period)
     if not quantity > 0:
         raise Invalid("quantity must be greater than zero", field="quantity")
     key = canonical_unit(unit)
@@ -44,5 +52,7 @@ def normalise(kind: Kind, quantity: float, unit: str, period: Period, months: in
     factors = _AMOUNT_UNITS[kind]
     if key not in factors:
         allowed = ", ".join(units_for(kind))
-        raise Invalid(f"unknown unit {unit!r} for {kind.value} (use one of: {allowed})", field="unit")
+        raise Invalid(
+            f"unknown unit {unit!r} for {kind.value} (use one of: {allowed})", field="unit"
+        )
     return quantity * factors[key] * PER_YEAR[period]

@@ -1,0 +1,23 @@
+# One image for the API, the Celery worker and beat (docker-compose.yml picks the command).
+FROM python:3.11-slim
+ENV PYTHONDONTWRITEBYTECODE=1 PYTHONUNBUFFERED=1 PIP_DISABLE_PIP_VERSION_CHECK=1
+RUN apt-get update && apt-get install -y --no-install-recommends nodejs npm \
+    && rm -rf /var/lib/apt/lists/*
+WORKDIR /app
+COPY pyproject.toml package.json ./
+COPY core ./core
+COPY privacy ./privacy
+COPY contracts ./contracts
+COPY marketplace ./marketplace
+COPY api ./api
+COPY web ./web
+COPY migrations ./migrations
+COPY alembic.ini ./
+RUN pip install --no-cache-dir . \
+    && npm install --no-audit --no-fund --omit=dev \
+    && mkdir -p web/static/vendor \
+    && cp node_modules/htmx.org/dist/htmx.min.js web/static/vendor/
+RUN useradd --create-home symbiose
+USER symbiose
+EXPOSE 8000
+CMD ["symbiose", "serve", "--host", "0.0.0.0", "--port", "8000", "--workers", "4"]

@@ -1,0 +1,67 @@
+# Two commands matter: `make demo` and `make test` (see README.md).
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+export PIP_DISABLE_PIP_VERSION_CHECK := 1
+
+.PHONY: install install-dev assets demo serve test lint typecheck pytest chromium bench clean
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install -q --upgrade pip
+
+$(VENV)/.installed: pyproject.toml | $(BIN)/python
+	$(BIN)/pip install -q -e .
+	touch $@
+
+$(VENV)/.installed-dev: pyproject.toml | $(BIN)/python
+	$(BIN)/pip install -q -e '.[dev]'
+	touch $@ $(VENV)/.installed
+
+install: $(VENV)/.installed assets
+install-dev: $(VENV)/.installed-dev assets
+
+# HTMX comes from the npm registry at install time; pages still work (without live search and
+# progress polling) if npm is missing.
+assets: web/static/vendor/htmx.min.js
+web/static/vendor/htmx.min.js: package.json
+	@mkdir -p web/static/vendor
+	@if command -v npm >/dev/null; then \
+		npm install --no-audit --no-fund --silent && \
+		cp node_modules/htmx.org/dist/htmx.min.js $@; \
+	else echo "warning: npm not found, HTMX not installed"; fi
+
+demo: install
+	$(BIN)/symbiose db upgrade
+	$(BIN)/symbiose demo
+	$(BIN)/symbiose serve
+
+serve: install
+	$(BIN)/symbiose serve
+
+# Browser tests drive Debian's Chromium; never a downloaded browser.
+chromium:
+	@command -v chromium >/dev/null || { apt-get update -qq && \
+		DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; }
+
+lint: install-dev
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/lint-imports
+
+typecheck: install-dev
+	$(BIN)/mypy .
+
+# The suite always runs on SQLite; it runs again on PostgreSQL when SYMBIOSE_TEST_DATABASE_URL is
+# set (the Celery tests use a real worker when SYMBIOSE_TEST_BROKER_URL is set).
+pytest: install-dev chromium
+	env -u SYMBIOSE_TEST_DATABASE_URL $(BIN)/pytest
+	@if [ -n "$$SYMBIOSE_TEST_DATABASE_URL" ]; then $(BIN)/pytest -m "not browser"; fi
+
+test: lint typecheck pytest
+
+bench: install-dev
+	$(BIN)/python -m bench.import_bench
+
+clean:
+	rm -rf $(VENV) node_modules web/static/vendor var/*.db .pytest_cache .mypy_cache .ruff_cache

@@ -1,0 +1,178 @@
+"""The `symbiose` command: demo, serve, worker, db upgrade, users create, import."""
+
+from __future__ import annotations
+
+import uuid
+from pathlib import Path
+
+import typer
+from sqlmodel import Session, col, select
+
+from core.db import get_engine, unit_of_work
+from core.errors import DomainError
+from core.migrate import upgrade as migrate_upgrade
+from core.settings import get_settings
+from marketplace.accounts.models import Role, User
+from marketplace.accounts.service import actor_of, create_user
+
+app = typer.Typer(help="Symbiose: industrial symbiosis marketplace.", no_args_is_help=True)
+db_app = typer.Typer(help="Database schema.", no_args_is_help=True)
+users_app = typer.Typer(help="User accounts.", no_args_is_help=True)
+app.add_typer(db_app, name="db")
+app.add_typer(users_app, name="users")
+
+
+def _fail(error: DomainError) -> None:
+    field = f" ({error.field})" if error.field else ""
+    typer.secho(f"error{field}: {error.detail}", fg=typer.colors.RED, err=True)
+    raise typer.Exit(code=2)
+
+
+def _ensure_sqlite_dir() -> None:
+    url = get_settings().database_url
+    if url.startswith("sqlite:///"):
+        Path(url.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
+
+
+@db_app.command("upgrade")
+def db_upgrade() -> None:
+    """Apply every migration (and load the reference data)."""
+    _ensure_sqlite_dir()
+    migrate_upgrade(get_engine())
+    typer.echo("database is up to date")
+
+
+@users_app.command("create")
+def users_create(
+    email: str,
+    role: Role = typer.Option(
+        Role.MEMBER, help="member, company_admin, facilitator, platform_admin"
+    ),
+    siret: str = typer.Option("", help="the company's SIRET, for a company role"),
+    password: str = typer.Option(..., prompt=True, hide_input=True, confirmation_prompt=True),
+    locale: str = typer.Option("fr"),
+) -> None:
+    """Create a user account."""
+    from marketplace.companies.service import find_by_siret
+
+    try:
+        with unit_of_work() as session:
+            company_id = None
+            if siret:
+                company = find_by_siret(session, siret)
+                if company is None:
+                    raise DomainError("no company with this SIRET", field="siret")
+                company_id = company.id
+            user = create_user(
+                session,
+                email=email,
+                password=password,
+                role=role,
+                company_id=company_id,
+                locale=locale,
+            )
+            typer.echo(f"created {user.email} ({role.value})")
+    except DomainError as error:
+        _fail(error)
+
+
+def _staff_user(session: Session, email: str | None) -> User:
+    query = select(User).where(col(User.role).in_([Role.FACILITATOR, Role.PLATFORM_ADMIN]))
+    if email:
+        query = query.where(User.email == email.lower())
+    user = session.exec(query).first()
+    if user is None:
+        raise DomainError(
+            "no facilitator account: create one with `symbiose users create`", field="as"
+        )
+    return user
+
+
+@app.command("import")
+def import_file(
+    file: Path = typer.Argument(..., exists=True, dir_okay=False, readable=True),
+    skip_bad_rows: bool = typer.Option(False, "--skip-bad-rows", help="import the good rows"),
+    publish: bool = typer.Option(False, "--publish", help="publish the imported flows"),
+    as_user: str = typer.Option("", "--as", help="the facilitator's e-mail (default: the first)"),
+) -> None:
+    """Import a territory (CSV or XLSX, one row per flow) with a progress bar."""
+    from marketplace.imports import service as imports
+
+    try:
+        with unit_of_work() as session:
+            actor = actor_of(_staff_user(session, as_user or None))
+            job = imports.create_job(
+                session,
+                actor,
+                file.name,
+                file.read_bytes(),
+                skip_bad_rows=skip_bad_rows,
+                publish=publish,
+            )
+            job_id, total = job.id, job.total_rows
+    except DomainError as error:
+        _fail(error)
+        return
+    with typer.progressbar(length=total, label=f"import {file.name}") as bar:
+        seen = 0
+
+        def progress(done: int, _total: int) -> None:
+            nonlocal seen
+            bar.update(done - seen)
+            seen = done
+
+        job = imports.run_job(job_id, on_progress=progress)
+    _print_report(job_id)
+    if job.status != "done":
+        raise typer.Exit(code=1)
+
+
+def _print_report(job_id: uuid.UUID) -> None:
+    from marketplace.imports.models import ImportJob
+
+    with unit_of_work() as session:
+        job = session.get(ImportJob, job_id)
+        assert job is not None
+        report = job.report or {}
+        for error in report.get("errors", []):
+            typer.echo(f"line {error['line']}: {error.get('field') or '-'}: {error['reason']}")
+        typer.echo(
+            f"status: {job.status}; created: {report.get('created', {})}; "
+            f"reused: {report.get('reused', {})}"
+        )
+
+
+@app.command("demo")
+def demo(serve_after: bool = typer.Option(False, "--serve", help="serve once loaded")) -> None:
+    """Load the demo territory (idempotent)."""
+    from marketplace.demo.loader import load_demo
+
+    _ensure_sqlite_dir()
+    migrate_upgrade(get_engine())
+    summary = load_demo()
+    typer.echo(summary.text())
+    if serve_after:
+        serve()
+
+
+@app.command("serve")
+def serve(host: str = "127.0.0.1", port: int = 8000, workers: int = 1) -> None:
+    """Serve the web UI and the API."""
+    import uvicorn
+
+    typer.echo(f"Symbiose on {get_settings().base_url} (API: /api/v1/docs)")
+    uvicorn.run("api.app:app", host=host, port=port, workers=workers, proxy_headers=True)
+
+
+@app.command("worker")
+def worker(concurrency: int = 2, beat: bool = False) -> None:
+    """Run a Celery worker on the broker of SYMBIOSE_BROKER_URL."""
+    from core.worker import celery_app
+
+    if not get_settings().broker_url:
+        typer.secho("SYMBIOSE_BROKER_URL is not set: tasks already run in-process", err=True)
+        raise typer.Exit(code=2)
+    argv = ["worker", "--loglevel=INFO", f"--concurrency={concurrency}"]
+    if beat:
+        argv.append("--beat")
+    celery_app.worker_main(argv)

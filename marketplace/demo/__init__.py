@@ -1,0 +1,1 @@
+"""The demo territory: fictional companies of a port-industrial area, loaded by `symbiose demo`."""

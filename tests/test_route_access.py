@@ -1,0 +1,124 @@
+"""Walks every route of the OpenAPI with each role and a foreign company's ids: no access where
+none is due. A route added later is covered without editing this test."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+import pytest
+from fastapi.testclient import TestClient
+from sqlmodel import Session
+
+from marketplace.accounts.models import Role
+from marketplace.flows.models import Flow
+from tests.factories import bearer, create_tenant, create_user_row
+
+# Bodies that are valid for the route, so a refusal cannot hide behind a validation error.
+SAMPLE_BODIES: dict[tuple[str, str], dict[str, Any]] = {
+    ("patch", "/api/v1/flows/{flow_id}"): {"label": "Changed by an intruder"},
+    ("patch", "/api/v1/sites/{site_id}"): {"commune": "Intrus"},
+    ("patch", "/api/v1/companies/{company_id}"): {"address": "Intrus"},
+}
+ALLOWED_FOREIGN = {401, 403, 404}
+
+
+def _routes(client: TestClient) -> list[tuple[str, str, dict[str, Any]]]:
+    spec = client.get("/api/v1/openapi.json").json()
+    routes = []
+    for path, operations in spec["paths"].items():
+        for method, operation in operations.items():
+            routes.append((method, path, operation))
+    assert len(routes) >= 15, "the OpenAPI lists fewer routes than the API has"
+    return routes
+
+
+def _fill(path: str, ids: dict[str, str]) -> str:
+    return re.sub(r"\{(\w+)\}", lambda m: ids.get(m.group(1), ids["fallback"]), path)
+
+
+def _call(client: TestClient, method: str, path: str, headers: dict[str, str]) -> Any:
+    body = SAMPLE_BODIES.get((method, path), {})
+    return client.request(method.upper(), path, headers=headers, json=body)
+
+
+@pytest.fixture
+def world(session: Session) -> dict[str, Any]:
+    a = create_tenant(session, "Alpha Ciments SAS")
+    b = create_tenant(session, "Bravo Papeterie SA")
+    member_a = create_user_row(session, Role.MEMBER, a.company)
+    facilitator = create_user_row(session, Role.FACILITATOR)
+    return {
+        "a": a,
+        "b": b,
+        "headers": {
+            "anonymous": {},
+            "member": bearer(session, member_a),
+            "company_admin": a.headers,
+        },
+        "facilitator": bearer(session, facilitator),
+        "b_ids": {
+            "company_id": str(b.company.id),
+            "site_id": str(b.site.id),
+            "flow_id": str(b.flow.id),
+            "fallback": str(b.flow.id),
+        },
+    }
+
+
+def test_anonymous_is_refused_everywhere_but_public_routes(client: TestClient, world: dict) -> None:
+    for method, path, operation in _routes(client):
+        response = _call(client, method, _fill(path, world["b_ids"]), {})
+        if operation.get("x-public"):
+            continue
+        assert response.status_code == 401, (method, path, response.status_code)
+
+
+@pytest.mark.parametrize("role", ["member", "company_admin"])
+def test_company_users_get_nothing_of_a_foreign_company(
+    client: TestClient, world: dict, session: Session, role: str
+) -> None:
+    b = world["b"]
+    secrets = [str(b.company.id), str(b.site.id), str(b.flow.id), "Bravo Papeterie"]
+    headers = world["headers"][role]
+    for method, path, _operation in _routes(client):
+        url = _fill(path, world["b_ids"])
+        response = _call(client, method, url, headers)
+        if "{" in path:
+            assert response.status_code in ALLOWED_FOREIGN, (method, path, response.status_code)
+        # Foreign ids passed as filters must not widen what a company sees either.
+        filtered = client.request(
+            method.upper(),
+            url,
+            headers=headers,
+            params={"company_id": str(b.company.id)},
+            json=SAMPLE_BODIES.get((method, path), {}),
+        )
+        for text in (response.text, filtered.text):
+            for secret in secrets:
+                assert secret not in text, (method, path, secret)
+    session.expire_all()
+    flow = session.get(Flow, b.flow.id)
+    assert flow is not None and flow.label == "Cendres volantes" and flow.status == "active"
+
+
+def test_facilitator_reaches_every_company(client: TestClient, world: dict) -> None:
+    b_ids = world["b_ids"]
+    for path in (
+        "/api/v1/companies/{company_id}",
+        "/api/v1/sites/{site_id}",
+        "/api/v1/flows/{flow_id}",
+    ):
+        response = client.get(_fill(path, b_ids), headers=world["facilitator"])
+        assert response.status_code == 200, path
+
+
+def test_staff_only_routes_refuse_company_users(client: TestClient, world: dict) -> None:
+    headers = world["headers"]["company_admin"]
+    response = client.post(
+        "/api/v1/companies",
+        headers=headers,
+        json={"legal_name": "Nouvelle SA", "siret": "73282932000074", "nace": "23.51Z"},
+    )
+    assert response.status_code == 403
+    assert response.json()["error"] == "Forbidden"

@@ -1,0 +1,77 @@
+"""The identity vault: envelope encryption, binding to the owner, key rotation, blind index."""
+
+from __future__ import annotations
+
+import base64
+import os
+import uuid
+
+import pytest
+from cryptography.exceptions import InvalidTag
+from sqlmodel import Session, select
+
+from core.settings import Settings, get_settings
+from marketplace.companies.models import Company
+from privacy import vault
+from privacy.blind_index import blind_index
+from tests.factories import create_company_row
+
+
+def _kek() -> str:
+    return base64.b64encode(os.urandom(32)).decode()
+
+
+def test_identity_round_trips_and_is_bound_to_its_owner() -> None:
+    owner = uuid.uuid4()
+    sealed = vault.seal_json({"legal_name": "Cimenterie des Dunes"}, aad=owner.bytes)
+    assert b"Cimenterie" not in sealed.ciphertext
+    assert vault.open_json(sealed, aad=owner.bytes) == {"legal_name": "Cimenterie des Dunes"}
+    vault.clear_key_cache()
+    with pytest.raises(InvalidTag):
+        vault.open_json(sealed, aad=uuid.uuid4().bytes)
+
+
+def test_rotation_rewraps_data_keys_and_old_keys_still_open(monkeypatch) -> None:
+    owner = uuid.uuid4().bytes
+    old, new = _kek(), _kek()
+    monkeypatch.setattr(get_settings(), "vault_keks", f"old:{old}")
+    sealed = vault.seal_json({"siret": "1"}, aad=owner)
+    monkeypatch.setattr(get_settings(), "vault_keks", f"new:{new},old:{old}")
+    vault.clear_key_cache()
+    rotated = vault.rewrap(sealed, aad=owner)
+    assert rotated.kek_id == "new" and rotated.ciphertext == sealed.ciphertext
+    monkeypatch.setattr(get_settings(), "vault_keks", f"new:{new}")
+    vault.clear_key_cache()
+    assert vault.open_json(rotated, aad=owner) == {"siret": "1"}
+    with pytest.raises(vault.VaultError):
+        vault.open_json(sealed, aad=owner)
+    vault.clear_key_cache()
+
+
+def test_a_kek_of_the_wrong_size_is_refused() -> None:
+    with pytest.raises(vault.VaultError):
+        vault.parse_keks("short:" + base64.b64encode(b"too short").decode())
+
+
+def test_blind_index_ignores_spacing_and_separates_purposes() -> None:
+    assert blind_index("siret", "732 829 320 00074") == blind_index("siret", "73282932000074")
+    assert blind_index("siret", "73282932000074") != blind_index("site", "73282932000074")
+
+
+def test_company_rows_hold_no_plaintext_identity(session: Session) -> None:
+    create_company_row(session, "Papeterie du Canal SA", siret="73282932000074")
+    row = session.exec(select(Company)).one()
+    blob = row.identity_ciphertext + row.wrapped_key + row.siret_index.encode()
+    assert b"Papeterie" not in blob and b"73282932000074" not in blob
+
+
+def test_production_refuses_default_secrets() -> None:
+    with pytest.raises(ValueError, match="SYMBIOSE_SECRET_KEY"):
+        Settings(environment="production")
+    good = Settings(
+        environment="production",
+        secret_key="x" * 40,
+        vault_keks=f"k1:{_kek()}",
+        blind_index_key="y" * 40,
+    )
+    assert good.environment == "production"
