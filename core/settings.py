@@ -42,6 +42,9 @@ class Settings(BaseSettings):
     smtp_port: int = 8025
     mail_from: str = "no-reply@symbiose.local"
     k_anonymity: int = Field(default=3, ge=2)
+    listing_ttl_days: int = Field(default=180, ge=1)
+    # Catalogue searches per client and minute (API token, session or address).
+    search_rate_per_minute: int = Field(default=120, ge=1)
 
     @property
     def is_sqlite(self) -> bool:

@@ -2,11 +2,20 @@
 
 from __future__ import annotations
 
+import importlib
+
+TABLE_MODULES = (
+    "core.reference.models",
+    "privacy.models",
+    "marketplace.accounts.models",
+    "marketplace.companies.models",
+    "marketplace.flows.models",
+    "marketplace.imports.models",
+    "marketplace.catalogue.models",
+    "marketplace.alerts.models",
+)
+
 
 def import_all_tables() -> None:
-    import core.reference.models  # noqa: F401
-    import marketplace.accounts.models
-    import marketplace.companies.models
-    import marketplace.flows.models
-    import marketplace.imports.models  # noqa: F401
-    import privacy.models  # noqa: F401
+    for name in TABLE_MODULES:
+        importlib.import_module(name)

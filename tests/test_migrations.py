@@ -8,9 +8,16 @@ from alembic.migration import MigrationContext
 from sqlmodel import SQLModel
 
 
+def _not_a_dialect_specific_index(name: str | None, type_: str, _parent: object) -> bool:
+    # PostgreSQL's trigram index exists in the migration only: SQLModel cannot declare it.
+    return not (type_ == "index" and name is not None and name.endswith("_trgm"))
+
+
 def test_migrated_schema_matches_the_models(migrated_database: sa.Engine) -> None:
     with migrated_database.connect() as connection:
-        context = MigrationContext.configure(connection)
+        context = MigrationContext.configure(
+            connection, opts={"include_name": _not_a_dialect_specific_index}
+        )
         differences = compare_metadata(context, SQLModel.metadata)
     assert differences == []
 

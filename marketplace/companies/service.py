@@ -259,3 +259,17 @@ def read_site(company: Company, site: Site) -> SiteRead:
         departement_code=site.departement_code,
         region_code=site.region_code,
     )
+
+
+def deny_terms(session: Session, company: Company) -> list[str]:
+    """The words that would name the company in its public text: legal name, brands, site names,
+    communes. Decrypted for the scrubber only, never returned to anyone, hence not audited."""
+    identity = Identity(**open_json(_sealed(company), aad=_aad(company.id)))
+    terms = [identity.legal_name, *identity.brands]
+    for contact in identity.contacts:
+        terms.append(contact.name)
+    for site in session.exec(select(Site).where(Site.company_id == company.id)).all():
+        terms.append(site_name(company, site))
+        if site.commune:
+            terms.append(site.commune)
+    return [t for t in terms if t and t.strip()]

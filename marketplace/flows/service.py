@@ -236,7 +236,15 @@ def update_flow(session: Session, actor: Actor, flow: Flow, data: FlowUpdate) ->
     flow.updated_at = utcnow()
     session.add(flow)
     session.flush()
+    _sync_listing(session, flow)
     return flow
+
+
+def _sync_listing(session: Session, flow: Flow) -> None:
+    """A flow's live listing follows its edits; imported lazily as the catalogue builds on flows."""
+    from marketplace.catalogue.service import sync_flow
+
+    sync_flow(session, flow)
 
 
 def withdraw_flow(session: Session, actor: Actor, flow: Flow) -> Flow:
@@ -244,6 +252,7 @@ def withdraw_flow(session: Session, actor: Actor, flow: Flow) -> Flow:
     flow.updated_at = utcnow()
     session.add(flow)
     session.flush()
+    _sync_listing(session, flow)
     return flow
 
 

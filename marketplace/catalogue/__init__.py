@@ -1,0 +1,1 @@
+"""The anonymized catalogue: listings, their generalised public view, search, pooled offers."""

@@ -1,0 +1,88 @@
+"""Listings (the published, generalised view of a flow), pooled-offer shares, saved searches."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+
+import sqlalchemy as sa
+from sqlmodel import Field, SQLModel
+
+from core.models import UTCDateTime, new_id, utcnow
+from marketplace.catalogue.states import ListingStatus
+
+
+def _ts(nullable: bool = False) -> sa.Column[datetime]:
+    return sa.Column(UTCDateTime(), nullable=nullable)
+
+
+class Listing(SQLModel, table=True):
+    """One row per published flow (or per pooled offer). Columns split in two groups: the
+    generalised public view, recomputed whenever a cell it shares changes, and internal columns
+    (owner, exact position) that no response ever shows."""
+
+    __tablename__ = "listings"
+    __table_args__ = (
+        sa.Index("ix_listings_search", "status", "brokered_only", "kind", "direction"),
+        sa.Index("ix_listings_group", "kind", "direction", "region_code", "group_key"),
+    )
+
+    id: uuid.UUID = Field(default_factory=new_id, primary_key=True)
+    # --- internal ------------------------------------------------------------------------------
+    # At most one live (non-terminal) listing per flow: checked by the service.
+    flow_id: uuid.UUID | None = Field(default=None, foreign_key="flows.id", index=True)
+    company_id: uuid.UUID | None = Field(default=None, foreign_key="companies.id", index=True)
+    aggregated: bool = False  # a pooled offer built by the facilitator from several flows
+    latitude: float
+    longitude: float
+    h3_cell: str = Field(max_length=16)
+    departement_code: str = Field(max_length=3)
+    low_code: str | None = Field(default=None, max_length=8)
+    quantity_per_year: float
+    temperature_c: float | None = None
+    # The recompute group: every cell a listing can be published in lies inside its
+    # (kind, direction, région, chapter-or-kind), so a change re-checks that group only.
+    group_key: str = Field(max_length=16)
+    # --- lifecycle -----------------------------------------------------------------------------
+    status: ListingStatus = Field(
+        default=ListingStatus.DRAFT, sa_column=sa.Column(sa.String(16), nullable=False)
+    )
+    direction: str = Field(max_length=8)
+    kind: str = Field(max_length=8)
+    created_at: datetime = Field(default_factory=utcnow, sa_column=_ts())
+    updated_at: datetime = Field(default_factory=utcnow, sa_column=_ts())
+    published_at: datetime | None = Field(default=None, sa_column=_ts(nullable=True))
+    expires_at: datetime | None = Field(default=None, sa_column=_ts(nullable=True))
+    # --- generalised public view ---------------------------------------------------------------
+    brokered_only: bool = True
+    material_level: str = Field(default="chapter", max_length=12)
+    material_key: str = Field(default="", max_length=16)
+    family: str = Field(default="", max_length=16)
+    low_chapter: str | None = Field(default=None, max_length=2, index=True)
+    low_subchapter: str | None = Field(default=None, max_length=4, index=True)
+    public_low_code: str | None = Field(default=None, max_length=8, index=True)
+    hazardous: bool = False
+    location_level: str = Field(default="region", max_length=12)
+    location_key: str = Field(default="", max_length=24)
+    region_code: str = Field(max_length=3)
+    public_departement: str | None = Field(default=None, max_length=3, index=True)
+    quantity_band: int | None = None  # None: dominated ("present") or not yet placed
+    temperature_band: int | None = None
+    regularity: str = Field(max_length=12)
+    months_mask: int = 0
+    title: str = Field(max_length=200)  # scrubbed label
+    description: str = ""  # scrubbed description
+    search_text: str = ""  # folded title, description and LoW labels, for full-text search
+
+
+class PoolShare(SQLModel, table=True):
+    """A company's flow inside a pooled offer; each contributor accepts its own share."""
+
+    __tablename__ = "pool_shares"
+    __table_args__ = (sa.UniqueConstraint("listing_id", "flow_id"),)
+
+    id: uuid.UUID = Field(default_factory=new_id, primary_key=True)
+    listing_id: uuid.UUID = Field(foreign_key="listings.id", index=True)
+    flow_id: uuid.UUID = Field(foreign_key="flows.id", index=True)
+    company_id: uuid.UUID = Field(foreign_key="companies.id", index=True)
+    quantity_per_year: float

@@ -1,0 +1,147 @@
+"""Pooled (aggregated) offers: the facilitator pools compatible flows of several companies (same
+material, same area) into one listing with the summed quantity; contributors stay hidden."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Sequence
+
+import h3
+from pydantic import BaseModel, Field
+from sqlmodel import Session, col, select
+
+from core.models import utcnow
+from core.settings import get_settings
+from marketplace.accounts.service import Actor
+from marketplace.catalogue.errors import Invalid, NotFound
+from marketplace.catalogue.models import Listing, PoolShare
+from marketplace.catalogue.service import apply_view, group_key_of
+from marketplace.companies.models import Company, Site
+from marketplace.companies.service import deny_terms
+from marketplace.flows.models import Flow, FlowStatus
+from privacy.generalisation import (
+    Generalised,
+    LocationLevel,
+    MaterialLevel,
+    family_of,
+    location_key,
+    material_key,
+    quantity_class,
+)
+from privacy.scrubbing import scrub
+
+POOL_CELL_RESOLUTION = 9
+
+
+class PoolCreate(BaseModel):
+    flow_ids: list[uuid.UUID] = Field(min_length=2, max_length=200)
+    area: LocationLevel = Field(
+        default=LocationLevel.DEPARTEMENT, description="departement or region: the shared area"
+    )
+    title: str = Field(min_length=1, max_length=200)
+    description: str = Field(default="", max_length=4000)
+
+
+def _check_compatible(
+    flows: Sequence[Flow], sites: dict[uuid.UUID, Site], area: LocationLevel
+) -> None:
+    first = flows[0]
+    for flow in flows:
+        if flow.status != FlowStatus.ACTIVE:
+            raise Invalid("a withdrawn flow cannot be pooled", field="flow_ids")
+        if (flow.direction, flow.kind) != (first.direction, first.kind):
+            raise Invalid("pooled flows share one direction and kind", field="flow_ids")
+        if flow.low_code != first.low_code:
+            raise Invalid("pooled flows share one material (List of Waste code)", field="flow_ids")
+    if area == LocationLevel.CELL:
+        raise Invalid("a pool covers a département or a région", field="area")
+    attribute = "departement_code" if area == LocationLevel.DEPARTEMENT else "region_code"
+    if len({getattr(sites[f.site_id], attribute) for f in flows}) != 1:
+        raise Invalid(f"pooled flows lie in one {area.value}", field="flow_ids")
+    if len({f.company_id for f in flows}) < 2:
+        raise Invalid("a pool gathers flows of at least two companies", field="flow_ids")
+
+
+def create_pool(session: Session, actor: Actor, data: PoolCreate) -> Listing:
+    actor.require_staff()
+    flows = list(session.exec(select(Flow).where(col(Flow.id).in_(data.flow_ids))).all())
+    if len(flows) != len(set(data.flow_ids)):
+        raise NotFound("no such flow", field="flow_ids")
+    site_ids = {f.site_id for f in flows}
+    sites = {s.id: s for s in session.exec(select(Site).where(col(Site.id).in_(site_ids))).all()}
+    _check_compatible(flows, sites, data.area)
+    deny: list[str] = []
+    for company_id in {f.company_id for f in flows}:
+        company = session.get(Company, company_id)
+        assert company is not None
+        deny += deny_terms(session, company)
+    latitude = sum(sites[f.site_id].latitude for f in flows) / len(flows)
+    longitude = sum(sites[f.site_id].longitude for f in flows) / len(flows)
+    first, first_site = flows[0], sites[flows[0].site_id]
+    listing = Listing(
+        aggregated=True,
+        latitude=latitude,
+        longitude=longitude,
+        h3_cell=h3.latlng_to_cell(latitude, longitude, POOL_CELL_RESOLUTION),
+        departement_code=first_site.departement_code,
+        region_code=first_site.region_code,
+        low_code=first.low_code,
+        hazardous=first.hazardous,
+        quantity_per_year=sum(f.quantity_per_year for f in flows),
+        temperature_c=first.temperature_c,
+        group_key=group_key_of(str(first.kind), first.low_code),
+        direction=str(first.direction),
+        kind=str(first.kind),
+        regularity=str(first.regularity),
+        location_level=data.area.value,
+        title=scrub(data.title, deny).text,
+        description=scrub(data.description, deny).text,
+    )
+    session.add(listing)
+    session.flush()
+    for flow in flows:
+        session.add(
+            PoolShare(
+                listing_id=listing.id,
+                flow_id=flow.id,
+                company_id=flow.company_id,
+                quantity_per_year=flow.quantity_per_year,
+            )
+        )
+    session.flush()
+    recheck_pool(session, listing)
+    return listing
+
+
+def recheck_pool(session: Session, listing: Listing) -> None:
+    """A pool is searchable only with k distinct contributors; one above the dominance share
+    hides the quantity class. Its area stays the one the facilitator chose."""
+    shares = session.exec(select(PoolShare).where(PoolShare.listing_id == listing.id)).all()
+    per_company: dict[uuid.UUID, float] = {}
+    for share in shares:
+        per_company[share.company_id] = (
+            per_company.get(share.company_id, 0) + share.quantity_per_year
+        )
+    total = sum(per_company.values())
+    dominated = total > 0 and max(per_company.values()) > 0.85 * total
+    enough = len(per_company) >= get_settings().k_anonymity
+    area = LocationLevel(listing.location_level)
+    view = Generalised(
+        step=0 if enough else None,
+        material_level=MaterialLevel.CODE,
+        material_key=material_key(listing.low_code, listing.kind, MaterialLevel.CODE),
+        location_level=area,
+        location_key=location_key(
+            listing.h3_cell, listing.departement_code, listing.region_code, area
+        ),
+        family=family_of(listing.low_code, listing.kind),
+        brokered_only=not enough,
+        dominated=dominated,
+        quantity_class=None
+        if dominated
+        else quantity_class(listing.kind, listing.quantity_per_year),
+    )
+    apply_view(listing, view)
+    listing.updated_at = utcnow()
+    session.add(listing)
+    session.flush()

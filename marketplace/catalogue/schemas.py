@@ -1,0 +1,55 @@
+"""What the catalogue shows: an explicit allow-list of generalised fields, never a table row."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import date
+
+from pydantic import BaseModel
+
+
+class Area(BaseModel):
+    code: str
+    name: str
+
+
+class ListingPublic(BaseModel):
+    """A listing as the public and other members see it (see PRODUCT.md, "What each party may see").
+
+    No owner, no site, no exact quantity, no price, no position: a distance band only, computed
+    from one of the searcher's own sites.
+    """
+
+    id: uuid.UUID
+    direction: str
+    kind: str
+    aggregated: bool
+    family: str
+    family_label: str
+    hazardous: bool
+    low_chapter: str | None
+    low_subchapter: str | None
+    low_subchapter_label: str | None
+    low_code: str | None  # the six digits, only once the k-check allows them
+    low_label: str | None
+    location_level: str
+    departement: Area | None
+    region: Area
+    quantity_class: str  # a logarithmic band, or "présent" when one company dominates
+    temperature_class: str | None
+    regularity: str
+    months: list[int]
+    title: str
+    description: str
+    published_on: date | None
+    distance_band: str | None = None
+
+
+class ListingOwnerView(BaseModel):
+    """The owner's (or facilitator's) view of its listing: status and the public preview."""
+
+    id: uuid.UUID
+    flow_id: uuid.UUID | None
+    status: str
+    brokered_only: bool
+    public: ListingPublic

@@ -1,0 +1,417 @@
+"""Generalisation of listings for the public catalogue: location and material ladders, quantity
+classes, k-anonymity with dominance, and distance bands.
+
+What may be published about a flow before the reveal is decided here, from plain values: the
+catalogue service loads the rows and passes ``ListingFacts``; nothing in this module touches the
+database.
+"""
+
+from __future__ import annotations
+
+import math
+from collections import defaultdict
+from collections.abc import Hashable, Iterable
+from dataclasses import dataclass
+from enum import StrEnum
+
+import h3
+
+# --- location ladder -----------------------------------------------------------------------------
+
+# Sites are stored at H3 resolution 9 (~0.1 km²). Resolution 6 (~36 km², about 7 km across) is the
+# finest location ever shown: a cell that size holds a whole industrial zone, not one plant.
+SITE_CELL_RESOLUTION = 9
+PUBLIC_CELL_RESOLUTION = 6
+
+
+class LocationLevel(StrEnum):
+    CELL = "cell"
+    DEPARTEMENT = "departement"
+    REGION = "region"
+
+
+def cell_at(h3_cell: str, resolution: int = PUBLIC_CELL_RESOLUTION) -> str:
+    """The cell's parent at ``resolution`` (the cell itself at its own resolution)."""
+    if not h3.is_valid_cell(h3_cell):
+        raise ValueError(f"not an H3 cell: {h3_cell!r}")
+    if resolution > h3.get_resolution(h3_cell):
+        raise ValueError(f"resolution {resolution} is finer than the cell's")
+    return str(h3.cell_to_parent(h3_cell, resolution))
+
+
+def location_key(
+    h3_cell: str,
+    departement_code: str,
+    region_code: str,
+    level: LocationLevel,
+    resolution: int = PUBLIC_CELL_RESOLUTION,
+) -> str:
+    """What is published of a site's position at ``level``: a coarse cell, a département or a
+    région code (the level travels with the key, as a département and a région may share a code)."""
+    if level is LocationLevel.CELL:
+        # A cell is clipped to its département ("59:861fa…"): cells then nest in départements and
+        # régions, so a change re-checks only its own région's listings, and a cell astride a
+        # border never pools sites that the public sees in two different départements.
+        return f"{departement_code}:{cell_at(h3_cell, resolution)}"
+    if level is LocationLevel.DEPARTEMENT:
+        return departement_code
+    return region_code
+
+
+# --- material ladder -----------------------------------------------------------------------------
+
+
+class MaterialLevel(StrEnum):
+    CODE = "code"  # "100102", six digits of the List of Waste
+    SUBCHAPTER = "subchapter"  # "1001"
+    CHAPTER = "chapter"  # "10"
+    FAMILY = "family"  # "mineraux"
+
+
+@dataclass(frozen=True)
+class Family:
+    key: str
+    label_fr: str
+    label_en: str
+
+
+# Families are chosen per chapter only, never per subchapter, so that showing the family next to a
+# listing generalised to its chapter tells nothing more than the chapter.
+FAMILIES: dict[str, Family] = {
+    f.key: f
+    for f in (
+        Family("mineraux", "Minéraux, cendres et laitiers", "Minerals, ashes and slags"),
+        Family("organiques", "Matières organiques et boues", "Organic matter and sludges"),
+        Family("bois_fibres", "Bois, papiers, fibres et textiles", "Wood, paper, fibres, textiles"),
+        Family("chimie", "Produits chimiques et solvants", "Chemicals and solvents"),
+        Family("hydrocarbures", "Huiles et hydrocarbures", "Oils and hydrocarbons"),
+        Family("metaux", "Métaux", "Metals"),
+        Family("emballages", "Emballages", "Packaging"),
+        Family("divers", "Équipements et déchets divers", "Equipment and other wastes"),
+        # Flows that are not materials, or materials without a code: the family is the kind.
+        Family("material", "Matière (code non précisé)", "Material (code not given)"),
+        Family("heat", "Chaleur fatale", "Waste heat"),
+        Family("water", "Eau", "Water"),
+        Family("gas", "Gaz", "Gases"),
+    )
+}
+
+CHAPTER_FAMILY: dict[str, str] = {
+    "01": "mineraux",  # mining and quarrying, mineral processing
+    "02": "organiques",  # agriculture, food processing
+    "03": "bois_fibres",  # wood, panels, pulp and paper
+    "04": "bois_fibres",  # leather, fur and textile
+    "05": "hydrocarbures",  # petroleum refining, gas purification, coal pyrolysis
+    "06": "chimie",  # inorganic chemistry
+    "07": "chimie",  # organic chemistry (including pharmaceuticals)
+    "08": "chimie",  # paints, varnishes, adhesives, inks
+    "09": "chimie",  # photographic industry
+    "10": "mineraux",  # thermal processes: fly ash, FGD gypsum, slags
+    "11": "metaux",  # surface treatment of metals, hydrometallurgy
+    "12": "metaux",  # shaping and machining of metals and plastics
+    "13": "hydrocarbures",  # waste oils and liquid fuels
+    "14": "chimie",  # solvents, refrigerants, propellants
+    "15": "emballages",  # packaging, absorbents, filter materials
+    "16": "divers",  # end-of-life vehicles, equipment, batteries, off-spec batches
+    "17": "mineraux",  # construction and demolition
+    "18": "divers",  # health care
+    "19": "organiques",  # waste and water treatment plants: sludges, compost, digestate
+    "20": "divers",  # municipal and similar wastes, separately collected fractions
+}
+
+MATERIAL_KIND = "material"
+KINDS = frozenset({"material", "heat", "water", "gas"})
+
+
+def _code_of(low_code_compact: str | None, kind: str) -> str | None:
+    """The checked six-digit code of a coded material; None for any other flow."""
+    if kind not in KINDS:
+        raise ValueError(f"unknown flow kind: {kind!r}")
+    if kind != MATERIAL_KIND or not low_code_compact:
+        return None
+    code = low_code_compact.strip()
+    if len(code) != 6 or not code.isdigit() or code[:2] not in CHAPTER_FAMILY:
+        raise ValueError(f"not a compact six-digit List of Waste code: {low_code_compact!r}")
+    return code
+
+
+def family_of(low_code_compact: str | None, kind: str) -> Family:
+    """The family of a material from its chapter; for heat, water, gas (or no code), the kind."""
+    code = _code_of(low_code_compact, kind)
+    return FAMILIES[kind] if code is None else FAMILIES[CHAPTER_FAMILY[code[:2]]]
+
+
+def material_key(low_code_compact: str | None, kind: str, level: MaterialLevel) -> str:
+    """What is published of a flow's material at ``level``: "100102", "1001", "10" or a family.
+
+    Heat, water, gas and materials without a code have nothing finer than their kind, which is
+    their key at every level.
+    """
+    code = _code_of(low_code_compact, kind)
+    if code is None:
+        return kind
+    if level is MaterialLevel.CODE:
+        return code
+    if level is MaterialLevel.SUBCHAPTER:
+        return code[:4]
+    if level is MaterialLevel.CHAPTER:
+        return code[:2]
+    return CHAPTER_FAMILY[code[:2]]
+
+
+# --- quantity classes ----------------------------------------------------------------------------
+
+# Bands by powers of ten: below the first bound, between consecutive bounds, and above the last.
+QUANTITY_BOUNDS: tuple[float, ...] = (10, 100, 1_000, 10_000, 100_000)
+UNITS_FR = {"material": "t/an", "heat": "MWh/an", "water": "m³/an", "gas": "m³/an"}
+UNITS_EN = {"material": "t/yr", "heat": "MWh/yr", "water": "m³/yr", "gas": "m³/yr"}
+# Heat is only usable by a taker who needs it at that temperature, so its class says so too.
+TEMPERATURE_BOUNDS: tuple[float, ...] = (40, 90, 150)
+TEMPERATURE_LABELS = ("< 40 °C", "40–90 °C", "90–150 °C", "> 150 °C")
+
+
+@dataclass(frozen=True)
+class QuantityClass:
+    band: int  # 0 for "< 10", up to len(QUANTITY_BOUNDS) for "≥ 100 000"
+    lower: float | None
+    upper: float | None
+    unit: str  # French unit, "t/an"
+    label: str  # "100 – 1 000 t/an"
+    label_en: str  # "100 – 1,000 t/yr"
+    temperature_band: int | None = None
+    temperature_label: str | None = None
+
+
+def _number(value: float, thousands: str) -> str:
+    return f"{int(value):,}".replace(",", thousands)
+
+
+def temperature_class(temperature_c: float) -> tuple[int, str]:
+    """The band index and label of a heat flow's temperature: 150 °C is still "90–150 °C"."""
+    if math.isnan(temperature_c):
+        raise ValueError("temperature is not a number")
+    band = sum(
+        1
+        for i, bound in enumerate(TEMPERATURE_BOUNDS)
+        if temperature_c > bound or (temperature_c == bound and i < len(TEMPERATURE_BOUNDS) - 1)
+    )
+    return band, TEMPERATURE_LABELS[band]
+
+
+def quantity_class(
+    kind: str, quantity_per_year: float, temperature_c: float | None = None
+) -> QuantityClass:
+    """The logarithmic band of a yearly quantity, in the kind's base unit (t, MWh, m³ per year)."""
+    if kind not in UNITS_FR:
+        raise ValueError(f"unknown flow kind: {kind!r}")
+    if math.isnan(quantity_per_year) or quantity_per_year < 0:
+        raise ValueError(f"not a quantity: {quantity_per_year!r}")
+    unit, unit_en = UNITS_FR[kind], UNITS_EN[kind]
+    band = sum(1 for bound in QUANTITY_BOUNDS if quantity_per_year >= bound)
+    lower = QUANTITY_BOUNDS[band - 1] if band > 0 else None
+    upper = QUANTITY_BOUNDS[band] if band < len(QUANTITY_BOUNDS) else None
+    if lower is None:
+        assert upper is not None
+        label, label_en = f"< {_number(upper, ' ')} {unit}", f"< {_number(upper, ',')} {unit_en}"
+    elif upper is None:
+        label, label_en = f"≥ {_number(lower, ' ')} {unit}", f"≥ {_number(lower, ',')} {unit_en}"
+    else:
+        label = f"{_number(lower, ' ')} – {_number(upper, ' ')} {unit}"
+        label_en = f"{_number(lower, ',')} – {_number(upper, ',')} {unit_en}"
+    temperature_band: int | None = None
+    temperature_label: str | None = None
+    if kind == "heat" and temperature_c is not None:
+        temperature_band, temperature_label = temperature_class(temperature_c)
+    return QuantityClass(
+        band, lower, upper, unit, label, label_en, temperature_band, temperature_label
+    )
+
+
+# --- k-anonymity and dominance -------------------------------------------------------------------
+
+# The ladder a listing climbs until its cell holds k companies: location first (a buyer cares more
+# about the exact material than about the exact place), then material at région level.
+MATERIAL_LADDER: tuple[tuple[MaterialLevel, LocationLevel], ...] = (
+    (MaterialLevel.CODE, LocationLevel.CELL),
+    (MaterialLevel.CODE, LocationLevel.DEPARTEMENT),
+    (MaterialLevel.CODE, LocationLevel.REGION),
+    (MaterialLevel.SUBCHAPTER, LocationLevel.REGION),
+    (MaterialLevel.CHAPTER, LocationLevel.REGION),
+)
+# Heat, water, gas (and uncoded materials) have no material detail to give up.
+KIND_LADDER: tuple[tuple[MaterialLevel, LocationLevel], ...] = (
+    (MaterialLevel.FAMILY, LocationLevel.CELL),
+    (MaterialLevel.FAMILY, LocationLevel.DEPARTEMENT),
+    (MaterialLevel.FAMILY, LocationLevel.REGION),
+)
+DEFAULT_K = 3
+DEFAULT_DOMINANCE = 0.85
+
+
+@dataclass(frozen=True)
+class ListingFacts:
+    """What the generaliser needs of one flow: its site's cell (resolution 9) and areas."""
+
+    id: Hashable
+    company_id: Hashable
+    kind: str  # material | heat | water | gas
+    direction: str  # offer | request
+    low_code: str | None  # compact, "100102"
+    h3_cell: str
+    departement_code: str
+    region_code: str
+    quantity_per_year: float
+    temperature_c: float | None = None
+
+
+@dataclass(frozen=True)
+class Generalised:
+    """How one listing may be shown. ``step`` indexes its ladder; None when brokered only."""
+
+    step: int | None
+    material_level: MaterialLevel
+    material_key: str
+    location_level: LocationLevel
+    location_key: str
+    family: Family
+    brokered_only: bool
+    dominated: bool
+    quantity_class: QuantityClass | None
+
+
+def ladder_of(entry: ListingFacts) -> tuple[tuple[MaterialLevel, LocationLevel], ...]:
+    return KIND_LADDER if _code_of(entry.low_code, entry.kind) is None else MATERIAL_LADDER
+
+
+def _cell(entry: ListingFacts, step: int, resolution: int) -> tuple[str, ...]:
+    """The published cell of ``entry`` at ``step``: every value that makes it look like others."""
+    material_level, location_level = ladder_of(entry)[step]
+    return (
+        entry.kind,
+        entry.direction,
+        material_level.value,
+        material_key(entry.low_code, entry.kind, material_level),
+        location_level.value,
+        location_key(
+            entry.h3_cell, entry.departement_code, entry.region_code, location_level, resolution
+        ),
+    )
+
+
+def generalise(
+    entries: Iterable[ListingFacts],
+    k: int = DEFAULT_K,
+    dominance: float = DEFAULT_DOMINANCE,
+    resolution: int = PUBLIC_CELL_RESOLUTION,
+) -> dict[Hashable, Generalised]:
+    """Choose for every listing the finest (material, location) it can be published at.
+
+    Step by step along the ladder, the listings not yet placed are grouped by their cell at that
+    step; a group holding at least ``k`` distinct companies is published there. Listings placed at
+    a finer step are not counted again at a coarser one: if they were, a lone listing could take a
+    coarse cell "shared" with companies whose own listings all show finer detail, and anyone who
+    knows this algorithm would single it out. Hence every published cell, as the public sees it,
+    holds at least ``k`` companies. Listings left after the last step are brokered only.
+
+    In a published cell where one company holds more than ``dominance`` of the total quantity,
+    quantities show as "present" only (``dominated``, no class).
+    """
+    if k < 1:
+        raise ValueError("k must be at least 1")
+    listings = list(entries)
+    if len({e.id for e in listings}) != len(listings):
+        raise ValueError("listing ids must be unique")
+    pending = listings
+    chosen: dict[Hashable, tuple[int, tuple[str, ...]]] = {}
+    members: dict[tuple[int, tuple[str, ...]], list[ListingFacts]] = {}
+    step = 0
+    while pending:
+        groups: dict[tuple[str, ...], list[ListingFacts]] = defaultdict(list)
+        for entry in pending:
+            if step < len(ladder_of(entry)):
+                groups[_cell(entry, step, resolution)].append(entry)
+        if not groups:
+            break
+        placed: set[Hashable] = set()
+        for cell, group in groups.items():
+            if len({e.company_id for e in group}) >= k:
+                members[(step, cell)] = group
+                for entry in group:
+                    chosen[entry.id] = (step, cell)
+                    placed.add(entry.id)
+        pending = [e for e in pending if e.id not in placed]
+        step += 1
+
+    dominated = {key: _is_dominated(group, dominance) for key, group in members.items()}
+    result: dict[Hashable, Generalised] = {}
+    for entry in listings:
+        ladder = ladder_of(entry)
+        placement = chosen.get(entry.id)
+        # A brokered listing carries its coarsest description, never finer, should it be shown.
+        index = placement[0] if placement else len(ladder) - 1
+        material_level, location_level = ladder[index]
+        is_dominated = dominated[placement] if placement else False
+        result[entry.id] = Generalised(
+            step=placement[0] if placement else None,
+            material_level=material_level,
+            material_key=material_key(entry.low_code, entry.kind, material_level),
+            location_level=location_level,
+            location_key=location_key(
+                entry.h3_cell,
+                entry.departement_code,
+                entry.region_code,
+                location_level,
+                resolution,
+            ),
+            family=family_of(entry.low_code, entry.kind),
+            brokered_only=placement is None,
+            dominated=is_dominated,
+            quantity_class=(
+                quantity_class(entry.kind, entry.quantity_per_year, entry.temperature_c)
+                if placement and not is_dominated
+                else None
+            ),
+        )
+    return result
+
+
+def _is_dominated(group: list[ListingFacts], dominance: float) -> bool:
+    """Whether one company holds more than ``dominance`` of the group's total quantity."""
+    per_company: dict[Hashable, float] = defaultdict(float)
+    for entry in group:
+        per_company[entry.company_id] += entry.quantity_per_year
+    total = sum(per_company.values())
+    return total > 0 and max(per_company.values()) > dominance * total
+
+
+# --- distances -----------------------------------------------------------------------------------
+
+EARTH_RADIUS_KM = 6371.0088  # mean radius (IUGG)
+DISTANCE_BANDS: tuple[tuple[float, str], ...] = (
+    (10, "< 10 km"),
+    (30, "10–30 km"),
+    (80, "30–80 km"),
+    (200, "80–200 km"),
+)
+FARTHEST_BAND = "> 200 km"
+
+
+def haversine_km(lat1: float, lon1: float, lat2: float, lon2: float) -> float:
+    """Great-circle distance in kilometres between two points in degrees."""
+    phi1, phi2 = math.radians(lat1), math.radians(lat2)
+    d_phi, d_lambda = phi2 - phi1, math.radians(lon2 - lon1)
+    a = math.sin(d_phi / 2) ** 2 + math.cos(phi1) * math.cos(phi2) * math.sin(d_lambda / 2) ** 2
+    return 2 * EARTH_RADIUS_KM * math.asin(min(1.0, math.sqrt(a)))
+
+
+def distance_band(km: float) -> str:
+    """The band shown instead of a distance, so that no one can trilaterate a site.
+
+    Each band holds its lower bound: 10 km is "10–30 km", 200 km is "> 200 km".
+    """
+    if math.isnan(km) or km < 0:
+        raise ValueError(f"not a distance: {km!r}")
+    for upper, label in DISTANCE_BANDS:
+        if km < upper:
+            return label
+    return FARTHEST_BAND

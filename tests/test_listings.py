@@ -1,0 +1,206 @@
+"""Listings: lifecycle, preview, k-anonymity of every published cell, scrubbing, pooled offers."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from fastapi.testclient import TestClient
+from sqlmodel import Session, select
+
+from marketplace.accounts.models import Role
+from marketplace.catalogue import service
+from marketplace.catalogue.models import Listing
+from marketplace.catalogue.states import ListingEvent, ListingStatus, transition
+from core.errors import Conflict
+from tests.factories import (
+    bearer,
+    create_flow_row,
+    create_site_row,
+    create_tenant,
+    create_user_row,
+)
+
+NEAR = [(51.0100, 2.3000), (51.0120, 2.3050), (51.0080, 2.2950), (51.0110, 2.2980)]
+
+
+def _publish(client: TestClient, headers: dict[str, str], flow_id: Any) -> dict[str, Any]:
+    draft = client.post("/api/v1/listings", headers=headers, json={"flow_id": str(flow_id)})
+    assert draft.status_code == 201, draft.text
+    listing_id = draft.json()["listing"]["id"]
+    published = client.post(f"/api/v1/listings/{listing_id}/publish", headers=headers)
+    assert published.status_code == 200, published.text
+    return published.json()
+
+
+def _tenants(session: Session, count: int, **flow: Any) -> list:
+    tenants = []
+    for i in range(count):
+        tenant = create_tenant(session, f"Entreprise Numéro {i} SAS")
+        lat, lon = NEAR[i % len(NEAR)]
+        site = create_site_row(session, tenant.company, f"Site {i}", lat, lon)
+        tenant.flow = create_flow_row(session, site, **flow)
+        tenants.append(tenant)
+    return tenants
+
+
+def test_the_state_machine_allows_only_its_transitions() -> None:
+    assert transition("draft", ListingEvent.PUBLISH) == ListingStatus.PUBLISHED
+    assert transition("published", ListingEvent.PAUSE) == ListingStatus.PAUSED
+    assert transition("paused", ListingEvent.RESUME) == ListingStatus.PUBLISHED
+    for state in ("withdrawn", "expired", "fulfilled"):
+        for event in ListingEvent:
+            with pytest.raises(Conflict):
+                transition(state, event)
+    with pytest.raises(Conflict):
+        transition("draft", ListingEvent.PAUSE)
+
+
+def test_a_lone_listing_is_brokered_only_and_three_companies_publish_the_exact_cell(
+    client: TestClient, session: Session
+) -> None:
+    tenants = _tenants(session, 3)
+    first = _publish(client, tenants[0].headers, tenants[0].flow.id)
+    assert first["brokered_only"] is True
+    _publish(client, tenants[1].headers, tenants[1].flow.id)
+    third = _publish(client, tenants[2].headers, tenants[2].flow.id)
+    assert third["brokered_only"] is False
+    public = third["public"]
+    assert public["low_code"] == "100102" and public["location_level"] == "cell"
+    assert public["departement"]["code"] == "59" and public["quantity_class"] == "1 000 – 10 000 t/an"
+    session.expire_all()
+    listings = session.exec(select(Listing)).all()
+    assert all(not x.brokered_only for x in listings)
+
+
+def test_the_preview_is_exactly_what_others_see_once_published(
+    client: TestClient, session: Session
+) -> None:
+    tenants = _tenants(session, 3)
+    for tenant in tenants[:2]:
+        _publish(client, tenant.headers, tenant.flow.id)
+    draft = client.post("/api/v1/listings", headers=tenants[2].headers,
+                        json={"flow_id": str(tenants[2].flow.id)}).json()
+    preview = draft["preview"]
+    listing_id = draft["listing"]["id"]
+    published = client.post(f"/api/v1/listings/{listing_id}/publish", headers=tenants[2].headers)
+    public = published.json()["public"]
+    assert {k: v for k, v in preview.items() if k != "published_on"} == {
+        k: v for k, v in public.items() if k != "published_on"
+    }
+
+
+def test_withdrawing_one_listing_rechecks_the_cell_it_leaves(
+    client: TestClient, session: Session
+) -> None:
+    tenants = _tenants(session, 3)
+    ids = [_publish(client, t.headers, t.flow.id)["id"] for t in tenants]
+    client.post(f"/api/v1/listings/{ids[0]}/withdraw", headers=tenants[0].headers)
+    session.expire_all()
+    remaining = session.exec(select(Listing).where(Listing.status == "published")).all()
+    assert len(remaining) == 2 and all(x.brokered_only for x in remaining)
+
+
+def test_pausing_hides_and_resuming_restores(client: TestClient, session: Session) -> None:
+    tenants = _tenants(session, 4)
+    ids = [_publish(client, t.headers, t.flow.id)["id"] for t in tenants]
+    paused = client.post(f"/api/v1/listings/{ids[3]}/pause", headers=tenants[3].headers)
+    assert paused.json()["status"] == "paused"
+    again = client.post(f"/api/v1/listings/{ids[3]}/pause", headers=tenants[3].headers)
+    assert again.status_code == 409
+    resumed = client.post(f"/api/v1/listings/{ids[3]}/resume", headers=tenants[3].headers)
+    assert resumed.json()["status"] == "published" and not resumed.json()["brokered_only"]
+
+
+def test_public_text_is_scrubbed_and_the_original_stays_private(
+    client: TestClient, session: Session
+) -> None:
+    tenants = _tenants(session, 3, label="Cendres de Entreprise Numéro 0",
+                       description="Appelez le 03 28 12 34 56 ou ecrivez a vente@numero0.fr")
+    listing = _publish(client, tenants[0].headers, tenants[0].flow.id)
+    text = listing["public"]["title"] + " " + listing["public"]["description"]
+    for leaked in ("Numéro", "03 28", "vente@", "numero0.fr"):
+        assert leaked not in text
+    flow = client.get(f"/api/v1/flows/{tenants[0].flow.id}", headers=tenants[0].headers).json()
+    assert "03 28 12 34 56" in flow["description"]
+
+
+def test_editing_or_withdrawing_the_flow_follows_on_its_listing(
+    client: TestClient, session: Session
+) -> None:
+    tenants = _tenants(session, 3)
+    ids = [_publish(client, t.headers, t.flow.id)["id"] for t in tenants]
+    client.patch(f"/api/v1/flows/{tenants[0].flow.id}", headers=tenants[0].headers,
+                 json={"quantity": 500})
+    mine = client.get(f"/api/v1/listings/{ids[0]}", headers=tenants[0].headers).json()
+    assert mine["public"]["quantity_class"] == "100 – 1 000 t/an"
+    client.post(f"/api/v1/flows/{tenants[0].flow.id}/withdraw", headers=tenants[0].headers)
+    mine = client.get(f"/api/v1/listings/{ids[0]}", headers=tenants[0].headers).json()
+    assert mine["status"] == "withdrawn"
+
+
+def test_one_live_listing_per_flow_and_foreign_flows_are_not_found(
+    client: TestClient, session: Session
+) -> None:
+    a, b = _tenants(session, 2)
+    _publish(client, a.headers, a.flow.id)
+    twice = client.post("/api/v1/listings", headers=a.headers, json={"flow_id": str(a.flow.id)})
+    assert twice.status_code == 409
+    foreign = client.post("/api/v1/listings", headers=a.headers, json={"flow_id": str(b.flow.id)})
+    assert foreign.status_code == 404
+
+
+def test_a_dominant_company_hides_the_quantity_class(client: TestClient, session: Session) -> None:
+    tenants = _tenants(session, 3)
+    client.patch(f"/api/v1/flows/{tenants[0].flow.id}", headers=tenants[0].headers,
+                 json={"quantity": 900_000})
+    for tenant in tenants:
+        listing = _publish(client, tenant.headers, tenant.flow.id)
+    assert listing["public"]["quantity_class"] == "présent"
+
+
+def test_the_facilitator_pools_flows_of_several_companies(
+    client: TestClient, session: Session
+) -> None:
+    tenants = _tenants(session, 3, quantity=300)
+    staff = bearer(session, create_user_row(session, Role.FACILITATOR))
+    body = {"flow_ids": [str(t.flow.id) for t in tenants], "area": "departement",
+            "title": "Cendres volantes mutualisées", "description": "Lot commun de trois sites"}
+    member = client.post("/api/v1/pools", headers=tenants[0].headers, json=body)
+    assert member.status_code == 403
+    pool = client.post("/api/v1/pools", headers=staff, json=body)
+    assert pool.status_code == 201, pool.text
+    published = client.post(f"/api/v1/listings/{pool.json()['id']}/publish", headers=staff).json()
+    assert published["brokered_only"] is False
+    public = published["public"]
+    assert public["aggregated"] is True and public["quantity_class"] == "100 – 1 000 t/an"
+    assert public["departement"]["code"] == "59" and public["location_level"] == "departement"
+    mixed = client.post("/api/v1/pools", headers=staff, json=body | {
+        "flow_ids": [str(tenants[0].flow.id), str(tenants[0].flow.id)]})
+    assert mixed.status_code == 422
+
+
+def test_every_published_cell_holds_k_companies_after_random_churn(
+    client: TestClient, session: Session
+) -> None:
+    import random
+
+    rng = random.Random(7)
+    tenants = []
+    for i in range(8):
+        tenant = create_tenant(session, f"Churn {i} SA")
+        lat, lon = rng.choice([(51.01, 2.30), (50.95, 2.25), (50.70, 3.10), (49.9, 2.3)])
+        site = create_site_row(session, tenant.company, f"S{i}", lat, lon)
+        tenant.flow = create_flow_row(session, site,
+                                      low_code=rng.choice(["10 01 02", "10 01 05", "10 02 02"]))
+        tenants.append(tenant)
+    live: dict[int, str] = {}
+    for step in range(30):
+        i = rng.randrange(len(tenants))
+        if i in live:
+            client.post(f"/api/v1/listings/{live.pop(i)}/withdraw", headers=tenants[i].headers)
+        else:
+            live[i] = _publish(client, tenants[i].headers, tenants[i].flow.id)["id"]
+        session.expire_all()
+        for cell, companies in service.published_cells(session).items():
+            assert len(companies) >= 3, (step, cell)
