@@ -13,10 +13,11 @@ COPY api ./api
 COPY web ./web
 COPY migrations ./migrations
 COPY alembic.ini ./
-RUN pip install --no-cache-dir . \
-    && npm install --no-audit --no-fund --omit=dev \
+# HTMX first, so the installed package ships it with the other static files.
+RUN npm install --no-audit --no-fund --omit=dev \
     && mkdir -p web/static/vendor \
-    && cp node_modules/htmx.org/dist/htmx.min.js web/static/vendor/
+    && cp node_modules/htmx.org/dist/htmx.min.js web/static/vendor/ \
+    && pip install --no-cache-dir .
 RUN useradd --create-home symbiose
 USER symbiose
 EXPOSE 8000

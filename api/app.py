@@ -5,7 +5,7 @@ from __future__ import annotations
 from fastapi import APIRouter, FastAPI
 
 from api.errors import install_error_handlers
-from api.routers import accounts, companies, flows, imports, listings, reference
+from api.routers import accounts, alerts, catalogue, companies, flows, imports, listings, reference
 from web import mount_web
 
 API_PREFIX = "/api/v1"
@@ -22,7 +22,7 @@ def create_app() -> FastAPI:
     )
     install_error_handlers(app)
     api = APIRouter(prefix=API_PREFIX)
-    for module in (reference, accounts, companies, flows, imports, listings):
+    for module in (reference, accounts, companies, flows, imports, listings, alerts, catalogue):
         api.include_router(module.router)
     app.include_router(api)
     mount_web(app)

@@ -12,7 +12,9 @@ from core.errors import Unauthorized
 from marketplace.accounts.models import User
 from marketplace.accounts.service import Actor, actor_of, resolve_api_token
 
-SessionDep = Annotated[Session, Depends(request_session)]
+# scope="function": the unit of work commits when the handler returns, before the response is
+# sent, so a client never gets a 2xx for a write that then fails to commit.
+SessionDep = Annotated[Session, Depends(request_session, scope="function")]
 
 
 def current_user(request: Request, session: SessionDep) -> User:

@@ -30,9 +30,8 @@ def _location(loc: tuple[object, ...] | list[object]) -> str:
 def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(DomainError)
     async def _domain(_: Request, exc: DomainError) -> JSONResponse:
-        return JSONResponse(
-            error_body(exc.name, exc.detail, exc.field), status_code=exc.status_code
-        )
+        body: dict[str, object] = {**exc.extra, **error_body(exc.name, exc.detail, exc.field)}
+        return JSONResponse(body, status_code=exc.status_code)
 
     @app.exception_handler(RequestValidationError)
     async def _validation(_: Request, exc: RequestValidationError) -> JSONResponse:

@@ -6,10 +6,14 @@ from __future__ import annotations
 class DomainError(Exception):
     status_code = 400
 
-    def __init__(self, detail: str, *, field: str | None = None) -> None:
+    def __init__(
+        self, detail: str, *, field: str | None = None, extra: dict[str, object] | None = None
+    ) -> None:
         super().__init__(detail)
         self.detail = detail
         self.field = field
+        # More machine-readable context for the error body (e.g. the import job to read).
+        self.extra = extra or {}
 
     @property
     def name(self) -> str:

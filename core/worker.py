@@ -25,7 +25,7 @@ celery_app = Celery(
     "symbiose",
     broker=_settings.broker_url or "memory://",
     backend=_settings.result_backend or None,
-    include=["marketplace.imports.tasks"],
+    include=["marketplace.imports.tasks", "marketplace.alerts.tasks"],
 )
 celery_app.conf.update(
     task_acks_late=True,

@@ -8,11 +8,11 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlmodel import Session, select
 
+from core.errors import Conflict
 from marketplace.accounts.models import Role
 from marketplace.catalogue import service
 from marketplace.catalogue.models import Listing
 from marketplace.catalogue.states import ListingEvent, ListingStatus, transition
-from core.errors import Conflict
 from tests.factories import (
     bearer,
     create_flow_row,
@@ -67,7 +67,9 @@ def test_a_lone_listing_is_brokered_only_and_three_companies_publish_the_exact_c
     assert third["brokered_only"] is False
     public = third["public"]
     assert public["low_code"] == "100102" and public["location_level"] == "cell"
-    assert public["departement"]["code"] == "59" and public["quantity_class"] == "1 000 – 10 000 t/an"
+    assert (
+        public["departement"]["code"] == "59" and public["quantity_class"] == "1 000 – 10 000 t/an"
+    )
     session.expire_all()
     listings = session.exec(select(Listing)).all()
     assert all(not x.brokered_only for x in listings)
@@ -79,8 +81,9 @@ def test_the_preview_is_exactly_what_others_see_once_published(
     tenants = _tenants(session, 3)
     for tenant in tenants[:2]:
         _publish(client, tenant.headers, tenant.flow.id)
-    draft = client.post("/api/v1/listings", headers=tenants[2].headers,
-                        json={"flow_id": str(tenants[2].flow.id)}).json()
+    draft = client.post(
+        "/api/v1/listings", headers=tenants[2].headers, json={"flow_id": str(tenants[2].flow.id)}
+    ).json()
     preview = draft["preview"]
     listing_id = draft["listing"]["id"]
     published = client.post(f"/api/v1/listings/{listing_id}/publish", headers=tenants[2].headers)
@@ -115,8 +118,12 @@ def test_pausing_hides_and_resuming_restores(client: TestClient, session: Sessio
 def test_public_text_is_scrubbed_and_the_original_stays_private(
     client: TestClient, session: Session
 ) -> None:
-    tenants = _tenants(session, 3, label="Cendres de Entreprise Numéro 0",
-                       description="Appelez le 03 28 12 34 56 ou ecrivez a vente@numero0.fr")
+    tenants = _tenants(
+        session,
+        3,
+        label="Cendres de Entreprise Numéro 0",
+        description="Appelez le 03 28 12 34 56 ou ecrivez a vente@numero0.fr",
+    )
     listing = _publish(client, tenants[0].headers, tenants[0].flow.id)
     text = listing["public"]["title"] + " " + listing["public"]["description"]
     for leaked in ("Numéro", "03 28", "vente@", "numero0.fr"):
@@ -130,8 +137,9 @@ def test_editing_or_withdrawing_the_flow_follows_on_its_listing(
 ) -> None:
     tenants = _tenants(session, 3)
     ids = [_publish(client, t.headers, t.flow.id)["id"] for t in tenants]
-    client.patch(f"/api/v1/flows/{tenants[0].flow.id}", headers=tenants[0].headers,
-                 json={"quantity": 500})
+    client.patch(
+        f"/api/v1/flows/{tenants[0].flow.id}", headers=tenants[0].headers, json={"quantity": 500}
+    )
     mine = client.get(f"/api/v1/listings/{ids[0]}", headers=tenants[0].headers).json()
     assert mine["public"]["quantity_class"] == "100 – 1 000 t/an"
     client.post(f"/api/v1/flows/{tenants[0].flow.id}/withdraw", headers=tenants[0].headers)
@@ -152,8 +160,11 @@ def test_one_live_listing_per_flow_and_foreign_flows_are_not_found(
 
 def test_a_dominant_company_hides_the_quantity_class(client: TestClient, session: Session) -> None:
     tenants = _tenants(session, 3)
-    client.patch(f"/api/v1/flows/{tenants[0].flow.id}", headers=tenants[0].headers,
-                 json={"quantity": 900_000})
+    client.patch(
+        f"/api/v1/flows/{tenants[0].flow.id}",
+        headers=tenants[0].headers,
+        json={"quantity": 900_000},
+    )
     for tenant in tenants:
         listing = _publish(client, tenant.headers, tenant.flow.id)
     assert listing["public"]["quantity_class"] == "présent"
@@ -164,8 +175,12 @@ def test_the_facilitator_pools_flows_of_several_companies(
 ) -> None:
     tenants = _tenants(session, 3, quantity=300)
     staff = bearer(session, create_user_row(session, Role.FACILITATOR))
-    body = {"flow_ids": [str(t.flow.id) for t in tenants], "area": "departement",
-            "title": "Cendres volantes mutualisées", "description": "Lot commun de trois sites"}
+    body = {
+        "flow_ids": [str(t.flow.id) for t in tenants],
+        "area": "departement",
+        "title": "Cendres volantes mutualisées",
+        "description": "Lot commun de trois sites",
+    }
     member = client.post("/api/v1/pools", headers=tenants[0].headers, json=body)
     assert member.status_code == 403
     pool = client.post("/api/v1/pools", headers=staff, json=body)
@@ -175,8 +190,11 @@ def test_the_facilitator_pools_flows_of_several_companies(
     public = published["public"]
     assert public["aggregated"] is True and public["quantity_class"] == "100 – 1 000 t/an"
     assert public["departement"]["code"] == "59" and public["location_level"] == "departement"
-    mixed = client.post("/api/v1/pools", headers=staff, json=body | {
-        "flow_ids": [str(tenants[0].flow.id), str(tenants[0].flow.id)]})
+    mixed = client.post(
+        "/api/v1/pools",
+        headers=staff,
+        json=body | {"flow_ids": [str(tenants[0].flow.id), str(tenants[0].flow.id)]},
+    )
     assert mixed.status_code == 422
 
 
@@ -191,8 +209,9 @@ def test_every_published_cell_holds_k_companies_after_random_churn(
         tenant = create_tenant(session, f"Churn {i} SA")
         lat, lon = rng.choice([(51.01, 2.30), (50.95, 2.25), (50.70, 3.10), (49.9, 2.3)])
         site = create_site_row(session, tenant.company, f"S{i}", lat, lon)
-        tenant.flow = create_flow_row(session, site,
-                                      low_code=rng.choice(["10 01 02", "10 01 05", "10 02 02"]))
+        tenant.flow = create_flow_row(
+            session, site, low_code=rng.choice(["10 01 02", "10 01 05", "10 02 02"])
+        )
         tenants.append(tenant)
     live: dict[int, str] = {}
     for step in range(30):

@@ -386,8 +386,21 @@ def publish_flows(session: Session, flows: Sequence[Flow]) -> list[uuid.UUID]:
     now = utcnow()
     ttl = timedelta(days=get_settings().listing_ttl_days)
     published: list[uuid.UUID] = []
+    listed: set[uuid.UUID] = set()
+    flow_ids = [f.id for f in flows]
+    for start in range(0, len(flow_ids), 1000):
+        listed.update(
+            x
+            for x in session.exec(
+                select(Listing.flow_id).where(
+                    col(Listing.flow_id).in_(flow_ids[start : start + 1000]),
+                    col(Listing.status).not_in([s.value for s in TERMINAL]),
+                )
+            ).all()
+            if x is not None
+        )
     for flow in flows:
-        if flow.status != FlowStatus.ACTIVE or live_listing_of(session, flow.id) is not None:
+        if flow.status != FlowStatus.ACTIVE or flow.id in listed:
             continue
         if flow.company_id not in deny_cache:
             company = session.get(Company, flow.company_id)

@@ -140,8 +140,8 @@ def update_company(
         k: v for k, v in changes.items() if v is not None and k in Identity.model_fields
     }
     if identity_changes:
-        identity = identity_of(session, actor, company).model_copy(update=identity_changes)
-        identity = Identity.model_validate(identity.model_dump())
+        current = identity_of(session, actor, company).model_dump()
+        identity = Identity.model_validate(current | identity_changes)
         sealed = seal_json(
             identity.model_dump(mode="json"), aad=_aad(company.id), sealed=_sealed(company)
         )

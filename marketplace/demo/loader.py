@@ -73,7 +73,9 @@ def load_demo() -> DemoSummary:
         actor = actor_of(facilitator)
         job_id = None
         if not already:
-            job = imports.create_job(session, actor, TERRITORY.name, TERRITORY.read_bytes())
+            job = imports.create_job(
+                session, actor, TERRITORY.name, TERRITORY.read_bytes(), publish=True
+            )
             job_id = job.id
     summary = DemoSummary(imported=not already, logins=logins)
     if job_id is not None:

@@ -1,0 +1,719 @@
+"""Benchmark of catalogue search: latency of search() and HTTP throughput against a bare endpoint.
+
+It builds a fresh database it migrates itself (a temporary SQLite file, or a dedicated PostgreSQL
+database `symbiose_bench_catalogue`, created then dropped through the server's `postgres`
+database), bulk-inserts N published listings of M companies spread over France, then
+
+(a) times a mix of searches through marketplace.catalogue.search.search() (filters only, filters
+    and words, distance bands from one's own site, date, relevance and distance sorts, second
+    pages through the cursor) and reports p50/p95/p99;
+(b) serves the real application with uvicorn (one worker) plus a bare constant endpoint
+    (bench/catalogue_bench_app.py) and loads both over loopback with a fixed number of requests
+    on N keep-alive connections: requests/s of each and their ratio.
+
+    .venv/bin/python bench/catalogue_bench.py                     # SQLite, 100,000 listings
+    .venv/bin/python bench/catalogue_bench.py --database-url postgresql+psycopg://postgres@127.0.0.1:5432/postgres
+    .venv/bin/python bench/catalogue_bench.py --index published   # also try a candidate index
+
+The figures go to bench/results/catalogue-<backend>.json and to stdout. Never a timed assertion.
+"""
+
+from __future__ import annotations
+
+import argparse
+import http.client
+import json
+import os
+import platform
+import random
+import shutil
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import uuid
+from collections import defaultdict
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlencode
+
+ROOT = Path(__file__).resolve().parent.parent
+RESULTS = ROOT / "bench" / "results"
+BENCH_DATABASE = "symbiose_bench_catalogue"
+
+# Candidate indexes a run may add (--index NAME); the chosen ones belong in the model + migration.
+CANDIDATE_INDEXES: dict[str, str] = {
+    "published": "CREATE INDEX ix_listings_published ON listings "
+    "(status, brokered_only, published_at, id)",
+    "latitude": "CREATE INDEX ix_listings_latitude ON listings (latitude)",
+}
+
+KINDS = (("material", 75), ("heat", 10), ("water", 10), ("gas", 5))
+COMMON_CHAPTERS = {
+    "02": 8,
+    "03": 4,
+    "10": 10,
+    "12": 6,
+    "15": 10,
+    "16": 4,
+    "17": 10,
+    "19": 8,
+    "20": 6,
+}
+REGULARITIES = (("continuous", 70), ("batch", 15), ("seasonal", 10), ("one-off", 5))
+# What the k-check lets through, roughly: (material level, location level) shares.
+MATERIAL_LEVELS = (("code", 50), ("subchapter", 20), ("chapter", 30))
+LOCATION_LEVELS = (("cell", 25), ("departement", 45), ("region", 30))
+
+MATERIAL_TITLES = (
+    "Cendres volantes de chaudière",
+    "Mâchefers d'incinération",
+    "Laitier de haut fourneau",
+    "Gypse de désulfuration",
+    "Boues biologiques déshydratées",
+    "Drêches de brasserie",
+    "Levures usagées",
+    "Palettes en bois",
+    "Sciure et copeaux de bois",
+    "Copeaux métalliques",
+    "Chutes de tôle d'acier",
+    "Fibres de cellulose",
+    "Boues de désencrage",
+    "Verre broyé (calcin)",
+    "Huiles usagées",
+    "Solvants régénérables",
+    "Emballages carton",
+    "Big bags réutilisables",
+    "Sable de fonderie",
+    "Coproduits d'amidonnerie",
+    "Marc de raisin",
+    "Déchets verts broyés",
+    "Plâtre de démolition",
+    "Granulats recyclés",
+    "Tourteaux de colza",
+    "Fûts métalliques vides",
+    "Chutes de textile",
+    "Plastiques PEHD broyés",
+    "Poussières de four",
+    "Coquilles d'huîtres",
+)
+OTHER_TITLES = {
+    "heat": (
+        "Chaleur fatale basse température",
+        "Chaleur fatale de four",
+        "Eau chaude à 60 °C",
+        "Vapeur basse pression",
+        "Fumées chaudes récupérables",
+    ),
+    "water": (
+        "Eau de refroidissement tiède",
+        "Eaux de process épurées",
+        "Condensats",
+        "Eau pluviale stockée",
+    ),
+    "gas": ("CO₂ biogénique", "Hydrogène fatal", "Biogaz excédentaire", "Azote résiduel"),
+}
+DESCRIPTION_PARTS = (
+    ("Flux régulier", "Production saisonnière", "Lot ponctuel", "Disponibilité continue"),
+    ("conditionné en big bags", "en vrac", "en benne de 30 m³", "par citerne", "sur palettes"),
+    (
+        "analyses disponibles",
+        "qualité constante",
+        "humidité variable",
+        "granulométrie 0/4 mm",
+        "teneur en métaux contrôlée",
+        "sans corps étrangers",
+    ),
+    (
+        "enlèvement souhaité",
+        "transport possible",
+        "stockage sur site limité",
+        "reprise gratuite envisagée",
+        "prix à discuter",
+    ),
+)
+# Words searched for: common ones, rare ones, accented or not, and a word no listing holds.
+SEARCH_WORDS = (
+    "cendres",
+    "bois",
+    "chaleur",
+    "boues",
+    "dechets",
+    "laitier",
+    "eau",
+    "vapeur",
+    "palettes",
+    "copeaux",
+    "desulfuration",
+    "huitres",
+    "amidonnerie",
+    "beton",
+    "métaux",
+    "CALCIN",
+    "big bags",
+    "boues biologiques",
+    "chaleur fatale",
+    "introuvable",
+)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--listings", type=int, default=100_000)
+    parser.add_argument("--companies", type=int, default=5_000)
+    parser.add_argument("--searches", type=int, default=400, help="timed search() calls")
+    parser.add_argument("--requests", type=int, default=3_000, help="HTTP requests per endpoint")
+    parser.add_argument("--concurrency", type=int, default=8, help="keep-alive connections")
+    parser.add_argument(
+        "--database-url",
+        default="",
+        help="a PostgreSQL server URL (its database is replaced by "
+        f"{BENCH_DATABASE!r}); default: a temporary SQLite file",
+    )
+    parser.add_argument(
+        "--index",
+        action="append",
+        default=[],
+        choices=sorted(CANDIDATE_INDEXES),
+        help="create a candidate index in the bench database (repeatable)",
+    )
+    parser.add_argument("--no-http", action="store_true", help="skip the throughput part")
+    parser.add_argument("--seed", type=int, default=20261129)
+    args = parser.parse_args()
+
+    with bench_database(args.database_url) as (backend, url):
+        # Before any project import: settings are read once and cached.
+        os.environ["SYMBIOSE_DATABASE_URL"] = url
+        os.environ["SYMBIOSE_SEARCH_RATE_PER_MINUTE"] = "100000000"
+        figures = run(backend, url, args)
+    RESULTS.mkdir(parents=True, exist_ok=True)
+    path = RESULTS / f"catalogue-{backend}.json"
+    path.write_text(json.dumps(figures, indent=2) + "\n", encoding="utf-8")
+    print(json.dumps(figures, indent=2))
+    print(f"written to {path.relative_to(ROOT)}")
+
+
+@contextmanager
+def bench_database(server_url: str) -> Iterator[tuple[str, str]]:
+    """A fresh, empty database: its backend name and SQLAlchemy URL; removed afterwards."""
+    if not server_url or server_url.startswith("sqlite"):
+        directory = tempfile.mkdtemp(prefix="symbiose-bench-catalogue-")
+        try:
+            yield "sqlite", f"sqlite:///{directory}/bench.db"
+        finally:
+            shutil.rmtree(directory, ignore_errors=True)
+        return
+    import psycopg
+    from sqlalchemy.engine import make_url
+
+    server = make_url(server_url)
+    admin = server.set(drivername="postgresql", database="postgres")
+    conninfo = admin.render_as_string(hide_password=False)
+    with psycopg.connect(conninfo, autocommit=True) as connection:
+        connection.execute(f"DROP DATABASE IF EXISTS {BENCH_DATABASE} WITH (FORCE)")
+        connection.execute(f"CREATE DATABASE {BENCH_DATABASE}")
+    try:
+        yield (
+            "postgresql",
+            server.set(database=BENCH_DATABASE).render_as_string(hide_password=False),
+        )
+    finally:
+        from core.db import get_engine
+
+        get_engine().dispose()
+        with psycopg.connect(conninfo, autocommit=True) as connection:
+            connection.execute(f"DROP DATABASE IF EXISTS {BENCH_DATABASE} WITH (FORCE)")
+
+
+def run(backend: str, url: str, args: argparse.Namespace) -> dict[str, Any]:
+    sys.path.insert(0, str(ROOT))
+    import sqlalchemy as sa
+
+    from core.db import get_engine, make_engine
+    from core.migrate import upgrade
+    from core.settings import get_settings
+
+    get_settings.cache_clear()
+    get_engine.cache_clear()
+    upgrade(make_engine(url))
+    engine = get_engine()
+    rng = random.Random(args.seed)
+
+    started = time.perf_counter()
+    world = populate(engine, args.listings, args.companies, rng)
+    for name in args.index:
+        with engine.begin() as connection:
+            connection.execute(sa.text(CANDIDATE_INDEXES[name]))
+    with engine.begin() as connection:
+        # PostgreSQL's autovacuum would gather these statistics soon after a load like this one.
+        if backend == "postgresql":
+            connection.execute(sa.text("ANALYZE"))
+    built = time.perf_counter() - started
+    print(
+        f"inserted {args.listings} listings of {args.companies} companies in {built:.1f} s",
+        file=sys.stderr,
+    )
+
+    figures: dict[str, Any] = {
+        "backend": backend,
+        "listings": args.listings,
+        "visible_listings": world["visible"],
+        "companies": args.companies,
+        "extra_indexes": [CANDIDATE_INDEXES[name] for name in args.index],
+        "build_seconds": round(built, 1),
+        "search": time_searches(engine, world, args.searches, random.Random(args.seed + 1)),
+    }
+    print(json.dumps(figures["search"]["all"]), file=sys.stderr)
+    if not args.no_http:
+        figures["http"] = throughput(
+            url, world, args.requests, args.concurrency, random.Random(args.seed + 2)
+        )
+    figures["machine"] = {
+        "cores": os.cpu_count(),
+        "python": platform.python_version(),
+        "platform": platform.platform(),
+    }
+    figures["measured_at"] = datetime.now(UTC).isoformat(timespec="seconds")
+    return figures
+
+
+# --- the synthetic catalogue -------------------------------------------------------------------
+
+
+def populate(engine: Any, listings: int, companies: int, rng: random.Random) -> dict[str, Any]:
+    """Companies (dummy sealed identities), one site each, and published listings, bulk-inserted;
+    plus one member account with an API token for the HTTP part."""
+    import h3
+    import shapely
+    from sqlalchemy import insert
+    from sqlmodel import Session
+
+    from core.reference.geo import boundaries
+    from core.reference.loader import low_rows, read_csv
+    from core.text import fold
+    from marketplace.accounts.models import Role
+    from marketplace.accounts.service import create_api_token, create_user
+    from marketplace.catalogue.labels import low_label
+    from marketplace.catalogue.models import Listing
+    from marketplace.companies.models import Company, Site
+    from privacy.generalisation import CHAPTER_FAMILY, FAMILIES, QUANTITY_BOUNDS
+
+    region_of = {d["code"]: d["region_code"] for d in read_csv("departements.csv")}
+    geo = boundaries()
+    now = datetime.now(UTC)
+
+    company_rows, site_rows = [], []
+    for number in range(companies):
+        company_id = uuid.uuid4()
+        company_rows.append(
+            {
+                "id": company_id,
+                "identity_ciphertext": os.urandom(64),
+                "wrapped_key": os.urandom(40),
+                "kek_id": "bench",
+                "siret_index": f"bench-{number}",
+                "nace": "23.51Z",
+                "size_class": "medium",
+                "created_at": now,
+            }
+        )
+        index = rng.randrange(len(geo.geometries))
+        geometry, code = geo.geometries[index], geo.codes[index]
+        west, south, east, north = geometry.bounds
+        while True:
+            longitude, latitude = rng.uniform(west, east), rng.uniform(south, north)
+            if geometry.contains(shapely.Point(longitude, latitude)):
+                break
+        site_rows.append(
+            {
+                "id": uuid.uuid4(),
+                "company_id": company_id,
+                "name_ciphertext": os.urandom(32),
+                "name_index": f"bench-site-{number}",
+                "latitude": latitude,
+                "longitude": longitude,
+                "commune": "",
+                "departement_code": code,
+                "region_code": region_of[code],
+                "h3_cell": h3.latlng_to_cell(latitude, longitude, 9),
+                "created_at": now,
+            }
+        )
+
+    entries = [r for r in low_rows() if r["level"] == "entry"]
+    weights = [COMMON_CHAPTERS.get(r["code"][:2], 1) for r in entries]
+    families_fr = {k: (f.label_fr, f.label_en) for k, f in FAMILIES.items()}
+    visible = 0
+    listing_rows = []
+    for _ in range(listings):
+        site = rng.choice(site_rows)
+        kind = _weighted(rng, KINDS)
+        direction = rng.choice(("offer", "request"))
+        regularity = _weighted(rng, REGULARITIES)
+        material_level, location_level = (
+            _weighted(rng, MATERIAL_LEVELS),
+            _weighted(rng, LOCATION_LEVELS),
+        )
+        code, hazardous = None, False
+        if kind == "material":
+            entry = rng.choices(entries, weights)[0]
+            code, hazardous = entry["code"], entry["hazardous"]
+            family = CHAPTER_FAMILY[code[:2]]
+            title = rng.choice(MATERIAL_TITLES)
+        else:
+            family, material_level = kind, "family"
+            title = rng.choice(OTHER_TITLES[kind])
+        chapter = code[:2] if code else None
+        subchapter = code[:4] if code and material_level in ("code", "subchapter") else None
+        public_code = code if material_level == "code" else None
+        description = " ".join(rng.choice(part) for part in DESCRIPTION_PARTS) + "."
+        words = [title, description, *families_fr[family]]
+        for shown in (chapter, subchapter, public_code):
+            words += [low_label(shown, "fr") or "", low_label(shown, "en") or ""]
+        brokered = rng.random() < 0.05
+        visible += not brokered
+        dominated = rng.random() < 0.05
+        listing_rows.append(
+            {
+                "id": uuid.uuid4(),
+                "flow_id": None,
+                "company_id": site["company_id"],
+                "aggregated": False,
+                "latitude": site["latitude"],
+                "longitude": site["longitude"],
+                "h3_cell": site["h3_cell"],
+                "departement_code": site["departement_code"],
+                "low_code": code,
+                "quantity_per_year": rng.lognormvariate(5, 2),
+                "temperature_c": rng.uniform(35, 400) if kind == "heat" else None,
+                "group_key": chapter or kind,
+                "status": "published",
+                "direction": direction,
+                "kind": kind,
+                "created_at": now,
+                "updated_at": now,
+                "published_at": now - timedelta(seconds=rng.uniform(0, 180 * 86400)),
+                "expires_at": now + timedelta(days=180),
+                "brokered_only": brokered,
+                "material_level": material_level,
+                "material_key": public_code or subchapter or chapter or kind,
+                "family": family,
+                "low_chapter": chapter,
+                "low_subchapter": subchapter,
+                "public_low_code": public_code,
+                "hazardous": hazardous,
+                "location_level": location_level,
+                "location_key": site["departement_code"]
+                if location_level != "region"
+                else site["region_code"],
+                "region_code": site["region_code"],
+                "public_departement": site["departement_code"]
+                if location_level != "region"
+                else None,
+                "quantity_band": None if dominated else rng.randint(0, len(QUANTITY_BOUNDS)),
+                "temperature_band": rng.randint(0, 3) if kind == "heat" else None,
+                "regularity": regularity,
+                "months_mask": 0b000001111110 if regularity == "seasonal" else 0,
+                "title": title,
+                "description": description,
+                "search_text": fold(" ".join(words)),
+            }
+        )
+
+    with engine.begin() as connection:
+        connection.execute(insert(Company.__table__), company_rows)  # type: ignore[attr-defined]
+        connection.execute(insert(Site.__table__), site_rows)  # type: ignore[attr-defined]
+        for start in range(0, len(listing_rows), 5_000):
+            connection.execute(
+                insert(Listing.__table__),  # type: ignore[attr-defined]
+                listing_rows[start : start + 5_000],
+            )
+    with Session(engine, expire_on_commit=False) as session:
+        member = site_rows[0]
+        user = create_user(
+            session,
+            email="bench@symbiose.local",
+            password="bench-password-1",
+            role=Role.COMPANY_ADMIN,
+            company_id=member["company_id"],
+        )
+        token = create_api_token(session, user, "bench")
+        session.commit()
+    return {
+        "visible": visible,
+        "member_company": member["company_id"],
+        "member_user": user.id,
+        "member_site": member["id"],
+        "token": token,
+        "regions": sorted({s["region_code"] for s in site_rows}),
+        "departements": sorted({s["departement_code"] for s in site_rows}),
+        "chapters": sorted({r["code"][:2] for r in entries}),
+        "subchapters": sorted({r["code"][:4] for r in entries}),
+        "codes": [r["code"] for r in rng.sample(entries, 200)],
+    }
+
+
+def _weighted(rng: random.Random, choices: tuple[tuple[str, int], ...]) -> str:
+    return rng.choices([c for c, _ in choices], [w for _, w in choices])[0]
+
+
+# --- (a) search() latency ----------------------------------------------------------------------
+
+TEMPLATES = (
+    "filters",
+    "filters+words",
+    "words",
+    "distance_band",
+    "distance_sort",
+    "date_all",
+    "next_page",
+)
+
+
+def random_query(rng: random.Random, world: dict[str, Any], template: str) -> dict[str, Any]:
+    """Query parameters of one search of the given template (strings, as a URL carries them)."""
+    params: dict[str, Any] = {}
+
+    def some_filters(most: int) -> None:
+        choices = [
+            lambda: params.update(kind=_weighted(rng, KINDS)),
+            lambda: params.update(direction=rng.choice(("offer", "request"))),
+            lambda: params.update(region=rng.choice(world["regions"])),
+            lambda: params.update(departement=rng.choice(world["departements"])),
+            lambda: params.update(low_chapter=rng.choice(world["chapters"])),
+            lambda: params.update(low_subchapter=rng.choice(world["subchapters"])),
+            lambda: params.update(low_code=rng.choice(world["codes"])),
+            lambda: params.update(hazardous=rng.choice(("true", "false"))),
+            lambda: params.update(quantity_band=rng.randint(0, 5)),
+            lambda: params.update(regularity=_weighted(rng, REGULARITIES)),
+            lambda: params.update(
+                family=rng.choice(
+                    ("mineraux", "organiques", "bois_fibres", "metaux", "emballages", "heat")
+                )
+            ),
+        ]
+        for choose in rng.sample(choices, rng.randint(1, most)):
+            choose()
+
+    if template == "filters":
+        some_filters(3)
+        params["sort"] = "date"
+    elif template == "filters+words":
+        some_filters(2)
+        params["q"] = rng.choice(SEARCH_WORDS)
+    elif template == "words":
+        params["q"] = rng.choice(SEARCH_WORDS)
+    elif template == "distance_band":
+        params.update(
+            from_site=str(world["member_site"]),
+            distance_band=rng.choice(("lt10", "10-30", "30-80", "80-200", "gt200")),
+        )
+        if rng.random() < 0.5:
+            some_filters(1)
+        params["sort"] = rng.choice(("date", "distance"))
+    elif template == "distance_sort":
+        params.update(from_site=str(world["member_site"]), sort="distance")
+        if rng.random() < 0.7:
+            some_filters(2)
+    elif template == "date_all":
+        params["sort"] = "date"
+    else:  # next_page: a broad search whose second page is timed
+        some_filters(1)
+        if rng.random() < 0.5:
+            params["q"] = rng.choice(SEARCH_WORDS[:8])
+    return params
+
+
+def _percentiles(samples: list[float]) -> dict[str, float]:
+    ordered = sorted(samples)
+
+    def at(p: float) -> float:
+        return round(ordered[min(len(ordered) - 1, round(p * (len(ordered) - 1)))], 2)
+
+    return {
+        "n": len(ordered),
+        "p50_ms": at(0.50),
+        "p95_ms": at(0.95),
+        "p99_ms": at(0.99),
+        "max_ms": round(ordered[-1], 2),
+        "mean_ms": round(statistics.fmean(ordered), 2),
+    }
+
+
+def time_searches(
+    engine: Any, world: dict[str, Any], count: int, rng: random.Random
+) -> dict[str, Any]:
+    from sqlmodel import Session
+
+    from marketplace.accounts.models import Role
+    from marketplace.accounts.service import Actor
+    from marketplace.catalogue.search import CatalogueQuery, search
+
+    member = Actor(
+        user_id=world["member_user"], role=Role.COMPANY_ADMIN, company_id=world["member_company"]
+    )
+    samples: dict[str, list[float]] = defaultdict(list)
+    slowest: list[tuple[float, str, dict[str, Any]]] = []
+    empty = 0
+    for number in range(count + 20):  # the first 20 warm caches up and are not counted
+        template = TEMPLATES[number % len(TEMPLATES)]
+        params = random_query(rng, world, template)
+        query = CatalogueQuery.model_validate(params)
+        with Session(engine) as session:
+            if template == "next_page":
+                first = search(session, None, query)
+                if first.next_cursor is None:
+                    continue
+                query = CatalogueQuery.model_validate({**params, "cursor": first.next_cursor})
+                session.expire_all()
+            started = time.perf_counter()
+            page = search(session, member, query)
+            elapsed = (time.perf_counter() - started) * 1000
+        if number < 20:
+            continue
+        empty += not page.items
+        samples[template].append(elapsed)
+        slowest.append((elapsed, template, params))
+    everything = [s for values in samples.values() for s in values]
+    slowest.sort(key=lambda s: s[0], reverse=True)
+    return {
+        "all": _percentiles(everything),
+        "by_template": {name: _percentiles(values) for name, values in samples.items()},
+        "empty_pages": empty,
+        "slowest": [{"ms": round(ms, 1), "template": t, "params": p} for ms, t, p in slowest[:8]],
+    }
+
+
+# --- (b) HTTP throughput -----------------------------------------------------------------------
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+@contextmanager
+def served(url: str) -> Iterator[int]:
+    port = _free_port()
+    env = {
+        **os.environ,
+        "SYMBIOSE_DATABASE_URL": url,
+        "SYMBIOSE_SEARCH_RATE_PER_MINUTE": "100000000",
+        "PYTHONPATH": str(ROOT),
+    }
+    server = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "uvicorn",
+            "bench.catalogue_bench_app:app",
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(port),
+            "--workers",
+            "1",
+            "--log-level",
+            "warning",
+            "--no-access-log",
+        ],
+        cwd=ROOT,
+        env=env,
+    )
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                connection = http.client.HTTPConnection("127.0.0.1", port, timeout=2)
+                connection.request("GET", "/bench/constant")
+                if connection.getresponse().status == 200:
+                    break
+            except OSError:
+                pass
+            if time.monotonic() > deadline or server.poll() is not None:
+                raise SystemExit("the bench server did not start")
+            time.sleep(0.2)
+        yield port
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
+
+
+def load(port: int, paths: list[tuple[str, dict[str, str]]], concurrency: int) -> dict[str, Any]:
+    """Send every request once over ``concurrency`` keep-alive connections; requests/s."""
+    lock = threading.Lock()
+    pending = list(reversed(paths))
+    statuses: dict[int, int] = defaultdict(int)
+    latencies: list[float] = []
+
+    def worker() -> None:
+        connection = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
+        while True:
+            with lock:
+                if not pending:
+                    break
+                path, headers = pending.pop()
+            started = time.perf_counter()
+            connection.request("GET", path, headers=headers)
+            response = connection.getresponse()
+            response.read()
+            elapsed = (time.perf_counter() - started) * 1000
+            with lock:
+                statuses[response.status] += 1
+                latencies.append(elapsed)
+        connection.close()
+
+    threads = [threading.Thread(target=worker) for _ in range(concurrency)]
+    cpu, started = time.process_time(), time.perf_counter()
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    elapsed = time.perf_counter() - started
+    return {
+        "requests": len(paths),
+        "seconds": round(elapsed, 2),
+        "requests_per_second": round(len(paths) / elapsed, 1),
+        "statuses": dict(statuses),
+        "latency": _percentiles(latencies),
+        # How busy the load generator itself was (it shares the machine with the server).
+        "client_cpu_share": round((time.process_time() - cpu) / elapsed, 2),
+    }
+
+
+def throughput(
+    url: str, world: dict[str, Any], requests: int, concurrency: int, rng: random.Random
+) -> dict[str, Any]:
+    bearer = {"Authorization": f"Bearer {world['token']}"}
+    searches: list[tuple[str, dict[str, str]]] = []
+    templates = [t for t in TEMPLATES if t != "next_page"]
+    for number in range(requests):
+        params = random_query(rng, world, templates[number % len(templates)])
+        # Anonymous visitors for the public searches, the member for distances.
+        headers = bearer if "from_site" in params else {}
+        searches.append(("/api/v1/catalogue?" + urlencode(params), headers))
+    bare: list[tuple[str, dict[str, str]]] = [("/bench/constant", {})] * requests
+    with served(url) as port:
+        load(port, bare[:200], concurrency)  # warm-up: imports, caches, connection pool
+        load(port, searches[:200], concurrency)
+        constant = load(port, bare, concurrency)
+        catalogue = load(port, searches, concurrency)
+    return {
+        "concurrency": concurrency,
+        "bare": constant,
+        "catalogue": catalogue,
+        "ratio_catalogue_to_bare": round(
+            catalogue["requests_per_second"] / constant["requests_per_second"], 3
+        ),
+    }
+
+
+if __name__ == "__main__":
+    main()

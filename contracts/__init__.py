@@ -1,0 +1,1 @@
+"""Contracts: agreements, regulatory status, rendering and signatures (built by a later issue)."""

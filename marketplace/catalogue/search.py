@@ -1,0 +1,441 @@
+"""Catalogue search: filters on the public columns only, accent-insensitive word search, sorts by
+relevance, date or distance band from one of the searcher's own sites, and keyset pagination.
+
+Privacy rules applied here (PRODUCT.md, "What each party may see"):
+- filters read only the generalised columns the card shows, so a filter never tells more than the
+  card it returns;
+- distances are computed server-side from one of the searcher's own sites, never from a point the
+  client gives, and only their band ever leaves this module;
+- "by distance" orders by band, then by date: ordering by exact distance would let a member compare
+  any listing against one of its own (known) listings and narrow its position down far below the
+  band's width;
+- the cursor is encrypted and authenticated (Fernet: AES-CBC + HMAC-SHA256) so a client can neither
+  forge a position nor read the exact timestamps it holds.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+import json
+import math
+import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from enum import StrEnum
+from functools import lru_cache
+from typing import Any
+
+import sqlalchemy as sa
+from cryptography.fernet import Fernet, InvalidToken
+from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator
+from sqlalchemy.sql.elements import ColumnElement
+from sqlmodel import Session, col, select
+
+from core.models import UTCDateTime
+from core.settings import get_settings
+from core.text import fold
+from marketplace.accounts.service import Actor
+from marketplace.catalogue.errors import Invalid, NotFound
+from marketplace.catalogue.labels import departement_names, region_names
+from marketplace.catalogue.models import Listing
+from marketplace.catalogue.schemas import ListingPublic
+from marketplace.catalogue.service import to_public
+from marketplace.catalogue.states import ListingStatus
+from marketplace.companies.models import Site
+from marketplace.flows.models import Direction, Kind, Regularity
+from privacy.generalisation import (
+    DISTANCE_BANDS,
+    EARTH_RADIUS_KM,
+    FAMILIES,
+    FARTHEST_BAND,
+    QUANTITY_BOUNDS,
+    distance_band,
+    haversine_km,
+)
+
+MAX_WORDS = 10
+MIN_WORD_LENGTH = 2
+
+# Band keys a URL can carry, in band order, with the label the card shows and the band's bounds.
+BAND_KEYS: tuple[str, ...] = ("lt10", "10-30", "30-80", "80-200", "gt200")
+BAND_LABELS: tuple[str, ...] = (*(label for _, label in DISTANCE_BANDS), FARTHEST_BAND)
+_BAND_EDGES: tuple[float, ...] = (0.0, *(upper for upper, _ in DISTANCE_BANDS), math.inf)
+
+
+class SortOrder(StrEnum):
+    RELEVANCE = "relevance"
+    DISTANCE = "distance"
+    DATE = "date"
+
+
+class CatalogueQuery(BaseModel):
+    """What a catalogue search may ask. No field takes a position: distances start from one of the
+    searcher's own sites (``from_site``)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    q: str | None = Field(default=None, max_length=200, description="words of the listing")
+    direction: Direction | None = None
+    kind: Kind | None = None
+    family: str | None = None
+    low_chapter: str | None = Field(default=None, description='"10"')
+    low_subchapter: str | None = Field(default=None, description='"10 01" or "1001"')
+    low_code: str | None = Field(default=None, description='"10 01 02" or "100102"')
+    hazardous: bool | None = None
+    quantity_band: int | None = Field(default=None, ge=0, le=len(QUANTITY_BOUNDS))
+    regularity: Regularity | None = None
+    departement: str | None = Field(default=None, max_length=3)
+    region: str | None = Field(default=None, max_length=3)
+    from_site: uuid.UUID | None = Field(default=None, description="one of your own sites")
+    distance_band: str | None = Field(
+        default=None, description="lt10, 10-30, 30-80, 80-200, gt200 (needs from_site)"
+    )
+    sort: SortOrder = SortOrder.RELEVANCE
+    limit: int = Field(default=20, ge=1, le=100)
+    cursor: str | None = Field(default=None, max_length=1000)
+
+    @field_validator("q")
+    @classmethod
+    def _words(cls, value: str | None) -> str | None:
+        if value is None or not value.strip():
+            return None
+        if len(words_of(value)) > MAX_WORDS:
+            raise ValueError(f"at most {MAX_WORDS} words")
+        return value.strip()
+
+    @field_validator("family")
+    @classmethod
+    def _family(cls, value: str | None) -> str | None:
+        if value is not None and value not in FAMILIES:
+            raise ValueError("unknown family; one of " + ", ".join(FAMILIES))
+        return value
+
+    @field_validator("low_chapter", "low_subchapter", "low_code")
+    @classmethod
+    def _low(cls, value: str | None, info: ValidationInfo) -> str | None:
+        if value is None:
+            return None
+        digits = {"low_chapter": 2, "low_subchapter": 4, "low_code": 6}[str(info.field_name)]
+        compact = value.replace(" ", "")
+        if len(compact) != digits or not compact.isdigit():
+            raise ValueError(f"expected a List of Waste code of {digits} digits")
+        return compact
+
+    @field_validator("departement")
+    @classmethod
+    def _departement(cls, value: str | None) -> str | None:
+        if value is not None and value.upper() not in departement_names():
+            raise ValueError("unknown département code")
+        return value.upper() if value is not None else None
+
+    @field_validator("region")
+    @classmethod
+    def _region(cls, value: str | None) -> str | None:
+        if value is not None and value not in region_names():
+            raise ValueError("unknown région code")
+        return value
+
+    @field_validator("distance_band")
+    @classmethod
+    def _band(cls, value: str | None, info: ValidationInfo) -> str | None:
+        if value is None:
+            return None
+        if value in BAND_LABELS:
+            value = BAND_KEYS[BAND_LABELS.index(value)]
+        if value not in BAND_KEYS:
+            raise ValueError("one of " + ", ".join(BAND_KEYS))
+        if info.data.get("from_site") is None:
+            raise ValueError("a distance band needs from_site, one of your own sites")
+        return value
+
+    @field_validator("sort")
+    @classmethod
+    def _sort(cls, value: SortOrder, info: ValidationInfo) -> SortOrder:
+        if value is SortOrder.DISTANCE and info.data.get("from_site") is None:
+            raise ValueError("sorting by distance needs from_site, one of your own sites")
+        return value
+
+
+class CataloguePage(BaseModel):
+    items: list[ListingPublic]
+    next_cursor: str | None = None
+
+
+def words_of(q: str | None) -> list[str]:
+    """The distinct folded words of a query, in order; words too short to mean anything dropped."""
+    words: list[str] = []
+    for word in fold(q or "").split():
+        if len(word) >= MIN_WORD_LENGTH and word not in words:
+            words.append(word)
+    return words
+
+
+# --- distances ---------------------------------------------------------------------------------
+
+_KM_PER_DEGREE = math.pi / 180 * EARTH_RADIUS_KM
+_HALF_RADIAN = math.pi / 360
+# The SQL approximation below is within 0.015 % of the great-circle distance up to 250 km; band
+# filters widen their bounds by this much, and the exact band is then checked in Python.
+_APPROX_MARGIN = 0.001
+
+
+@dataclass(frozen=True)
+class Origin:
+    """One of the searcher's own sites, the only point a distance may start from."""
+
+    latitude: float
+    longitude: float
+
+    def squared_km(self) -> ColumnElement[float]:
+        """Squared distance to a listing, in km², in plain arithmetic (SQLite has no cosine).
+
+        Equirectangular, with the cosine of the mid-latitude expanded to second order around the
+        site's latitude: cos(φ0 + δ) ≈ cos φ0 − δ·sin φ0 − δ²/2·cos φ0 with δ = (φ − φ0)/2.
+        """
+        phi0 = math.radians(self.latitude)
+        cos0, sin0 = math.cos(phi0), math.sin(phi0)
+        dlat = col(Listing.latitude) - self.latitude
+        delta = dlat * _HALF_RADIAN
+        cos_mid = cos0 - delta * sin0 - delta * delta * (cos0 / 2)
+        north = dlat * _KM_PER_DEGREE
+        east = (col(Listing.longitude) - self.longitude) * _KM_PER_DEGREE * cos_mid
+        return north * north + east * east
+
+    def band_index(self) -> ColumnElement[int]:
+        squared = self.squared_km()
+        whens = [
+            (squared < upper * upper, index) for index, (upper, _) in enumerate(DISTANCE_BANDS)
+        ]
+        return sa.case(*whens, else_=len(DISTANCE_BANDS))
+
+    def within(self, band: int) -> ColumnElement[bool]:
+        """A superset of the listings in ``band`` (bounds widened by the approximation's error),
+        with a latitude box first: a cheap test that an index on latitude could also serve."""
+        lower, upper = _BAND_EDGES[band], _BAND_EDGES[band + 1]
+        squared = self.squared_km()
+        conditions: list[ColumnElement[bool]] = []
+        if lower > 0:
+            conditions.append(squared >= (lower * (1 - _APPROX_MARGIN)) ** 2)
+        if math.isfinite(upper):
+            reach = upper * (1 + _APPROX_MARGIN)
+            conditions.append(
+                col(Listing.latitude).between(
+                    self.latitude - reach / _KM_PER_DEGREE, self.latitude + reach / _KM_PER_DEGREE
+                )
+            )
+            conditions.append(squared < reach * reach)
+        return sa.and_(*conditions)
+
+    def band_of(self, listing: Listing) -> int:
+        """The band the card shows, from the great-circle distance."""
+        km = haversine_km(self.latitude, self.longitude, listing.latitude, listing.longitude)
+        return BAND_LABELS.index(distance_band(km))
+
+
+def origin_of(session: Session, actor: Actor | None, site_id: uuid.UUID | None) -> Origin | None:
+    if site_id is None:
+        return None
+    if actor is None:
+        raise Invalid("sign in to measure distances from one of your sites", field="from_site")
+    site = session.get(Site, site_id)
+    # The facilitator sees every position anyway; a member only its own company's sites.
+    if site is None or not actor.may_access_company(site.company_id):
+        raise NotFound("no such site among yours", field="from_site")
+    return Origin(site.latitude, site.longitude)
+
+
+# --- cursor ------------------------------------------------------------------------------------
+
+
+@lru_cache
+def _fernet(secret_key: str) -> Fernet:
+    key = hmac.new(secret_key.encode(), b"symbiose/catalogue-cursor", hashlib.sha256).digest()
+    return Fernet(base64.urlsafe_b64encode(key))
+
+
+def _digest(query: CatalogueQuery) -> str:
+    """Identifies the search a cursor belongs to (every field but the page size and position)."""
+    fields = query.model_dump(mode="json", exclude={"cursor", "limit"})
+    raw = json.dumps(fields, sort_keys=True).encode()
+    return hashlib.sha256(raw).hexdigest()[:16]
+
+
+SortKey = tuple[int | None, datetime, uuid.UUID]  # (score or band, published_at, id)
+
+
+def encode_cursor(query: CatalogueQuery, sort: SortOrder, key: SortKey) -> str:
+    lead, published_at, listing_id = key
+    payload = {
+        "s": sort.value,
+        "d": _digest(query),
+        "k": [lead, published_at.isoformat(), listing_id.hex],
+    }
+    token = _fernet(get_settings().secret_key).encrypt(json.dumps(payload).encode())
+    return token.decode()
+
+
+def decode_cursor(query: CatalogueQuery, sort: SortOrder) -> SortKey | None:
+    if query.cursor is None:
+        return None
+    invalid = Invalid("this cursor is not valid for this search", field="cursor")
+    try:
+        raw = _fernet(get_settings().secret_key).decrypt(query.cursor.encode())
+        payload = json.loads(raw)
+        lead, published_at, listing_id = payload["k"]
+        key: SortKey = (
+            None if lead is None else int(lead),
+            datetime.fromisoformat(published_at),
+            uuid.UUID(hex=listing_id),
+        )
+    except (InvalidToken, ValueError, KeyError, TypeError):
+        raise invalid from None
+    if payload.get("s") != sort.value or payload.get("d") != _digest(query):
+        raise invalid
+    if (sort is SortOrder.DATE) != (key[0] is None) or key[1].tzinfo is None:
+        raise invalid
+    return key
+
+
+# --- search ------------------------------------------------------------------------------------
+
+
+def _visible() -> list[ColumnElement[bool]]:
+    return [
+        col(Listing.status) == ListingStatus.PUBLISHED.value,
+        col(Listing.brokered_only).is_(False),
+        # Keyset pagination compares dates; a published listing always has one.
+        col(Listing.published_at).is_not(None),
+    ]
+
+
+def _filters(query: CatalogueQuery) -> list[ColumnElement[bool]]:
+    """Equality filters, each on a column the card shows (never on an internal one)."""
+    pairs: list[tuple[Any, Any]] = [
+        (Listing.direction, query.direction.value if query.direction else None),
+        (Listing.kind, query.kind.value if query.kind else None),
+        (Listing.family, query.family),
+        (Listing.low_chapter, query.low_chapter),
+        (Listing.low_subchapter, query.low_subchapter),
+        (Listing.public_low_code, query.low_code),
+        (Listing.hazardous, query.hazardous),
+        (Listing.quantity_band, query.quantity_band),
+        (Listing.regularity, query.regularity.value if query.regularity else None),
+        (Listing.public_departement, query.departement),
+        (Listing.region_code, query.region),
+    ]
+    return [col(column) == value for column, value in pairs if value is not None]
+
+
+def _title_score(words: Sequence[str]) -> ColumnElement[int]:
+    """How many query words the title holds. The folded title opens ``search_text`` (see
+    service._search_text), so its first len(title) characters stand for it: folding keeps the
+    length but for ligatures and runs of punctuation, an edge that can only nudge a rank."""
+    title = sa.func.substr(col(Listing.search_text), 1, sa.func.length(col(Listing.title)))
+    score: ColumnElement[int] = sa.literal(0)
+    for word in words:
+        score = score + sa.case((title.like(f"%{word}%"), 1), else_=0)
+    return score
+
+
+def _after(
+    lead: ColumnElement[int] | None, lead_descending: bool, key: SortKey
+) -> ColumnElement[bool]:
+    """Rows strictly after ``key`` in the order (lead, published_at desc, id desc)."""
+    lead_value, published_at, listing_id = key
+    tail = sa.tuple_(col(Listing.published_at), col(Listing.id)) < sa.tuple_(
+        sa.literal(published_at, UTCDateTime()), sa.literal(listing_id, sa.Uuid())
+    )
+    if lead is None or lead_value is None:
+        return tail
+    beyond = lead < lead_value if lead_descending else lead > lead_value
+    return sa.or_(beyond, sa.and_(lead == lead_value, tail))
+
+
+def search(session: Session, actor: Actor | None, query: CatalogueQuery) -> CataloguePage:
+    """One page of published, publicly visible listings matching ``query``.
+
+    Anonymous visitors get the public cards; signed-in members also get, with ``from_site``, the
+    distance band of each listing from that site.
+    """
+    origin = origin_of(session, actor, query.from_site)
+    words = words_of(query.q)
+    sort = query.sort
+    if sort is SortOrder.RELEVANCE and not words:
+        sort = SortOrder.DATE
+    position = decode_cursor(query, sort)
+
+    conditions = _visible() + _filters(query)
+    conditions += [col(Listing.search_text).like(f"%{word}%") for word in words]
+    band = BAND_KEYS.index(query.distance_band) if query.distance_band else None
+    if origin is not None and band is not None:
+        conditions.append(origin.within(band))
+
+    lead: ColumnElement[int] | None = None  # what orders before the date, if anything
+    lead_descending = True
+    if sort is SortOrder.RELEVANCE:
+        lead = _title_score(words)
+    elif sort is SortOrder.DISTANCE:
+        assert origin is not None  # the query's validation requires from_site
+        lead, lead_descending = origin.band_index(), False
+    order: list[sa.UnaryExpression[Any]] = []
+    if lead is not None:
+        order.append(lead.desc() if lead_descending else lead.asc())
+    order += [col(Listing.published_at).desc(), col(Listing.id).desc()]
+    lead_column = (sa.null() if lead is None else lead).label("lead")
+
+    wanted = query.limit + 1  # one more tells whether a next page exists
+    rows: list[tuple[Listing, int | None]] = []
+    while len(rows) < wanted:
+        asked = wanted - len(rows)
+        statement = select(Listing, lead_column).where(*conditions)
+        if position is not None:
+            statement = statement.where(_after(lead, lead_descending, position))
+        batch = session.exec(statement.order_by(*order).limit(asked)).all()
+        for listing, lead_value in batch:
+            position = (lead_value, _published(listing), listing.id)
+            # The SQL band filter is a slightly wider approximation: keep the exact band only.
+            if band is None or (origin is not None and origin.band_of(listing) == band):
+                rows.append((listing, lead_value))
+        if len(batch) < asked:
+            break
+
+    page = rows[: query.limit]
+    next_cursor = None
+    if len(rows) > query.limit:
+        last, last_lead = page[-1]
+        next_cursor = encode_cursor(query, sort, (last_lead, _published(last), last.id))
+    items = [to_public(listing, _band_label(origin, listing, actor)) for listing, _ in page]
+    return CataloguePage(items=items, next_cursor=next_cursor)
+
+
+def _published(listing: Listing) -> datetime:
+    assert listing.published_at is not None  # _visible() excludes the others
+    return listing.published_at
+
+
+def _band_label(origin: Origin | None, listing: Listing, actor: Actor | None) -> str | None:
+    if origin is None or actor is None:
+        return None
+    return BAND_LABELS[origin.band_of(listing)]
+
+
+def get_public(
+    session: Session,
+    actor: Actor | None,
+    listing_id: uuid.UUID,
+    from_site: uuid.UUID | None = None,
+) -> ListingPublic:
+    """One listing as the catalogue shows it; "not found" unless it is published and public."""
+    origin = origin_of(session, actor, from_site)
+    listing = session.get(Listing, listing_id)
+    if (
+        listing is None
+        or listing.status != ListingStatus.PUBLISHED
+        or listing.brokered_only
+        or listing.published_at is None
+    ):
+        raise NotFound("no such listing")
+    return to_public(listing, _band_label(origin, listing, actor))

@@ -1,0 +1,285 @@
+"""Read an uploaded territory file (CSV or XLSX) into numbered rows of named cells.
+
+The parser only knows the file's shape: encodings, delimiters, the header and its columns, and
+the limits. What a cell means (numbers, codes, positions) is the service's business.
+
+Line numbers are those a spreadsheet shows: the header is line 1, the first data row line 2.
+Column names are matched case-, accent- and space-insensitively ("Low code" is `low_code`).
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import date, datetime, time
+from typing import Any, NamedTuple
+
+from core.errors import Invalid, TooLarge
+from core.settings import get_settings
+from core.text import fold
+
+REQUIRED_COLUMNS = (
+    "company",
+    "siret",
+    "site",
+    "latitude",
+    "longitude",
+    "direction",
+    "kind",
+    "label",
+    "quantity",
+    "unit",
+)
+# The documented optional columns, then every other field of a flow declaration (FlowFields),
+# so an import can say as much as the form.
+OPTIONAL_COLUMNS = (
+    "nace",
+    "low_code",
+    "hazardous",
+    "period",
+    "regularity",
+    "months",
+    "temperature_c",
+    "description",
+    "commune",
+    "physical_state",
+    "medium",
+    "power_kw",
+    "water_quality",
+    "quality_spec",
+    "precision",
+    "current_operation",
+    "current_cost_eur_per_unit",
+    "replaces_material",
+    "virgin_price_eur_per_unit",
+)
+KNOWN_COLUMNS = frozenset(REQUIRED_COLUMNS + OPTIONAL_COLUMNS)
+# Key under which a row's values beyond the header are kept: in a ';' file, an unquoted
+# "10;11;12" spills into the next cells, and silently dropping them would lose data.
+OVERFLOW = "_overflow"
+
+_XLSX_MAGIC = b"PK\x03\x04"
+_XLS_MAGIC = b"\xd0\xcf\x11\xe0"
+_DELIMITERS = (",", ";", "\t")
+# Columns of a worksheet read; a territory file has about twenty.
+_XLSX_MAX_COLUMNS = 256
+# Blank rows tolerated in a worksheet beyond the data row limit (and the header).
+_XLSX_SPARE_ROWS = 1_000
+# Text files have almost no control characters; binary data decoded as cp1252 has plenty.
+_MAX_CONTROL_RATIO = 0.01
+
+
+class SheetRow(NamedTuple):
+    line: int
+    values: dict[str, str]
+
+
+@dataclass(frozen=True)
+class Table:
+    """An uploaded file whose header has been checked, as delimited text (a workbook is turned
+    into CSV once, as openpyxl is slow). Rows are read on demand, each time from the start, so a
+    100,000-row file is never held as 100,000 dicts."""
+
+    format: str  # "csv" | "xlsx": what was uploaded
+    columns: tuple[str, ...]  # the known columns present, normalised
+    text: str  # the file as delimited text, line for line
+    delimiter: str
+
+    def rows(self) -> Iterator[SheetRow]:
+        """The non-blank data rows, with the known columns present (values stripped)."""
+        yield from _csv_rows(self.text, self.delimiter)[1]
+
+
+def column_name(raw: str) -> str:
+    """ "Low code", "LOW-CODE", " low_code " → "low_code"."""
+    return "_".join(fold(raw).split())
+
+
+def open_table(content: bytes) -> Table:
+    """Check an upload's size, format and header; raises Invalid or TooLarge on "file"."""
+    limit = get_settings().max_upload_bytes
+    if len(content) > limit:
+        raise TooLarge(
+            f"the file exceeds the upload limit of {limit // (1024 * 1024)} MB ({limit} bytes)",
+            field="file",
+        )
+    if not content.strip():
+        raise Invalid("the file is empty", field="file")
+    if content.startswith(_XLS_MAGIC):
+        raise Invalid("old Excel .xls files are not read: save it as .xlsx or CSV", field="file")
+    if content.startswith(_XLSX_MAGIC):
+        return text_table(_xlsx_text(content), "xlsx")
+    return text_table(_decode(content), "csv")
+
+
+def text_table(text: str, fmt: str = "csv") -> Table:
+    """A table of delimited text (such as `Table.text`, stored by a job); checks the header."""
+    delimiter = _delimiter(text)
+    columns, _ = _csv_rows(text, delimiter)
+    return Table(fmt, columns, text, delimiter)
+
+
+def count_rows(table: Table) -> int:
+    """The number of non-blank data rows; refuses none, or more than the configured maximum."""
+    limit = get_settings().import_max_rows
+    total = 0
+    for _ in table.rows():
+        total += 1
+        if total > limit:
+            raise TooLarge(f"the file has more than {limit} data rows", field="file")
+    if total == 0:
+        raise Invalid("the file has a header but no data rows", field="file")
+    return total
+
+
+# --- CSV ---------------------------------------------------------------------------------------
+
+
+def _decode(content: bytes) -> str:
+    if content.startswith((b"\xff\xfe", b"\xfe\xff")):
+        # Excel's "Unicode text" export.
+        text = _try_decode(content, "utf-16")
+    elif b"\x00" in content[:4096]:
+        raise Invalid("not a CSV or XLSX file (binary content)", field="file")
+    else:
+        # cp1252 is what Excel writes on French Windows when not asked for UTF-8.
+        text = _try_decode(content, "utf-8-sig") or _try_decode(content, "cp1252")
+    if text is None:
+        raise Invalid("not a CSV or XLSX file (unreadable text encoding)", field="file")
+    sample = text[:65536]
+    controls = sum(1 for c in sample if c < " " and c not in "\t\r\n")
+    if controls > _MAX_CONTROL_RATIO * len(sample):
+        raise Invalid("not a CSV or XLSX file (binary content)", field="file")
+    return text
+
+
+def _try_decode(content: bytes, encoding: str) -> str | None:
+    try:
+        return content.decode(encoding)
+    except UnicodeDecodeError:
+        return None
+
+
+def _delimiter(text: str) -> str:
+    """Whichever of , ; TAB splits the header line into the most cells (quotes respected)."""
+    first = next((line for line in text.splitlines() if line.strip()), "")
+    cells = {d: len(next(csv.reader([first], delimiter=d), [])) for d in _DELIMITERS}
+    return max(_DELIMITERS, key=lambda d: cells[d])  # ties go to the first: ","
+
+
+def _csv_rows(text: str, delimiter: str) -> tuple[tuple[str, ...], Iterator[SheetRow]]:
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
+    return _rows_of(_guard_csv(reader))
+
+
+def _guard_csv(reader: Any) -> Iterator[list[str]]:
+    """csv's own errors (NUL bytes, oversized fields) become Invalid on "file" with the line."""
+    line = 0
+    while True:
+        try:
+            record = next(reader)
+        except StopIteration:
+            return
+        except csv.Error as exc:
+            raise Invalid(f"unreadable CSV at line {line + 1}: {exc}", field="file") from None
+        line += 1
+        yield record
+
+
+# --- XLSX --------------------------------------------------------------------------------------
+
+
+def _xlsx_text(content: bytes) -> str:
+    """The first sheet as CSV text, row for row (blank rows kept, so line numbers stay true)."""
+    # Imported here: openpyxl takes a while to import and most uploads are CSV.
+    from openpyxl import load_workbook
+
+    # A small compressed file can unpack to millions of rows: stop past the row limit.
+    limit = get_settings().import_max_rows + _XLSX_SPARE_ROWS
+    buffer = io.StringIO()
+    # Every cell quoted: whatever the cells hold, "," is then the delimiter the job will sniff.
+    writer = csv.writer(buffer, lineterminator="\n", quoting=csv.QUOTE_ALL)
+    try:
+        workbook = load_workbook(io.BytesIO(content), read_only=True, data_only=True)
+        try:
+            sheet = workbook.worksheets[0]
+            # (Not iter_rows(max_col=...): it pads every row to that width.)
+            for number, row in enumerate(sheet.iter_rows(values_only=True), start=1):
+                if number > limit:
+                    raise TooLarge(
+                        f"the file has more than {limit - _XLSX_SPARE_ROWS} data rows",
+                        field="file",
+                    )
+                writer.writerow([_cell_text(value) for value in row[:_XLSX_MAX_COLUMNS]])
+        finally:
+            workbook.close()
+    except (Invalid, TooLarge):
+        raise
+    except Exception as exc:
+        # openpyxl fails on a damaged or foreign zip in many ways; all mean "unreadable".
+        raise Invalid(
+            f"not a readable XLSX workbook ({type(exc).__name__})", field="file"
+        ) from None
+    return buffer.getvalue()
+
+
+def _cell_text(value: object) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, float) and value.is_integer() and abs(value) < 2**53:
+        # A SIRET or a month typed as a number comes back as 12345678901234.0.
+        return str(int(value))
+    if isinstance(value, datetime | date | time):
+        return value.isoformat()
+    return str(value)
+
+
+# --- shared ------------------------------------------------------------------------------------
+
+
+def _rows_of(records: Iterator[list[str]]) -> tuple[tuple[str, ...], Iterator[SheetRow]]:
+    """Read the header (first non-blank record) now, and return the data rows lazily."""
+    line = 0
+    header: list[str] | None = None
+    for record in records:
+        line += 1
+        if any(cell.strip() for cell in record):
+            header = record
+            break
+    if header is None:
+        raise Invalid("the file is empty", field="file")
+    names = [column_name(cell) for cell in header]
+    seen: set[str] = set()
+    for name in names:
+        if name in KNOWN_COLUMNS and name in seen:
+            raise Invalid(f"the column {name!r} appears twice in the header", field="file")
+        seen.add(name)
+    missing = [c for c in REQUIRED_COLUMNS if c not in seen]
+    if missing:
+        raise Invalid(
+            f"missing required columns: {', '.join(missing)} (line {line} is read as the header)",
+            field="file",
+        )
+    positions = [(i, n) for i, n in enumerate(names) if n in KNOWN_COLUMNS]
+    width = len(names)
+    columns = tuple(n for _, n in positions)
+    return columns, _data_rows(records, line, positions, width)
+
+
+def _data_rows(
+    records: Iterator[list[str]], header_line: int, positions: list[tuple[int, str]], width: int
+) -> Iterator[SheetRow]:
+    line = header_line
+    for record in records:
+        line += 1
+        if not any(cell.strip() for cell in record):
+            continue
+        size = len(record)
+        values = {name: record[i].strip() if i < size else "" for i, name in positions}
+        if size > width and any(cell.strip() for cell in record[width:]):
+            values[OVERFLOW] = "1"
+        yield SheetRow(line, values)

@@ -1,0 +1,349 @@
+"""Check the rows of a territory file: one flow per row, with its company and site, no writes.
+
+Every row goes through the same rules as the forms (FlowFields and `check_flow`, SIRET, NACE,
+`place`), and rows are checked against each other: a SIRET names one company, and a company's
+site name one position. The first problem of each bad row is kept as {"line", "field", "reason"}.
+Reasons never quote a company's name, SIRET or site name: the report is stored unencrypted.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any, NamedTuple, TypeVar
+
+from pydantic import ValidationError
+
+from core.errors import DomainError, Invalid
+from core.text import fold
+from marketplace.companies.schemas import Identity, SiteCreate
+from marketplace.companies.service import normalise_nace, normalise_siret, place
+from marketplace.flows.models import Direction, Kind, Period, Regularity
+from marketplace.flows.schemas import FlowFields
+from marketplace.flows.service import FlowRules, check_flow
+from marketplace.imports.parser import OVERFLOW, REQUIRED_COLUMNS, SheetRow
+
+# Folded spellings accepted for the enumerated columns: the English values and their French names.
+_DIRECTIONS = {
+    "offer": Direction.OFFER,
+    "offre": Direction.OFFER,
+    "request": Direction.REQUEST,
+    "demande": Direction.REQUEST,
+}
+_KINDS = {
+    "material": Kind.MATERIAL,
+    "matiere": Kind.MATERIAL,
+    "heat": Kind.HEAT,
+    "chaleur": Kind.HEAT,
+    "water": Kind.WATER,
+    "eau": Kind.WATER,
+    "gas": Kind.GAS,
+    "gaz": Kind.GAS,
+}
+_PERIODS = {
+    "year": Period.YEAR,
+    "an": Period.YEAR,
+    "annee": Period.YEAR,
+    "month": Period.MONTH,
+    "mois": Period.MONTH,
+    "week": Period.WEEK,
+    "semaine": Period.WEEK,
+    "day": Period.DAY,
+    "jour": Period.DAY,
+}
+_REGULARITIES = {
+    "continuous": Regularity.CONTINUOUS,
+    "continu": Regularity.CONTINUOUS,
+    "batch": Regularity.BATCH,
+    "lot": Regularity.BATCH,
+    "seasonal": Regularity.SEASONAL,
+    "saisonnier": Regularity.SEASONAL,
+    "one off": Regularity.ONE_OFF,
+    "ponctuel": Regularity.ONE_OFF,
+}
+_TRUE = frozenset({"true", "vrai", "oui", "yes", "y", "o", "1"})
+_FALSE = frozenset({"false", "faux", "non", "no", "n", "0"})
+_NUMBER = re.compile(r"[+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?")
+_SPACES = re.compile(r"[\s\u00a0\u202f]+")
+_MONTH_SEPARATORS = re.compile(r"[;,\s]+")
+M = TypeVar("M", Identity, SiteCreate, FlowFields)
+# Positions closer than this (about 10 cm) are the same position written twice.
+_POSITION_DECIMALS = 6
+
+
+class CheckedRow(NamedTuple):
+    """A good row: where it came from, whose it is, and its Flow column values."""
+
+    line: int
+    siret: str
+    site_key: str
+    flow_values: tuple[Any, ...]
+
+
+@dataclass
+class CompanyInFile:
+    line: int
+    name: str
+    name_key: str
+    nace: str | None
+    nace_line: int
+
+
+@dataclass
+class SiteInFile:
+    line: int
+    name: str
+    latitude: float
+    longitude: float
+    commune: str
+    departement_code: str
+    region_code: str
+    h3_cell: str
+
+
+@dataclass
+class RowChecks:
+    """The outcome of checking a whole file; filled row by row by `check`."""
+
+    rules: FlowRules
+    rows: list[CheckedRow] = field(default_factory=list)
+    errors: list[dict[str, Any]] = field(default_factory=list)
+    companies: dict[str, CompanyInFile] = field(default_factory=dict)
+    sites: dict[tuple[str, str], SiteInFile] = field(default_factory=dict)
+    flow_columns: tuple[str, ...] = ()
+    # A territory has thousands of rows per company and site: check each of those once.
+    _sirets: dict[str, str] = field(default_factory=dict)
+    _naces: dict[str, str] = field(default_factory=dict)
+    _places: dict[tuple[float, float], tuple[str, str, str]] = field(default_factory=dict)
+    _names: dict[str, tuple[str, str]] = field(default_factory=dict)
+
+    def check(self, row: SheetRow) -> None:
+        try:
+            self.rows.append(self._check(row))
+        except DomainError as exc:
+            self.errors.append(
+                {"line": row.line, "field": exc.field or "row", "reason": exc.detail}
+            )
+
+    def require_nace_of_new_companies(self, registered: set[str]) -> None:
+        """A company not registered yet is created, and that needs its NACE code."""
+        missing = {
+            siret
+            for siret, company in self.companies.items()
+            if company.nace is None and siret not in registered
+        }
+        if not missing:
+            return
+        kept = []
+        for row in self.rows:
+            if row.siret in missing:
+                self.errors.append(
+                    {
+                        "line": row.line,
+                        "field": "nace",
+                        "reason": "the NACE code is required for a company not registered yet",
+                    }
+                )
+            else:
+                kept.append(row)
+        self.rows = kept
+        self.errors.sort(key=lambda e: e["line"])
+
+    # --- one row -------------------------------------------------------------------------------
+
+    def _check(self, row: SheetRow) -> CheckedRow:
+        values = row.values
+        if OVERFLOW in values:
+            raise Invalid(
+                "this row has more cells than the header has columns (a value containing the "
+                "delimiter must be quoted)",
+                field="row",
+            )
+        for name in REQUIRED_COLUMNS:
+            if not values[name]:
+                raise Invalid("a value is required", field=name)
+        siret = self._siret(values["siret"])
+        self._company(row.line, siret, values)
+        site_key = self._site(row.line, siret, values)
+        direction = _choice(values["direction"], _DIRECTIONS, "direction")
+        kind = _choice(values["kind"], _KINDS, "kind")
+        checked = check_flow(self.rules, direction, kind, self._flow_fields(values))
+        if not self.flow_columns:
+            self.flow_columns = tuple(checked)
+        return CheckedRow(row.line, siret, site_key, tuple(checked[c] for c in self.flow_columns))
+
+    def _siret(self, raw: str) -> str:
+        siret = self._sirets.get(raw)
+        if siret is None:
+            siret = self._sirets[raw] = normalise_siret(raw)
+        return siret
+
+    def _company(self, line: int, siret: str, values: dict[str, str]) -> None:
+        name, name_key = self._name(values["company"])
+        nace = self._nace(values["nace"]) if values.get("nace") else None
+        seen = self.companies.get(siret)
+        if seen is None:
+            _validated(Identity, {"legal_name": name, "siret": siret}, {"legal_name": "company"})
+            self.companies[siret] = CompanyInFile(line, name, name_key, nace, line)
+            return
+        if name_key != seen.name_key:
+            raise Invalid(
+                f"this SIRET has another company name on line {seen.line}", field="company"
+            )
+        if nace is not None:
+            if seen.nace is None:
+                seen.nace, seen.nace_line = nace, line
+            elif nace != seen.nace:
+                raise Invalid(
+                    f"this SIRET has another NACE code ({seen.nace}) on line {seen.nace_line}",
+                    field="nace",
+                )
+
+    def _name(self, raw: str) -> tuple[str, str]:
+        """The name with its spaces collapsed, and its folded form for comparisons.
+
+        Two names the blind index cannot tell apart ("Usine-Nord", "usine nord") are one: the
+        database allows a company one site per index.
+        """
+        known = self._names.get(raw)
+        if known is None:
+            name = " ".join(raw.split())
+            known = self._names[raw] = (name, fold(name).replace(" ", ""))
+        return known
+
+    def _nace(self, raw: str) -> str:
+        nace = self._naces.get(raw)
+        if nace is None:
+            nace = self._naces[raw] = normalise_nace(raw)
+        return nace
+
+    def _site(self, line: int, siret: str, values: dict[str, str]) -> str:
+        name, key = self._name(values["site"])
+        latitude = _number(values["latitude"], "latitude")
+        longitude = _number(values["longitude"], "longitude")
+        seen = self.sites.get((siret, key))
+        if seen is None:
+            site = _validated(
+                SiteCreate,
+                {
+                    "name": name,
+                    "latitude": latitude,
+                    "longitude": longitude,
+                    "commune": values.get("commune", ""),
+                },
+                {"name": "site"},
+            )
+            position = (round(latitude, _POSITION_DECIMALS), round(longitude, _POSITION_DECIMALS))
+            placed = self._places.get(position)
+            if placed is None:
+                placed = self._places[position] = place(latitude, longitude)
+            self.sites[(siret, key)] = SiteInFile(
+                line, name, latitude, longitude, site.commune.strip(), *placed
+            )
+        elif (round(latitude, _POSITION_DECIMALS), round(longitude, _POSITION_DECIMALS)) != (
+            round(seen.latitude, _POSITION_DECIMALS),
+            round(seen.longitude, _POSITION_DECIMALS),
+        ):
+            raise Invalid(
+                f"this company's site of the same name is at another position on line {seen.line}",
+                field="site",
+            )
+        return key
+
+    def _flow_fields(self, values: dict[str, str]) -> FlowFields:
+        data: dict[str, Any] = {
+            "label": values["label"],
+            "quantity": _number(values["quantity"], "quantity"),
+            "unit": values["unit"],
+        }
+        for name, convert in _OPTIONAL_FLOW_FIELDS.items():
+            raw = values.get(name)
+            if raw:
+                data[name] = convert(raw, name)
+        return _validated(FlowFields, data, {})
+
+
+# --- cells -------------------------------------------------------------------------------------
+
+
+def _number(raw: str, name: str) -> float:
+    """ "12,5", "1 200,5" and "1e3" are numbers; "abc", "1.200,5", "nan" are not."""
+    text = _SPACES.sub("", raw)
+    if "," in text and "." not in text:
+        text = text.replace(",", ".")
+    if not _NUMBER.fullmatch(text):
+        raise Invalid(f"not a number: {raw!r}", field=name)
+    value = float(text)
+    if not math.isfinite(value):
+        raise Invalid(f"not a finite number: {raw!r}", field=name)
+    return value
+
+
+def _choice(raw: str, allowed: dict[str, Any], name: str) -> Any:
+    value = allowed.get(raw) or allowed.get(fold(raw))
+    if value is None:
+        choices = ", ".join(sorted({str(v) for v in allowed.values()}))
+        raise Invalid(f"{raw!r} is not one of: {choices}", field=name)
+    return value
+
+
+def _months(raw: str, name: str) -> list[int]:
+    months = []
+    for part in filter(None, _MONTH_SEPARATORS.split(raw)):
+        if not part.isdigit():
+            raise Invalid(
+                f"months are numbers from 1 to 12, such as 10;11;12 (not {part!r})", field=name
+            )
+        months.append(int(part))
+    return months
+
+
+def _flag(raw: str, name: str) -> bool:
+    key = fold(raw)
+    if key in _TRUE:
+        return True
+    if key in _FALSE:
+        return False
+    raise Invalid(f"{raw!r} is not true/false (or oui/non)", field=name)
+
+
+def _text(raw: str, name: str) -> str:
+    return raw
+
+
+def _lower(raw: str, name: str) -> str:
+    return raw.lower()
+
+
+_OPTIONAL_FLOW_FIELDS: dict[str, Callable[[str, str], Any]] = {
+    "low_code": _text,
+    "hazardous": _flag,
+    "period": lambda raw, name: _choice(raw, _PERIODS, name),
+    "regularity": lambda raw, name: _choice(raw, _REGULARITIES, name),
+    "months": _months,
+    "temperature_c": _number,
+    "description": _text,
+    "physical_state": _lower,
+    "medium": _text,
+    "power_kw": _number,
+    "water_quality": _text,
+    "quality_spec": _text,
+    "precision": _lower,
+    "current_operation": _text,
+    "current_cost_eur_per_unit": _number,
+    "replaces_material": _text,
+    "virgin_price_eur_per_unit": _number,
+}
+
+
+def _validated(model: type[M], data: dict[str, Any], columns: dict[str, str]) -> M:
+    """Validate with the forms' own model; its first error names the file's column."""
+    try:
+        return model.model_validate(data)
+    except ValidationError as exc:
+        error = exc.errors()[0]
+        location = [str(part) for part in error["loc"]]
+        name = location[0] if location else "row"
+        raise Invalid(error["msg"], field=columns.get(name, name)) from None

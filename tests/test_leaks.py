@@ -1,0 +1,234 @@
+"""The leak test: every API route and every web page an anonymous visitor or a member of another
+company can reach, fetched over the demo territory, shows no company's identity or exact position.
+
+Routes come from the OpenAPI and from the application's own route table, and pages are crawled
+from their links, so a route added later is covered without editing this test.
+"""
+
+from __future__ import annotations
+
+import re
+import uuid
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from html.parser import HTMLParser
+from typing import Any
+from urllib.parse import urljoin, urlsplit
+
+import pytest
+from fastapi.testclient import TestClient
+from sqlmodel import Session, col, select
+from stdnum.fr import siren as siren_checker
+
+from marketplace.accounts.models import Role, User
+from marketplace.accounts.service import actor_of
+from marketplace.catalogue.models import Listing
+from marketplace.companies.models import Company, Site
+from marketplace.companies.service import identity_of, site_name
+from marketplace.demo.loader import load_demo
+from marketplace.flows.models import Flow
+from tests.factories import PASSWORD, bearer
+
+DECIMAL = re.compile(r"-?\d{1,3}\.\d{3,}")
+MAX_PAGES = 400
+
+
+@dataclass
+class Secrets:
+    """What one viewer must never see: every other company's identity and site positions."""
+
+    words: set[str] = field(default_factory=set)
+    positions: list[tuple[float, float]] = field(default_factory=list)
+    # The viewer's own coordinates may show on its own pages: exact values, not "close to".
+    own_values: set[float] = field(default_factory=set)
+
+    def find_in(self, text: str) -> list[str]:
+        found = [w for w in self.words if w in text]
+        folded = text.replace("\u00a0", " ").replace(" ", "").replace(".", "")
+        found += [w for w in self.words if w.isdigit() and w in folded]
+        for match in DECIMAL.finditer(text):
+            value = float(match.group())
+            if any(abs(value - own) < 1e-9 for own in self.own_values):
+                continue
+            for lat, lon in self.positions:
+                if abs(value - lat) < 0.01 or abs(value - lon) < 0.01:
+                    found.append(f"coordinate {match.group()}")
+        return found
+
+
+@pytest.fixture
+def demo(session: Session) -> Iterator[dict[str, Any]]:
+    load_demo()
+    session.expire_all()
+    staff = session.exec(select(User).where(User.role == Role.FACILITATOR)).one()
+    companies = session.exec(select(Company)).all()
+    identities = {c.id: identity_of(session, actor_of(staff), c) for c in companies}
+    sites = session.exec(select(Site)).all()
+    yield {"companies": companies, "identities": identities, "sites": sites}
+
+
+def _secrets(demo: dict[str, Any], except_company: uuid.UUID | None) -> Secrets:
+    secrets = Secrets()
+    companies = {c.id: c for c in demo["companies"]}
+    for company_id, identity in demo["identities"].items():
+        if company_id == except_company:
+            continue
+        secrets.words.add(identity.legal_name)
+        secrets.words.update(b for b in identity.brands if len(b) > 3)
+        secrets.words.add(identity.siret)
+        secrets.words.add(identity.siret[:9])
+        assert siren_checker.is_valid(identity.siret[:9])
+        if identity.address:
+            secrets.words.add(identity.address)
+        for contact in identity.contacts:
+            secrets.words.update(x for x in (contact.email, contact.phone) if x)
+    own_names = set()
+    for site in demo["sites"]:
+        if site.company_id == except_company:
+            secrets.own_values.update((site.latitude, site.longitude))
+            own_names.add(site_name(companies[site.company_id], site))
+            continue
+        secrets.positions.append((site.latitude, site.longitude))
+        name = site_name(companies[site.company_id], site)
+        if len(name) > 12:  # short site names ("Usine Nord") are shared by many companies
+            secrets.words.add(name)
+    # A name the viewer's own site also bears ("Site de Production") tells it nothing.
+    secrets.words -= own_names
+    return secrets
+
+
+class _Links(HTMLParser):
+    def __init__(self) -> None:
+        super().__init__()
+        self.links: list[str] = []
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        for name, value in attrs:
+            if value and name in ("href", "hx-get", "action") and tag != "form":
+                self.links.append(value)
+            if value and tag == "form" and name == "action":
+                self.links.append(value)
+
+
+def _fill(path: str, ids: dict[str, str]) -> str:
+    return re.sub(r"\{(\w+)(?::\w+)?\}", lambda m: ids.get(m.group(1), ids["fallback"]), path)
+
+
+def _ids(session: Session, viewer_company: uuid.UUID | None) -> dict[str, str]:
+    """Path parameters: published listings, and everything else from another company."""
+    listing = session.exec(
+        select(Listing).where(Listing.status == "published", col(Listing.brokered_only).is_(False))
+    ).first()
+    foreign_flow = session.exec(select(Flow).where(Flow.company_id != viewer_company)).first()
+    assert listing is not None and foreign_flow is not None
+    foreign_site = session.get(Site, foreign_flow.site_id)
+    assert foreign_site is not None
+    return {
+        "listing_id": str(listing.id),
+        "flow_id": str(foreign_flow.id),
+        "site_id": str(foreign_site.id),
+        "company_id": str(foreign_flow.company_id),
+        "fallback": str(foreign_flow.id),
+    }
+
+
+def _walk(client: TestClient, headers: dict[str, str], ids: dict[str, str]) -> dict[str, str]:
+    """Fetch every GET route (API and pages) and crawl the pages' links; returns url → body."""
+    from api.app import app
+
+    seen: dict[str, str] = {}
+    queue: list[str] = []
+    for route in app.routes:
+        methods = getattr(route, "methods", None) or set()
+        path = getattr(route, "path", "")
+        if "GET" in methods and not path.startswith("/static"):
+            queue.append(_fill(path, ids))
+    spec = client.get("/api/v1/openapi.json").json()
+    queue += [_fill(p, ids) for p, ops in spec["paths"].items() if "get" in ops]
+    queue.append("/api/v1/catalogue?limit=100")
+    while queue and len(seen) < MAX_PAGES:
+        url = queue.pop(0)
+        if url in seen:
+            continue
+        response = client.get(url, headers=headers, follow_redirects=True)
+        seen[url] = response.text
+        if "text/html" in response.headers.get("content-type", ""):
+            parser = _Links()
+            parser.feed(response.text)
+            for link in parser.links:
+                target = urlsplit(urljoin(url, link))
+                if target.netloc in ("", "testserver") and not target.path.startswith(
+                    ("/static", "/logout")
+                ):
+                    full = target.path + (f"?{target.query}" if target.query else "")
+                    if full not in seen:
+                        queue.append(full)
+    return seen
+
+
+def _assert_clean(pages: dict[str, str], secrets: Secrets) -> None:
+    leaks = {url: found for url, body in pages.items() if (found := secrets.find_in(body))}
+    assert leaks == {}
+
+
+def test_an_anonymous_visitor_sees_no_identity(
+    client: TestClient, session: Session, demo: dict[str, Any]
+) -> None:
+    pages = _walk(client, {}, _ids(session, None))
+    assert len(pages) >= 10
+    assert any("catalogue" in url for url in pages)
+    _assert_clean(pages, _secrets(demo, None))
+
+
+def test_a_member_of_another_company_sees_no_identity(
+    client: TestClient, session: Session, demo: dict[str, Any]
+) -> None:
+    member = session.exec(select(User).where(User.role == Role.MEMBER)).first()
+    assert member is not None and member.company_id is not None
+    ids = _ids(session, member.company_id)
+    secrets = _secrets(demo, member.company_id)
+    api_pages = _walk(client, bearer(session, member), ids)
+    _assert_clean(api_pages, secrets)
+    from tests.test_web import login
+
+    login(client, member.email, _password(member))
+    web_pages = _walk(client, {}, ids)
+    assert any("/flows" in url for url in web_pages)
+    _assert_clean(web_pages, secrets)
+
+
+def _password(user: User) -> str:
+    import csv
+
+    from marketplace.demo.loader import USERS
+
+    with USERS.open(encoding="utf-8") as handle:
+        for row in csv.DictReader(handle):
+            if row["email"] == user.email:
+                return row["password"]
+    return PASSWORD
+
+
+def test_every_published_cell_of_the_demo_holds_k_companies(
+    session: Session, demo: dict[str, Any]
+) -> None:
+    from core.settings import get_settings
+    from marketplace.catalogue.service import published_cells
+
+    cells = published_cells(session)
+    assert cells, "the demo publishes no listing"
+    for cell, companies in cells.items():
+        assert len(companies) >= get_settings().k_anonymity, cell
+
+
+def test_the_detector_finds_planted_leaks() -> None:
+    secrets = Secrets(
+        words={"Papeterie du Canal SA", "73282932000074", "732829320"},
+        positions=[(51.03431, 2.37682)],
+        own_values={50.12345},
+    )
+    assert secrets.find_in("<td>Papeterie du Canal SA</td>")
+    assert secrets.find_in("SIRET 732 829 320 00074")
+    assert secrets.find_in('{"lat": 51.0343}')
+    assert secrets.find_in("2.377")
+    assert not secrets.find_in("51.03 (two decimals) and my own 50.12345")

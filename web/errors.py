@@ -1,0 +1,123 @@
+"""Error pages (404, 403, 500...) in the page's language, never with a stack trace.
+
+The application's handlers answer JSON for the API; these wrap them so a page gets a page and
+`/api/...` still gets exactly what the API's handler gives.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.responses import HTMLResponse, PlainTextResponse, RedirectResponse, Response
+
+from core.errors import DomainError
+from web.forms import explain
+from web.i18n import N_, page_translator
+from web.middleware import is_api_path
+from web.security import CsrfRejected, LoginRequired, RoleRefused, login_url
+from web.templating import render
+
+log = logging.getLogger("symbiose.web")
+
+Handler = Callable[[Request, Any], Response | Awaitable[Response]]
+
+TITLES = {
+    400: N_("Bad request"),
+    403: N_("Access refused"),
+    404: N_("Page not found"),
+    405: N_("Action not allowed"),
+    409: N_("Conflict"),
+    413: N_("File too large"),
+    422: N_("Invalid data"),
+    429: N_("Too many requests"),
+    500: N_("Something went wrong"),
+}
+MESSAGES = {
+    400: N_("The request could not be understood."),
+    403: N_("You do not have access to this page."),
+    404: N_("This page does not exist, or is not yours to see."),
+    405: N_("This action is not allowed here."),
+    500: N_("An unexpected error occurred. It has been recorded; please try again later."),
+}
+CSRF_MESSAGE = N_(
+    "This form has expired or did not come from this site. Reload the page and try again."
+)
+ROLE_MESSAGE = N_("This page is reserved to another kind of account.")
+# Used when a template itself cannot be rendered: no translation, no template, nothing to fail.
+FALLBACK_PAGE = (
+    "<!doctype html><html lang=fr><meta charset=utf-8><title>Erreur</title>"
+    "<p>Une erreur inattendue s'est produite. <a href='/'>Retour à l'accueil</a></p></html>"
+)
+
+
+def error_page(request: Request, status: int, message: str | None = None) -> Response:
+    translate = page_translator(request)
+    title = translate(TITLES.get(status, TITLES[400] if status < 500 else TITLES[500]))
+    if message is None:
+        fallback = MESSAGES[400] if status < 500 else MESSAGES[500]
+        message = translate(MESSAGES.get(status, fallback))
+    try:
+        return render(
+            request,
+            "error.html",
+            {"status": status, "title": title, "message": message},
+            status_code=status,
+        )
+    except Exception:
+        log.exception("error page could not be rendered")
+        return HTMLResponse(FALLBACK_PAGE, status_code=status)
+
+
+def install_error_pages(app: FastAPI) -> None:
+    def wrap(exc_class: type[Exception] | int, page: Handler) -> None:
+        previous = app.exception_handlers.get(exc_class)
+
+        async def handler(request: Request, exc: Any) -> Response:
+            if is_api_path(request.url.path):
+                if previous is None:
+                    # Starlette's own answer when nothing handles an error.
+                    return PlainTextResponse("Internal Server Error", status_code=500)
+                result = previous(request, exc)
+                return await result if isinstance(result, Awaitable) else result
+            result = page(request, exc)
+            return await result if isinstance(result, Awaitable) else result
+
+        app.add_exception_handler(exc_class, handler)
+
+    wrap(LoginRequired, _login_redirect)
+    wrap(CsrfRejected, lambda r, _: error_page(r, 403, page_translator(r)(CSRF_MESSAGE)))
+    wrap(RoleRefused, lambda r, _: error_page(r, 403, page_translator(r)(ROLE_MESSAGE)))
+    wrap(DomainError, _domain_error)
+    wrap(StarletteHTTPException, lambda r, exc: error_page(r, exc.status_code))
+    wrap(RequestValidationError, _validation_error)
+    wrap(Exception, _server_error)
+
+
+def _login_redirect(request: Request, exc: LoginRequired) -> Response:
+    target = login_url(exc.next_url)
+    if request.headers.get("hx-request"):
+        # An HTMX fragment would otherwise swap the login page into a corner of the page.
+        return Response(status_code=200, headers={"HX-Redirect": target})
+    return RedirectResponse(target, status_code=303)
+
+
+def _domain_error(request: Request, exc: DomainError) -> Response:
+    if exc.status_code in (403, 404):
+        return error_page(request, exc.status_code)
+    return error_page(request, exc.status_code, explain(exc.detail, page_translator(request)))
+
+
+def _validation_error(request: Request, exc: RequestValidationError) -> Response:
+    # A malformed id in the path is a page that does not exist.
+    in_path = any(error.get("loc", ("",))[0] == "path" for error in exc.errors())
+    return error_page(request, 404 if in_path else 400)
+
+
+def _server_error(request: Request, exc: Exception) -> Response:
+    # Starlette raises the exception again once this page is sent, so the server logs it in full.
+    return error_page(request, 500)

@@ -1,0 +1,112 @@
+"""Words shown for the domain's codes (offer, heat, per year...), in PRODUCT.md's vocabulary."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from babel.dates import get_month_names
+
+from marketplace.accounts.models import Role
+from marketplace.flows.models import (
+    Direction,
+    FlowStatus,
+    Kind,
+    Period,
+    PhysicalState,
+    Precision,
+    Regularity,
+)
+from web.i18n import N_, Translate
+
+DIRECTIONS = {Direction.OFFER: N_("Offer"), Direction.REQUEST: N_("Request")}
+KINDS = {
+    Kind.MATERIAL: N_("Material"),
+    Kind.HEAT: N_("Heat"),
+    Kind.WATER: N_("Water"),
+    Kind.GAS: N_("Gas"),
+}
+PERIODS = {
+    Period.YEAR: N_("per year"),
+    Period.MONTH: N_("per month"),
+    Period.WEEK: N_("per week"),
+    Period.DAY: N_("per day"),
+}
+REGULARITIES = {
+    Regularity.CONTINUOUS: N_("Continuous"),
+    Regularity.BATCH: N_("In batches"),
+    Regularity.SEASONAL: N_("Seasonal"),
+    Regularity.ONE_OFF: N_("One-off"),
+}
+PHYSICAL_STATES = {
+    PhysicalState.SOLID: N_("Solid"),
+    PhysicalState.POWDER: N_("Powder"),
+    PhysicalState.SLUDGE: N_("Sludge"),
+    PhysicalState.LIQUID: N_("Liquid"),
+    PhysicalState.GAS: N_("Gaseous"),
+}
+PRECISIONS = {Precision.MEASURED: N_("Measured"), Precision.ESTIMATED: N_("Estimated")}
+STATUSES = {FlowStatus.ACTIVE: N_("Active"), FlowStatus.WITHDRAWN: N_("Withdrawn")}
+BASE_UNITS = {"t/yr": N_("t/yr"), "MWh/yr": N_("MWh/yr"), "m3/yr": N_("m³/yr")}
+SIZE_CLASSES = {
+    "micro": N_("Micro-enterprise"),
+    "small": N_("Small business"),
+    "medium": N_("Medium-sized business"),
+    "large": N_("Large business"),
+}
+ROLES = {
+    Role.MEMBER: N_("Member"),
+    Role.COMPANY_ADMIN: N_("Company administrator"),
+    Role.FACILITATOR: N_("Facilitator"),
+    Role.PLATFORM_ADMIN: N_("Platform administrator"),
+}
+LISTING_STATUSES = {
+    "draft": N_("Draft"),
+    "published": N_("Published"),
+    "paused": N_("Paused"),
+    # Not "Withdrawn": the French adjective agrees with "annonce", unlike a withdrawn flow.
+    "withdrawn": N_("Withdrawn from the catalogue"),
+    "expired": N_("Expired"),
+    "fulfilled": N_("Fulfilled"),
+}
+SORT_ORDERS = {
+    "relevance": N_("Relevance"),
+    "distance": N_("Distance from my site"),
+    "date": N_("Most recent"),
+}
+IMPORT_STATUSES = {
+    "pending": N_("Waiting to start"),
+    "validating": N_("Checking the rows"),
+    "writing": N_("Writing the flows"),
+    "done": N_("Done"),
+    "failed": N_("Failed: nothing was imported"),
+}
+
+
+def label(table: Mapping[Any, str], value: str | None, translate: Translate) -> str:
+    """The translated word for a code; an unknown code is shown as it is rather than hidden."""
+    if value is None:
+        return ""
+    message = table.get(value)
+    return translate(message) if message else value
+
+
+def month_names(locale: str) -> dict[int, str]:
+    """January..December in the page's language (from CLDR via Babel, no catalogue entry)."""
+    return dict(get_month_names("wide", locale=locale))
+
+
+# Shown once after a form succeeded: the redirect carries the key (?notice=flow-saved).
+NOTICES = {
+    "site-saved": N_("The site is saved."),
+    "flow-saved": N_("The flow is saved."),
+    "flow-withdrawn": N_("The flow is withdrawn."),
+    "company-saved": N_("Your company's details are saved."),
+    "listing-published": N_("The listing is published."),
+    "listing-paused": N_("The listing is paused: it has left the catalogue until you resume it."),
+    "listing-resumed": N_("The listing is back in the catalogue."),
+    "listing-withdrawn": N_("The listing is withdrawn."),
+    "listing-fulfilled": N_("The listing is marked as fulfilled."),
+    "search-saved": N_("The search is saved: you will be alerted of new listings that fit it."),
+    "search-deleted": N_("The saved search is deleted."),
+}

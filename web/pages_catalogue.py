@@ -1,0 +1,126 @@
+"""« Catalogue des annonces »: the public catalogue (filters, cards, next page) and one listing's
+page, open to visitors; a company member also gets distance bands from one of its own sites."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+from fastapi import APIRouter, Request
+from fastapi.responses import Response
+from sqlmodel import Session
+
+from core import ratelimit
+from core.errors import DomainError, RateLimited
+from core.settings import get_settings
+from marketplace.catalogue.search import get_public, search
+from marketplace.companies.service import list_sites, site_name
+from web.cards import card_of
+from web.catalogue_form import (
+    FIELD_LABELS,
+    FILTER_FIELDS,
+    Choices,
+    ParsedSearch,
+    catalogue_url,
+    form_choices,
+    read_search,
+    search_params,
+)
+from web.forms import GENERAL, domain_errors, explain, place_errors
+from web.i18n import Translate, page_locale, page_translator
+from web.labels import label
+from web.security import DbSession, OptionalViewer, Viewer, own_company
+from web.templating import render
+
+router = APIRouter(include_in_schema=False)
+
+
+def count_search(request: Request, viewer: Viewer | None) -> None:
+    """The API's rate limit, with the same keys: the pages and the API share one budget."""
+    if viewer is not None:
+        client = f"user:{viewer.actor.user_id}"
+    else:
+        client = f"ip:{request.client.host if request.client else 'unknown'}"
+    ratelimit.hit(f"catalogue:{client}", get_settings().search_rate_per_minute)
+
+
+def own_sites(session: Session, viewer: Viewer | None) -> Choices:
+    """The sites a distance may start from: the viewer's company's own, never anyone else's (the
+    facilitator has none; visitors neither)."""
+    if viewer is None or viewer.actor.company_id is None:
+        return []
+    company = own_company(session, viewer)
+    names = ((str(s.id), site_name(company, s)) for s in list_sites(session, viewer.actor))
+    return sorted(names, key=lambda pair: pair[1].casefold())
+
+
+def _error_lines(errors: dict[str, str], translate: Translate) -> list[tuple[str, str]]:
+    # Shown above the results too: an HTMX update replaces the results, not the form.
+    return [
+        ("" if name == GENERAL else label(FIELD_LABELS, name, translate), message)
+        for name, message in errors.items()
+    ]
+
+
+@router.get("/catalogue")
+def catalogue_page(request: Request, session: DbSession, viewer: OptionalViewer) -> Response:
+    locale, translate = page_locale(request), page_translator(request)
+    sites = own_sites(session, viewer)
+    parsed: ParsedSearch = read_search(request.query_params, bool(sites), translate)
+    errors = dict(parsed.errors)
+    context: dict[str, Any] = {"cards": [], "next_url": None, "message": "", "save_fields": None}
+    status = 200
+    if parsed.query is not None:
+        try:
+            count_search(request, viewer)
+            page = search(session, viewer.actor if viewer else None, parsed.query)
+        except RateLimited as exc:
+            # Visitors included: a message in place of the results, never a failure.
+            status, context["message"] = 429, explain(exc.detail, translate)
+        except DomainError as exc:
+            errors = place_errors(domain_errors(exc, translate), FILTER_FIELDS)
+        else:
+            params = search_params(parsed.query)
+            context["cards"] = [card_of(item, locale, translate) for item in page.items]
+            if page.next_cursor:
+                context["next_url"] = catalogue_url([*params, ("cursor", page.next_cursor)])
+            context["first_url"] = catalogue_url(params) if parsed.query.cursor else None
+            context["save_fields"] = search_params(parsed.query, with_sort=False)
+            site = parsed.query.from_site
+            context["card_query"] = f"?from_site={site}" if site else ""
+    if errors:
+        status = 422
+    context.update(
+        values=parsed.values,
+        errors=errors,
+        error_lines=_error_lines(errors, translate),
+        choices=form_choices(locale, translate, sites, bool(sites)),
+        may_measure=bool(sites),
+    )
+    context.setdefault("first_url", None)
+    context.setdefault("card_query", "")
+    # A history restore asks for the whole page (htmx's cache missed), every other HTMX request
+    # for the results alone.
+    fragment = request.headers.get("hx-request") and not request.headers.get(
+        "hx-history-restore-request"
+    )
+    template = "_catalogue_results.html" if fragment else "catalogue.html"
+    return render(request, template, context, status_code=status)
+
+
+@router.get("/catalogue/{listing_id}")
+def listing_page(
+    listing_id: uuid.UUID,
+    request: Request,
+    session: DbSession,
+    viewer: OptionalViewer,
+    from_site: uuid.UUID | None = None,
+) -> Response:
+    """One listing as the catalogue shows it; not published or brokered only: "not found"."""
+    count_search(request, viewer)
+    sites = own_sites(session, viewer)
+    listing = get_public(
+        session, viewer.actor if viewer else None, listing_id, from_site if sites else None
+    )
+    card = card_of(listing, page_locale(request), page_translator(request))
+    return render(request, "listing.html", {"card": card})

@@ -1,0 +1,152 @@
+"""« Mes sites »: the company's sites; the département and région follow from the position."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+from fastapi import APIRouter, Request
+from fastapi.responses import RedirectResponse, Response
+from pydantic import ValidationError
+from sqlmodel import select
+
+from core.errors import DomainError
+from core.reference.models import Departement, Region
+from marketplace.companies.models import Site
+from marketplace.companies.schemas import SiteCreate, SiteRead, SiteUpdate
+from marketplace.companies.service import (
+    create_site,
+    get_site,
+    list_sites,
+    read_site,
+    update_site,
+)
+from web.forms import (
+    FieldErrors,
+    SubmittedForm,
+    domain_errors,
+    number,
+    place_errors,
+    text,
+    validation_errors,
+)
+from web.i18n import page_translator
+from web.security import COMPANY_PAGES, CurrentViewer, DbSession, Viewer, own_company
+from web.templating import render
+
+router = APIRouter(include_in_schema=False, dependencies=COMPANY_PAGES)
+
+SITE_FIELDS = ("name", "latitude", "longitude", "commune")
+
+
+def _place_names(session: DbSession) -> tuple[dict[str, str], dict[str, str]]:
+    departements = {d.code: d.name for d in session.exec(select(Departement))}
+    regions = {r.code: r.name for r in session.exec(select(Region))}
+    return departements, regions
+
+
+@router.get("/sites")
+def sites_page(request: Request, session: DbSession, viewer: CurrentViewer) -> Response:
+    company = own_company(session, viewer)
+    sites = [read_site(company, s) for s in list_sites(session, viewer.actor)]
+    departements, regions = _place_names(session)
+    return render(
+        request,
+        "sites.html",
+        {"sites": sites, "departements": departements, "regions": regions},
+    )
+
+
+def _form_page(
+    request: Request,
+    session: DbSession,
+    *,
+    site: SiteRead | None,
+    values: dict[str, Any],
+    errors: FieldErrors,
+) -> Response:
+    place = None
+    if site is not None:
+        departement = session.get(Departement, site.departement_code)
+        region = session.get(Region, site.region_code)
+        place = (
+            departement.name if departement else site.departement_code,
+            region.name if region else site.region_code,
+        )
+    return render(
+        request,
+        "site_form.html",
+        {"site": site, "place": place, "values": values, "errors": errors},
+        status_code=422 if errors else 200,
+    )
+
+
+def _submitted(form: SubmittedForm) -> dict[str, Any]:
+    return {
+        "name": text(form, "name"),
+        "latitude": number(form, "latitude"),
+        "longitude": number(form, "longitude"),
+        "commune": text(form, "commune"),
+    }
+
+
+def _save(
+    request: Request, session: DbSession, viewer: Viewer, form: SubmittedForm, site: Site | None
+) -> Response:
+    company = own_company(session, viewer)
+    values = _submitted(form)
+    translate = page_translator(request)
+    try:
+        # The whole form is checked as a creation, so an emptied field is refused on an edit
+        # too rather than silently keeping its old value.
+        data = SiteCreate.model_validate({k: v for k, v in values.items() if v is not None})
+        if site is None:
+            create_site(session, viewer.actor, company, data)
+        else:
+            update_site(session, viewer.actor, site, SiteUpdate(**data.model_dump()))
+    except ValidationError as exc:
+        errors = validation_errors(exc, translate)
+    except DomainError as exc:
+        # update_site changes the row before it checks the position: nothing of it may be kept.
+        session.rollback()
+        errors = domain_errors(exc, translate)
+    else:
+        return RedirectResponse("/sites?notice=site-saved", status_code=303)
+    current = read_site(company, site) if site is not None else None
+    return _form_page(
+        request, session, site=current, values=values, errors=place_errors(errors, SITE_FIELDS)
+    )
+
+
+@router.get("/sites/new")
+def new_site_page(request: Request, session: DbSession) -> Response:
+    return _form_page(request, session, site=None, values={}, errors={})
+
+
+@router.post("/sites/new")
+def new_site(
+    request: Request, session: DbSession, viewer: CurrentViewer, form: SubmittedForm
+) -> Response:
+    return _save(request, session, viewer, form, None)
+
+
+@router.get("/sites/{site_id}/edit")
+def edit_site_page(
+    site_id: uuid.UUID, request: Request, session: DbSession, viewer: CurrentViewer
+) -> Response:
+    site = get_site(session, viewer.actor, site_id)
+    current = read_site(own_company(session, viewer), site)
+    values = {name: getattr(current, name) for name in SITE_FIELDS}
+    return _form_page(request, session, site=current, values=values, errors={})
+
+
+@router.post("/sites/{site_id}/edit")
+def edit_site(
+    site_id: uuid.UUID,
+    request: Request,
+    session: DbSession,
+    viewer: CurrentViewer,
+    form: SubmittedForm,
+) -> Response:
+    site = get_site(session, viewer.actor, site_id)
+    return _save(request, session, viewer, form, site)
