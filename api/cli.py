@@ -176,3 +176,7 @@ def worker(concurrency: int = 2, beat: bool = False) -> None:
     if beat:
         argv.append("--beat")
     celery_app.worker_main(argv)
+
+
+if __name__ == "__main__":
+    app()

@@ -8,6 +8,8 @@ re-wraps the DEKs without touching the identities.
 from __future__ import annotations
 
 import base64
+import hashlib
+import hmac
 import json
 import os
 from dataclasses import dataclass
@@ -15,6 +17,9 @@ from functools import lru_cache
 from typing import Any
 
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+from sqlalchemy import LargeBinary
+from sqlalchemy.engine import Dialect
+from sqlalchemy.types import TypeDecorator
 
 from core.errors import DomainError
 from core.settings import get_settings
@@ -114,3 +119,50 @@ def rewrap(sealed: Sealed, *, aad: bytes) -> Sealed:
 
 def clear_key_cache() -> None:
     _unwrap.cache_clear()
+
+
+# --- free text at rest -------------------------------------------------------------------------
+# A flow's label, description and quality specification are free text in which a user may type
+# the company's name or SIRET. They are sealed with a platform text key derived from the KEK, so
+# the database file alone shows none of it; the type below does it transparently for every query.
+
+_TEXT_PREFIX = b"T1"
+
+
+@lru_cache(maxsize=16)
+def _text_aead(kek: bytes) -> AESGCM:
+    # One cipher object per key: an import seals hundreds of thousands of texts.
+    return AESGCM(hmac.new(kek, b"symbiose free-text key v1", hashlib.sha256).digest())
+
+
+def seal_text(value: str) -> bytes:
+    kek_id, keks = _keks()
+    tag = kek_id.encode()
+    nonce = os.urandom(_NONCE)
+    blob = nonce + _text_aead(keks[kek_id]).encrypt(nonce, value.encode(), _TEXT_PREFIX + tag)
+    return _TEXT_PREFIX + bytes([len(tag)]) + tag + blob
+
+
+def open_text(blob: bytes) -> str:
+    if not blob.startswith(_TEXT_PREFIX):
+        raise VaultError("not a sealed text")
+    size = blob[2]
+    tag, sealed = blob[3 : 3 + size], blob[3 + size :]
+    _, keks = _keks()
+    kek = keks.get(tag.decode())
+    if kek is None:
+        raise VaultError(f"key-encryption key {tag.decode()!r} is not configured")
+    return _text_aead(kek).decrypt(sealed[:_NONCE], sealed[_NONCE:], _TEXT_PREFIX + tag).decode()
+
+
+class SealedText(TypeDecorator[str]):
+    """A str column stored as AES-256-GCM ciphertext (sealed on write, opened on read)."""
+
+    impl = LargeBinary
+    cache_ok = True
+
+    def process_bind_param(self, value: str | None, dialect: Dialect) -> bytes | None:
+        return None if value is None else seal_text(value)
+
+    def process_result_value(self, value: bytes | None, dialect: Dialect) -> str | None:
+        return None if value is None else open_text(bytes(value))

@@ -223,3 +223,17 @@ def test_every_published_cell_holds_k_companies_after_random_churn(
         session.expire_all()
         for cell, companies in service.published_cells(session).items():
             assert len(companies) >= 3, (step, cell)
+
+
+def test_a_pool_follows_its_contributors(client: TestClient, session: Session) -> None:
+    tenants = _tenants(session, 3, quantity=300)
+    staff = bearer(session, create_user_row(session, Role.FACILITATOR))
+    body = {"flow_ids": [str(t.flow.id) for t in tenants], "area": "region", "title": "Lot"}
+    pool_id = client.post("/api/v1/pools", headers=staff, json=body).json()["id"]
+    client.post(f"/api/v1/listings/{pool_id}/publish", headers=staff)
+    client.post(f"/api/v1/flows/{tenants[0].flow.id}/withdraw", headers=tenants[0].headers)
+    pool = client.get(f"/api/v1/listings/{pool_id}", headers=staff).json()
+    # Two contributors are left: below k, the pool is brokered only, its sum updated.
+    assert pool["status"] == "published" and pool["brokered_only"] is True
+    client.post(f"/api/v1/flows/{tenants[1].flow.id}/withdraw", headers=tenants[1].headers)
+    assert client.get(f"/api/v1/listings/{pool_id}", headers=staff).json()["status"] == "withdrawn"

@@ -75,3 +75,30 @@ def test_production_refuses_default_secrets() -> None:
         blind_index_key="y" * 40,
     )
     assert good.environment == "production"
+
+
+def test_free_text_is_sealed_and_opens_after_rotation(monkeypatch) -> None:
+    old, new = _kek(), _kek()
+    monkeypatch.setattr(get_settings(), "vault_keks", f"old:{old}")
+    blob = vault.seal_text("Boues de Papeterie du Canal, SIRET 73282932000074")
+    assert b"Papeterie" not in blob and b"7328" not in blob
+    monkeypatch.setattr(get_settings(), "vault_keks", f"new:{new},old:{old}")
+    assert vault.open_text(blob).startswith("Boues de Papeterie")
+    assert vault.seal_text("x") != vault.seal_text("x")  # fresh nonce each time
+
+
+def test_flow_texts_are_stored_sealed(session: Session) -> None:
+    from sqlalchemy import text
+
+    from tests.factories import create_flow_row, create_site_row
+
+    company = create_company_row(session, "Papeterie du Canal SA", siret="73282932000074")
+    site = create_site_row(session, company)
+    create_flow_row(
+        session,
+        site,
+        label="Boues Papeterie du Canal",
+        description="Contact 03 28 12 34 56, SIRET 73282932000074",
+    )
+    raw = session.execute(text("SELECT label, description FROM flows")).one()
+    assert b"Papeterie" not in bytes(raw[0]) and b"7328" not in bytes(raw[1])

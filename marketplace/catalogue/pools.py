@@ -16,6 +16,7 @@ from marketplace.accounts.service import Actor
 from marketplace.catalogue.errors import Invalid, NotFound
 from marketplace.catalogue.models import Listing, PoolShare
 from marketplace.catalogue.service import apply_view, group_key_of
+from marketplace.catalogue.states import TERMINAL, ListingStatus
 from marketplace.companies.models import Company, Site
 from marketplace.companies.service import deny_terms
 from marketplace.flows.models import Flow, FlowStatus
@@ -145,3 +146,24 @@ def recheck_pool(session: Session, listing: Listing) -> None:
     listing.updated_at = utcnow()
     session.add(listing)
     session.flush()
+
+
+def flow_changed(session: Session, flow: Flow) -> None:
+    """A withdrawn flow leaves its pools; a pool left with one company is withdrawn, since it
+    could only describe that company."""
+    shares = session.exec(select(PoolShare).where(PoolShare.flow_id == flow.id)).all()
+    for share in shares:
+        listing = session.get(Listing, share.listing_id)
+        if listing is None or listing.status in TERMINAL:
+            continue
+        if flow.status == FlowStatus.WITHDRAWN:
+            session.delete(share)
+        else:
+            share.quantity_per_year = flow.quantity_per_year
+            session.add(share)
+        session.flush()
+        remaining = session.exec(select(PoolShare).where(PoolShare.listing_id == listing.id)).all()
+        listing.quantity_per_year = sum(s.quantity_per_year for s in remaining)
+        if len({s.company_id for s in remaining}) < 2:
+            listing.status = ListingStatus.WITHDRAWN
+        recheck_pool(session, listing)

@@ -230,8 +230,11 @@ class Origin:
         return sa.and_(*conditions)
 
     def band_of(self, listing: Listing) -> int:
+        return self.band_at(listing.latitude, listing.longitude)
+
+    def band_at(self, latitude: float, longitude: float) -> int:
         """The band the card shows, from the great-circle distance."""
-        km = haversine_km(self.latitude, self.longitude, listing.latitude, listing.longitude)
+        km = haversine_km(self.latitude, self.longitude, latitude, longitude)
         return BAND_LABELS.index(distance_band(km))
 
 
@@ -305,7 +308,7 @@ def decode_cursor(query: CatalogueQuery, sort: SortOrder) -> SortKey | None:
 def _visible() -> list[ColumnElement[bool]]:
     return [
         col(Listing.status) == ListingStatus.PUBLISHED.value,
-        col(Listing.brokered_only).is_(False),
+        col(Listing.brokered_only) == False,  # noqa: E712 - "IS false" would not use an index
         # Keyset pagination compares dates; a published listing always has one.
         col(Listing.published_at).is_not(None),
     ]
@@ -354,6 +357,79 @@ def _after(
     return sa.or_(beyond, sa.and_(lead == lead_value, tail))
 
 
+@dataclass(frozen=True)
+class _Segment:
+    """A stretch of the result order read with one query: the whole result, or for the distance
+    sort one band (bands come one after the other; inside a band, newest first)."""
+
+    band: int | None  # the exact band its rows must be in (checked in Python), if any
+    lead: ColumnElement[int] | None  # what orders before the date: the relevance score
+    condition: ColumnElement[bool] | None  # the band's SQL approximation, widened
+
+
+@dataclass(frozen=True)
+class _Hit:
+    listing_id: uuid.UUID
+    key: SortKey
+
+
+def _segments(
+    sort: SortOrder, origin: Origin | None, band: int | None, words: Sequence[str]
+) -> list[_Segment]:
+    if sort is SortOrder.DISTANCE:
+        assert origin is not None  # the query's validation requires from_site
+        bands = [band] if band is not None else range(len(BAND_KEYS))
+        return [_Segment(b, None, origin.within(b)) for b in bands]
+    lead = _title_score(words) if sort is SortOrder.RELEVANCE else None
+    within = origin.within(band) if origin is not None and band is not None else None
+    return [_Segment(band, lead, within)]
+
+
+def _read_segment(
+    session: Session,
+    conditions: Sequence[ColumnElement[bool]],
+    segment: _Segment,
+    origin: Origin | None,
+    sort: SortOrder,
+    position: SortKey | None,
+    wanted: int,
+) -> list[_Hit]:
+    """Up to ``wanted`` rows of one segment after ``position``, as ids and sort keys only: the
+    database sorts narrow rows, and only the page's listings are loaded in full afterwards."""
+    lead_value = segment.band if sort is SortOrder.DISTANCE else None
+    lead_column = (sa.null() if segment.lead is None else segment.lead).label("lead")
+    order: list[sa.UnaryExpression[Any]] = [] if segment.lead is None else [segment.lead.desc()]
+    order += [col(Listing.published_at).desc(), col(Listing.id).desc()]
+    where = list(conditions)
+    if segment.condition is not None:
+        where.append(segment.condition)
+    hits: list[_Hit] = []
+    while len(hits) < wanted:
+        asked = wanted - len(hits)
+        statement = sa.select(
+            col(Listing.id),
+            col(Listing.published_at),
+            lead_column,
+            col(Listing.latitude),
+            col(Listing.longitude),
+        ).where(*where)
+        if position is not None:
+            statement = statement.where(_after(segment.lead, True, position))
+        # Core rows (five columns) through the session's own connection and transaction.
+        batch = session.connection().execute(statement.order_by(*order).limit(asked)).all()
+        for listing_id, published_at, score, latitude, longitude in batch:
+            assert published_at is not None  # _visible() excludes the others
+            position = (score if segment.lead is not None else lead_value, published_at, listing_id)
+            # The SQL band test is a slightly wider approximation: keep the exact band only.
+            if segment.band is None or (
+                origin is not None and origin.band_at(latitude, longitude) == segment.band
+            ):
+                hits.append(_Hit(listing_id, position))
+        if len(batch) < asked:
+            break
+    return hits
+
+
 def search(session: Session, actor: Actor | None, query: CatalogueQuery) -> CataloguePage:
     """One page of published, publicly visible listings matching ``query``.
 
@@ -366,60 +442,44 @@ def search(session: Session, actor: Actor | None, query: CatalogueQuery) -> Cata
     if sort is SortOrder.RELEVANCE and not words:
         sort = SortOrder.DATE
     position = decode_cursor(query, sort)
+    band = BAND_KEYS.index(query.distance_band) if query.distance_band else None
 
     conditions = _visible() + _filters(query)
     conditions += [col(Listing.search_text).like(f"%{word}%") for word in words]
-    band = BAND_KEYS.index(query.distance_band) if query.distance_band else None
-    if origin is not None and band is not None:
-        conditions.append(origin.within(band))
-
-    lead: ColumnElement[int] | None = None  # what orders before the date, if anything
-    lead_descending = True
-    if sort is SortOrder.RELEVANCE:
-        lead = _title_score(words)
-    elif sort is SortOrder.DISTANCE:
-        assert origin is not None  # the query's validation requires from_site
-        lead, lead_descending = origin.band_index(), False
-    order: list[sa.UnaryExpression[Any]] = []
-    if lead is not None:
-        order.append(lead.desc() if lead_descending else lead.asc())
-    order += [col(Listing.published_at).desc(), col(Listing.id).desc()]
-    lead_column = (sa.null() if lead is None else lead).label("lead")
-
     wanted = query.limit + 1  # one more tells whether a next page exists
-    rows: list[tuple[Listing, int | None]] = []
-    while len(rows) < wanted:
-        asked = wanted - len(rows)
-        statement = select(Listing, lead_column).where(*conditions)
-        if position is not None:
-            statement = statement.where(_after(lead, lead_descending, position))
-        batch = session.exec(statement.order_by(*order).limit(asked)).all()
-        for listing, lead_value in batch:
-            position = (lead_value, _published(listing), listing.id)
-            # The SQL band filter is a slightly wider approximation: keep the exact band only.
-            if band is None or (origin is not None and origin.band_of(listing) == band):
-                rows.append((listing, lead_value))
-        if len(batch) < asked:
+    hits: list[_Hit] = []
+    for segment in _segments(sort, origin, band, words):
+        if sort is SortOrder.DISTANCE and position is not None:
+            assert position[0] is not None and segment.band is not None
+            if segment.band < position[0]:
+                continue  # a band the previous pages went through
+            if segment.band > position[0]:
+                position = None  # a new band starts from its newest listing
+        hits += _read_segment(
+            session, conditions, segment, origin, sort, position, wanted - len(hits)
+        )
+        if len(hits) >= wanted:
             break
 
-    page = rows[: query.limit]
-    next_cursor = None
-    if len(rows) > query.limit:
-        last, last_lead = page[-1]
-        next_cursor = encode_cursor(query, sort, (last_lead, _published(last), last.id))
-    items = [to_public(listing, _band_label(origin, listing, actor)) for listing, _ in page]
+    page = hits[: query.limit]
+    next_cursor = encode_cursor(query, sort, page[-1].key) if len(hits) > query.limit else None
+    loaded = {
+        listing.id: listing
+        for listing in session.exec(
+            select(Listing).where(col(Listing.id).in_([hit.listing_id for hit in page]))
+        )
+    }
+    items = [
+        to_public(listing, _band_label(origin, listing, actor))
+        for listing in (loaded[hit.listing_id] for hit in page)
+    ]
     return CataloguePage(items=items, next_cursor=next_cursor)
-
-
-def _published(listing: Listing) -> datetime:
-    assert listing.published_at is not None  # _visible() excludes the others
-    return listing.published_at
 
 
 def _band_label(origin: Origin | None, listing: Listing, actor: Actor | None) -> str | None:
     if origin is None or actor is None:
         return None
-    return BAND_LABELS[origin.band_of(listing)]
+    return BAND_LABELS[origin.band_at(listing.latitude, listing.longitude)]
 
 
 def get_public(

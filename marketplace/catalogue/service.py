@@ -358,7 +358,11 @@ def list_own(session: Session, actor: Actor) -> Sequence[Listing]:
 
 
 def sync_flow(session: Session, flow: Flow) -> None:
-    """Called when a flow is edited or withdrawn: its live listing follows, cells re-checked."""
+    """Called when a flow is edited or withdrawn: its live listing follows, cells re-checked,
+    and any pooled offer it contributes to is re-checked too."""
+    from marketplace.catalogue.pools import flow_changed
+
+    flow_changed(session, flow)
     listing = live_listing_of(session, flow.id)
     if listing is None:
         return

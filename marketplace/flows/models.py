@@ -10,6 +10,7 @@ import sqlalchemy as sa
 from sqlmodel import Field, SQLModel
 
 from core.models import UTCDateTime, new_id, utcnow
+from privacy.vault import SealedText
 
 
 class Direction(enum.StrEnum):
@@ -69,7 +70,8 @@ class Flow(SQLModel, table=True):
     direction: Direction = Field(sa_column=_enum_column())
     kind: Kind = Field(sa_column=_enum_column())
     status: FlowStatus = Field(default=FlowStatus.ACTIVE, sa_column=_enum_column())
-    label: str = Field(max_length=200)
+    # Free text may name the company: sealed at rest (privacy.vault.SealedText).
+    label: str = Field(sa_column=sa.Column(SealedText(), nullable=False))
     low_code: str | None = Field(
         default=None, foreign_key="low_codes.code", max_length=8, index=True
     )
@@ -92,7 +94,7 @@ class Flow(SQLModel, table=True):
     medium: str | None = Field(default=None, max_length=32)
     power_kw: float | None = None
     water_quality: str | None = Field(default=None, max_length=64)
-    quality_spec: str = ""
+    quality_spec: str = Field(default="", sa_column=sa.Column(SealedText(), nullable=False))
     precision: Precision = Field(default=Precision.ESTIMATED, sa_column=_enum_column())
     # Offer: where it goes today and what that costs (R/D code, € cents per tonne or unit).
     current_operation: str | None = Field(default=None, foreign_key="operations.code", max_length=8)
@@ -100,7 +102,7 @@ class Flow(SQLModel, table=True):
     # Request: the virgin material it would replace and that material's price (€ cents per unit).
     replaces_material: str | None = Field(default=None, max_length=200)
     virgin_price_cents: int | None = None
-    description: str = ""
+    description: str = Field(default="", sa_column=sa.Column(SealedText(), nullable=False))
     created_at: datetime = Field(
         default_factory=utcnow, sa_column=sa.Column(UTCDateTime(), nullable=False)
     )
