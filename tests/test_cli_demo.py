@@ -46,7 +46,7 @@ def demo_database(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 def _count(database: Path, table: str) -> int:
     with sqlite3.connect(database) as connection:
-        return int(connection.execute(f"SELECT count(*) FROM {table}").fetchone()[0])  # noqa: S608
+        return int(connection.execute(f"SELECT count(*) FROM {table}").fetchone()[0])
 
 
 def test_the_demo_territory_is_loaded_once(demo_database: Path) -> None:

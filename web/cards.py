@@ -1,4 +1,4 @@
-"""Listing cards: the words a catalogue card shows, drawn from the public view (ListingPublic) alone.
+"""Listing cards: the words a catalogue card shows, drawn from the public view alone.
 
 A card is built from nothing but a ListingPublic, so no template that shows another company's
 listing can reach its owner, site, exact quantity, price or position.

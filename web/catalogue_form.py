@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from itertools import pairwise
 from typing import Any
 from urllib.parse import urlencode
 
@@ -37,6 +38,8 @@ FILTER_FIELDS = (
     "distance_band",
 )
 QUERY_FIELDS = (*FILTER_FIELDS, "sort", "cursor")
+# Cards per page; the API lets a client choose, a page keeps one size (the cursor is size-free).
+PAGE_SIZE = 20
 # Distances start from one of the searcher's own sites: visitors and accounts without sites
 # have none, so these parameters are dropped for them rather than refused.
 MEASURING_FIELDS = ("from_site", "distance_band")
@@ -91,7 +94,7 @@ def read_search(params: Mapping[str, str], may_measure: bool, translate: Transla
     if errors:
         return ParsedSearch(values, None, errors)
     try:
-        query = CatalogueQuery.model_validate(values)
+        query = CatalogueQuery.model_validate({**values, "limit": PAGE_SIZE})
     except ValidationError as exc:
         return ParsedSearch(values, None, _errors(exc, translate))
     return ParsedSearch(values, query)
@@ -108,7 +111,8 @@ def _errors(exc: ValidationError, translate: Translate) -> FieldErrors:
     return errors
 
 
-def _text(value: Any) -> str:
+def param_text(value: Any) -> str:
+    """A filter's value as a URL carries it (true/false for a yes-or-no filter)."""
     if isinstance(value, bool):
         return "true" if value else "false"
     return str(value)
@@ -118,7 +122,7 @@ def search_params(query: CatalogueQuery, with_sort: bool = True) -> list[tuple[s
     """The parameters that ask for this search again (no page position)."""
     excluded = {"limit", "cursor"} if with_sort else {"limit", "cursor", "sort"}
     data = query.model_dump(mode="json", exclude_none=True, exclude_defaults=True, exclude=excluded)
-    return [(name, _text(value)) for name, value in data.items()]
+    return [(name, param_text(value)) for name, value in data.items()]
 
 
 def catalogue_url(params: list[tuple[str, str]]) -> str:
@@ -135,10 +139,10 @@ def _translated(table: Mapping[Any, str], translate: Translate) -> Choices:
 
 
 def quantity_bands(locale: str) -> Choices:
-    """ "< 10", "10 – 100" ... "≥ 100 000": the same bands whatever the unit (t, MWh, m³ per year)."""
+    """The quantity classes, "< 10" to "≥ 100 000": the same bands in every unit (t, MWh, m³)."""
     bounds = [format_number(bound, locale) for bound in QUANTITY_BOUNDS]
     bands = [f"< {bounds[0]}"]
-    bands += [f"{low} – {high}" for low, high in zip(bounds, bounds[1:], strict=False)]
+    bands += [f"{low} – {high}" for low, high in pairwise(bounds)]
     bands.append(f"≥ {bounds[-1]}")
     return [(str(index), text) for index, text in enumerate(bands)]
 
@@ -201,7 +205,7 @@ def describe(
     for name in FILTER_FIELDS:
         if name not in filters:
             continue
-        value = _text(filters[name])
+        value = param_text(filters[name])
         if name in ("low_subchapter", "low_code"):
             shown = spaced(value)
         else:

@@ -58,7 +58,7 @@ def live_listings(session: Session, flow_ids: Iterable[uuid.UUID]) -> dict[uuid.
 
 @router.post("/flows/{flow_id}/publish")
 def create_draft(flow_id: uuid.UUID, session: DbSession, viewer: CurrentViewer) -> Response:
-    """« Publier » on a flow: a draft, then its preview; nothing is public before the confirmation."""
+    """« Publier » on a flow: a draft, then its preview; nothing is public before confirming."""
     existing = live_listings(session, [flow_id]).get(flow_id)
     if existing is not None:
         # A second click, or another tab: go to the listing already there.

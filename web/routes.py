@@ -3,14 +3,29 @@
 from fastapi import APIRouter
 
 from web import (
+    pages_alerts,
     pages_auth,
+    pages_catalogue,
     pages_companies,
     pages_company,
     pages_flows,
     pages_import,
+    pages_listings,
+    pages_pools,
     pages_sites,
 )
 
 router = APIRouter(include_in_schema=False)
-for module in (pages_auth, pages_company, pages_sites, pages_flows, pages_companies, pages_import):
+for module in (
+    pages_auth,
+    pages_company,
+    pages_sites,
+    pages_flows,
+    pages_companies,
+    pages_import,
+    pages_catalogue,
+    pages_listings,
+    pages_pools,
+    pages_alerts,
+):
     router.include_router(module.router)
