@@ -4,6 +4,7 @@ bands from one's own sites only, brokered-only listings kept out, and the per-cl
 from __future__ import annotations
 
 import base64
+import math
 import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -19,8 +20,9 @@ from marketplace.accounts.models import Role, User
 from marketplace.accounts.service import Actor, actor_of
 from marketplace.catalogue import service
 from marketplace.catalogue.models import Listing
-from marketplace.catalogue.search import CatalogueQuery, search
+from marketplace.catalogue.search import CatalogueQuery, Origin, matching, search
 from marketplace.companies.models import Company, Site
+from privacy.generalisation import haversine_km
 from tests.factories import (
     bearer,
     create_company_row,
@@ -401,6 +403,29 @@ def test_distance_sort_orders_by_band_then_date(client: TestClient, world: World
     assert ranks == sorted(ranks)
     dates = [(order.index(i["distance_band"]), i["published_on"]) for i in items]
     assert dates == sorted(dates, key=lambda d: (d[0], [-int(p) for p in d[1].split("-")]))
+
+
+def test_sql_distance_is_close_to_the_great_circle(session: Session, world: World) -> None:
+    origin = Origin(world.a_site.latitude, world.a_site.longitude)
+    rows = session.exec(select(Listing.latitude, Listing.longitude, origin.squared_km())).all()
+    assert rows
+    for latitude, longitude, squared in rows:
+        exact = haversine_km(origin.latitude, origin.longitude, latitude, longitude)
+        if exact < 250:  # beyond, only "> 200 km" matters
+            assert math.isclose(math.sqrt(squared), exact, rel_tol=2e-4, abs_tol=1e-6)
+        else:
+            assert math.sqrt(squared) > 200
+
+
+def test_matching_tells_which_listings_a_saved_search_finds(session: Session, world: World) -> None:
+    everyone = list(world.listings.values())
+    heat = matching(session, CatalogueQuery(kind="heat"), None, everyone)
+    assert heat == {world.listings[n] for n in ("heat_B", "heat_C", "heat_G")}
+    origin = Origin(world.a_site.latitude, world.a_site.longitude)
+    near = CatalogueQuery(from_site=world.a_site.id, distance_band="10-30", q="chaleur")
+    assert matching(session, near, origin, everyone) == {world.listings["heat_B"]}
+    assert matching(session, near, None, everyone) == set()
+    assert matching(session, CatalogueQuery(), None, [world.listings["ash_H"]]) == set()
 
 
 def test_distances_start_only_from_ones_own_sites(client: TestClient, world: World) -> None:

@@ -12,13 +12,10 @@ from fastapi import APIRouter, Request
 from fastapi.responses import RedirectResponse, Response
 from sqlmodel import Session, col, select
 
-from core.settings import get_settings
 from marketplace.accounts.service import Actor
 from marketplace.catalogue import service
 from marketplace.catalogue.models import Listing
-from marketplace.catalogue.schemas import ListingPublic
 from marketplace.catalogue.states import TERMINAL, ListingStatus
-from privacy.generalisation import generalise
 from web.cards import Card, card_of
 from web.i18n import page_locale, page_translator
 from web.labels import LISTING_STATUSES, label
@@ -69,20 +66,6 @@ def create_draft(flow_id: uuid.UUID, session: DbSession, viewer: CurrentViewer) 
     return RedirectResponse(f"/listings/{listing.id}/preview", status_code=303)
 
 
-def would_be_brokered(session: Session, listing: Listing) -> bool:
-    """Whether the listing, once published, would be brokered only (below k in its coarsest cell).
-
-    service.preview() returns the card but not this flag; until it does, this repeats its
-    computation with the same parts (the group's published listings, the same generaliser).
-    """
-    if listing.aggregated:
-        return listing.brokered_only
-    group = service._group(listing)
-    members = [m for m in service._group_members(session, group) if m.id != listing.id]
-    facts = [service._facts(m) for m in [*members, listing]]
-    return generalise(facts, k=get_settings().k_anonymity)[listing.id].brokered_only
-
-
 @router.get("/listings/{listing_id}/preview")
 def preview_page(
     listing_id: uuid.UUID, request: Request, session: DbSession, viewer: CurrentViewer
@@ -90,9 +73,8 @@ def preview_page(
     listing = service.get_listing(session, viewer.actor, listing_id)
     if listing.status != ListingStatus.DRAFT:
         return RedirectResponse("/listings", status_code=303)
-    public: ListingPublic = service.preview(session, listing)
+    public, brokered = service.preview_view(session, listing)
     card = card_of(public, page_locale(request), page_translator(request))
-    brokered = would_be_brokered(session, listing)
     return render(
         request, "listing_preview.html", {"card": card, "brokered": brokered, "id": listing.id}
     )

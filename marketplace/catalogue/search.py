@@ -306,9 +306,11 @@ def decode_cursor(query: CatalogueQuery, sort: SortOrder) -> SortKey | None:
 
 
 def _visible() -> list[ColumnElement[bool]]:
+    # Constants written in the SQL rather than bound: SQLite uses a partial index only when the
+    # query repeats its WHERE terms literally (see the catalogue index, models.py).
     return [
-        col(Listing.status) == ListingStatus.PUBLISHED.value,
-        col(Listing.brokered_only) == False,  # noqa: E712 - "IS false" would not use an index
+        col(Listing.status) == sa.literal_column(f"'{ListingStatus.PUBLISHED.value}'"),
+        col(Listing.brokered_only) == sa.false(),
         # Keyset pagination compares dates; a published listing always has one.
         col(Listing.published_at).is_not(None),
     ]
@@ -343,18 +345,15 @@ def _title_score(words: Sequence[str]) -> ColumnElement[int]:
     return score
 
 
-def _after(
-    lead: ColumnElement[int] | None, lead_descending: bool, key: SortKey
-) -> ColumnElement[bool]:
-    """Rows strictly after ``key`` in the order (lead, published_at desc, id desc)."""
+def _after(lead: ColumnElement[int] | None, key: SortKey) -> ColumnElement[bool]:
+    """Rows strictly after ``key`` in the order (lead desc, published_at desc, id desc)."""
     lead_value, published_at, listing_id = key
     tail = sa.tuple_(col(Listing.published_at), col(Listing.id)) < sa.tuple_(
         sa.literal(published_at, UTCDateTime()), sa.literal(listing_id, sa.Uuid())
     )
     if lead is None or lead_value is None:
         return tail
-    beyond = lead < lead_value if lead_descending else lead > lead_value
-    return sa.or_(beyond, sa.and_(lead == lead_value, tail))
+    return sa.or_(lead < lead_value, sa.and_(lead == lead_value, tail))
 
 
 @dataclass(frozen=True)
@@ -414,7 +413,7 @@ def _read_segment(
             col(Listing.longitude),
         ).where(*where)
         if position is not None:
-            statement = statement.where(_after(segment.lead, True, position))
+            statement = statement.where(_after(segment.lead, position))
         # Core rows (five columns) through the session's own connection and transaction.
         batch = session.connection().execute(statement.order_by(*order).limit(asked)).all()
         for listing_id, published_at, score, latitude, longitude in batch:
@@ -463,17 +462,41 @@ def search(session: Session, actor: Actor | None, query: CatalogueQuery) -> Cata
 
     page = hits[: query.limit]
     next_cursor = encode_cursor(query, sort, page[-1].key) if len(hits) > query.limit else None
+    # The visibility test again: a listing withdrawn since the first query is left out.
+    chosen = [hit.listing_id for hit in page]
     loaded = {
         listing.id: listing
-        for listing in session.exec(
-            select(Listing).where(col(Listing.id).in_([hit.listing_id for hit in page]))
-        )
+        for listing in session.exec(select(Listing).where(*_visible(), col(Listing.id).in_(chosen)))
     }
     items = [
-        to_public(listing, _band_label(origin, listing, actor))
-        for listing in (loaded[hit.listing_id] for hit in page)
+        to_public(loaded[listing_id], _band_label(origin, loaded[listing_id], actor))
+        for listing_id in chosen
+        if listing_id in loaded
     ]
     return CataloguePage(items=items, next_cursor=next_cursor)
+
+
+def matching(
+    session: Session, query: CatalogueQuery, origin: Origin | None, listing_ids: Sequence[uuid.UUID]
+) -> set[uuid.UUID]:
+    """Which of ``listing_ids`` search(query) would return, on any page (for saved-search alerts).
+
+    ``origin`` is the site ``query.from_site`` resolves to for its owner (see origin_of); without
+    it, a query with a distance band matches nothing."""
+    band = BAND_KEYS.index(query.distance_band) if query.distance_band else None
+    if band is not None and origin is None:
+        return set()
+    conditions = _visible() + _filters(query) + [col(Listing.id).in_(list(listing_ids))]
+    conditions += [col(Listing.search_text).like(f"%{word}%") for word in words_of(query.q)]
+    if origin is not None and band is not None:
+        conditions.append(origin.within(band))
+    statement = sa.select(col(Listing.id), col(Listing.latitude), col(Listing.longitude))
+    rows = session.connection().execute(statement.where(*conditions)).all()
+    return {
+        listing_id
+        for listing_id, latitude, longitude in rows
+        if band is None or (origin is not None and origin.band_at(latitude, longitude) == band)
+    }
 
 
 def _band_label(origin: Origin | None, listing: Listing, actor: Actor | None) -> str | None:

@@ -234,15 +234,21 @@ def recheck_groups(session: Session, groups: Iterable[GroupKey]) -> list[uuid.UU
     return changed
 
 
-def preview(session: Session, listing: Listing) -> ListingPublic:
-    """Exactly what others would see once this listing is published (nothing is written)."""
+def preview_view(session: Session, listing: Listing) -> tuple[ListingPublic, bool]:
+    """Exactly what others would see once this listing is published, and whether it would be
+    brokered only (nothing is written)."""
     if listing.aggregated:
-        return to_public(listing)
+        return to_public(listing), listing.brokered_only
     members = [m for m in _group_members(session, _group(listing)) if m.id != listing.id]
     views = generalise([_facts(m) for m in [*members, listing]], k=get_settings().k_anonymity)
-    shadow = Listing.model_validate(listing.model_dump())
+    # A detached copy: the listing itself must not change before it is published.
+    shadow = Listing(**{name: getattr(listing, name) for name in Listing.model_fields})
     apply_view(shadow, views[listing.id])
-    return to_public(shadow)
+    return to_public(shadow), shadow.brokered_only
+
+
+def preview(session: Session, listing: Listing) -> ListingPublic:
+    return preview_view(session, listing)[0]
 
 
 # --- lifecycle ---------------------------------------------------------------------------------

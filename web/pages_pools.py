@@ -1,0 +1,140 @@
+"""The facilitator's pooled offers: choose compatible offers of several companies (same material,
+same area) and publish them as one listing, through the same preview as any listing."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from fastapi import APIRouter, Request
+from fastapi.responses import RedirectResponse, Response
+from pydantic import ValidationError
+from sqlmodel import Session, col, select
+
+from core.errors import DomainError
+from marketplace.catalogue.labels import departement_names
+from marketplace.catalogue.pools import PoolCreate, create_pool
+from marketplace.companies.models import Company, Site
+from marketplace.companies.service import identity_of
+from marketplace.flows.models import Direction, Flow, FlowStatus
+from web.cards import spaced
+from web.forms import (
+    FieldErrors,
+    SubmittedForm,
+    domain_errors,
+    place_errors,
+    text,
+    validation_errors,
+)
+from web.i18n import N_, Translate, page_locale, page_translator
+from web.labels import BASE_UNITS, KINDS, label
+from web.security import STAFF_PAGES, CurrentViewer, DbSession, Viewer
+from web.templating import format_number, render
+
+router = APIRouter(include_in_schema=False, dependencies=STAFF_PAGES)
+
+# A territory has a few hundred offers; past this, the facilitator narrows them another way.
+MAX_OFFERS_SHOWN = 500
+AREAS = {"departement": N_("Département"), "region": N_("Région")}
+FORM_FIELDS = ("flow_ids", "area", "title", "description")
+
+
+@dataclass(frozen=True)
+class OfferRow:
+    id: str
+    company: str
+    label: str
+    material: str
+    hazardous: bool
+    place: str
+    quantity: str
+
+
+def _offers(session: Session, viewer: Viewer, locale: str, translate: Translate) -> list[OfferRow]:
+    """Active offers with their company's name: the facilitator may see identities, and each
+    company's decryption is recorded in the audit chain (identity_of)."""
+    query = (
+        select(Flow)
+        .where(Flow.direction == Direction.OFFER, Flow.status == FlowStatus.ACTIVE)
+        .order_by(col(Flow.kind), col(Flow.low_code), col(Flow.created_at))
+        .limit(MAX_OFFERS_SHOWN)
+    )
+    flows: Sequence[Flow] = session.exec(query).all()
+    site_ids = {f.site_id for f in flows}
+    sites = {s.id: s for s in session.exec(select(Site).where(col(Site.id).in_(site_ids)))}
+    company_ids = {f.company_id for f in flows}
+    companies = session.exec(select(Company).where(col(Company.id).in_(company_ids))).all()
+    names = {c.id: identity_of(session, viewer.actor, c).legal_name for c in companies}
+    departements = departement_names()
+    rows = []
+    for flow in flows:
+        site = sites[flow.site_id]
+        quantity = (
+            f"{format_number(flow.quantity_per_year, locale)} "
+            f"{label(BASE_UNITS, flow.base_unit, translate)}"
+        )
+        rows.append(
+            OfferRow(
+                id=str(flow.id),
+                company=names.get(flow.company_id, ""),
+                label=flow.label,
+                material=spaced(flow.low_code)
+                if flow.low_code
+                else label(KINDS, flow.kind, translate),
+                hazardous=flow.hazardous,
+                place=f"{departements.get(site.departement_code, '')} ({site.departement_code})",
+                quantity=quantity,
+            )
+        )
+    return rows
+
+
+def _form_page(
+    request: Request,
+    session: Session,
+    viewer: Viewer,
+    values: dict[str, object],
+    errors: FieldErrors,
+) -> Response:
+    locale, translate = page_locale(request), page_translator(request)
+    context = {
+        "offers": _offers(session, viewer, locale, translate),
+        "areas": [(code, translate(word)) for code, word in AREAS.items()],
+        "values": values,
+        "errors": errors,
+        "limit": MAX_OFFERS_SHOWN,
+    }
+    return render(request, "pool_form.html", context, status_code=422 if errors else 200)
+
+
+@router.get("/pools/new")
+def new_pool_page(request: Request, session: DbSession, viewer: CurrentViewer) -> Response:
+    return _form_page(request, session, viewer, {"area": "departement", "flow_ids": []}, {})
+
+
+@router.post("/pools/new")
+def new_pool(
+    request: Request, session: DbSession, viewer: CurrentViewer, form: SubmittedForm
+) -> Response:
+    translate = page_translator(request)
+    flow_ids = [v for v in form.getlist("flow_ids") if isinstance(v, str)]
+    values: dict[str, object] = {
+        "flow_ids": flow_ids,
+        "area": text(form, "area"),
+        "title": text(form, "title"),
+        "description": text(form, "description"),
+    }
+    try:
+        data = PoolCreate.model_validate(values)
+        listing = create_pool(session, viewer.actor, data)
+    except ValidationError as exc:
+        errors = validation_errors(exc, translate)
+        if any(key.startswith("flow_ids") for key in errors):
+            errors = {k: v for k, v in errors.items() if not k.startswith("flow_ids")}
+            errors["flow_ids"] = translate(N_("Choose at least two offers."))
+    except DomainError as exc:
+        session.rollback()
+        errors = domain_errors(exc, translate)
+    else:
+        return RedirectResponse(f"/listings/{listing.id}/preview", status_code=303)
+    return _form_page(request, session, viewer, values, place_errors(errors, FORM_FIELDS))
