@@ -25,9 +25,17 @@ celery_app = Celery(
     "symbiose",
     broker=_settings.broker_url or "memory://",
     backend=_settings.result_backend or None,
-    include=["marketplace.imports.tasks", "marketplace.alerts.tasks"],
+    include=[
+        "marketplace.imports.tasks",
+        "marketplace.alerts.tasks",
+        "marketplace.catalogue.tasks",
+    ],
 )
 celery_app.conf.update(
+    # Periodic work, referred to by task name (core imports no domain package).
+    beat_schedule={
+        "expire-listings": {"task": "catalogue.expire_listings", "schedule": 3600.0},
+    },
     task_acks_late=True,
     task_reject_on_worker_lost=True,
     worker_prefetch_multiplier=1,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import uuid
 from typing import Any
 
 import pytest
@@ -10,6 +11,7 @@ from sqlmodel import Session, select
 
 from core.errors import Conflict
 from marketplace.accounts.models import Role
+from marketplace.accounts.service import actor_of
 from marketplace.catalogue import service
 from marketplace.catalogue.models import Listing
 from marketplace.catalogue.states import ListingEvent, ListingStatus, transition
@@ -237,3 +239,69 @@ def test_a_pool_follows_its_contributors(client: TestClient, session: Session) -
     assert pool["status"] == "published" and pool["brokered_only"] is True
     client.post(f"/api/v1/flows/{tenants[1].flow.id}/withdraw", headers=tenants[1].headers)
     assert client.get(f"/api/v1/listings/{pool_id}", headers=staff).json()["status"] == "withdrawn"
+
+
+def test_listings_past_their_date_expire_and_their_cells_are_rechecked(
+    client: TestClient, session: Session
+) -> None:
+    from datetime import timedelta
+
+    from core.models import utcnow
+    from marketplace.catalogue.tasks import expire_listings
+
+    tenants = _tenants(session, 3)
+    ids = [_publish(client, t.headers, t.flow.id)["id"] for t in tenants]
+    listing = session.get(Listing, uuid.UUID(ids[0]))
+    assert listing is not None
+    listing.expires_at = utcnow() - timedelta(days=1)
+    session.add(listing)
+    session.commit()
+    assert expire_listings.apply().get() == 1
+    assert expire_listings.apply().get() == 0
+    session.expire_all()
+    statuses = {str(x.id): (x.status, x.brokered_only) for x in session.exec(select(Listing))}
+    assert statuses[ids[0]][0] == "expired"
+    assert all(brokered for status, brokered in statuses.values() if status == "published")
+
+
+def test_import_with_publish_lists_the_flows(client: TestClient, session: Session) -> None:
+    from tests.factories import make_siret
+
+    staff = bearer(session, create_user_row(session, Role.FACILITATOR))
+    header = (
+        "company,siret,nace,site,latitude,longitude,direction,kind,low_code,label,quantity,unit"
+    )
+    rows = [
+        f"Publie {i} SAS,{make_siret(5000 + i)},23.51Z,Usine,{lat},{lon},offer,material,"
+        f"10 01 02,Cendres,{100 + i},t"
+        for i, (lat, lon) in enumerate(NEAR[:3])
+    ]
+    response = client.post(
+        "/api/v1/flows/import",
+        headers=staff,
+        data={"publish": "true"},
+        files={"file": ("t.csv", ("\n".join([header, *rows]) + "\n").encode(), "text/csv")},
+    )
+    assert response.status_code == 201, response.text
+    session.expire_all()
+    listings = session.exec(select(Listing)).all()
+    assert len(listings) == 3
+    assert all(x.status == "published" and not x.brokered_only for x in listings)
+
+
+def test_two_live_listings_of_one_flow_are_refused_by_the_database(session: Session) -> None:
+    from sqlalchemy.exc import IntegrityError
+
+    tenant = _tenants(session, 1)[0]
+    actor = actor_of(tenant.admin)
+    first = service.create_listing(session, actor, tenant.flow.id)
+    session.commit()
+    # As if a concurrent request had passed the service's check at the same moment.
+    twin = Listing(**{n: getattr(first, n) for n in Listing.model_fields if n != "id"})
+    session.add(twin)
+    with pytest.raises(IntegrityError):
+        session.commit()
+    session.rollback()
+    service.withdraw(session, actor, first)
+    session.commit()
+    assert service.create_listing(session, actor, tenant.flow.id).status == "draft"

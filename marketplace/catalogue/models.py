@@ -25,6 +25,14 @@ class Listing(SQLModel, table=True):
     __table_args__ = (
         sa.Index("ix_listings_search", "status", "brokered_only", "kind", "direction"),
         sa.Index("ix_listings_group", "kind", "direction", "region_code", "group_key"),
+        # One live listing per flow, even when two requests publish the same flow at once.
+        sa.Index(
+            "uq_listings_live_flow",
+            "flow_id",
+            unique=True,
+            sqlite_where=sa.text("status IN ('draft', 'published', 'paused')"),
+            postgresql_where=sa.text("status IN ('draft', 'published', 'paused')"),
+        ),
     )
 
     id: uuid.UUID = Field(default_factory=new_id, primary_key=True)

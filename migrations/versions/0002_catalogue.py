@@ -93,6 +93,14 @@ def upgrade() -> None:
         batch_op.create_index(
             "ix_listings_group", ["kind", "direction", "region_code", "group_key"], unique=False
         )
+        live = sa.text("status IN ('draft', 'published', 'paused')")
+        batch_op.create_index(
+            "uq_listings_live_flow",
+            ["flow_id"],
+            unique=True,
+            sqlite_where=live,
+            postgresql_where=live,
+        )
         batch_op.create_index(batch_op.f("ix_listings_low_chapter"), ["low_chapter"], unique=False)
         batch_op.create_index(
             batch_op.f("ix_listings_low_subchapter"), ["low_subchapter"], unique=False
@@ -200,6 +208,7 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f("ix_listings_public_departement"))
         batch_op.drop_index(batch_op.f("ix_listings_low_subchapter"))
         batch_op.drop_index(batch_op.f("ix_listings_low_chapter"))
+        batch_op.drop_index("uq_listings_live_flow")
         batch_op.drop_index("ix_listings_group")
         batch_op.drop_index(batch_op.f("ix_listings_flow_id"))
         batch_op.drop_index(batch_op.f("ix_listings_company_id"))

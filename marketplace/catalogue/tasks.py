@@ -1,0 +1,14 @@
+"""Catalogue background tasks: expiring listings past their date (run daily by beat)."""
+
+from __future__ import annotations
+
+from core.db import unit_of_work
+from core.worker import celery_app
+from marketplace.catalogue.service import expire_due
+
+
+@celery_app.task(name="catalogue.expire_listings", acks_late=True)
+def expire_listings() -> int:
+    """Idempotent: a listing already expired is not touched again."""
+    with unit_of_work() as session:
+        return expire_due(session)
