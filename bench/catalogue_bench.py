@@ -50,10 +50,16 @@ BENCH_DATABASE = "symbiose_bench_catalogue"
 # Candidate indexes a run may add (--index NAME); the chosen ones belong in the model + migration.
 # "{false}" is the boolean literal of the backend: SQLite uses a partial index only when the
 # query repeats its WHERE terms literally, as search._visible() does.
-CANDIDATE_INDEXES: dict[str, str] = {
-    "published": "CREATE INDEX ix_listings_published ON listings (published_at, id) "
-    "WHERE status = 'published' AND brokered_only = {false}",
-    "latitude": "CREATE INDEX ix_listings_latitude ON listings (latitude)",
+_VISIBLE = "WHERE status = 'published' AND brokered_only = {false}"
+CANDIDATE_INDEXES: dict[str, tuple[str, ...]] = {
+    "published": (f"CREATE INDEX ix_listings_published ON listings (published_at, id) {_VISIBLE}",),
+    "latitude": ("CREATE INDEX ix_listings_latitude ON listings (latitude)",),
+    # The existing (status, brokered_only, kind, direction) made partial: SQLite otherwise walks
+    # it for every word search (equality on status) instead of scanning the table, twice as fast.
+    "search-partial": (
+        "DROP INDEX ix_listings_search",
+        f"CREATE INDEX ix_listings_search ON listings (kind, direction) {_VISIBLE}",
+    ),
 }
 
 KINDS = (("material", 75), ("heat", 10), ("water", 10), ("gas", 5))
@@ -255,8 +261,9 @@ def run(backend: str, url: str, args: argparse.Namespace) -> dict[str, Any]:
     started = time.perf_counter()
     world = populate(engine, args.listings, args.companies, rng)
     indexes = [
-        CANDIDATE_INDEXES[name].format(false="false" if backend == "postgresql" else "0")
+        statement.format(false="false" if backend == "postgresql" else "0")
         for name in args.index
+        for statement in CANDIDATE_INDEXES[name]
     ]
     for statement in indexes:
         with engine.begin() as connection:
@@ -281,7 +288,7 @@ def run(backend: str, url: str, args: argparse.Namespace) -> dict[str, Any]:
         "listings": args.listings,
         "visible_listings": world["visible"],
         "companies": args.companies,
-        "extra_indexes": indexes,
+        "schema_changes": indexes,
         "analyzed": not args.no_analyze,
         "build_seconds": round(built, 1),
         "search": time_searches(engine, world, args.searches, random.Random(args.seed + 1)),

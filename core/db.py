@@ -7,7 +7,7 @@ from contextlib import contextmanager
 from functools import lru_cache
 from typing import Any
 
-from sqlalchemy import event
+from sqlalchemy import event, text
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, create_engine
 
@@ -75,3 +75,10 @@ def request_session() -> Iterator[Session]:
     """The unit of work of one HTTP request: committed after the handler, before the response."""
     with unit_of_work() as session:
         yield session
+
+
+def refresh_statistics(session: Session) -> None:
+    """Let SQLite's planner see the tables' current shape (PostgreSQL's autovacuum does this):
+    without statistics it picks the wrong partial index for catalogue searches."""
+    if session.get_bind().dialect.name == "sqlite":
+        session.exec(text("PRAGMA optimize"))  # type: ignore[call-overload]

@@ -53,6 +53,8 @@ def worker(monkeypatch: pytest.MonkeyPatch) -> Iterator[subprocess.Popen[bytes]]
         env=env,
     )
     monkeypatch.setattr(get_settings(), "broker_url", TEST_BROKER_URL)
+    # Every file goes to the background, however small.
+    monkeypatch.setattr(get_settings(), "import_background_rows", 0)
     monkeypatch.setenv("SYMBIOSE_TASKS_SYNC", "0")
     previous = celery_app.conf.broker_url
     celery_app.conf.broker_url = TEST_BROKER_URL

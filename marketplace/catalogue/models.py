@@ -11,6 +11,9 @@ from sqlmodel import Field, SQLModel
 from core.models import UTCDateTime, new_id, utcnow
 from marketplace.catalogue.states import ListingStatus
 
+PUBLIC_SQLITE = sa.text("status = 'published' AND brokered_only = 0")
+PUBLIC_POSTGRESQL = sa.text("status = 'published' AND brokered_only = false")
+
 
 def _ts(nullable: bool = False) -> sa.Column[datetime]:
     return sa.Column(UTCDateTime(), nullable=nullable)
@@ -23,7 +26,23 @@ class Listing(SQLModel, table=True):
 
     __tablename__ = "listings"
     __table_args__ = (
-        sa.Index("ix_listings_search", "status", "brokered_only", "kind", "direction"),
+        # Partial indexes over what search may show: SQLite uses them only when the query
+        # repeats their condition with the same constants (catalogue/search.py does).
+        sa.Index(
+            "ix_listings_search",
+            "kind",
+            "direction",
+            sqlite_where=PUBLIC_SQLITE,
+            postgresql_where=PUBLIC_POSTGRESQL,
+        ),
+        sa.Index(
+            "ix_listings_published",
+            "published_at",
+            "id",
+            sqlite_where=PUBLIC_SQLITE,
+            postgresql_where=PUBLIC_POSTGRESQL,
+        ),
+        sa.Index("ix_listings_latitude", "latitude"),
         sa.Index("ix_listings_group", "kind", "direction", "region_code", "group_key"),
         # One live listing per flow, even when two requests publish the same flow at once.
         sa.Index(

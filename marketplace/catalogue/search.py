@@ -204,16 +204,9 @@ class Origin:
         east = (col(Listing.longitude) - self.longitude) * _KM_PER_DEGREE * cos_mid
         return north * north + east * east
 
-    def band_index(self) -> ColumnElement[int]:
-        squared = self.squared_km()
-        whens = [
-            (squared < upper * upper, index) for index, (upper, _) in enumerate(DISTANCE_BANDS)
-        ]
-        return sa.case(*whens, else_=len(DISTANCE_BANDS))
-
     def within(self, band: int) -> ColumnElement[bool]:
         """A superset of the listings in ``band`` (bounds widened by the approximation's error),
-        with a latitude box first: a cheap test that an index on latitude could also serve."""
+        with a latitude box first: a plain range that an index on latitude serves."""
         lower, upper = _BAND_EDGES[band], _BAND_EDGES[band + 1]
         squared = self.squared_km()
         conditions: list[ColumnElement[bool]] = []
@@ -306,8 +299,8 @@ def decode_cursor(query: CatalogueQuery, sort: SortOrder) -> SortKey | None:
 
 
 def _visible() -> list[ColumnElement[bool]]:
-    # Constants written in the SQL rather than bound: SQLite uses a partial index only when the
-    # query repeats its WHERE terms literally (see the catalogue index, models.py).
+    # Constants written in the SQL rather than bound: SQLite uses a partial index (the one on
+    # the visible listings' dates) only when the query repeats its WHERE terms literally.
     return [
         col(Listing.status) == sa.literal_column(f"'{ListingStatus.PUBLISHED.value}'"),
         col(Listing.brokered_only) == sa.false(),

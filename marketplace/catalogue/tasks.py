@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from core.db import unit_of_work
+from core.db import refresh_statistics, unit_of_work
 from core.worker import celery_app
 from marketplace.catalogue.service import expire_due
 
@@ -11,4 +11,6 @@ from marketplace.catalogue.service import expire_due
 def expire_listings() -> int:
     """Idempotent: a listing already expired is not touched again."""
     with unit_of_work() as session:
-        return expire_due(session)
+        expired = expire_due(session)
+        refresh_statistics(session)
+        return expired

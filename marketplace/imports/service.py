@@ -27,7 +27,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, SQLModel, col, select
 
-from core.db import get_engine, unit_of_work
+from core.db import get_engine, refresh_statistics, unit_of_work
 from core.models import utcnow
 from marketplace.accounts.service import Actor
 from marketplace.companies.models import Company, Site
@@ -329,6 +329,7 @@ def _write(
             .where(col(ImportJob.id) == job_id)
             .values(status=ImportStatus.DONE, report=report, finished_at=utcnow(), content=b"")
         )
+        refresh_statistics(session)
 
 
 def _companies(

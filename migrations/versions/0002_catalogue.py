@@ -111,9 +111,23 @@ def upgrade() -> None:
         batch_op.create_index(
             batch_op.f("ix_listings_public_low_code"), ["public_low_code"], unique=False
         )
+        public_sqlite = sa.text("status = 'published' AND brokered_only = 0")
+        public_postgresql = sa.text("status = 'published' AND brokered_only = false")
         batch_op.create_index(
-            "ix_listings_search", ["status", "brokered_only", "kind", "direction"], unique=False
+            "ix_listings_search",
+            ["kind", "direction"],
+            unique=False,
+            sqlite_where=public_sqlite,
+            postgresql_where=public_postgresql,
         )
+        batch_op.create_index(
+            "ix_listings_published",
+            ["published_at", "id"],
+            unique=False,
+            sqlite_where=public_sqlite,
+            postgresql_where=public_postgresql,
+        )
+        batch_op.create_index("ix_listings_latitude", ["latitude"], unique=False)
 
     op.create_table(
         "notifications",
@@ -203,6 +217,8 @@ def downgrade() -> None:
 
     op.drop_table("notifications")
     with op.batch_alter_table("listings", schema=None) as batch_op:
+        batch_op.drop_index("ix_listings_latitude")
+        batch_op.drop_index("ix_listings_published")
         batch_op.drop_index("ix_listings_search")
         batch_op.drop_index(batch_op.f("ix_listings_public_low_code"))
         batch_op.drop_index(batch_op.f("ix_listings_public_departement"))
