@@ -18,8 +18,35 @@ from marketplace.accounts.service import actor_of, create_user
 app = typer.Typer(help="Symbiose: industrial symbiosis marketplace.", no_args_is_help=True)
 db_app = typer.Typer(help="Database schema.", no_args_is_help=True)
 users_app = typer.Typer(help="User accounts.", no_args_is_help=True)
+keys_app = typer.Typer(help="Vault keys.", no_args_is_help=True)
+audit_app = typer.Typer(help="The hash-chained audit log.", no_args_is_help=True)
 app.add_typer(db_app, name="db")
 app.add_typer(users_app, name="users")
+app.add_typer(keys_app, name="keys")
+app.add_typer(audit_app, name="audit")
+
+
+@keys_app.command("rotate")
+def keys_rotate() -> None:
+    """Re-wrap data keys and re-seal free text under the first KEK of SYMBIOSE_VAULT_KEKS."""
+    from marketplace.companies.keys import rotate_keys
+
+    with unit_of_work() as session:
+        done = rotate_keys(session)
+    typer.echo(f"re-wrapped {done.companies} company keys, re-sealed {done.flows} flows")
+
+
+@audit_app.command("verify")
+def audit_verify() -> None:
+    """Check the audit chain; names the first broken link."""
+    from privacy.audit import verify
+
+    with unit_of_work() as session:
+        report = verify(session)
+    if report.first_broken is not None:
+        typer.secho(f"audit chain broken at entry {report.first_broken}", fg=typer.colors.RED)
+        raise typer.Exit(code=1)
+    typer.echo(f"audit chain intact: {report.entries} entries")
 
 
 def _fail(error: DomainError) -> None:

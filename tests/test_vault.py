@@ -102,3 +102,53 @@ def test_flow_texts_are_stored_sealed(session: Session) -> None:
     )
     raw = session.execute(text("SELECT label, description FROM flows")).one()
     assert b"Papeterie" not in bytes(raw[0]) and b"7328" not in bytes(raw[1])
+
+
+def test_rotating_keys_lets_the_old_kek_go(session: Session, monkeypatch) -> None:
+    from sqlalchemy import text
+
+    from marketplace.companies.keys import rotate_keys
+    from marketplace.companies.service import identity_of
+    from marketplace.flows.models import Flow
+    from tests.factories import create_flow_row, create_site_row
+
+    old, new = _kek(), _kek()
+    monkeypatch.setattr(get_settings(), "vault_keks", f"old:{old}")
+    vault.clear_key_cache()
+    company = create_company_row(session, "Rotation SA")
+    create_flow_row(session, create_site_row(session, company), description="secret")
+    monkeypatch.setattr(get_settings(), "vault_keks", f"new:{new},old:{old}")
+    vault.clear_key_cache()
+    assert rotate_keys(session).companies == 1
+    session.commit()
+    monkeypatch.setattr(get_settings(), "vault_keks", f"new:{new}")
+    vault.clear_key_cache()
+    session.expire_all()
+    staff = _staff()
+    assert identity_of(session, staff, session.get(Company, company.id)).legal_name == "Rotation SA"
+    assert session.exec(select(Flow)).one().description == "secret"
+    assert b"old" not in bytes(session.execute(text("SELECT description FROM flows")).scalar_one())
+    vault.clear_key_cache()
+
+
+def _staff():
+    from marketplace.accounts.models import Role
+    from marketplace.accounts.service import Actor
+
+    return Actor(user_id=uuid.uuid4(), role=Role.FACILITATOR, company_id=None)
+
+
+def test_the_audit_chain_names_its_first_broken_link(session: Session) -> None:
+    from privacy import audit
+    from privacy.models import AuditEntry
+
+    for _ in range(3):
+        audit.append(session, "identity.read", actor_id=uuid.uuid4(), subject_id=uuid.uuid4())
+    session.commit()
+    assert audit.verify(session).first_broken is None
+    entry = session.get(AuditEntry, 2)
+    assert entry is not None
+    entry.action = "identity.reveal"
+    session.add(entry)
+    session.commit()
+    assert audit.verify(session).first_broken == 2
