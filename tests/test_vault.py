@@ -125,7 +125,9 @@ def test_rotating_keys_lets_the_old_kek_go(session: Session, monkeypatch) -> Non
     vault.clear_key_cache()
     session.expire_all()
     staff = _staff()
-    assert identity_of(session, staff, session.get(Company, company.id)).legal_name == "Rotation SA"
+    reloaded = session.get(Company, company.id)
+    assert reloaded is not None
+    assert identity_of(session, staff, reloaded).legal_name == "Rotation SA"
     assert session.exec(select(Flow)).one().description == "secret"
     assert b"old" not in bytes(session.execute(text("SELECT description FROM flows")).scalar_one())
     vault.clear_key_cache()
