@@ -11,7 +11,11 @@ from fastapi.testclient import TestClient
 from sqlmodel import Session
 
 from marketplace.accounts.models import Role
+from marketplace.accounts.service import actor_of
+from marketplace.alerts import service as alerts
+from marketplace.catalogue import service as catalogue
 from marketplace.flows.models import Flow
+from marketplace.imports import service as imports
 from tests.factories import bearer, create_tenant, create_user_row
 
 # Bodies that are valid for the route, so a refusal cannot hide behind a validation error.
@@ -48,6 +52,15 @@ def world(session: Session) -> dict[str, Any]:
     b = create_tenant(session, "Bravo Papeterie SA")
     member_a = create_user_row(session, Role.MEMBER, a.company)
     facilitator = create_user_row(session, Role.FACILITATOR)
+    # Everything else a foreign id can name: B's draft listing and saved search, and an import
+    # job of the facilitator's.
+    listing = catalogue.create_listing(session, actor_of(b.admin), b.flow.id)
+    search = alerts.save_search(session, actor_of(b.admin), "B", {"kind": "material"})
+    csv = b"company,siret,site,latitude,longitude,direction,kind,label,quantity,unit\n"
+    job = imports.create_job(
+        session, actor_of(facilitator), "x.csv", csv + b"X,1,S,51,2,offer,heat,L,1,MWh\n"
+    )
+    session.commit()
     return {
         "a": a,
         "b": b,
@@ -61,6 +74,9 @@ def world(session: Session) -> dict[str, Any]:
             "company_id": str(b.company.id),
             "site_id": str(b.site.id),
             "flow_id": str(b.flow.id),
+            "listing_id": str(listing.id),
+            "search_id": str(search.id),
+            "job_id": str(job.id),
             "fallback": str(b.flow.id),
         },
     }
@@ -79,7 +95,13 @@ def test_company_users_get_nothing_of_a_foreign_company(
     client: TestClient, world: dict, session: Session, role: str
 ) -> None:
     b = world["b"]
-    secrets = [str(b.company.id), str(b.site.id), str(b.flow.id), "Bravo Papeterie"]
+    secrets = [
+        str(b.company.id),
+        str(b.site.id),
+        str(b.flow.id),
+        "Bravo Papeterie",
+        *(world["b_ids"][k] for k in ("listing_id", "search_id", "job_id")),
+    ]
     headers = world["headers"][role]
     for method, path, _operation in _routes(client):
         url = _fill(path, world["b_ids"])
