@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from typing import Annotated, Any
 
 from fastapi import Depends, Request
 from pydantic import ValidationError
+from sqlmodel import Session
 from starlette.datastructures import FormData
 
 from core.errors import DomainError
@@ -232,3 +234,19 @@ async def _submitted_form(request: Request) -> FormData:
 
 
 SubmittedForm = Annotated[FormData, Depends(_submitted_form)]
+
+
+@contextmanager
+def form_errors(session: Session, translate: Translate) -> Iterator[FieldErrors]:
+    """Collect, field by field, why a form's change was refused. A refused change is rolled back
+    whole: a service may have changed a row before a later rule refused the rest, and nothing of
+    it may reach the commit at the end of the request."""
+    errors: FieldErrors = {}
+    try:
+        yield errors
+    except ValidationError as exc:
+        session.rollback()
+        errors.update(validation_errors(exc, translate))
+    except DomainError as exc:
+        session.rollback()
+        errors.update(domain_errors(exc, translate))

@@ -6,20 +6,18 @@ from typing import Any
 
 from fastapi import APIRouter, Request
 from fastapi.responses import RedirectResponse, Response
-from pydantic import ValidationError
 from starlette.datastructures import FormData
 
-from core.errors import DomainError, Forbidden
+from core.errors import Forbidden
 from marketplace.companies.schemas import CompanyRead, CompanyUpdate
 from marketplace.companies.service import read_company, update_company
 from web.forms import (
     FieldErrors,
     SubmittedForm,
-    domain_errors,
+    form_errors,
     optional_text,
     place_errors,
     text,
-    validation_errors,
 )
 from web.i18n import page_translator
 from web.labels import SIZE_CLASSES, label
@@ -111,7 +109,8 @@ def edit_company(
     values: dict[str, Any] = {name: text(form, name) for name in IDENTITY_FIELDS}
     values["contacts"] = contacts
     translate = page_translator(request)
-    try:
+    # Nothing of a refused change may reach the commit at the end of the request.
+    with form_errors(session, translate) as errors:
         update = CompanyUpdate.model_validate(
             {
                 "legal_name": values["legal_name"],
@@ -123,13 +122,7 @@ def edit_company(
             }
         )
         update_company(session, viewer.actor, company, update)
-    except ValidationError as exc:
-        errors = validation_errors(exc, translate)
-    except DomainError as exc:
-        # Nothing of a refused change may reach the commit at the end of the request.
-        session.rollback()
-        errors = domain_errors(exc, translate)
-    else:
+    if not errors:
         return RedirectResponse("/company?notice=company-saved", status_code=303)
     shown = [*IDENTITY_FIELDS] + [
         f"contacts.{i}.{part}" for i in range(len(contacts)) for part in CONTACT_PARTS

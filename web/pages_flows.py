@@ -9,10 +9,9 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import RedirectResponse, Response
-from pydantic import ValidationError
 from sqlmodel import Session, col, select
 
-from core.errors import DomainError, NotFound
+from core.errors import NotFound
 from core.reference.models import LowCode
 from marketplace.companies.models import Company
 from marketplace.companies.service import list_sites, site_name
@@ -41,10 +40,9 @@ from web.flow_form import (
 from web.forms import (
     FieldErrors,
     SubmittedForm,
-    domain_errors,
+    form_errors,
     place_errors,
     text,
-    validation_errors,
 )
 from web.i18n import Translate, page_locale, page_translator
 from web.labels import (
@@ -222,17 +220,12 @@ def new_flow(
     translate = page_translator(request)
     direction, kind = text(form, "direction"), text(form, "kind")
     head = {"site_id": text(form, "site_id"), "direction": direction, "kind": kind}
-    try:
+    with form_errors(session, translate) as errors:
         data = FlowCreate.model_validate(
             {**submitted_fields(form, direction, kind), **{k: v for k, v in head.items() if v}}
         )
         create_flow(session, viewer.actor, data)
-    except ValidationError as exc:
-        errors = validation_errors(exc, translate)
-    except DomainError as exc:
-        session.rollback()
-        errors = domain_errors(exc, translate)
-    else:
+    if not errors:
         return RedirectResponse("/flows?notice=flow-saved", status_code=303)
     return _form_page(
         request,
@@ -264,20 +257,15 @@ def edit_flow(
 ) -> Response:
     translate = page_translator(request)
     flow = get_flow(session, viewer.actor, flow_id)
-    try:
+    # update_flow may have moved the flow to another site before a rule refused the rest.
+    with form_errors(session, translate) as errors:
         fields = FlowFields.model_validate(submitted_fields(form, flow.direction, flow.kind))
         # Every field is sent, so a field emptied on the form is emptied in the flow.
         update = FlowUpdate.model_validate(
             {**fields.model_dump(), "site_id": text(form, "site_id") or None}
         )
         update_flow(session, viewer.actor, flow, update)
-    except ValidationError as exc:
-        errors = validation_errors(exc, translate)
-    except DomainError as exc:
-        # update_flow may have moved the flow to another site before a rule refused the rest.
-        session.rollback()
-        errors = domain_errors(exc, translate)
-    else:
+    if not errors:
         return RedirectResponse("/flows?notice=flow-saved", status_code=303)
     values = {**form_values(form), "direction": flow.direction.value, "kind": flow.kind.value}
     return _form_page(

@@ -7,10 +7,8 @@ from typing import Any
 
 from fastapi import APIRouter, Request
 from fastapi.responses import RedirectResponse, Response
-from pydantic import ValidationError
 from sqlmodel import select
 
-from core.errors import DomainError
 from core.reference.models import Departement, Region
 from marketplace.companies.models import Site
 from marketplace.companies.schemas import SiteCreate, SiteRead, SiteUpdate
@@ -24,11 +22,10 @@ from marketplace.companies.service import (
 from web.forms import (
     FieldErrors,
     SubmittedForm,
-    domain_errors,
+    form_errors,
     number,
     place_errors,
     text,
-    validation_errors,
 )
 from web.i18n import page_translator
 from web.security import COMPANY_PAGES, CurrentViewer, DbSession, Viewer, own_company
@@ -96,7 +93,8 @@ def _save(
     company = own_company(session, viewer)
     values = _submitted(form)
     translate = page_translator(request)
-    try:
+    # update_site changes the row before it checks the position: nothing of it may be kept.
+    with form_errors(session, translate) as errors:
         # The whole form is checked as a creation, so an emptied field is refused on an edit
         # too rather than silently keeping its old value.
         data = SiteCreate.model_validate({k: v for k, v in values.items() if v is not None})
@@ -104,13 +102,7 @@ def _save(
             create_site(session, viewer.actor, company, data)
         else:
             update_site(session, viewer.actor, site, SiteUpdate(**data.model_dump()))
-    except ValidationError as exc:
-        errors = validation_errors(exc, translate)
-    except DomainError as exc:
-        # update_site changes the row before it checks the position: nothing of it may be kept.
-        session.rollback()
-        errors = domain_errors(exc, translate)
-    else:
+    if not errors:
         return RedirectResponse("/sites?notice=site-saved", status_code=303)
     current = read_site(company, site) if site is not None else None
     return _form_page(
