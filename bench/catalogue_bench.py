@@ -8,8 +8,12 @@ database), bulk-inserts N published listings of M companies spread over France, 
     and words, distance bands from one's own site, date, relevance and distance sorts, second
     pages through the cursor) and reports p50/p95/p99;
 (b) serves the real application with uvicorn (one worker) plus a bare constant endpoint
-    (bench/catalogue_bench_app.py) and loads both over loopback with a fixed number of requests
-    on N keep-alive connections: requests/s of each and their ratio.
+    (bench/catalogue_bench_app.py) and loads it over loopback on N keep-alive connections with a
+    browsing mix: --browses distinct searches (anonymous visitors, and the member for distances),
+    a third of them followed through their next pages by cursor, a fifth opening a card. Once
+    with the response cache: a cold pass, then --warm-passes passes over the same mix; once
+    without it (SYMBIOSE_CATALOGUE_CACHE=off), on a second server with the same settings. Each
+    server's bare endpoint is measured too: requests/s, ratios to bare, and the cache's hit rate.
 
     .venv/bin/python bench/catalogue_bench.py                     # SQLite, 100,000 listings
     .venv/bin/python bench/catalogue_bench.py --database-url postgresql+psycopg://postgres@127.0.0.1:5432/postgres
@@ -38,6 +42,7 @@ import uuid
 from collections import defaultdict
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -176,7 +181,13 @@ def main() -> None:
     parser.add_argument("--listings", type=int, default=100_000)
     parser.add_argument("--companies", type=int, default=5_000)
     parser.add_argument("--searches", type=int, default=400, help="timed search() calls")
-    parser.add_argument("--requests", type=int, default=3_000, help="HTTP requests per endpoint")
+    parser.add_argument("--requests", type=int, default=3_000, help="bare endpoint requests")
+    parser.add_argument(
+        "--browses", type=int, default=300, help="distinct searches of the HTTP browsing mix"
+    )
+    parser.add_argument(
+        "--warm-passes", type=int, default=5, help="passes over the mix once it is cached"
+    )
     parser.add_argument("--concurrency", type=int, default=8, help="keep-alive connections")
     parser.add_argument(
         "--database-url",
@@ -296,7 +307,13 @@ def run(backend: str, url: str, args: argparse.Namespace) -> dict[str, Any]:
     print(json.dumps(figures["search"]["all"]), file=sys.stderr)
     if not args.no_http:
         figures["http"] = throughput(
-            url, world, args.requests, args.concurrency, random.Random(args.seed + 2)
+            url,
+            world,
+            args.requests,
+            args.browses,
+            args.warm_passes,
+            args.concurrency,
+            random.Random(args.seed + 2),
         )
     figures["machine"] = {
         "cores": os.cpu_count(),
@@ -626,12 +643,14 @@ def _free_port() -> int:
 
 
 @contextmanager
-def served(url: str) -> Iterator[int]:
+def served(url: str, cached: bool) -> Iterator[int]:
+    """The bench app under uvicorn (one worker); the catalogue's response cache on or off."""
     port = _free_port()
     env = {
         **os.environ,
         "SYMBIOSE_DATABASE_URL": url,
         "SYMBIOSE_SEARCH_RATE_PER_MINUTE": "100000000",
+        "SYMBIOSE_CATALOGUE_CACHE": "on" if cached else "off",
         "PYTHONPATH": str(ROOT),
     }
     server = subprocess.Popen(
@@ -672,12 +691,41 @@ def served(url: str) -> Iterator[int]:
         server.wait(timeout=30)
 
 
-def load(port: int, paths: list[tuple[str, dict[str, str]]], concurrency: int) -> dict[str, Any]:
-    """Send every request once over ``concurrency`` keep-alive connections; requests/s."""
+@dataclass(frozen=True)
+class Browse:
+    """What one visitor does: a search, then its next pages through the cursors it is given,
+    and maybe a look at the first card. Without params: one request to the bare endpoint."""
+
+    params: tuple[tuple[str, str], ...] = ()
+    headers: tuple[tuple[str, str], ...] = ()
+    pages: int = 1
+    card: bool = False
+
+
+BARE = Browse()
+
+
+def _get(connection: http.client.HTTPConnection, path: str, headers: dict[str, str]) -> Any:
+    connection.request("GET", path, headers=headers)
+    response = connection.getresponse()
+    return response.status, response.read()
+
+
+def load(port: int, browses: list[Browse], concurrency: int) -> dict[str, Any]:
+    """Run every browse once over ``concurrency`` keep-alive connections; requests/s."""
     lock = threading.Lock()
-    pending = list(reversed(paths))
+    pending = list(reversed(browses))
     statuses: dict[int, int] = defaultdict(int)
     latencies: list[float] = []
+
+    def timed(connection: http.client.HTTPConnection, path: str, headers: dict[str, str]) -> Any:
+        started = time.perf_counter()
+        status, body = _get(connection, path, headers)
+        elapsed = (time.perf_counter() - started) * 1000
+        with lock:
+            statuses[status] += 1
+            latencies.append(elapsed)
+        return json.loads(body) if status == 200 and path.startswith("/api/") else None
 
     def worker() -> None:
         connection = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
@@ -685,15 +733,22 @@ def load(port: int, paths: list[tuple[str, dict[str, str]]], concurrency: int) -
             with lock:
                 if not pending:
                     break
-                path, headers = pending.pop()
-            started = time.perf_counter()
-            connection.request("GET", path, headers=headers)
-            response = connection.getresponse()
-            response.read()
-            elapsed = (time.perf_counter() - started) * 1000
-            with lock:
-                statuses[response.status] += 1
-                latencies.append(elapsed)
+                browse = pending.pop()
+            if browse is BARE:
+                timed(connection, "/bench/constant", {})
+                continue
+            params, headers = dict(browse.params), dict(browse.headers)
+            page = timed(connection, "/api/v1/catalogue?" + urlencode(params), headers)
+            first = page
+            for _ in range(browse.pages - 1):
+                if not page or not page["next_cursor"]:
+                    break
+                next_params = {**params, "cursor": page["next_cursor"]}
+                page = timed(connection, "/api/v1/catalogue?" + urlencode(next_params), headers)
+            if browse.card and first and first["items"]:
+                site = {"from_site": params["from_site"]} if "from_site" in params else {}
+                card = f"/api/v1/catalogue/{first['items'][0]['id']}?{urlencode(site)}"
+                timed(connection, card, headers)
         connection.close()
 
     threads = [threading.Thread(target=worker) for _ in range(concurrency)]
@@ -704,9 +759,9 @@ def load(port: int, paths: list[tuple[str, dict[str, str]]], concurrency: int) -
         thread.join()
     elapsed = time.perf_counter() - started
     return {
-        "requests": len(paths),
+        "requests": len(latencies),
         "seconds": round(elapsed, 2),
-        "requests_per_second": round(len(paths) / elapsed, 1),
+        "requests_per_second": round(len(latencies) / elapsed, 1),
         "statuses": dict(statuses),
         "latency": _percentiles(latencies),
         # How busy the load generator itself was (it shares the machine with the server).
@@ -714,39 +769,99 @@ def load(port: int, paths: list[tuple[str, dict[str, str]]], concurrency: int) -
     }
 
 
+def cache_stats(port: int) -> dict[str, int]:
+    connection = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
+    status, body = _get(connection, "/bench/cache-stats", {})
+    connection.close()
+    assert status == 200
+    return dict(json.loads(body))
+
+
+def measured(port: int, browses: list[Browse], concurrency: int) -> dict[str, Any]:
+    """load(), with the server's cache hits and misses during it."""
+    before = cache_stats(port)
+    figures = load(port, browses, concurrency)
+    after = cache_stats(port)
+    hits, misses = after["hits"] - before["hits"], after["misses"] - before["misses"]
+    figures["cache"] = {
+        "hits": hits,
+        "misses": misses,
+        "hit_rate": round(hits / (hits + misses), 3) if hits + misses else None,
+        "entries": after["entries"],
+        "megabytes": round(after["bytes"] / 2**20, 1),
+    }
+    return figures
+
+
+def browsing_mix(world: dict[str, Any], count: int, rng: random.Random) -> list[Browse]:
+    """``count`` browses of distinct searches (every template but next_page): anonymous visitors,
+    and the member for distances; a third go on to further pages, a fifth open a card."""
+    bearer = (("Authorization", f"Bearer {world['token']}"),)
+    templates = [t for t in TEMPLATES if t != "next_page"]
+    seen: set[tuple[tuple[str, str], ...]] = set()
+    browses: list[Browse] = []
+    for number in range(count * 50):
+        if len(browses) == count:
+            break
+        raw = random_query(rng, world, templates[number % len(templates)])
+        params = tuple(sorted((key, str(value)) for key, value in raw.items()))
+        if params in seen:
+            continue
+        seen.add(params)
+        browses.append(
+            Browse(
+                params=params,
+                headers=bearer if "from_site" in raw else (),
+                pages=rng.choice((2, 3)) if rng.random() < 1 / 3 else 1,
+                card=rng.random() < 0.2,
+            )
+        )
+    rng.shuffle(browses)
+    return browses
+
+
 def throughput(
-    url: str, world: dict[str, Any], requests: int, concurrency: int, rng: random.Random
+    url: str,
+    world: dict[str, Any],
+    requests: int,
+    browses: int,
+    warm_passes: int,
+    concurrency: int,
+    rng: random.Random,
 ) -> dict[str, Any]:
-    """Requests/s of the bare endpoint, of the search mix, and of its filters-only part."""
-    bearer = {"Authorization": f"Bearer {world['token']}"}
-
-    def searches(templates: list[str]) -> list[tuple[str, dict[str, str]]]:
-        paths = []
-        for number in range(requests):
-            params = random_query(rng, world, templates[number % len(templates)])
-            # Anonymous visitors for the public searches, the member for distances.
-            headers = bearer if "from_site" in params else {}
-            paths.append(("/api/v1/catalogue?" + urlencode(params), headers))
-        return paths
-
-    mix = searches([t for t in TEMPLATES if t != "next_page"])
-    filters_only = searches(["filters", "date_all"])
-    bare: list[tuple[str, dict[str, str]]] = [("/bench/constant", {})] * requests
-    with served(url) as port:
+    """Requests/s of the bare endpoint and of a browsing mix, with the response cache (a cold
+    pass, then warm passes over the same mix) and without it, each against its own server's bare
+    endpoint (same settings but the cache switch)."""
+    mix = browsing_mix(world, browses, rng)
+    bare = [BARE] * requests
+    with served(url, cached=True) as port:
         load(port, bare[:200], concurrency)  # warm-up: imports, caches, connection pool
-        load(port, mix[:200], concurrency)
-        constant = load(port, bare, concurrency)
-        catalogue = load(port, mix, concurrency)
-        browsing = load(port, filters_only, concurrency)
-    bare_rate = constant["requests_per_second"]
+        cached_bare = measured(port, bare, concurrency)
+        cold = measured(port, mix, concurrency)
+        warm = measured(port, mix * warm_passes, concurrency)
+    with served(url, cached=False) as port:
+        load(port, bare[:200], concurrency)
+        load(port, mix[:50], concurrency)
+        uncached_bare = measured(port, bare, concurrency)
+        uncached = measured(port, mix, concurrency)
     return {
         "concurrency": concurrency,
-        "bare": constant,
-        "catalogue": catalogue,
-        "catalogue_filters_only": browsing,
-        "ratio_catalogue_to_bare": round(catalogue["requests_per_second"] / bare_rate, 3),
-        "ratio_filters_only_to_bare": round(browsing["requests_per_second"] / bare_rate, 3),
+        "distinct_searches": len(mix),
+        "mix": {
+            "members_share": round(sum(bool(b.headers) for b in mix) / len(mix), 2),
+            "browses_with_next_pages": sum(b.pages > 1 for b in mix),
+            "browses_with_a_card": sum(b.card for b in mix),
+        },
+        "cached": {"bare": cached_bare, "cold_pass": cold, "warm_passes": warm},
+        "uncached": {"bare": uncached_bare, "catalogue": uncached},
+        "ratio_warm_to_bare": _ratio(warm, cached_bare),
+        "ratio_cold_to_bare": _ratio(cold, cached_bare),
+        "ratio_uncached_to_bare": _ratio(uncached, uncached_bare),
     }
+
+
+def _ratio(catalogue: dict[str, Any], bare: dict[str, Any]) -> float:
+    return round(catalogue["requests_per_second"] / bare["requests_per_second"], 3)
 
 
 if __name__ == "__main__":

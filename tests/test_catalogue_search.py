@@ -11,18 +11,31 @@ from dataclasses import dataclass
 from typing import Any
 
 import pytest
+import sqlalchemy as sa
 from fastapi.testclient import TestClient
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from core import ratelimit
+from core.db import get_engine
 from core.settings import get_settings
 from marketplace.accounts.models import Role, User
 from marketplace.accounts.service import Actor, actor_of
-from marketplace.catalogue import service
-from marketplace.catalogue.models import Listing
-from marketplace.catalogue.search import CatalogueQuery, Origin, matching, search
+from marketplace.catalogue import cache, pools, service
+from marketplace.catalogue import words as catalogue_words
+from marketplace.catalogue.models import CatalogueVersion, Listing
+from marketplace.catalogue.search import (
+    CatalogueQuery,
+    Origin,
+    matching,
+    search,
+)
+from marketplace.catalogue.words import rebuild_word_indexes
 from marketplace.companies.models import Company, Site
+from marketplace.companies.schemas import SiteUpdate
+from marketplace.companies.service import update_site
+from marketplace.flows.models import Flow, FlowStatus
 from privacy.generalisation import haversine_km
+from tests.conftest import backend_name
 from tests.factories import (
     bearer,
     create_company_row,
@@ -104,6 +117,14 @@ def fresh_rate_limit() -> Iterator[None]:
     ratelimit.reset()
     yield
     ratelimit.reset()
+
+
+@pytest.fixture(autouse=True)
+def fresh_response_cache() -> Iterator[None]:
+    # Each test empties the database behind the process's back: no entry may outlive its test.
+    cache.responses.clear()
+    yield
+    cache.responses.clear()
 
 
 @pytest.fixture
@@ -554,3 +575,292 @@ def test_rate_limit_counts_in_redis_when_configured(monkeypatch: pytest.MonkeyPa
     ratelimit.hit(key, 2, url=url)
     with pytest.raises(ratelimit.RateLimited):
         ratelimit.hit(key, 2, url=url)
+
+
+# --- word indexes (SQLite FTS5) ----------------------------------------------------------------
+
+WORD_QUERIES = (
+    "cendres",
+    "cendres volantes",
+    "volantes",
+    "palettes bois",
+    "bois",
+    "chaleur fatale",
+    "fatale chaleur four",
+    "dechets",
+    "sechage",
+    "de",
+    "dechets 07",  # a short word (no index) that leaves some out
+    "boues biologiques",
+    "introuvable",
+)
+
+
+def _every_page(session: Session, actor: Actor, params: dict[str, Any]) -> list[uuid.UUID]:
+    found: list[uuid.UUID] = []
+    cursor: str | None = None
+    for _ in range(100):
+        page = search(session, actor, CatalogueQuery(**params, limit=2, cursor=cursor))
+        found += [item.id for item in page.items]
+        cursor = page.next_cursor
+        if cursor is None:
+            break
+    return found
+
+
+def _word_searches(session: Session, world: World) -> dict[str, list[uuid.UUID]]:
+    facilitator = staff_actor()
+    site = str(world.a_site.id)
+    results = {}
+    for q in WORD_QUERIES:
+        for extra in (
+            {},
+            {"sort": "date"},
+            {"kind": "material"},
+            {"sort": "distance", "from_site": site},
+            {"from_site": site, "distance_band": "gt200"},
+        ):
+            params = {"q": q, **extra}
+            results[repr(params)] = _every_page(session, facilitator, params)
+    return results
+
+
+def test_word_indexes_find_exactly_what_like_finds(
+    session: Session, world: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Changes first, so the indexes follow updates and rows leaving the catalogue, not only inserts.
+    facilitator = staff_actor()
+    paused = session.get(Listing, world.listings["slag_D"])
+    relabelled = session.get(Listing, world.listings["heat_C"])
+    withdrawn = session.get(Listing, world.listings["solvents_E"])
+    assert paused and relabelled and withdrawn
+    service.pause(session, facilitator, paused)
+    for listing, change in ((relabelled, "label"), (withdrawn, "status")):
+        flow = session.get(Flow, listing.flow_id)
+        assert flow is not None
+        if change == "label":
+            flow.label = "Vapeur fatale de séchage"
+        else:
+            flow.status = FlowStatus.WITHDRAWN
+        service.sync_flow(session, flow)
+    session.commit()
+
+    # Without indexed words, every word is a LIKE over search_text: the reference.
+    monkeypatch.setattr(catalogue_words, "INDEXED_WORD_LENGTH", 1_000)
+    expected = _word_searches(session, world)
+    monkeypatch.undo()
+    assert any(expected.values()) and not all(expected.values())
+    if backend_name() != "sqlite":
+        assert _word_searches(session, world) == expected
+        return
+    # Every plan the word count can choose: index lookups (the default on so small a world), then
+    # words counted as common (date walks), with their titles few (scored apart) or many.
+    for common in (10_000, 2, 0):
+        monkeypatch.setattr(catalogue_words, "COMMON_MATCHES", common)
+        assert _word_searches(session, world) == expected, common
+    plan = catalogue_words.plan_words
+    monkeypatch.setattr(catalogue_words, "COMMON_MATCHES", 2)
+    assert plan(session, ["bois"], relevance=True).titled is not None  # 3 matches, 2 titles
+    assert not plan(session, ["bois"], relevance=True).many_titled
+    monkeypatch.setattr(catalogue_words, "COMMON_MATCHES", 0)
+    assert plan(session, ["bois"], relevance=True).many_titled
+    assert plan(session, ["palettes", "bois"], relevance=True).titled is None
+    monkeypatch.undo()
+    # The recovery after a rowid renumbering gives the same indexes back.
+    rebuild_word_indexes(session.connection())
+    session.commit()
+    assert _word_searches(session, world) == expected
+
+
+# --- response cache ----------------------------------------------------------------------------
+
+
+def _version() -> str | None:
+    with get_engine().connect() as connection:
+        return cache.read_version(connection)
+
+
+def test_every_catalogue_change_writes_a_new_version(session: Session, world: World) -> None:
+    facilitator = staff_actor()
+    listing = session.get(Listing, world.listings["slag_D"])
+    assert listing is not None
+    seen = [_version()]
+
+    def changed_by(change: Callable[[], object]) -> None:
+        change()
+        session.commit()
+        seen.append(_version())
+        assert seen[-1] is not None and seen[-1] not in seen[:-1]
+
+    changed_by(lambda: service.pause(session, facilitator, listing))
+    changed_by(lambda: service.resume(session, facilitator, listing))
+    flow_ids = [_flow_of(session, world.listings[name]) for name in ("slag_D", "slag_E")]
+    pool = pools.create_pool(
+        session, facilitator, pools.PoolCreate(flow_ids=flow_ids, title="Laitier mutualisé")
+    )
+    changed_by(lambda: service.publish(session, facilitator, pool))
+    new_flow = create_flow_row(session, world.b_site, **SLAG, label="Laitier de convertisseur")
+    changed_by(lambda: service.publish_flows(session, [new_flow]))
+    changed_by(lambda: service.sync_flow(session, _withdrawn(new_flow)))
+    listing.expires_at = listing.published_at  # already past
+    session.commit()
+    changed_by(lambda: service.expire_due(session))
+    # A draft shows nowhere, and what rolls back never happened.
+    draft_flow = create_flow_row(session, world.b_site, **SLAG, label="Laitier en attente")
+    service.create_listing(session, facilitator, draft_flow.id)
+    session.commit()
+    other = session.get(Listing, world.listings["slag_F"])
+    assert other is not None
+    service.pause(session, facilitator, other)
+    session.rollback()
+    assert _version() == seen[-1]
+
+
+def _site_of(session: Session, listing_id: uuid.UUID) -> Site:
+    flow = session.get(Flow, _flow_of(session, listing_id))
+    site = session.get(Site, flow.site_id) if flow else None
+    assert site is not None
+    return site
+
+
+def _flow_of(session: Session, listing_id: uuid.UUID) -> uuid.UUID:
+    listing = session.get(Listing, listing_id)
+    assert listing is not None and listing.flow_id is not None
+    return listing.flow_id
+
+
+def _withdrawn(flow: Flow) -> Flow:
+    flow.status = FlowStatus.WITHDRAWN
+    return flow
+
+
+def test_publications_and_withdrawals_show_on_the_next_read_after_the_ttl(
+    client: TestClient, world: World, session: Session, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(cache, "VERSION_TTL_SECONDS", 0.0)
+    # Only the version in the database tells: as if the changes were made by another process.
+    monkeypatch.setattr(cache.responses, "forget_version", lambda: None)
+    before = everything(client, world, q="laitier")
+    card = client.get(f"{URL}/{world.listings['slag_E']}")
+    assert card.status_code == 200
+    assert everything(client, world, q="laitier") == before
+    assert cache.responses.stats().hits == 1
+    facilitator = staff_actor()
+    # Beside D's slag, in a group of three companies: it is public at once.
+    site = _site_of(session, world.listings["slag_D"])
+    flow = create_flow_row(session, site, **SLAG, label="Laitier de poche")
+    listing = service.create_listing(session, facilitator, flow.id)
+    service.publish(session, facilitator, listing)
+    session.commit()
+    after = client.get(URL, params={"q": "laitier", "limit": 100}).json()["items"]
+    assert [item["title"] for item in after if uuid.UUID(item["id"]) == listing.id] == [
+        "Laitier de poche"
+    ]
+    assert len(after) == len(before) + 1
+    slag_e = session.get(Listing, world.listings["slag_E"])
+    assert slag_e is not None
+    service.withdraw(session, facilitator, slag_e)
+    session.commit()
+    assert "slag_E" not in everything(client, world, q="laitier")
+    assert client.get(f"{URL}/{world.listings['slag_E']}").status_code == 404
+
+
+def test_a_change_made_elsewhere_shows_within_about_a_second(
+    client: TestClient, world: World, session: Session, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    clock = [1_000.0]
+    monkeypatch.setattr(cache, "_now", lambda: clock[0])
+    first = everything(client, world)
+    assert "slag_D" in first
+    # Another process pauses a listing: its transaction writes a version this one doesn't know.
+    with get_engine().begin() as connection:
+        paused = sa.update(Listing).where(col(Listing.id) == world.listings["slag_D"])
+        connection.execute(paused.values(status="paused"))
+        connection.execute(sa.update(CatalogueVersion).values(version=uuid.uuid4().hex))
+    clock[0] += cache.VERSION_TTL_SECONDS / 2
+    assert everything(client, world) == first  # still what this process had
+    clock[0] += cache.VERSION_TTL_SECONDS
+    assert "slag_D" not in everything(client, world)
+    # This process's own changes show at once, whatever the TTL.
+    facilitator = staff_actor()
+    ash = session.get(Listing, world.listings["ash_B"])
+    assert ash is not None
+    service.pause(session, facilitator, ash)
+    session.commit()
+    assert "ash_B" not in everything(client, world)
+
+
+def test_banded_and_public_views_never_share_an_entry(
+    client: TestClient, world: World, session: Session
+) -> None:
+    site = str(world.a_site.id)
+    params = {"from_site": site, "limit": 100}
+    banded = client.get(URL, params=params, headers=world.member).json()["items"]
+    assert banded and all(item["distance_band"] for item in banded)
+    public = client.get(URL, params={"limit": 100})
+    assert {item["distance_band"] for item in public.json()["items"]} == {None}
+    # A member without from_site gets the public view: the same entry, the same bytes.
+    hits = cache.responses.stats().hits
+    plain = client.get(URL, params={"limit": 100}, headers=world.member)
+    assert plain.content == public.content
+    assert cache.responses.stats().hits == hits + 1
+    # A cached banded page is no pass: whoever may not use the site is still refused.
+    assert client.get(URL, params=params, headers=world.member).json()["items"] == banded
+    assert client.get(URL, params=params).status_code == 422
+    stranger = create_user_row(session, Role.COMPANY_ADMIN, create_company_row(session))
+    assert client.get(URL, params=params, headers=bearer(session, stranger)).status_code == 404
+    ash = world.listings["ash_B"]
+    card = client.get(f"{URL}/{ash}", params={"from_site": site}, headers=world.member)
+    assert card.json()["distance_band"] == "10–30 km"
+    assert client.get(f"{URL}/{ash}").json()["distance_band"] is None
+    assert client.get(f"{URL}/{ash}", params={"from_site": site}).status_code == 422
+
+
+def test_hits_are_the_same_bytes_and_still_rate_limited(
+    client: TestClient, world: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(get_settings(), "search_rate_per_minute", 3)
+    monkeypatch.setattr(ratelimit, "_now", lambda: 6_000_030.0)
+    first = client.get(URL, params={"q": "cendres", "limit": 2})
+    second = client.get(URL, params={"q": "cendres", "limit": 2})
+    assert second.content == first.content
+    assert second.headers["content-type"] == "application/json"
+    assert cache.responses.stats().hits == 1
+    # The next page, from the cached first page's cursor.
+    assert (
+        client.get(
+            URL, params={"q": "cendres", "limit": 2, "cursor": first.json()["next_cursor"]}
+        ).status_code
+        == 200
+    )
+    assert client.get(URL, params={"q": "cendres", "limit": 2}).status_code == 429
+
+
+def test_the_cache_can_be_turned_off(
+    client: TestClient, world: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv(cache.SWITCH_VARIABLE, "off")
+    first = client.get(URL, params={"kind": "heat"})
+    assert client.get(URL, params={"kind": "heat"}).content == first.content
+    assert cache.responses.stats() == cache.CacheStats()
+
+
+def test_a_moved_site_gives_its_new_bands_within_about_a_second(
+    client: TestClient, world: World, session: Session, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    clock = [1_000.0]
+    monkeypatch.setattr(cache, "_now", lambda: clock[0])
+    params = {"from_site": str(world.a_site.id), "distance_band": "lt10", "limit": 100}
+
+    def near() -> list[str]:
+        return names_of(world, client.get(URL, params=params, headers=world.member))
+
+    assert sorted(near()) == ["ash_A", "pallets_A"]
+    # A's site moves to Marseille: no listing changes, only the point distances start from.
+    site = session.get(Site, world.a_site.id)
+    assert site is not None
+    update_site(session, staff_actor(), site, SiteUpdate(latitude=43.30, longitude=5.37))
+    session.commit()
+    assert sorted(near()) == ["ash_A", "pallets_A"]  # still where this process knew it
+    clock[0] += cache.VERSION_TTL_SECONDS + 0.01
+    assert "slag_D" in near() and "ash_A" not in near()

@@ -99,7 +99,10 @@ class Listing(SQLModel, table=True):
     months_mask: int = 0
     title: str = Field(max_length=200)  # scrubbed label
     description: str = ""  # scrubbed description
-    search_text: str = ""  # folded title, description and LoW labels, for full-text search
+    # Folded title, description and LoW labels, for word search; the folded title opens it. On
+    # SQLite, two trigram indexes (listings_fts, listings_fts_titles) follow it through triggers
+    # (migration 0002): they are not tables SQLModel can declare.
+    search_text: str = ""
 
 
 class PoolShare(SQLModel, table=True):
@@ -113,3 +116,17 @@ class PoolShare(SQLModel, table=True):
     flow_id: uuid.UUID = Field(foreign_key="flows.id", index=True)
     company_id: uuid.UUID = Field(foreign_key="companies.id", index=True)
     quantity_per_year: float
+
+
+class CatalogueVersion(SQLModel, table=True):
+    """One row whose token changes in the same transaction as anything the public catalogue shows,
+    so every process (on every machine) can tell when its cached catalogue responses went stale."""
+
+    __tablename__ = "catalogue_versions"
+
+    # A single row: the key is a constant, not an identity.
+    id: int = Field(default=1, primary_key=True)
+    # Random, not a counter: a restored or emptied database could bring a counter back to a value
+    # some process still holds entries for; a fresh random token never comes back.
+    version: str = Field(max_length=32)
+    changed_at: datetime = Field(default_factory=utcnow, sa_column=_ts())

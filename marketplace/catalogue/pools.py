@@ -13,6 +13,7 @@ from sqlmodel import Session, col, select
 from core.models import utcnow
 from core.settings import get_settings
 from marketplace.accounts.service import Actor
+from marketplace.catalogue.cache import catalogue_changed
 from marketplace.catalogue.errors import Invalid, NotFound
 from marketplace.catalogue.models import Listing, PoolShare
 from marketplace.catalogue.service import apply_view, group_key_of
@@ -146,6 +147,7 @@ def recheck_pool(session: Session, listing: Listing) -> None:
     listing.updated_at = utcnow()
     session.add(listing)
     session.flush()
+    catalogue_changed(session)  # for the response cache, as recheck_groups does
 
 
 def flow_changed(session: Session, flow: Flow) -> None:

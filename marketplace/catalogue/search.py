@@ -38,13 +38,14 @@ from core.models import UTCDateTime
 from core.settings import get_settings
 from core.text import fold
 from marketplace.accounts.service import Actor
+from marketplace.catalogue.cache import site_place
 from marketplace.catalogue.errors import Invalid, NotFound
 from marketplace.catalogue.labels import departement_names, region_names
 from marketplace.catalogue.models import Listing
 from marketplace.catalogue.schemas import ListingPublic
 from marketplace.catalogue.service import to_public
 from marketplace.catalogue.states import ListingStatus
-from marketplace.companies.models import Site
+from marketplace.catalogue.words import WordPlan, plan_words, title_score
 from marketplace.flows.models import Direction, Kind, Regularity
 from privacy.generalisation import (
     DISTANCE_BANDS,
@@ -236,11 +237,11 @@ def origin_of(session: Session, actor: Actor | None, site_id: uuid.UUID | None) 
         return None
     if actor is None:
         raise Invalid("sign in to measure distances from one of your sites", field="from_site")
-    site = session.get(Site, site_id)
+    place = site_place(session, site_id)
     # The facilitator sees every position anyway; a member only its own company's sites.
-    if site is None or not actor.may_access_company(site.company_id):
+    if place is None or not actor.may_access_company(place[0]):
         raise NotFound("no such site among yours", field="from_site")
-    return Origin(site.latitude, site.longitude)
+    return Origin(place[1], place[2])
 
 
 # --- cursor ------------------------------------------------------------------------------------
@@ -325,15 +326,7 @@ def _filters(query: CatalogueQuery) -> list[ColumnElement[bool]]:
     return [col(column) == value for column, value in pairs if value is not None]
 
 
-def _title_score(words: Sequence[str]) -> ColumnElement[int]:
-    """How many query words the title holds. The folded title opens ``search_text`` (see
-    service._search_text), so its first len(title) characters stand for it: folding keeps the
-    length but for ligatures and runs of punctuation, an edge that can only nudge a rank."""
-    title = sa.func.substr(col(Listing.search_text), 1, sa.func.length(col(Listing.title)))
-    score: ColumnElement[int] = sa.literal(0)
-    for word in words:
-        score = score + sa.case((title.like(f"%{word}%"), 1), else_=0)
-    return score
+# --- pages -------------------------------------------------------------------------------------
 
 
 def _after(lead: ColumnElement[int] | None, key: SortKey) -> ColumnElement[bool]:
@@ -347,14 +340,23 @@ def _after(lead: ColumnElement[int] | None, key: SortKey) -> ColumnElement[bool]
     return sa.or_(lead < lead_value, sa.and_(lead == lead_value, tail))
 
 
+def _rank(sort: SortOrder, lead: int) -> int:
+    """Where a lead value falls in the result order, smallest first: the highest score comes
+    first, the nearest band comes first."""
+    return -lead if sort is SortOrder.RELEVANCE else lead
+
+
 @dataclass(frozen=True)
 class _Segment:
-    """A stretch of the result order read with one query: the whole result, or for the distance
-    sort one band (bands come one after the other; inside a band, newest first)."""
+    """A stretch of the result order read with one query: the whole result; for the distance sort
+    one band (bands come one after the other; inside a band, newest first); for relevance over
+    common words, the listings whose title holds a word, then the others."""
 
-    band: int | None  # the exact band its rows must be in (checked in Python), if any
-    lead: ColumnElement[int] | None  # what orders before the date: the relevance score
-    condition: ColumnElement[bool] | None  # the band's SQL approximation, widened
+    condition: ColumnElement[bool] | None  # on top of the search's own conditions
+    lead: ColumnElement[int] | None = None  # computed, orders before the date: the score
+    fixed_lead: int | None = None  # the lead all its rows share, when not computed
+    band: int | None = None  # the exact band its rows must be in (checked in Python), if any
+    ranks: tuple[int, int] = (0, 0)  # the _rank of its first and of its last rows' leads
 
 
 @dataclass(frozen=True)
@@ -363,16 +365,44 @@ class _Hit:
     key: SortKey
 
 
+def _both(first: ColumnElement[bool] | None, second: ColumnElement[bool]) -> ColumnElement[bool]:
+    return second if first is None else sa.and_(first, second)
+
+
 def _segments(
-    sort: SortOrder, origin: Origin | None, band: int | None, words: Sequence[str]
+    sort: SortOrder,
+    origin: Origin | None,
+    band: int | None,
+    words: Sequence[str],
+    plan: WordPlan,
 ) -> list[_Segment]:
     if sort is SortOrder.DISTANCE:
         assert origin is not None  # the query's validation requires from_site
         bands = [band] if band is not None else range(len(BAND_KEYS))
-        return [_Segment(b, None, origin.within(b)) for b in bands]
-    lead = _title_score(words) if sort is SortOrder.RELEVANCE else None
+        return [_Segment(origin.within(b), fixed_lead=b, band=b, ranks=(b, b)) for b in bands]
     within = origin.within(band) if origin is not None and band is not None else None
-    return [_Segment(band, lead, within)]
+    if sort is SortOrder.DATE:
+        return [_Segment(within, band=band)]
+    score, top = title_score(words), -len(words)
+    if plan.titled is None:
+        return [_Segment(within, lead=score, band=band, ranks=(top, 0))]
+    rest = _Segment(_both(within, sa.not_(plan.titled)), fixed_lead=0, band=band, ranks=(0, 0))
+    if plan.many_titled:
+        return [_Segment(_both(within, plan.titled), fixed_lead=1, band=band, ranks=(-1, -1)), rest]
+    return [_Segment(_both(within, plan.titled), lead=score, band=band, ranks=(top, -1)), rest]
+
+
+def _start(
+    sort: SortOrder, segment: _Segment, position: SortKey | None
+) -> tuple[bool, SortKey | None]:
+    """Whether a segment is read after ``position`` (not when the previous pages went through it)
+    and from where: after the position, or from its top when it lies wholly after it."""
+    if position is None or position[0] is None:
+        return True, position
+    rank = _rank(sort, position[0])
+    if rank > segment.ranks[1]:
+        return False, None
+    return True, position if rank >= segment.ranks[0] else None
 
 
 def _read_segment(
@@ -380,13 +410,11 @@ def _read_segment(
     conditions: Sequence[ColumnElement[bool]],
     segment: _Segment,
     origin: Origin | None,
-    sort: SortOrder,
     position: SortKey | None,
     wanted: int,
 ) -> list[_Hit]:
     """Up to ``wanted`` rows of one segment after ``position``, as ids and sort keys only: the
     database sorts narrow rows, and only the page's listings are loaded in full afterwards."""
-    lead_value = segment.band if sort is SortOrder.DISTANCE else None
     lead_column = (sa.null() if segment.lead is None else segment.lead).label("lead")
     order: list[sa.UnaryExpression[Any]] = [] if segment.lead is None else [segment.lead.desc()]
     order += [col(Listing.published_at).desc(), col(Listing.id).desc()]
@@ -410,7 +438,8 @@ def _read_segment(
         for listing_id, published_at, score, latitude, longitude in batch:
             # Publishing sets the date (service._change, publish_flows): keyset pages rely on it.
             assert published_at is not None
-            position = (score if segment.lead is not None else lead_value, published_at, listing_id)
+            lead = score if segment.lead is not None else segment.fixed_lead
+            position = (lead, published_at, listing_id)
             # The SQL band test is a slightly wider approximation: keep the exact band only.
             if segment.band is None or (
                 origin is not None and origin.band_at(latitude, longitude) == segment.band
@@ -435,20 +464,15 @@ def search(session: Session, actor: Actor | None, query: CatalogueQuery) -> Cata
     position = decode_cursor(query, sort)
     band = BAND_KEYS.index(query.distance_band) if query.distance_band else None
 
-    conditions = _visible() + _filters(query)
-    conditions += [col(Listing.search_text).like(f"%{word}%") for word in words]
+    plan = plan_words(session, words, relevance=sort is SortOrder.RELEVANCE)
+    conditions = _visible() + _filters(query) + plan.conditions
     wanted = query.limit + 1  # one more tells whether a next page exists
     hits: list[_Hit] = []
-    for segment in _segments(sort, origin, band, words):
-        if sort is SortOrder.DISTANCE and position is not None:
-            assert position[0] is not None and segment.band is not None
-            if segment.band < position[0]:
-                continue  # a band the previous pages went through
-            if segment.band > position[0]:
-                position = None  # a new band starts from its newest listing
-        hits += _read_segment(
-            session, conditions, segment, origin, sort, position, wanted - len(hits)
-        )
+    for segment in _segments(sort, origin, band, words, plan):
+        read, start = _start(sort, segment, position)
+        if not read:
+            continue
+        hits += _read_segment(session, conditions, segment, origin, start, wanted - len(hits))
         if len(hits) >= wanted:
             break
 
@@ -489,6 +513,29 @@ def matching(
         for listing_id, latitude, longitude in rows
         if band is None or (origin is not None and origin.band_at(latitude, longitude) == band)
     }
+
+
+# --- response cache keys (cache.py) ------------------------------------------------------------
+
+CacheKey = tuple[str, str, str]
+
+
+def _view(origin: Origin | None) -> str:
+    # A response differs by viewer through its distance bands only, and those come from
+    # ``origin``: the public view (anonymous visitors, members without from_site) is one entry;
+    # a banded view is filed under the site's position, which only a viewer allowed to use that
+    # site obtains (the caller runs origin_of on every request, served from the cache or not).
+    return "public" if origin is None else f"from:{origin.latitude!r}:{origin.longitude!r}"
+
+
+def page_key(query: CatalogueQuery, origin: Origin | None) -> CacheKey:
+    """Everything search() output depends on. The query as validated (codes compacted, labels
+    turned into keys), cursor included, since a page's next cursor belongs to its exact query."""
+    return ("page", query.model_dump_json(), _view(origin))
+
+
+def card_key(listing_id: uuid.UUID, origin: Origin | None) -> CacheKey:
+    return ("card", listing_id.hex, _view(origin))
 
 
 def _band_label(origin: Origin | None, listing: Listing, actor: Actor | None) -> str | None:

@@ -14,6 +14,7 @@ from core.models import utcnow
 from core.settings import get_settings
 from core.text import fold
 from marketplace.accounts.service import Actor
+from marketplace.catalogue.cache import catalogue_changed
 from marketplace.catalogue.errors import Conflict, Invalid, NotFound
 from marketplace.catalogue.labels import departement_names, low_label, region_names
 from marketplace.catalogue.models import Listing
@@ -219,10 +220,16 @@ def _group_members(session: Session, group: GroupKey) -> list[Listing]:
 
 def recheck_groups(session: Session, groups: Iterable[GroupKey]) -> list[uuid.UUID]:
     """Re-run the generalisation over every group touched; returns the listings whose public view
-    changed (for alerts)."""
+    changed (for alerts).
+
+    Every change of a listing's status or public view ends here (or in pools.recheck_pool): this
+    is where the transaction is marked as changing the catalogue, for the response cache."""
     k = get_settings().k_anonymity
     changed: list[uuid.UUID] = []
-    for group in sorted(set(groups)):
+    touched = sorted(set(groups))
+    if touched:
+        catalogue_changed(session)
+    for group in touched:
         _lock_group(session, group)
         members = _group_members(session, group)
         views = generalise([_facts(m) for m in members], k=k)
