@@ -29,7 +29,8 @@ from marketplace.demo.loader import load_demo
 from marketplace.flows.models import Flow
 from tests.factories import PASSWORD, bearer
 
-DECIMAL = re.compile(r"-?\d{1,3}\.\d{3,}")
+# A number with 3+ decimals, not the seconds of a timestamp ("T10:15:02.368088Z").
+DECIMAL = re.compile(r"(?<![:\d])-?\d{1,3}\.\d{3,}")
 MAX_PAGES = 400
 
 
@@ -232,3 +233,4 @@ def test_the_detector_finds_planted_leaks() -> None:
     assert secrets.find_in('{"lat": 51.0343}')
     assert secrets.find_in("2.377")
     assert not secrets.find_in("51.03 (two decimals) and my own 50.12345")
+    assert not secrets.find_in('"published_at": "2026-11-29T10:15:02.376812Z"')
