@@ -20,12 +20,8 @@ import json
 import os
 import platform
 import random
-import shutil
 import sys
-import tempfile
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -108,7 +104,10 @@ def main() -> None:
     )
     args = parser.parse_args()
 
-    with bench_database(args.database_url) as (backend, url):
+    sys.path.insert(0, str(ROOT))  # run as a script as well as with -m
+    from bench.databases import bench_database
+
+    with bench_database(args.database_url, BENCH_DATABASE) as (backend, url):
         # Before any project import: settings are read once and cached.
         os.environ["SYMBIOSE_DATABASE_URL"] = url
         os.environ["SYMBIOSE_MAX_UPLOAD_BYTES"] = str(1 << 30)
@@ -119,38 +118,6 @@ def main() -> None:
     path.write_text(json.dumps(figures, indent=2) + "\n", encoding="utf-8")
     print(json.dumps(figures, indent=2))
     print(f"written to {path.relative_to(ROOT)}")
-
-
-@contextmanager
-def bench_database(server_url: str) -> Iterator[tuple[str, str]]:
-    """A fresh, empty database: its backend name and SQLAlchemy URL; removed afterwards."""
-    if not server_url or server_url.startswith("sqlite"):
-        directory = tempfile.mkdtemp(prefix="symbiose-bench-")
-        try:
-            yield "sqlite", f"sqlite:///{directory}/bench.db"
-        finally:
-            shutil.rmtree(directory, ignore_errors=True)
-        return
-    import psycopg
-    from sqlalchemy.engine import make_url
-
-    server = make_url(server_url)
-    admin = server.set(drivername="postgresql", database="postgres")
-    conninfo = admin.render_as_string(hide_password=False)
-    with psycopg.connect(conninfo, autocommit=True) as connection:
-        connection.execute(f"DROP DATABASE IF EXISTS {BENCH_DATABASE} WITH (FORCE)")
-        connection.execute(f"CREATE DATABASE {BENCH_DATABASE}")
-    try:
-        yield (
-            "postgresql",
-            server.set(database=BENCH_DATABASE).render_as_string(hide_password=False),
-        )
-    finally:
-        from core.db import get_engine
-
-        get_engine().dispose()
-        with psycopg.connect(conninfo, autocommit=True) as connection:
-            connection.execute(f"DROP DATABASE IF EXISTS {BENCH_DATABASE} WITH (FORCE)")
 
 
 def run(
