@@ -47,6 +47,10 @@ from typing import Any
 from urllib.parse import urlencode
 
 ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))  # run as a script as well as with -m
+
+from bench.territory import COMMON_CHAPTERS, KINDS  # noqa: E402
+
 RESULTS = ROOT / "bench" / "results"
 BENCH_DATABASE = "symbiose_bench_catalogue"
 
@@ -65,18 +69,6 @@ CANDIDATE_INDEXES: dict[str, tuple[str, ...]] = {
     ),
 }
 
-KINDS = (("material", 75), ("heat", 10), ("water", 10), ("gas", 5))
-COMMON_CHAPTERS = {
-    "02": 8,
-    "03": 4,
-    "10": 10,
-    "12": 6,
-    "15": 10,
-    "16": 4,
-    "17": 10,
-    "19": 8,
-    "20": 6,
-}
 REGULARITIES = (("continuous", 70), ("batch", 15), ("seasonal", 10), ("one-off", 5))
 # What the k-check lets through, roughly: (material level, location level) shares.
 MATERIAL_LEVELS = (("code", 50), ("subchapter", 20), ("chapter", 30))
@@ -209,7 +201,6 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=20261129)
     args = parser.parse_args()
 
-    sys.path.insert(0, str(ROOT))  # run as a script as well as with -m
     from bench.databases import bench_database
 
     with bench_database(args.database_url, BENCH_DATABASE) as (backend, url):

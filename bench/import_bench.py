@@ -27,24 +27,13 @@ from pathlib import Path
 from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))  # run as a script as well as with -m
+
+from bench.territory import COMMON_CHAPTERS, KINDS  # noqa: E402
+
 RESULTS = ROOT / "bench" / "results"
 BENCH_DATABASE = "symbiose_bench"
 
-# Chapters most industrial territories produce: agri-food (02), mining (03), thermal processes (10),
-# shaping of metals (12), packaging (15), not otherwise specified (16), construction (17),
-# waste treatment (19), municipal-like (20).
-COMMON_CHAPTERS = {
-    "02": 8,
-    "03": 4,
-    "10": 10,
-    "12": 6,
-    "15": 10,
-    "16": 4,
-    "17": 10,
-    "19": 8,
-    "20": 6,
-}
-KINDS = (("material", 75), ("heat", 10), ("water", 10), ("gas", 5))
 NACE_CODES = (
     "10.11Z",
     "10.51A",
@@ -104,7 +93,6 @@ def main() -> None:
     )
     args = parser.parse_args()
 
-    sys.path.insert(0, str(ROOT))  # run as a script as well as with -m
     from bench.databases import bench_database
 
     with bench_database(args.database_url, BENCH_DATABASE) as (backend, url):

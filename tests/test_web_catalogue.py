@@ -10,7 +10,6 @@ import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import date
-from types import SimpleNamespace
 from typing import Any
 
 import pytest
@@ -18,6 +17,7 @@ from fastapi.testclient import TestClient
 from sqlmodel import Session
 
 from core import ratelimit
+from core.settings import get_settings
 from marketplace.accounts.models import Role, User
 from marketplace.accounts.service import actor_of
 from marketplace.alerts import service as alerts
@@ -312,9 +312,7 @@ def test_brokered_and_unpublished_listings_are_not_found(
 def test_too_many_searches_bring_a_french_message_not_a_failure(
     client: TestClient, world: list[Member], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(
-        "web.pages_catalogue.get_settings", lambda: SimpleNamespace(search_rate_per_minute=2)
-    )
+    monkeypatch.setattr(get_settings(), "search_rate_per_minute", 2)
     monkeypatch.setattr(ratelimit, "_now", lambda: 6_000_030.0)  # mid-window: no minute rolls
     assert client.get("/catalogue").status_code == 200
     assert client.get("/catalogue").status_code == 200

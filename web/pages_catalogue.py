@@ -10,10 +10,8 @@ from fastapi import APIRouter, Request
 from fastapi.responses import Response
 from sqlmodel import Session
 
-from core import ratelimit
 from core.errors import DomainError, RateLimited
-from core.settings import get_settings
-from marketplace.catalogue.search import get_public, search
+from marketplace.catalogue.search import count_read, get_public, search
 from marketplace.companies.service import list_sites, site_name
 from web.cards import card_of
 from web.catalogue_form import (
@@ -33,15 +31,6 @@ from web.security import DbSession, OptionalViewer, Viewer, own_company
 from web.templating import render
 
 router = APIRouter(include_in_schema=False)
-
-
-def count_search(request: Request, viewer: Viewer | None) -> None:
-    """The API's rate limit, with the same keys: the pages and the API share one budget."""
-    if viewer is not None:
-        client = f"user:{viewer.actor.user_id}"
-    else:
-        client = f"ip:{request.client.host if request.client else 'unknown'}"
-    ratelimit.hit(f"catalogue:{client}", get_settings().search_rate_per_minute)
 
 
 def own_sites(session: Session, viewer: Viewer | None) -> Choices:
@@ -72,7 +61,10 @@ def catalogue_page(request: Request, session: DbSession, viewer: OptionalViewer)
     status = 200
     if parsed.query is not None:
         try:
-            count_search(request, viewer)
+            count_read(
+                viewer.actor.user_id if viewer else None,
+                request.client.host if request.client else None,
+            )
             page = search(session, viewer.actor if viewer else None, parsed.query)
         except RateLimited as exc:
             # Visitors included: a message in place of the results, never a failure.
@@ -117,7 +109,9 @@ def listing_page(
     from_site: uuid.UUID | None = None,
 ) -> Response:
     """One listing as the catalogue shows it; not published or brokered only: "not found"."""
-    count_search(request, viewer)
+    count_read(
+        viewer.actor.user_id if viewer else None, request.client.host if request.client else None
+    )
     sites = own_sites(session, viewer)
     listing = get_public(
         session, viewer.actor if viewer else None, listing_id, from_site if sites else None

@@ -9,7 +9,7 @@ from pydantic import BaseModel, Field
 
 from api.deps import ActorDep, SessionDep, UserDep
 from core.errors import Invalid
-from marketplace.accounts.models import COMPANY_ROLES, Role
+from marketplace.accounts.models import COMPANY_ROLES, Role, User
 from marketplace.accounts.service import authenticate, create_api_token, create_user
 from marketplace.companies.service import get_company
 
@@ -43,6 +43,16 @@ class UserCreate(BaseModel):
     locale: str = Field(default="fr", pattern="^(fr|en)$")
 
 
+def _me(user: User) -> Me:
+    return Me(
+        id=user.id,
+        email=user.email,
+        role=Role(user.role),
+        company_id=user.company_id,
+        locale=user.locale,
+    )
+
+
 @router.post("/auth/token", response_model=TokenResponse, openapi_extra={"x-public": True})
 def login(body: LoginRequest, session: SessionDep) -> TokenResponse:
     """Exchange an e-mail and password for a bearer token (for a company's software)."""
@@ -52,13 +62,7 @@ def login(body: LoginRequest, session: SessionDep) -> TokenResponse:
 
 @router.get("/me", response_model=Me)
 def me(user: UserDep) -> Me:
-    return Me(
-        id=user.id,
-        email=user.email,
-        role=Role(user.role),
-        company_id=user.company_id,
-        locale=user.locale,
-    )
+    return _me(user)
 
 
 @router.post("/users", response_model=Me, status_code=201)
@@ -82,10 +86,4 @@ def add_user(body: UserCreate, session: SessionDep, actor: ActorDep) -> Me:
         company_id=body.company_id,
         locale=body.locale,
     )
-    return Me(
-        id=user.id,
-        email=user.email,
-        role=Role(user.role),
-        company_id=user.company_id,
-        locale=user.locale,
-    )
+    return _me(user)

@@ -21,9 +21,7 @@ from sqlmodel import Session
 from starlette.concurrency import run_in_threadpool
 
 from api.deps import current_user
-from core import ratelimit
 from core.db import unit_of_work
-from core.settings import get_settings
 from marketplace.accounts.service import Actor, actor_of
 from marketplace.catalogue import cache
 from marketplace.catalogue.schemas import ListingPublic
@@ -33,6 +31,7 @@ from marketplace.catalogue.search import (
     CatalogueQuery,
     Origin,
     card_key,
+    count_read,
     get_public,
     origin_of,
     page_key,
@@ -54,16 +53,6 @@ def optional_actor(request: Request, session: Session) -> Actor | None:
     return actor_of(current_user(request, session))
 
 
-def _count_request(request: Request, actor: Actor | None) -> None:
-    # A signed-in client is counted by user, wherever it connects from; others by address (behind
-    # a proxy, run uvicorn with --proxy-headers so this is the client's, not the proxy's).
-    if actor is not None:
-        client = f"user:{actor.user_id}"
-    else:
-        client = f"ip:{request.client.host if request.client else 'unknown'}"
-    ratelimit.hit(f"catalogue:{client}", get_settings().search_rate_per_minute)
-
-
 def _respond(
     request: Request,
     from_site: uuid.UUID | None,
@@ -72,7 +61,9 @@ def _respond(
 ) -> Response:
     with unit_of_work() as session:
         actor = optional_actor(request, session)
-        _count_request(request, actor)  # hits count too
+        count_read(
+            actor.user_id if actor else None, request.client.host if request.client else None
+        )  # hits count too
         # On every request, cached or not: it is what entitles this client to from_site's bands.
         origin = origin_of(session, actor, from_site)
         body = cache.serve(session, key_of(origin), lambda: render(session, actor))

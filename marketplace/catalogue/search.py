@@ -34,6 +34,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validat
 from sqlalchemy.sql.elements import ColumnElement
 from sqlmodel import Session, col, select
 
+from core import ratelimit
 from core.models import UTCDateTime
 from core.settings import get_settings
 from core.text import fold
@@ -561,3 +562,11 @@ def get_public(
     ):
         raise NotFound("no such listing")
     return to_public(listing, _band_label(origin, listing, actor))
+
+
+def count_read(user_id: uuid.UUID | None, address: str | None) -> None:
+    """Count one catalogue read against the client's per-minute budget, shared by the API and
+    the pages: a signed-in client by user, wherever it connects from; others by address (behind
+    a proxy, run uvicorn with --proxy-headers so it is the client's, not the proxy's)."""
+    client = f"user:{user_id}" if user_id is not None else f"ip:{address or 'unknown'}"
+    ratelimit.hit(f"catalogue:{client}", get_settings().search_rate_per_minute)
