@@ -38,11 +38,21 @@ class FlowRules:
 
     @classmethod
     def load(cls, session: Session) -> FlowRules:
-        entries = session.exec(select(LowCode).where(LowCode.level == "entry")).all()
-        return cls(
-            low={e.code: LowEntry(e.spaced, e.hazardous, e.description_fr) for e in entries},
-            operations=frozenset(session.exec(select(Operation.code)).all()),
-        )
+        """Read once per database and process: the reference tables change only by migration
+        (and a migration is followed by a restart), while every flow request needs them."""
+        key = session.get_bind().engine.url.render_as_string(hide_password=True)
+        rules = _RULES.get(key)
+        if rules is None:
+            entries = session.exec(select(LowCode).where(LowCode.level == "entry")).all()
+            rules = cls(
+                low={e.code: LowEntry(e.spaced, e.hazardous, e.description_fr) for e in entries},
+                operations=frozenset(session.exec(select(Operation.code)).all()),
+            )
+            _RULES[key] = rules
+        return rules
+
+
+_RULES: dict[str, FlowRules] = {}
 
 
 def compact_low_code(raw: str) -> str:
