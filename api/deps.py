@@ -17,12 +17,16 @@ from marketplace.accounts.service import Actor, actor_of, resolve_api_token
 SessionDep = Annotated[Session, Depends(request_session, scope="function")]
 
 
-def current_user(request: Request, session: SessionDep) -> User:
+def bearer_token(request: Request) -> str:
     header = request.headers.get("authorization", "")
     scheme, _, token = header.partition(" ")
-    if scheme.lower() != "bearer" or not token:
+    if scheme.lower() != "bearer" or not token.strip():
         raise Unauthorized("a bearer token is required")
-    user = resolve_api_token(session, token.strip())
+    return token.strip()
+
+
+def current_user(request: Request, session: SessionDep) -> User:
+    user = resolve_api_token(session, bearer_token(request))
     if user is None:
         raise Unauthorized("invalid or revoked token")
     return user

@@ -27,6 +27,8 @@ from sqlmodel import Session, SQLModel  # noqa: E402
 
 from core.db import get_engine  # noqa: E402
 from core.migrate import upgrade  # noqa: E402
+from marketplace.accounts.service import forget_token_reads  # noqa: E402
+from marketplace.catalogue import cache  # noqa: E402
 from marketplace.tables import import_all_tables  # noqa: E402
 
 REFERENCE_TABLES = {
@@ -79,6 +81,9 @@ def clean_database(migrated_database: sa.Engine) -> Iterator[None]:
         else:
             for table in _data_tables():
                 connection.execute(table.delete())
+    # The data went behind the process's back: what it remembers of it goes too.
+    forget_token_reads()
+    cache.responses.clear()
 
 
 @pytest.fixture

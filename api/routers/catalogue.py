@@ -20,9 +20,10 @@ from fastapi import APIRouter, Query, Request, Response
 from sqlmodel import Session
 from starlette.concurrency import run_in_threadpool
 
-from api.deps import current_user
+from api.deps import bearer_token
 from core.db import unit_of_work
-from marketplace.accounts.service import Actor, actor_of
+from marketplace.accounts.errors import Unauthorized
+from marketplace.accounts.service import Actor, actor_for_public_read
 from marketplace.catalogue import cache
 from marketplace.catalogue.schemas import ListingPublic
 from marketplace.catalogue.search import (
@@ -47,10 +48,14 @@ Render = Callable[[Session, Actor | None], bytes]
 
 def optional_actor(request: Request, session: Session) -> Actor | None:
     """Anonymous without an Authorization header; a bad or revoked token is still refused (401),
-    so a client never silently falls back to the anonymous view."""
+    so a client never silently falls back to the anonymous view. The token check may be up to a
+    second stale (accounts.service.actor_for_public_read): these routes read public data only."""
     if "authorization" not in request.headers:
         return None
-    return actor_of(current_user(request, session))
+    actor = actor_for_public_read(session, bearer_token(request))
+    if actor is None:
+        raise Unauthorized("invalid or revoked token")
+    return actor
 
 
 def _respond(

@@ -4,13 +4,16 @@ from __future__ import annotations
 
 import hashlib
 import secrets
+import threading
+import time
 import uuid
 from dataclasses import dataclass
 from datetime import timedelta
 
+import sqlalchemy as sa
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from core.models import utcnow
 from core.settings import get_settings
@@ -150,13 +153,71 @@ def create_api_token(session: Session, user: User, name: str) -> str:
 
 
 def resolve_api_token(session: Session, token: str) -> User | None:
-    row = session.exec(
-        select(ApiToken).where(ApiToken.token_hash == _sha256(token), ApiToken.revoked == False)  # noqa: E712
-    ).first()
-    if row is None:
-        return None
-    user = session.get(User, row.user_id)
-    return user if user is not None and user.is_active else None
+    """The active user a live bearer token belongs to, checked now (one query)."""
+    statement = (
+        select(User)
+        .join(ApiToken, col(ApiToken.user_id) == col(User.id))
+        .where(
+            col(ApiToken.token_hash) == _sha256(token),
+            col(ApiToken.revoked) == sa.false(),
+            col(User.is_active) == sa.true(),
+        )
+    )
+    return session.exec(statement).first()
+
+
+class _ReaderMemo:
+    """Who recent bearer tokens belong to, for public reads only (see actor_for_public_read)."""
+
+    def __init__(self, max_age: float, max_entries: int) -> None:
+        self.max_age, self.max_entries = max_age, max_entries
+        self.clock = time.monotonic
+        self._lock = threading.Lock()
+        self._entries: dict[str, tuple[float, Actor | None]] = {}
+
+    def get(self, token_hash: str) -> tuple[bool, Actor | None]:
+        with self._lock:
+            known = self._entries.get(token_hash)
+        if known is None or self.clock() - known[0] >= self.max_age:
+            return False, None
+        return True, known[1]
+
+    def put(self, token_hash: str, actor: Actor | None) -> None:
+        with self._lock:
+            if len(self._entries) >= self.max_entries:
+                # Rare (that many distinct tokens within a second): start over.
+                self._entries.clear()
+            self._entries[token_hash] = (self.clock(), actor)
+
+    def clear(self) -> None:
+        with self._lock:
+            self._entries.clear()
+
+
+# As stale as the catalogue's own response cache may be about other processes' changes: a token
+# revoked (or a user deactivated) elsewhere may still read the public catalogue for up to a second.
+PUBLIC_READ_TOKEN_TTL_SECONDS = 1.0
+_readers = _ReaderMemo(PUBLIC_READ_TOKEN_TTL_SECONDS, 10_000)
+
+
+def actor_for_public_read(session: Session, token: str) -> Actor | None:
+    """Who a bearer token belongs to, for reads of public data only (the catalogue): remembered
+    for about a second, since on a cached catalogue page this check would otherwise be nearly all
+    the request's work. A bad token is remembered as bad as well. Every other route checks the
+    token on each request (resolve_api_token)."""
+    token_hash = _sha256(token)
+    known, actor = _readers.get(token_hash)
+    if known:
+        return actor
+    user = resolve_api_token(session, token)
+    actor = None if user is None else actor_of(user)
+    _readers.put(token_hash, actor)
+    return actor
+
+
+def forget_token_reads() -> None:
+    """Forget remembered tokens (tests, and after revoking tokens in this process)."""
+    _readers.clear()
 
 
 def require_company_admin(actor: Actor, company_id: uuid.UUID) -> None:
