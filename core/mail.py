@@ -1,4 +1,5 @@
-"""Outgoing e-mail: the one SMTP gateway, to the relay named by the settings (smtp_host, smtp_port).
+"""Outgoing e-mail: the one SMTP gateway, to the relay named by the settings (smtp_host, smtp_port),
+over TLS or STARTTLS and with a login when the settings ask for them (smtp_security, smtp_username).
 
 Connection failures surface as OSError or smtplib.SMTPException so that tasks can retry them; a
 recipient the relay refuses for good surfaces as MailRefused, which retrying would not cure.
@@ -7,6 +8,7 @@ recipient the relay refuses for good surfaces as MailRefused, which retrying wou
 from __future__ import annotations
 
 import smtplib
+import ssl
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from email.message import EmailMessage
@@ -38,11 +40,33 @@ def compose(to: str, subject: str, body: str) -> EmailMessage:
     return message
 
 
+def _connect() -> smtplib.SMTP:
+    """A connection to the relay, encrypted and logged in as the settings say. A certificate that
+    does not verify, or a relay without STARTTLS when it is asked for, fails here: mail is never
+    sent in clear to a relay configured for TLS."""
+    settings = get_settings()
+    host, port = settings.smtp_host, settings.smtp_port
+    context = ssl.create_default_context(cafile=settings.smtp_ca_file or None)
+    smtp: smtplib.SMTP
+    if settings.smtp_security == "tls":
+        smtp = smtplib.SMTP_SSL(host, port, timeout=SMTP_TIMEOUT_SECONDS, context=context)
+    else:
+        smtp = smtplib.SMTP(host, port, timeout=SMTP_TIMEOUT_SECONDS)
+    try:
+        if settings.smtp_security == "starttls":
+            smtp.starttls(context=context)
+        if settings.smtp_username:
+            smtp.login(settings.smtp_username, settings.smtp_password.get_secret_value())
+    except BaseException:
+        smtp.close()
+        raise
+    return smtp
+
+
 @contextmanager
 def mail_session() -> Iterator[SendMail]:
     """One SMTP connection for a batch of messages; yields the function that sends one."""
-    settings = get_settings()
-    with smtplib.SMTP(settings.smtp_host, settings.smtp_port, timeout=SMTP_TIMEOUT_SECONDS) as smtp:
+    with _connect() as smtp:
 
         def send(message: EmailMessage) -> None:
             try:

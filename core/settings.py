@@ -7,7 +7,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field, model_validator
+from pydantic import Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -40,6 +40,13 @@ class Settings(BaseSettings):
     import_background_rows: int = 2_000
     smtp_host: str = "127.0.0.1"
     smtp_port: int = 8025
+    # "starttls" upgrades the connection (a submission port, 587); "tls" speaks TLS from the first
+    # byte (465); "none" suits a relay on the same host or network only.
+    smtp_security: Literal["none", "starttls", "tls"] = "none"
+    smtp_username: str = ""
+    smtp_password: SecretStr = SecretStr("")
+    # A CA bundle trusted for the relay's certificate instead of the system's (a private relay).
+    smtp_ca_file: str = ""
     mail_from: str = "no-reply@symbiose.local"
     k_anonymity: int = Field(default=3, ge=2)
     listing_ttl_days: int = Field(default=180, ge=1)
@@ -68,6 +75,11 @@ class Settings(BaseSettings):
         if defaults:
             raise ValueError(
                 "production refuses the development defaults of: " + ", ".join(defaults)
+            )
+        if self.smtp_username and self.smtp_security == "none":
+            raise ValueError(
+                "production refuses to send SYMBIOSE_SMTP_PASSWORD over an unencrypted "
+                "connection: set SYMBIOSE_SMTP_SECURITY to starttls or tls"
             )
         return self
 
