@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import base64
 import math
+import time
 import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -18,7 +19,8 @@ from sqlmodel import Session, col, select
 from core import ratelimit
 from core.db import get_engine
 from core.settings import get_settings
-from marketplace.accounts.models import Role, User
+from marketplace.accounts import service as accounts
+from marketplace.accounts.models import ApiToken, Role, User
 from marketplace.accounts.service import Actor, actor_of
 from marketplace.catalogue import cache, pools, service
 from marketplace.catalogue import words as catalogue_words
@@ -494,6 +496,36 @@ def test_a_bad_token_is_refused_not_downgraded(client: TestClient, world: World)
     assert response.status_code == 401
 
 
+def _revoke_all_tokens(session: Session) -> None:
+    session.execute(sa.update(ApiToken).values(revoked=True))
+    session.commit()
+
+
+def test_a_revoked_token_reads_the_catalogue_for_a_second_at_most(
+    client: TestClient, world: World, session: Session, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    banded = {"from_site": str(world.a_site.id)}
+    assert client.get(URL, params=banded, headers=world.member).status_code == 200
+    _revoke_all_tokens(session)
+    # Every other route checks the token on each request...
+    assert client.get("/api/v1/me", headers=world.member).status_code == 401
+    # ...the catalogue (public data) may take up to PUBLIC_READ_TOKEN_TTL_SECONDS to notice.
+    assert accounts.PUBLIC_READ_TOKEN_TTL_SECONDS <= 1.0
+    now = time.monotonic()
+    monkeypatch.setattr(accounts._readers, "clock", lambda: now + 1.0)
+    assert client.get(URL, params=banded, headers=world.member).status_code == 401
+    assert client.get(URL, headers=world.member).status_code == 401
+
+
+def test_a_token_refused_once_is_not_let_in_by_the_memo(
+    client: TestClient, world: World, session: Session
+) -> None:
+    _revoke_all_tokens(session)
+    accounts.forget_token_reads()
+    for _ in range(2):  # the second answer comes from the memo: still a refusal
+        assert client.get(URL, headers=world.member).status_code == 401
+
+
 def test_listing_card(client: TestClient, world: World) -> None:
     ash_b = world.listings["ash_B"]
     card = client.get(f"{URL}/{ash_b}")
@@ -645,27 +677,32 @@ def test_word_indexes_find_exactly_what_like_finds(
         service.sync_flow(session, flow)
     session.commit()
 
-    # Without indexed words, every word is a LIKE over search_text: the reference.
+    # Without indexed words, every word is a LIKE over search_text, and a relevance sort scores
+    # every match in one query: the reference.
     monkeypatch.setattr(catalogue_words, "INDEXED_WORD_LENGTH", 1_000)
+    monkeypatch.setattr(catalogue_words, "_score_levels", lambda words: None)
     expected = _word_searches(session, world)
     monkeypatch.undo()
     assert any(expected.values()) and not all(expected.values())
+    plan = catalogue_words.plan_words
+    assert plan(session, ["bois"], relevance=False).levels is None
     if backend_name() != "sqlite":
+        # Relevance reads level by level (score 1, then 0), down the dates.
+        assert len(plan(session, ["bois"], relevance=True).levels or []) == 2
         assert _word_searches(session, world) == expected
         return
     # Every plan the word count can choose: index lookups (the default on so small a world), then
-    # words counted as common (date walks), with their titles few (scored apart) or many.
-    for common in (10_000, 2, 0):
+    # walks testing rowids against the index's matches, then walks testing LIKE (common words);
+    # relevance level by level, its top level read from the title index (few) or walked (many).
+    for few, common in ((1_500, 10_000), (0, 10_000), (1, 10_000), (0, 2), (0, 0)):
+        monkeypatch.setattr(catalogue_words, "FEW_MATCHES", few)
         monkeypatch.setattr(catalogue_words, "COMMON_MATCHES", common)
-        assert _word_searches(session, world) == expected, common
-    plan = catalogue_words.plan_words
-    monkeypatch.setattr(catalogue_words, "COMMON_MATCHES", 2)
-    assert plan(session, ["bois"], relevance=True).titled is not None  # 3 matches, 2 titles
-    assert not plan(session, ["bois"], relevance=True).many_titled
-    monkeypatch.setattr(catalogue_words, "COMMON_MATCHES", 0)
-    assert plan(session, ["bois"], relevance=True).many_titled
-    assert plan(session, ["palettes", "bois"], relevance=True).titled is None
+        assert _word_searches(session, world) == expected, (few, common)
+    monkeypatch.setattr(catalogue_words, "FEW_MATCHES", 0)
+    assert len(plan(session, ["bois"], relevance=True).levels or []) == 2  # 3 matches, 2 titles
+    assert len(plan(session, ["palettes", "bois"], relevance=True).levels or []) == 3
     monkeypatch.undo()
+    assert plan(session, ["bois"], relevance=True).levels is None  # few: scored all at once
     # The recovery after a rowid renumbering gives the same indexes back.
     rebuild_word_indexes(session.connection())
     session.commit()

@@ -384,13 +384,14 @@ def _segments(
     within = origin.within(band) if origin is not None and band is not None else None
     if sort is SortOrder.DATE:
         return [_Segment(within, band=band)]
-    score, top = title_score(words), -len(words)
-    if plan.titled is None:
+    if plan.levels is None:
+        score, top = title_score(words), -len(words)
         return [_Segment(within, lead=score, band=band, ranks=(top, 0))]
-    rest = _Segment(_both(within, sa.not_(plan.titled)), fixed_lead=0, band=band, ranks=(0, 0))
-    if plan.many_titled:
-        return [_Segment(_both(within, plan.titled), fixed_lead=1, band=band, ranks=(-1, -1)), rest]
-    return [_Segment(_both(within, plan.titled), lead=score, band=band, ranks=(top, -1)), rest]
+    best = len(plan.levels) - 1
+    return [
+        _Segment(_both(within, level), fixed_lead=best - i, band=band, ranks=(i - best, i - best))
+        for i, level in enumerate(plan.levels)
+    ]
 
 
 def _start(

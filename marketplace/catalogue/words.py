@@ -7,17 +7,20 @@ catalogue's listings only: listings_fts (search_text) and listings_fts_titles (t
 A trigram phrase finds exactly the rows LIKE finds; shorter words stay a LIKE.
 
 Which way a search reads its rows is chosen by how many listings hold the words, counted in the
-index up to COMMON_MATCHES (a millisecond or two); results and order are the same either way:
-- few matches: read them from the index and sort them (at most ~10 ms for COMMON_MATCHES rows);
-- many: the word is common, and a walk down the date index meets a page of matches within its
-  first rows, where reading and sorting every match would take tens of ms (a word in 75 % of the
-  listings costs ~50 ms either as a LIKE over the table or as a join of its matches).
-Relevance (words in the title) over common words cannot walk the dates as such: it reads the
-listings whose title holds a word from the title index, scores and sorts those (few), then walks
-the dates for the rest, all of which score 0. A single word in more than COMMON_MATCHES titles
-splits the same way, both parts walked by date (every title holding it scores 1). Only several
-words common in titles, or a short word (which no index sees), score every match, as PostgreSQL
-always does.
+index up to COMMON_MATCHES (a few ms); results and order are the same either way:
+- few (up to FEW_MATCHES): read those rows and sort them;
+- more, up to COMMON_MATCHES: walk down the date index (which covers every filtered column,
+  migration 0003) and test each entry's rowid against the matches gathered from the index, so no
+  table row is read for a listing the page does not keep. Reading and sorting 10,000 rows would
+  cost three times as much;
+- more still: the word is common, and the same walk tests it with LIKE, meeting a page of
+  matches within its first rows, where gathering every match would take tens of ms.
+Relevance (words in the title) over more than a few matches cannot walk the dates as such: it
+reads the listings whose title holds a word from the title index, scores and sorts those (few),
+then walks the dates for the rest, all of which score 0. A single word in more than
+COMMON_MATCHES titles splits the same way, both parts walked by date (every title holding it
+scores 1). Only several words common in titles, or a short word (which no index sees), score
+every match, as PostgreSQL always does.
 """
 
 from __future__ import annotations
@@ -33,16 +36,21 @@ from sqlmodel import Session, col
 from marketplace.catalogue.models import Listing
 
 INDEXED_WORD_LENGTH = 3
+FEW_MATCHES = 1_500
 COMMON_MATCHES = 10_000
 
 _ROWID: ColumnElement[int] = sa.literal_column("listings.rowid")
+# The same rowid, which SQLite may not look rows up by (a unary +): it must walk an index instead.
+_WALKED_ROWID: ColumnElement[int] = sa.literal_column("+listings.rowid")
 
 
 def title_text() -> ColumnElement[str]:
     """The folded title: it opens ``search_text`` (see service._search_text), so its first
     len(title) characters stand for it. Folding keeps the length but for ligatures and runs of
-    punctuation, an edge that can only nudge a rank."""
-    return sa.func.substr(col(Listing.search_text), 1, sa.func.length(col(Listing.title)))
+    punctuation, an edge that can only nudge a rank. Written as PostgreSQL's title index and
+    statistics have it (migration 0003), the 1 a literal, so the planner recognises it."""
+    one: ColumnElement[int] = sa.literal_column("1")
+    return sa.func.substr(col(Listing.search_text), one, sa.func.length(col(Listing.title)))
 
 
 def title_score(words: Sequence[str]) -> ColumnElement[int]:
@@ -78,33 +86,76 @@ def _count_up_to(session: Session, table: str, expression: str, most: int) -> in
 
 @dataclass(frozen=True)
 class WordPlan:
-    """How a search finds its words: conditions every row meets, and for a relevance sort over
-    common words, which listings have a word in their title (all others score 0), and whether
-    those are few (read from the title index and sorted by score) or many (one word, so they all
-    score 1: a walk down the dates meets them quickly)."""
+    """How a search finds its words: conditions every row meets and, for a relevance sort, either
+    nothing (few matches: score and sort them all) or one condition per score, best first:
+    ``levels[i]`` holds the rows whose title has len(levels) - 1 - i of the words. Each level is
+    then read down the dates, so a common word never makes a search score every match."""
 
     conditions: list[ColumnElement[bool]]
-    titled: ColumnElement[bool] | None = None
-    many_titled: bool = False
+    levels: list[ColumnElement[bool]] | None = None
+
+
+def _score_levels(words: Sequence[str]) -> list[ColumnElement[bool]] | None:
+    """Levels that test the title itself (PostgreSQL, or a short word on SQLite), each holding its
+    own word conditions: the top level asks for every word in the title, which implies them in
+    the text (the title opens it), so the planner, which takes conditions as independent, is not
+    misled into expecting few rows where every titled match qualifies."""
+    in_title = [title_text().like(f"%{word}%") for word in words]
+    in_text = [_contains(word) for word in words]
+    score: ColumnElement[int] = sa.literal(0)
+    for test in in_title:
+        score = score + sa.case((test, 1), else_=0)
+    middle = [
+        sa.and_(*in_text, sa.or_(*in_title), score == n) for n in range(len(words) - 1, 0, -1)
+    ]
+    return [sa.and_(*in_title), *middle, sa.and_(*in_text, sa.not_(sa.or_(*in_title)))]
+
+
+def _in_titles(session: Session, words: Sequence[str]) -> list[ColumnElement[bool]]:
+    """SQLite's levels, from the title index: each level tests rowids against the titles holding
+    a word, from the date index's entries; the top level (every word in the title) is read from
+    the title index when it holds few listings, so that a rare top level is not walked through."""
+    member = [
+        _WALKED_ROWID.in_(_indexed("listings_fts_titles", _phrases([w], "AND"))) for w in words
+    ]
+    every = _phrases(words, "AND")
+    if _count_up_to(session, "listings_fts_titles", every, FEW_MATCHES) <= FEW_MATCHES:
+        top: ColumnElement[bool] = _ROWID.in_(_indexed("listings_fts_titles", every))
+    else:
+        top = sa.and_(*member)
+    if len(words) == 1:
+        return [top, sa.not_(member[0])]
+    score: ColumnElement[int] = sa.literal(0)
+    for test in member:
+        score = score + sa.case((test, 1), else_=0)
+    middle = [score == n for n in range(len(words) - 1, 0, -1)]
+    return [top, *middle, sa.not_(sa.or_(*member))]
 
 
 def plan_words(session: Session, words: Sequence[str], relevance: bool) -> WordPlan:
     likes = [_contains(word) for word in words]
     indexed = [word for word in words if len(word) >= INDEXED_WORD_LENGTH]
-    if not indexed or session.get_bind().dialect.name != "sqlite":
-        return WordPlan(likes)
+    sqlite = session.get_bind().dialect.name == "sqlite"
+    if not indexed or not sqlite:
+        # PostgreSQL: the planner weighs the trigram indexes against the date walk, level by level.
+        levels = _score_levels(words) if relevance else None
+        return WordPlan(likes if levels is None else [], levels)
     every = _phrases(indexed, "AND")
     short = [_contains(word) for word in words if word not in indexed]
-    if _count_up_to(session, "listings_fts", every, COMMON_MATCHES) <= COMMON_MATCHES:
+    matches = _count_up_to(session, "listings_fts", every, COMMON_MATCHES)
+    if matches <= FEW_MATCHES:
         return WordPlan([_ROWID.in_(_indexed("listings_fts", every)), *short])
-    if not relevance or short:
-        return WordPlan(likes)
-    any_word = _phrases(indexed, "OR")
-    if _count_up_to(session, "listings_fts_titles", any_word, COMMON_MATCHES) <= COMMON_MATCHES:
-        return WordPlan(likes, titled=_ROWID.in_(_indexed("listings_fts_titles", any_word)))
-    if len(words) == 1:
-        return WordPlan(likes, titled=title_text().like(f"%{words[0]}%"), many_titled=True)
-    return WordPlan(likes)  # several words, common in titles too: score every match
+    # Walked: the matches' rowids are gathered once, and each entry of the date index is tested
+    # against them without reading its table row. Beyond COMMON_MATCHES, gathering them costs
+    # more than testing the few rows a walk meets before its page fills.
+    walked = [_WALKED_ROWID.in_(_indexed("listings_fts", every)), *short]
+    found = walked if matches <= COMMON_MATCHES else likes
+    if not relevance:
+        return WordPlan(found)
+    if short:  # no index sees a short word: its levels test the title itself
+        levels = _score_levels(words)
+        return WordPlan(found if levels is None else [], levels)
+    return WordPlan(found, _in_titles(session, words))
 
 
 def rebuild_word_indexes(connection: sa.Connection) -> None:
