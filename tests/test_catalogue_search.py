@@ -699,8 +699,11 @@ def test_word_indexes_find_exactly_what_like_finds(
         monkeypatch.setattr(catalogue_words, "COMMON_MATCHES", common)
         assert _word_searches(session, world) == expected, (few, common)
     monkeypatch.setattr(catalogue_words, "FEW_MATCHES", 0)
+    monkeypatch.setattr(catalogue_words, "COMMON_MATCHES", 10_000)
     assert len(plan(session, ["bois"], relevance=True).levels or []) == 2  # 3 matches, 2 titles
     assert len(plan(session, ["palettes", "bois"], relevance=True).levels or []) == 3
+    # With filters, matches up to COMMON_MATCHES are read and scored at once, never walked.
+    assert plan(session, ["bois"], relevance=True, filtered=True).levels is None
     monkeypatch.undo()
     assert plan(session, ["bois"], relevance=True).levels is None  # few: scored all at once
     # The recovery after a rowid renumbering gives the same indexes back.

@@ -466,8 +466,9 @@ def search(session: Session, actor: Actor | None, query: CatalogueQuery) -> Cata
     position = decode_cursor(query, sort)
     band = BAND_KEYS.index(query.distance_band) if query.distance_band else None
 
-    plan = plan_words(session, words, relevance=sort is SortOrder.RELEVANCE)
-    conditions = _visible() + _filters(query) + plan.conditions
+    filters = _filters(query)
+    plan = plan_words(session, words, sort is SortOrder.RELEVANCE, filtered=bool(filters))
+    conditions = _visible() + filters + plan.conditions
     wanted = query.limit + 1  # one more tells whether a next page exists
     hits: list[_Hit] = []
     for segment in _segments(sort, origin, band, words, plan):

@@ -132,7 +132,9 @@ def _in_titles(session: Session, words: Sequence[str]) -> list[ColumnElement[boo
     return [top, *middle, sa.not_(sa.or_(*member))]
 
 
-def plan_words(session: Session, words: Sequence[str], relevance: bool) -> WordPlan:
+def plan_words(
+    session: Session, words: Sequence[str], relevance: bool, filtered: bool = False
+) -> WordPlan:
     likes = [_contains(word) for word in words]
     indexed = [word for word in words if len(word) >= INDEXED_WORD_LENGTH]
     sqlite = session.get_bind().dialect.name == "sqlite"
@@ -143,8 +145,12 @@ def plan_words(session: Session, words: Sequence[str], relevance: bool) -> WordP
     every = _phrases(indexed, "AND")
     short = [_contains(word) for word in words if word not in indexed]
     matches = _count_up_to(session, "listings_fts", every, COMMON_MATCHES)
-    if matches <= FEW_MATCHES:
-        return WordPlan([_ROWID.in_(_indexed("listings_fts", every)), *short])
+    read = [_ROWID.in_(_indexed("listings_fts", every)), *short]
+    if matches <= FEW_MATCHES or (filtered and matches <= COMMON_MATCHES):
+        # With filters, how many matches pass them is unknown: reading them all costs at most
+        # COMMON_MATCHES rows, where walking to a page that too few of them fill could cost the
+        # whole date index, once per relevance level.
+        return WordPlan(read)
     # Walked: the matches' rowids are gathered once, and each entry of the date index is tested
     # against them without reading its table row. Beyond COMMON_MATCHES, gathering them costs
     # more than testing the few rows a walk meets before its page fills.
