@@ -6,7 +6,9 @@ import hashlib
 import uuid
 from dataclasses import dataclass
 
+import sqlalchemy as sa
 from sqlalchemy import func
+from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
 from core.models import utcnow
@@ -27,10 +29,38 @@ def _digest(entry: AuditEntry) -> str:
     return hashlib.sha256("\x1f".join(parts).encode()).hexdigest()
 
 
+# SQLite: how often an append whose `seq` was taken meanwhile reads the chain's end again.
+APPEND_ATTEMPTS = 5
+
+
 def append(
     session: Session, action: str, *, actor_id: uuid.UUID | None, subject_id: uuid.UUID | None
 ) -> AuditEntry:
-    """Append one entry. Two concurrent appends collide on `seq` (primary key): one retries."""
+    """Append one entry; concurrent appends take turns, so none fails a request.
+
+    PostgreSQL: a transaction-scoped advisory lock is held from reading the chain's end until
+    commit, so two transactions never link to the same entry. SQLite: the append takes the write
+    lock before it reads; should a `seq` still be taken first (the primary key refuses it), the
+    append reads the end again, inside a savepoint of its own."""
+    if session.get_bind().dialect.name == "postgresql":
+        session.execute(sa.text("SELECT pg_advisory_xact_lock(hashtext('symbiose.audit'))"))
+    for attempt in range(1, APPEND_ATTEMPTS + 1):
+        try:
+            with session.begin_nested():
+                return _append_after_last(session, action, actor_id, subject_id)
+        except IntegrityError:
+            if attempt == APPEND_ATTEMPTS:
+                raise
+    raise AssertionError("unreachable")
+
+
+def _append_after_last(
+    session: Session, action: str, actor_id: uuid.UUID | None, subject_id: uuid.UUID | None
+) -> AuditEntry:
+    if session.get_bind().dialect.name == "sqlite":
+        # A write first takes SQLite's write lock (waiting for another append's commit), so the
+        # read below is not of a snapshot that another append could outdate before we write.
+        session.execute(sa.text("UPDATE audit_entries SET seq = seq WHERE 0"))
     last = session.exec(select(AuditEntry).order_by(col(AuditEntry.seq).desc()).limit(1)).first()
     entry = AuditEntry(
         seq=(last.seq + 1) if last else 1,

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import base64
 import os
+import threading
 import uuid
 
 import pytest
+import sqlalchemy as sa
 from cryptography.exceptions import InvalidTag
 from sqlmodel import Session, select
 
@@ -154,3 +156,24 @@ def test_the_audit_chain_names_its_first_broken_link(session: Session) -> None:
     session.add(entry)
     session.commit()
     assert audit.verify(session).first_broken == 2
+
+
+def test_concurrent_audit_appends_all_land_in_one_chain(migrated_database: sa.Engine) -> None:
+    """Facilitators reading identities at the same moment: every read is logged, none fails."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    from privacy import audit
+
+    barrier = threading.Barrier(4)
+
+    def read_identity(_: int) -> None:
+        with Session(migrated_database) as session:
+            barrier.wait(timeout=30)  # start together
+            audit.append(session, "identity.read", actor_id=uuid.uuid4(), subject_id=uuid.uuid4())
+            session.commit()
+
+    with ThreadPoolExecutor(4) as pool:
+        list(pool.map(read_identity, range(8)))
+    with Session(migrated_database) as session:
+        assert audit.count(session) == 8
+        assert audit.verify(session).first_broken is None
