@@ -13,6 +13,7 @@ from collections import defaultdict
 from collections.abc import Hashable, Iterable
 from dataclasses import dataclass
 from enum import StrEnum
+from functools import lru_cache
 
 import h3
 
@@ -225,6 +226,20 @@ def quantity_class(
     return QuantityClass(
         band, lower, upper, unit, label, label_en, temperature_band, temperature_label
     )
+
+
+@lru_cache
+def _quantity_labels_en() -> dict[str, str]:
+    """Every French quantity class label → its English label (a handful of bands per kind)."""
+    samples = (0.0, *QUANTITY_BOUNDS)
+    classes = (quantity_class(kind, sample) for kind in UNITS_FR for sample in samples)
+    return {q.label: q.label_en for q in classes}
+
+
+def quantity_label_en(label_fr: str) -> str | None:
+    """The English label of a public quantity class (public views store the French one); None
+    for a label that is not a band (the dominance rule's « présent »)."""
+    return _quantity_labels_en().get(label_fr)
 
 
 # --- k-anonymity and dominance -------------------------------------------------------------------

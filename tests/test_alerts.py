@@ -162,6 +162,34 @@ def _secrets_of(member: Member) -> list[str]:
 # --- the tests ---------------------------------------------------------------------------------
 
 
+def test_an_english_speaking_member_is_alerted_in_english(
+    session: Session, smtp: SmtpServer
+) -> None:
+    buyer = _member(session, "Briqueterie Beta SAS", 3)
+    buyer.user.locale = "en"
+    session.add(buyer.user)
+    alerts.save_search(session, actor_of(buyer.user), "Northern ashes", dict(CHAPTER_10))
+    session.commit()
+    sellers = [_member(session, f"Centrale {n} SAS", i) for i, n in enumerate(("A", "B", "C"))]
+    listings = [_publish(session, m, "Cendres volantes sèches") for m in sellers]
+
+    mails = smtp.inbox.to(buyer.user.email)
+    assert len(mails) == len(listings)
+    mail = mails[0]
+    assert mail["Subject"] == "New listing for your search “Northern ashes”"
+    text = _body(mail)
+    assert text.splitlines()[0] == "Hello,"
+    assert "Offer · Minerals, ashes and slags — " in text
+    assert "Quantity: 1,000 – 10,000 t/yr" in text and "Regularity: continuous" in text
+    assert "Location: Nord (59), Hauts-de-France" in text
+    # Nothing French is left but the listing's own title.
+    for french in ("Bonjour", "Quantité", "Minéraux", "Offre", "t/an", "révélée"):
+        assert french not in text, french
+    for seller in sellers:
+        for secret in _secrets_of(seller):
+            assert secret not in mail.as_string(), secret
+
+
 def test_a_fitting_listing_notifies_in_app_and_by_mail_with_public_fields_only(
     client: TestClient, session: Session, smtp: SmtpServer
 ) -> None:

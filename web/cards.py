@@ -8,13 +8,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date
-from functools import lru_cache
 
 from babel.dates import format_date
 
 from marketplace.catalogue.labels import low_label
 from marketplace.catalogue.schemas import ListingPublic
-from privacy.generalisation import FAMILIES, QUANTITY_BOUNDS, UNITS_FR, quantity_class
+from privacy.generalisation import FAMILIES, quantity_label_en
 from web.i18n import N_, Translate
 from web.labels import DIRECTIONS, KINDS, REGULARITIES, label, month_names
 
@@ -24,20 +23,12 @@ PRESENT_FR = "présent"
 PRESENT = N_("present")
 
 
-@lru_cache
-def _quantity_labels_en() -> dict[str, str]:
-    """Every French quantity class label → its English label (a handful of bands per kind)."""
-    samples = (0.0, *QUANTITY_BOUNDS)
-    classes = (quantity_class(kind, sample) for kind in UNITS_FR for sample in samples)
-    return {q.label: q.label_en for q in classes}
-
-
 def quantity_label(public_label: str, locale: str, translate: Translate) -> str:
     if public_label == PRESENT_FR:
         return translate(PRESENT)
     if locale == "fr":
         return public_label
-    return _quantity_labels_en().get(public_label, public_label)
+    return quantity_label_en(public_label) or public_label
 
 
 def spaced(code: str) -> str:

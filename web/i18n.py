@@ -3,34 +3,21 @@
 from __future__ import annotations
 
 import gettext
-from collections.abc import Callable
 from functools import lru_cache
-from io import BytesIO
 from pathlib import Path
-from typing import Any, Protocol
 from urllib.parse import urlencode
 
-from babel.messages.mofile import write_mo
-from babel.messages.pofile import read_po
 from starlette.requests import Request
 
+from core.i18n import LOCALES as LOCALES  # re-exported: the pages import them from here
+from core.i18n import N_ as N_
+from core.i18n import Translate as Translate
+from core.i18n import compile_catalogue, translator_of
 from core.settings import get_settings
 
-LOCALES = ("fr", "en")
 LOCALE_DIR = Path(__file__).resolve().parent / "locale"
 LANG_COOKIE = "symbiose_lang"
 LANG_COOKIE_MAX_AGE = 365 * 24 * 3600
-
-
-class Translate(Protocol):
-    """`_("Saved %(name)s", name=...)`: the message in the page's language, then formatted."""
-
-    def __call__(self, message: str, **params: Any) -> str: ...
-
-
-def N_(message: str) -> str:
-    """Marks a message for the catalogues where it is defined; it is translated where shown."""
-    return message
 
 
 def catalogue_path(locale: str) -> Path:
@@ -40,13 +27,7 @@ def catalogue_path(locale: str) -> Path:
 @lru_cache
 def translations(locale: str) -> gettext.GNUTranslations:
     """The compiled catalogue of `locale`, built in memory from its .po: no build step."""
-    with catalogue_path(locale).open("rb") as handle:
-        catalog = read_po(handle, locale=locale)
-    compiled = BytesIO()
-    # Fuzzy entries are left out, as msgfmt does: a doubtful translation falls back to English.
-    write_mo(compiled, catalog)
-    compiled.seek(0)
-    return gettext.GNUTranslations(compiled)
+    return compile_catalogue(catalogue_path(locale), locale)
 
 
 def load_all() -> None:
@@ -56,13 +37,7 @@ def load_all() -> None:
 
 
 def translator(locale: str) -> Translate:
-    lookup: Callable[[str], str] = translations(locale).gettext
-
-    def translate(message: str, **params: Any) -> str:
-        text = lookup(message)
-        return text % params if params else text
-
-    return translate
+    return translator_of(translations(locale))
 
 
 def page_translator(request: Request) -> Translate:

@@ -1,24 +1,49 @@
-"""The alert e-mail, in French: built from the listing's public view only, never from its owner."""
+"""The alert e-mail, in the recipient's language (French unless they chose English): built from
+the listing's public view only, never from its owner. Its words are in the gettext catalogues of
+marketplace/alerts/locale (message ids in English, as the web pages' are)."""
 
 from __future__ import annotations
 
 from email.message import EmailMessage
+from functools import lru_cache
+from pathlib import Path
 
+from core.i18n import LOCALES, N_, Translate, compile_catalogue, translator_of
 from core.mail import compose
 from core.settings import get_settings
+from marketplace.catalogue.labels import low_label
 from marketplace.catalogue.schemas import ListingPublic
+from privacy.generalisation import FAMILIES, quantity_label_en
 
-DIRECTIONS_FR = {"offer": "Offre", "request": "Demande"}
-REGULARITIES_FR = {
-    "continuous": "continu",
-    "batch": "par lots",
-    "seasonal": "saisonnier",
-    "one-off": "ponctuel",
+LOCALE_DIR = Path(__file__).resolve().parent / "locale"
+
+DIRECTIONS = {"offer": N_("Offer"), "request": N_("Request")}
+REGULARITIES = {
+    "continuous": N_("continuous"),
+    "batch": N_("in batches"),
+    "seasonal": N_("seasonal"),
+    "one-off": N_("one-off"),
 }
+# The public view's word when one company dominates a cell (privacy/generalisation.py).
+PRESENT_FR = "présent"
 
 
-def alert_subject(search_name: str) -> str:
-    return f"Nouvelle annonce pour votre recherche « {search_name} »"
+def catalogue_path(locale: str) -> Path:
+    return LOCALE_DIR / locale / "LC_MESSAGES" / "mail.po"
+
+
+@lru_cache
+def translator(locale: str) -> Translate:
+    return translator_of(compile_catalogue(catalogue_path(locale), locale))
+
+
+def mail_locale(preferred: str | None) -> str:
+    return preferred if preferred in LOCALES else get_settings().default_locale
+
+
+def alert_subject(search_name: str, locale: str = "fr") -> str:
+    _ = translator(mail_locale(locale))
+    return _("New listing for your search “%(name)s”", name=search_name)
 
 
 def _place(listing: ListingPublic) -> str:
@@ -27,40 +52,66 @@ def _place(listing: ListingPublic) -> str:
     return listing.region.name
 
 
-def alert_body(search_name: str, listing: ListingPublic) -> str:
+def _material(listing: ListingPublic, locale: str) -> str:
+    family = FAMILIES.get(listing.family)
+    name = listing.family_label
+    if family is not None:
+        name = family.label_fr if locale == "fr" else family.label_en
+    for code in (listing.low_code, listing.low_subchapter):
+        label = low_label(code, locale)
+        if label:
+            return f"{name} — {label}"
+    return name
+
+
+def _quantity(listing: ListingPublic, locale: str, _: Translate) -> str:
+    if listing.quantity_class == PRESENT_FR:
+        return _("present")
+    if locale == "fr":
+        return listing.quantity_class
+    return quantity_label_en(listing.quantity_class) or listing.quantity_class
+
+
+def alert_body(search_name: str, listing: ListingPublic, locale: str = "fr") -> str:
     """The text of one alert. It takes a ListingPublic, the catalogue's allow-list, so the owner,
     the site, the exact quantity and the prices cannot find their way into it."""
+    locale = mail_locale(locale)
+    _ = translator(locale)
     link = f"{get_settings().base_url.rstrip('/')}/catalogue/{listing.id}"
-    material = listing.family_label
-    if listing.low_code and listing.low_label:
-        material += f" — {listing.low_label}"
-    elif listing.low_subchapter_label:
-        material += f" — {listing.low_subchapter_label}"
+    direction = _(DIRECTIONS[listing.direction]) if listing.direction in DIRECTIONS else ""
+    regularity = REGULARITIES.get(listing.regularity)
     lines = [
-        "Bonjour,",
+        _("Hello,"),
         "",
-        f"Une annonce correspond à votre recherche « {search_name} » :",
+        _("A listing matches your search “%(name)s”:", name=search_name),
         "",
         f"  {listing.title}",
-        f"  {DIRECTIONS_FR.get(listing.direction, listing.direction)} · {material}",
+        f"  {direction} · {_material(listing, locale)}",
     ]
     if listing.hazardous:
-        lines.append("  Déchet dangereux")
+        lines.append("  " + _("Hazardous waste"))
     lines += [
-        f"  Quantité : {listing.quantity_class}",
-        f"  Régularité : {REGULARITIES_FR.get(listing.regularity, listing.regularity)}",
-        f"  Localisation : {_place(listing)}",
+        "  " + _("Quantity: %(quantity)s", quantity=_quantity(listing, locale, _)),
+        "  "
+        + _(
+            "Regularity: %(regularity)s",
+            regularity=_(regularity) if regularity else listing.regularity,
+        ),
+        "  " + _("Location: %(place)s", place=_place(listing)),
         "",
-        f"Voir l'annonce : {link}",
+        _("See the listing: %(link)s", link=link),
         "",
-        "L'identité de l'entreprise n'est révélée qu'après une mise en relation acceptée par les "
-        "deux parties.",
+        _("The company's identity is revealed only after an introduction accepted by both sides."),
         "",
-        "Vous recevez ce message car vous avez enregistré cette recherche sur Symbiose ; "
-        "vous pouvez la supprimer à tout moment.",
+        _(
+            "You receive this message because you saved this search on Symbiose; you may delete "
+            "it at any time."
+        ),
     ]
     return "\n".join(lines) + "\n"
 
 
-def alert_message(to: str, search_name: str, listing: ListingPublic) -> EmailMessage:
-    return compose(to, alert_subject(search_name), alert_body(search_name, listing))
+def alert_message(
+    to: str, search_name: str, listing: ListingPublic, locale: str = "fr"
+) -> EmailMessage:
+    return compose(to, alert_subject(search_name, locale), alert_body(search_name, listing, locale))

@@ -386,7 +386,7 @@ def email_notification(session: Session, notification_id: uuid.UUID, send: SendM
     ):
         return False
     try:
-        send(alert_message(user.email, search.name, to_public(listing)))
+        send(alert_message(user.email, search.name, to_public(listing), user.locale))
     except MailRefused:
         log.warning("alert e-mail of notification %s refused by the relay", notification.id)
         return False
