@@ -35,6 +35,7 @@ celery_app.conf.update(
     # Periodic work, referred to by task name (core imports no domain package).
     beat_schedule={
         "expire-listings": {"task": "catalogue.expire_listings", "schedule": 3600.0},
+        "resend-alert-emails": {"task": "alerts.resend_unsent", "schedule": 900.0},
     },
     task_acks_late=True,
     task_reject_on_worker_lost=True,

@@ -11,6 +11,7 @@ import time
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from datetime import timedelta
 from email import message_from_bytes, policy
 from email.message import EmailMessage
 from typing import Any
@@ -30,7 +31,7 @@ from marketplace.accounts.models import Role, User
 from marketplace.accounts.service import actor_of
 from marketplace.alerts import service as alerts
 from marketplace.alerts.models import Notification, SavedSearch
-from marketplace.alerts.tasks import match_listings
+from marketplace.alerts.tasks import RESEND_WITHIN, match_listings, resend_unsent
 from marketplace.catalogue import service as catalogue
 from marketplace.catalogue.models import Listing
 from marketplace.catalogue.pools import PoolCreate, create_pool
@@ -371,6 +372,37 @@ def test_when_smtp_is_down_the_notification_is_kept_and_mailed_on_retry(
     assert len(smtp.inbox.to(buyer.user.email)) == 3
     assert all(n.emailed_at is not None for n in _notifications(session, buyer.user))
     assert last.id in {n.listing_id for n in kept}
+
+
+def test_alerts_whose_task_gave_up_are_mailed_once_the_relay_is_back(
+    session: Session, smtp: SmtpServer
+) -> None:
+    buyer = _member(session, "Briqueterie Beta SAS", 3)
+    alerts.save_search(session, actor_of(buyer.user), "Cendres", dict(CHAPTER_10))
+    session.commit()
+    sellers = [_member(session, f"Centrale {n} SAS", i) for i, n in enumerate(("E", "O", "S"))]
+    smtp.stop()
+    for seller in sellers:
+        _publish(session, seller, "Cendres volantes")
+    kept = _notifications(session, buyer.user)
+    assert len(kept) == 3 and all(n.emailed_at is None for n in kept)
+    # The relay is still down: the sweep fails (beat runs it again later), nothing is marked.
+    with pytest.raises(OSError):
+        resend_unsent.apply(throw=True).get()
+    assert all(n.emailed_at is None for n in _notifications(session, buyer.user))
+    # An alert older than RESEND_WITHIN is no longer news: it stays in the app only.
+    stale = kept[0]
+    stale.created_at = utcnow() - RESEND_WITHIN - timedelta(minutes=1)
+    session.add(stale)
+    session.commit()
+
+    smtp.start()
+    assert resend_unsent.apply(throw=True).get() == 2
+    assert len(smtp.inbox.to(buyer.user.email)) == 2
+    assert resend_unsent.apply(throw=True).get() == 0  # never twice
+    mailed = {n.id for n in _notifications(session, buyer.user) if n.emailed_at is not None}
+    assert mailed == {n.id for n in kept[1:]}
+    assert "alerts.resend_unsent" in {e["task"] for e in celery_app.conf.beat_schedule.values()}
 
 
 def test_saved_search_rules(client: TestClient, session: Session) -> None:

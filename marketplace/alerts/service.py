@@ -7,6 +7,7 @@ import logging
 import uuid
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 import sqlalchemy as sa
@@ -353,6 +354,23 @@ def pending_emails(session: Session, listing_ids: Sequence[uuid.UUID]) -> list[u
         .where(col(Notification.emailed_at).is_(None))
         .where(col(SavedSearch.email_alerts).is_(True))
         .order_by(col(Notification.created_at), col(Notification.id))
+    )
+    return list(session.exec(query).all())
+
+
+def unsent_listings(session: Session, since: datetime, most: int = 500) -> list[uuid.UUID]:
+    """Listings with alerts created after ``since`` whose e-mail is still to send (every retry
+    of their task failed): the oldest alerts first."""
+    first = sa.func.min(col(Notification.created_at))
+    query = (
+        select(col(Notification.listing_id))
+        .join(SavedSearch, col(SavedSearch.id) == col(Notification.saved_search_id))
+        .where(col(Notification.emailed_at).is_(None))
+        .where(col(Notification.created_at) > since)
+        .where(col(SavedSearch.email_alerts).is_(True))
+        .group_by(col(Notification.listing_id))
+        .order_by(first)
+        .limit(most)
     )
     return list(session.exec(query).all())
 

@@ -6,10 +6,12 @@ import logging
 import smtplib
 import uuid
 from collections.abc import Sequence
+from datetime import timedelta
 from typing import Any
 
 from core.db import unit_of_work
 from core.mail import mail_session
+from core.models import utcnow
 from core.worker import celery_app
 from marketplace.alerts import service
 
@@ -49,13 +51,30 @@ def match_listings(self: Any, listing_ids: list[str]) -> int:
     return len(created)
 
 
-def _send_pending(listing_ids: Sequence[uuid.UUID]) -> None:
+def _send_pending(listing_ids: Sequence[uuid.UUID]) -> int:
+    """Mail the alerts about these listings not mailed yet; returns how many went out."""
     with unit_of_work() as session:
         pending = service.pending_emails(session, listing_ids)
     if not pending:
-        return
+        return 0
+    sent = 0
     with mail_session() as send:
         for notification_id in pending:
             # One transaction per e-mail: those sent before a failure stay recorded as sent.
             with unit_of_work() as session:
-                service.email_notification(session, notification_id, send)
+                sent += service.email_notification(session, notification_id, send)
+    return sent
+
+
+# Past this age an alert is no longer news: it stays in the app, and no late e-mail goes out.
+RESEND_WITHIN = timedelta(days=2)
+
+
+@celery_app.task(name="alerts.resend_unsent", acks_late=True)
+def resend_unsent() -> int:
+    """Mail the alerts whose task gave up (the relay was down longer than its retries last),
+    run by beat; returns how many e-mails went out. A relay still down fails this run, and the
+    next one tries again. Never twice for one alert: email_notification locks and marks it."""
+    with unit_of_work() as session:
+        listing_ids = service.unsent_listings(session, utcnow() - RESEND_WITHIN)
+    return _send_pending(listing_ids) if listing_ids else 0
