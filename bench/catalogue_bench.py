@@ -12,8 +12,10 @@ database), bulk-inserts N published listings of M companies spread over France, 
     browsing mix: --browses distinct searches (anonymous visitors, and the member for distances),
     a third of them followed through their next pages by cursor, a fifth opening a card. Once
     with the response cache: a cold pass, then --warm-passes passes over the same mix; once
-    without it (SYMBIOSE_CATALOGUE_CACHE=off), on a second server with the same settings. Each
-    server's bare endpoint is measured too: requests/s, ratios to bare, and the cache's hit rate.
+    without it (SYMBIOSE_CATALOGUE_CACHE=off), on a second server with the same settings; then,
+    on a third server starting cold, a "popular" mix drawn by a Zipf law from --popular-distinct
+    searches. Each server's bare endpoint is measured too: requests/s, ratios to bare, and the
+    cache's hit rate.
 
     .venv/bin/python bench/catalogue_bench.py                     # SQLite, 100,000 listings
     .venv/bin/python bench/catalogue_bench.py --database-url postgresql+psycopg://postgres@127.0.0.1:5432/postgres
@@ -178,6 +180,16 @@ def main() -> None:
     parser.add_argument(
         "--warm-passes", type=int, default=5, help="passes over the mix once it is cached"
     )
+    parser.add_argument(
+        "--popular-distinct",
+        type=int,
+        default=2_000,
+        help="distinct searches of the popular mix (a Zipf law over them)",
+    )
+    parser.add_argument(
+        "--popular-browses", type=int, default=6_000, help="browses drawn from them"
+    )
+    parser.add_argument("--zipf", type=float, default=1.0, help="the popular mix's exponent")
     parser.add_argument("--concurrency", type=int, default=8, help="keep-alive connections")
     parser.add_argument(
         "--database-url",
@@ -274,6 +286,16 @@ def run(backend: str, url: str, args: argparse.Namespace) -> dict[str, Any]:
             args.warm_passes,
             args.concurrency,
             random.Random(args.seed + 2),
+        )
+        figures["http"]["popular"] = popular_throughput(
+            url,
+            world,
+            args.requests,
+            args.popular_distinct,
+            args.popular_browses,
+            args.zipf,
+            args.concurrency,
+            random.Random(args.seed + 3),
         )
     figures["machine"] = {
         "cores": os.cpu_count(),
@@ -817,6 +839,46 @@ def throughput(
         "ratio_warm_to_bare": _ratio(warm, cached_bare),
         "ratio_cold_to_bare": _ratio(cold, cached_bare),
         "ratio_uncached_to_bare": _ratio(uncached, uncached_bare),
+    }
+
+
+def popular_mix(
+    world: dict[str, Any], distinct: int, count: int, exponent: float, rng: random.Random
+) -> list[Browse]:
+    """``count`` browses drawn from ``distinct`` searches by a Zipf law: the n-th most asked
+    search comes 1/n^exponent as often as the first. A public catalogue's traffic looks like this
+    (a few searches asked again and again, a long tail asked once); which search is the most
+    asked is left to chance, not to its speed."""
+    pool = browsing_mix(world, distinct, rng)
+    weights = [1 / rank**exponent for rank in range(1, len(pool) + 1)]
+    return rng.choices(pool, weights, k=count)
+
+
+def popular_throughput(
+    url: str,
+    world: dict[str, Any],
+    requests: int,
+    distinct: int,
+    count: int,
+    exponent: float,
+    concurrency: int,
+    rng: random.Random,
+) -> dict[str, Any]:
+    """Requests/s of the popular mix on a server whose cache starts empty, against its own bare
+    endpoint: the steady state between the warm passes (every search cached) and the cold one."""
+    mix = popular_mix(world, distinct, count, exponent, rng)
+    with served(url, cached=True) as port:
+        load(port, [BARE] * 200, concurrency)
+        bare = measured(port, [BARE] * requests, concurrency)
+        popular = measured(port, mix, concurrency)
+    return {
+        "distinct_searches": distinct,
+        "browses": count,
+        "zipf_exponent": exponent,
+        "searches_asked": len(set(mix)),
+        "bare": bare,
+        "catalogue": popular,
+        "ratio_to_bare": _ratio(popular, bare),
     }
 
 
