@@ -14,13 +14,14 @@ from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
-from sqlmodel import Session
+from sqlmodel import Session, select
 
 from core import ratelimit
 from core.settings import get_settings
 from marketplace.accounts.models import Role, User
 from marketplace.accounts.service import actor_of
 from marketplace.alerts import service as alerts
+from marketplace.catalogue import search as catalogue_search
 from marketplace.catalogue import service as catalogue
 from marketplace.catalogue.models import Listing
 from marketplace.catalogue.schemas import Area, ListingPublic
@@ -222,6 +223,36 @@ def test_filters_narrow_the_results(client: TestClient, world: list[Member]) -> 
     assert "Aucune annonce ne correspond à ces critères." in empty
     # The form shows the chosen filters again.
     assert '<option value="heat" selected>' in client.get("/catalogue?family=heat").text
+
+
+def test_pages_come_from_the_catalogue_cache_until_the_catalogue_changes(
+    client: TestClient, world: list[Member], session: Session, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    renders: list[str] = []
+    real_search = catalogue_search.search
+
+    def counted(*args: Any, **kwargs: Any) -> Any:
+        renders.append("search")
+        return real_search(*args, **kwargs)
+
+    monkeypatch.setattr(catalogue_search, "search", counted)
+    first = client.get("/catalogue?family=heat")
+    assert titles(first.text) == [HEAT["label"]] * 3 and renders == ["search"]
+    assert titles(client.get("/catalogue?family=heat").text) == titles(first.text)
+    assert renders == ["search"]  # the second page came from the cache
+
+    # A change renews the catalogue's version: this process shows it on its next read.
+    heat = session.exec(select(Listing).where(Listing.title == HEAT["label"])).first()
+    assert heat is not None
+    facilitator = actor_of(
+        User(id=uuid.uuid4(), email="f", password_hash="", role=Role.FACILITATOR)
+    )
+    catalogue.pause(session, facilitator, heat)
+    session.commit()
+    # (Two companies left in the cell are fewer than k: their heat goes brokered only too.)
+    assert titles(client.get("/catalogue?family=heat").text) == []
+    assert renders == ["search", "search"]
+    assert client.get(f"/catalogue/{heat.id}").status_code == 404  # "not found" is not cached
 
 
 def test_a_refused_filter_is_explained_in_french(client: TestClient, world: list[Member]) -> None:

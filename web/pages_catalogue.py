@@ -11,7 +11,7 @@ from fastapi.responses import Response
 from sqlmodel import Session
 
 from core.errors import DomainError, RateLimited
-from marketplace.catalogue.search import count_read, get_public, search
+from marketplace.catalogue.search import count_read, public_card, search_page
 from marketplace.companies.service import list_sites, site_name
 from web.cards import card_of
 from web.catalogue_form import (
@@ -65,7 +65,7 @@ def catalogue_page(request: Request, session: DbSession, viewer: OptionalViewer)
                 viewer.actor.user_id if viewer else None,
                 request.client.host if request.client else None,
             )
-            page = search(session, viewer.actor if viewer else None, parsed.query)
+            page = search_page(session, viewer.actor if viewer else None, parsed.query)
         except RateLimited as exc:
             # Visitors included: a message in place of the results, never a failure.
             status, context["message"] = 429, explain(exc.detail, translate)
@@ -113,7 +113,7 @@ def listing_page(
         viewer.actor.user_id if viewer else None, request.client.host if request.client else None
     )
     sites = own_sites(session, viewer)
-    listing = get_public(
+    listing = public_card(
         session, viewer.actor if viewer else None, listing_id, from_site if sites else None
     )
     card = card_of(listing, page_locale(request), page_translator(request))

@@ -39,7 +39,7 @@ from core.models import UTCDateTime
 from core.settings import get_settings
 from core.text import fold
 from marketplace.accounts.service import Actor
-from marketplace.catalogue.cache import site_place
+from marketplace.catalogue.cache import serve, site_place
 from marketplace.catalogue.errors import Invalid, NotFound
 from marketplace.catalogue.labels import departement_names, region_names
 from marketplace.catalogue.models import Listing
@@ -572,3 +572,30 @@ def count_read(user_id: uuid.UUID | None, address: str | None) -> None:
     a proxy, run uvicorn with --proxy-headers so it is the client's, not the proxy's)."""
     client = f"user:{user_id}" if user_id is not None else f"ip:{address or 'unknown'}"
     ratelimit.hit(f"catalogue:{client}", get_settings().search_rate_per_minute)
+
+
+# --- through the response cache (the pages; the API serves the cached bytes themselves) --------
+
+
+def search_page(session: Session, actor: Actor | None, query: CatalogueQuery) -> CataloguePage:
+    """search() through the response cache: a page and the API share the entry of a query."""
+    origin = origin_of(session, actor, query.from_site)
+    body = serve(
+        session,
+        page_key(query, origin),
+        lambda: search(session, actor, query).model_dump_json().encode(),
+    )
+    return CataloguePage.model_validate_json(body)
+
+
+def public_card(
+    session: Session, actor: Actor | None, listing_id: uuid.UUID, from_site: uuid.UUID | None
+) -> ListingPublic:
+    """get_public() through the response cache; "not found" is never cached."""
+    origin = origin_of(session, actor, from_site)
+    body = serve(
+        session,
+        card_key(listing_id, origin),
+        lambda: get_public(session, actor, listing_id, from_site).model_dump_json().encode(),
+    )
+    return ListingPublic.model_validate_json(body)
