@@ -8,19 +8,19 @@ A trigram phrase finds exactly the rows LIKE finds; shorter words stay a LIKE.
 
 Which way a search reads its rows is chosen by how many listings hold the words, counted in the
 index up to COMMON_MATCHES (a few ms); results and order are the same either way:
-- few (up to FEW_MATCHES): read those rows and sort them;
+- few (up to FEW_MATCHES), or up to COMMON_MATCHES when filters come with the words (how many
+  matches pass them is unknown): read those rows and sort them;
 - more, up to COMMON_MATCHES: walk down the date index (which covers every filtered column,
   migration 0003) and test each entry's rowid against the matches gathered from the index, so no
   table row is read for a listing the page does not keep. Reading and sorting 10,000 rows would
   cost three times as much;
 - more still: the word is common, and the same walk tests it with LIKE, meeting a page of
   matches within its first rows, where gathering every match would take tens of ms.
-Relevance (words in the title) over more than a few matches cannot walk the dates as such: it
-reads the listings whose title holds a word from the title index, scores and sorts those (few),
-then walks the dates for the rest, all of which score 0. A single word in more than
-COMMON_MATCHES titles splits the same way, both parts walked by date (every title holding it
-scores 1). Only several words common in titles, or a short word (which no index sees), score
-every match, as PostgreSQL always does.
+A relevance sort over more than a few matches reads level by level (every word in the title,
+fewer, none: WordPlan.levels), each level down the dates. On SQLite a level tests rowids against
+the title index's matches, and the top level is read from that index when it holds few listings;
+on PostgreSQL a level tests the folded title, which a trigram index and statistics of its own let
+the planner weigh (migration 0003).
 """
 
 from __future__ import annotations
@@ -97,7 +97,8 @@ class WordPlan:
 
 def _score_levels(words: Sequence[str]) -> list[ColumnElement[bool]] | None:
     """Levels that test the title itself (PostgreSQL, or a short word on SQLite), each holding its
-    own word conditions: the top level asks for every word in the title, which implies them in
+    own word conditions (None would mean one query scoring every match: the tests' reference
+    plan). The top level asks for every word in the title, which implies them in
     the text (the title opens it), so the planner, which takes conditions as independent, is not
     misled into expecting few rows where every titled match qualifies."""
     in_title = [title_text().like(f"%{word}%") for word in words]
