@@ -1,6 +1,6 @@
 """A member filters the catalogue by family (htmx updates the results and the address), measures
 distances from its own site, then publishes one of its flows through the preview, in headless
-Chromium. Screenshots of each step go to tests/artifacts/ for a human to look at."""
+Chromium (the server and the page: tests/browser/conftest.py)."""
 
 from __future__ import annotations
 
@@ -13,7 +13,7 @@ from sqlmodel import Session
 from marketplace.accounts.models import Role
 from marketplace.accounts.service import actor_of
 from marketplace.catalogue import service as catalogue
-from tests.browser.test_browser import ARTIFACTS, CHROMIUM, CHROMIUM_ARGS, live_server
+from tests.browser.conftest import CHROMIUM, BrowserPage
 from tests.factories import (
     PASSWORD,
     create_company_row,
@@ -21,8 +21,6 @@ from tests.factories import (
     create_site_row,
     create_user_row,
 )
-
-__all__ = ["live_server"]  # the fixture, shared with the other browser test
 
 pytestmark = [
     pytest.mark.browser,
@@ -67,77 +65,63 @@ def _territory(session: Session) -> tuple[str, str]:
 
 
 def test_member_filters_the_catalogue_then_publishes_a_flow(
-    live_server: str, session: Session
+    live_server: str, browser_page: BrowserPage, session: Session
 ) -> None:
-    from playwright.sync_api import expect, sync_playwright
+    from playwright.sync_api import expect
 
     email, site_name = _territory(session)
-    ARTIFACTS.mkdir(exist_ok=True)
+    page, shot = browser_page.page, browser_page.shot
 
-    def shot(page: object, name: str) -> None:
-        page.screenshot(path=str(ARTIFACTS / f"{name}.png"), full_page=True)  # type: ignore[attr-defined]
+    page.goto(f"{live_server}/login")
+    page.get_by_label("E-mail").fill(email)
+    page.get_by_label("Mot de passe").fill(PASSWORD)
+    page.get_by_role("button", name="Se connecter").click()
+    expect(page.get_by_role("heading", name="Mes flux")).to_be_visible()
 
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
-        context = browser.new_context(locale="fr-FR", viewport={"width": 1280, "height": 900})
-        page = context.new_page()
-        console_errors: list[str] = []
-        page.on(
-            "console",
-            lambda m: console_errors.append(f"{page.url}: {m.text}") if m.type == "error" else None,
-        )
+    page.get_by_role("navigation").get_by_role("link", name="Catalogue").click()
+    expect(page.get_by_role("heading", name="Catalogue des annonces")).to_be_visible()
+    cards = page.locator("#results article.listing-card")
+    expect(cards).to_have_count(6)
 
-        page.goto(f"{live_server}/login")
-        page.get_by_label("E-mail").fill(email)
-        page.get_by_label("Mot de passe").fill(PASSWORD)
-        page.get_by_role("button", name="Se connecter").click()
-        expect(page.get_by_role("heading", name="Mes flux")).to_be_visible()
+    # htmx: choosing a family refreshes the results and the address, not the page.
+    page.get_by_label("Famille de matière").select_option(label="Minéraux, cendres et laitiers")
+    expect(page).to_have_url(re.compile(r"/catalogue\?.*family=mineraux"))
+    expect(cards).to_have_count(3)
+    expect(cards.first).to_contain_text("Minéraux, cendres et laitiers")
+    expect(cards.first).to_contain_text("10 01 02")
+    expect(cards.first).to_contain_text("cendres volantes de charbon")
+    expect(cards.first).to_contain_text("1 000 – 10 000 t/an")
+    expect(page.locator("#results")).not_to_contain_text("Chaleur fatale du four")
 
-        page.get_by_role("navigation").get_by_role("link", name="Catalogue").click()
-        expect(page.get_by_role("heading", name="Catalogue des annonces")).to_be_visible()
-        cards = page.locator("#results article.listing-card")
-        expect(cards).to_have_count(6)
+    page.get_by_label("Depuis mon site").select_option(label=site_name)
+    expect(page.locator("#results .distance").first).to_have_text("< 10 km")
+    expect(cards).to_have_count(3)
+    shot("11-catalogue-filtered")
+    for neighbour in ("Cimenterie Bravo", "Papeterie Charlie", "Forges Delta", "Usine"):
+        expect(page.locator("main")).not_to_contain_text(neighbour)
 
-        # htmx: choosing a family refreshes the results and the address, not the page.
-        page.get_by_label("Famille de matière").select_option(label="Minéraux, cendres et laitiers")
-        expect(page).to_have_url(re.compile(r"/catalogue\?.*family=mineraux"))
-        expect(cards).to_have_count(3)
-        expect(cards.first).to_contain_text("Minéraux, cendres et laitiers")
-        expect(cards.first).to_contain_text("10 01 02")
-        expect(cards.first).to_contain_text("cendres volantes de charbon")
-        expect(cards.first).to_contain_text("1 000 – 10 000 t/an")
-        expect(page.locator("#results")).not_to_contain_text("Chaleur fatale du four")
+    page.get_by_role("navigation").get_by_role("link", name="Mes flux").click()
+    row = page.get_by_role("row").filter(has_text="Cendres volantes du silo 2")
+    row.get_by_role("button", name="Publier").click()
 
-        page.get_by_label("Depuis mon site").select_option(label=site_name)
-        expect(page.locator("#results .distance").first).to_have_text("< 10 km")
-        expect(cards).to_have_count(3)
-        shot(page, "11-catalogue-filtered")
-        for neighbour in ("Cimenterie Bravo", "Papeterie Charlie", "Forges Delta", "Usine"):
-            expect(page.locator("main")).not_to_contain_text(neighbour)
+    expect(page.get_by_role("heading", name="Aperçu de l'annonce")).to_be_visible()
+    preview = page.locator(".preview article.listing-card")
+    expect(preview).to_contain_text("Cendres volantes du silo 2")
+    expect(preview).to_contain_text("Nord (59)")
+    expect(page.get_by_text("Trop peu d'entreprises comparables")).to_have_count(0)
+    shot("12-listing-preview")
+    page.get_by_role("button", name="Confirmer la publication").click()
 
-        page.get_by_role("navigation").get_by_role("link", name="Mes flux").click()
-        row = page.get_by_role("row").filter(has_text="Cendres volantes du silo 2")
-        row.get_by_role("button", name="Publier").click()
+    expect(page.get_by_role("heading", name="Mes annonces")).to_be_visible()
+    expect(page.get_by_role("status")).to_have_text("L'annonce est publiée.")
+    listing_row = page.get_by_role("row").filter(has_text="Cendres volantes du silo 2")
+    expect(listing_row).to_contain_text("Publiée")
+    expect(listing_row.get_by_role("button", name="Mettre en pause")).to_be_visible()
+    shot("13-my-listings")
 
-        expect(page.get_by_role("heading", name="Aperçu de l'annonce")).to_be_visible()
-        preview = page.locator(".preview article.listing-card")
-        expect(preview).to_contain_text("Cendres volantes du silo 2")
-        expect(preview).to_contain_text("Nord (59)")
-        expect(page.get_by_text("Trop peu d'entreprises comparables")).to_have_count(0)
-        shot(page, "12-listing-preview")
-        page.get_by_role("button", name="Confirmer la publication").click()
+    page.get_by_role("navigation").get_by_role("link", name="Catalogue").click()
+    page.get_by_label("Famille de matière").select_option(label="Minéraux, cendres et laitiers")
+    expect(cards).to_have_count(4)
+    expect(page.locator("#results")).to_contain_text("Cendres volantes du silo 2")
 
-        expect(page.get_by_role("heading", name="Mes annonces")).to_be_visible()
-        expect(page.get_by_role("status")).to_have_text("L'annonce est publiée.")
-        listing_row = page.get_by_role("row").filter(has_text="Cendres volantes du silo 2")
-        expect(listing_row).to_contain_text("Publiée")
-        expect(listing_row.get_by_role("button", name="Mettre en pause")).to_be_visible()
-        shot(page, "13-my-listings")
-
-        page.get_by_role("navigation").get_by_role("link", name="Catalogue").click()
-        page.get_by_label("Famille de matière").select_option(label="Minéraux, cendres et laitiers")
-        expect(cards).to_have_count(4)
-        expect(page.locator("#results")).to_contain_text("Cendres volantes du silo 2")
-
-        assert console_errors == [], console_errors
-        browser.close()
+    assert browser_page.console_errors == [], browser_page.console_errors
