@@ -53,10 +53,10 @@ def _word_list(name: str) -> frozenset[str]:
 
 @lru_cache
 def common_words() -> frozenset[str]:
-    """Folded words that name nobody on their own: the words of a French dictionary (pyspellchecker's
-    frequency list, 140,000 words, in which proper nouns such as "Dunkerque", "Dupont" or
-    "Kervella" are not), the domain's list, the List of Waste's words, and first names (a contact's
-    surname is what names them). Built once per process (about 0.5 s)."""
+    """Folded words that name nobody on their own: the words of a French dictionary
+    (pyspellchecker's frequency list, 140,000 words, in which proper nouns such as "Dunkerque",
+    "Dupont" or "Kervella" are not), the domain's list, the List of Waste's words, and first names
+    (a contact's surname is what names them). Built once per process (about a second)."""
     words = {fold(word) for word in SpellChecker(language="fr").word_frequency.dictionary}
     words |= _word_list("common_words_fr.txt") | first_names()
     for row in read_csv("list_of_waste.csv"):
@@ -160,10 +160,12 @@ def sound(word: str) -> str:
 
 
 def _near(candidate: str, word: str, *, inside: bool) -> bool:
-    if len(word) >= _ONE_EDIT_FROM + 1 and sound(candidate) == sound(word):
-        return True
     if inside and len(word) >= _ONE_EDIT_FROM and word in candidate:
         # Inside a longer word too: "Kervellagaz", "exKervella".
+        return True
+    if abs(len(candidate) - len(word)) > 2:
+        return False
+    if len(word) > _ONE_EDIT_FROM and sound(candidate) == sound(word):
         return True
     allowed = 2 if len(word) >= _TWO_EDITS_FROM else 1 if len(word) >= _ONE_EDIT_FROM else 0
     if allowed == 0 or abs(len(candidate) - len(word)) > allowed:
@@ -228,8 +230,7 @@ def company_name_spans(text: str, names: CompanyNames) -> list[tuple[int, int]]:
                 # A near miss that is itself a word ("comme" one edit from "Colme") is that word.
                 near = fuzzy and reading not in common_words()
                 if reading in names.acronyms or any(
-                    reading == w or (near and _near(reading, w, inside=i == j))
-                    for w in names.words
+                    reading == w or (near and _near(reading, w, inside=i == j)) for w in names.words
                 ):
                     spans.append((toks[i].start, toks[j].end))
                     break

@@ -70,9 +70,7 @@ def _is_quantity(text: str, end: int) -> bool:
     return bool(_UNIT_AFTER.match(text, end))
 
 
-def _windows(
-    digits: list[str], lengths: tuple[int, ...]
-) -> Iterator[tuple[int, int, str]]:
+def _windows(digits: list[str], lengths: tuple[int, ...]) -> Iterator[tuple[int, int, str]]:
     """(first, last, digits) of each run of consecutive groups whose digits number ``lengths``."""
     for i in range(len(digits)):
         joined = ""
@@ -225,8 +223,11 @@ def spoken_spans(text: str) -> list[Span]:
 
 # --- IBAN and VAT --------------------------------------------------------------------------------
 
+# Country, check digits, then 11 to 30 letters or digits; between them up to two separators.
 _IBAN = re.compile(r"(?<![A-Za-z0-9])[A-Z]{2}[0-9]{2}(?:[^\w\n]{0,2}[A-Z0-9]){11,30}", re.I)
-_VAT = re.compile(r"(?<![A-Za-z0-9])FR[^\w\n]{0,2}[0-9A-Z]{2}(?:[^\w\n]{0,2}[0-9]){9}(?![0-9])", re.I)
+_VAT = re.compile(
+    r"(?<![A-Za-z0-9])FR[^\w\n]{0,2}[0-9A-Z]{2}(?:[^\w\n]{0,2}[0-9]){9}(?![0-9])", re.I
+)
 
 
 def iban_spans(text: str) -> list[Span]:
@@ -269,7 +270,9 @@ _COORDINATES = (
     re.compile(r"-?[0-9]{1,2}[.,][0-9]{4,}\s?°?\s?[,;/ ]\s?-?[0-9]{1,3}[.,][0-9]{4,}"),
     # GPS : 51.03 / lat 51,034 / longitude 2.37
     re.compile(
-        r"(?<![A-Za-z])(?:gps|lat|latitude|lon|lng|longitude)\s?[:=]?\s?-?[0-9]{1,3}[.,][0-9]{2,}", re.I
+        r"(?<![A-Za-z])(?:gps|lat|latitude|lon|lng|longitude)\s?[:=]?\s?"
+        r"-?[0-9]{1,3}[.,][0-9]{2,}",
+        re.I,
     ),
 )
 # A French postcode: département 01–98 (2A/2B are written 20), then three digits.
@@ -283,8 +286,8 @@ def coordinate_spans(text: str) -> list[Span]:
 
 
 def postcode_spans(text: str) -> list[Span]:
-    """"59140", "59 140 Dunkerque", "CP 59 140": five digits unbroken and no unit after them, or
-    spaced before a capitalised word (a town) or after "CP"."""
+    """Postcodes: five digits unbroken and no unit after them ("59140"), or spaced before a
+    capitalised word, a town ("59 140 Dunkerque"), or after "CP" ("CP 59 140")."""
     spans = []
     for m in _POSTCODE.finditer(text):
         if _is_quantity(text, m.end()):

@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import json
+from pathlib import Path
+from typing import Any
+
 import pytest
 
 from core.text import fold
-from privacy.scrubbing import PLACEHOLDER, normalise, scrub
+from privacy.scrubbing import PLACEHOLDER, identifying_kinds, normalise, scrub
 
 M = PLACEHOLDER
 DENY = ["Papeterie du Canal", "Dunor", "Cimenterie Valdune SAS", "Gravelines"]
@@ -360,8 +364,39 @@ def test_a_realistic_description() -> None:
         f"Contact : {M} ou {M}, "
         f"fiche sur {M}. Règlement : {M}."
     )
-    assert result.removed == [
-        "name", "siret", "vat", "name", "postcode", "email", "phone", "url", "iban"
-    ]
+    kinds = ["name", "siret", "vat", "name", "postcode", "email", "phone", "url", "iban"]
+    assert result.removed == kinds
     for leaked in ("732", "829", "durand", "canal", "Canal", "28 12", "3000 6000"):
         assert leaked not in result.text
+
+
+# --- the adversarial corpus ----------------------------------------------------------------------
+
+CORPUS = json.loads((Path(__file__).parent / "data" / "scrub_corpus.json").read_text("utf-8"))
+
+
+def _deny(company: dict[str, Any]) -> list[str]:
+    sites = company["sites"]
+    names = [s["name"] for s in sites] + [s["commune"] for s in sites]
+    return [company["legal_name"], *company["brands"], *company["contacts"], *names]
+
+
+@pytest.mark.parametrize(
+    "entry", CORPUS["texts"], ids=[f"{e['expect'] or 'clean'}:{e['text']}" for e in CORPUS["texts"]]
+)
+def test_corpus_texts_are_refused_for_what_they_carry_or_pass(entry: dict[str, Any]) -> None:
+    kinds = identifying_kinds(entry["text"], _deny(CORPUS["companies"][entry["company"]]))
+    if entry["expect"] is None:
+        assert kinds == []
+    else:
+        assert entry["expect"] in kinds
+
+
+def test_a_common_word_of_a_name_alone_is_no_name_but_the_whole_name_is() -> None:
+    deny = ["Chaleur Urbaine SA", "Serres de Kervella SAS"]
+    for text in ("Chaleur fatale industrielle", "Chauffage des serres", "en zone urbaine"):
+        assert identifying_kinds(text, deny) == []
+    for text in ("Chaleur Urbaine", "CHALEUR-URBAINE", "Kervella", "Kerv3lla", "SDK"):
+        assert identifying_kinds(text, deny) == ["name"]
+    # A near miss that is itself a word is that word: "comme" is not "Colme".
+    assert identifying_kinds("Frass comme amendement", ["EARL de la Basse-Colme"]) == []

@@ -161,7 +161,9 @@ def _explain_rewrite(detail: str, translate: Translate) -> str | None:
             return None
         what, where = _REWRITE_WORDS[match["what"]], _REWRITE_WORDS[match["where"]]
         sentences.append(
-            translate(N_("Remove %(what)s %(where)s."), what=translate(what), where=translate(where))
+            translate(
+                N_("Remove %(what)s %(where)s."), what=translate(what), where=translate(where)
+            )
         )
     return " ".join(sentences)
 
