@@ -1,5 +1,5 @@
 """Public free text: finds what would name or locate a company, so that such text is refused
-(privacy.scrubbing.check) or, where a text must be shown anyway, masked (``scrub``).
+(marketplace.catalogue.public_text) rather than published with holes in it.
 
 A listing's title and description are shown to the public and to other members before any reveal.
 Anything in them that would let a reader name the company is found here:
@@ -22,7 +22,6 @@ from __future__ import annotations
 import re
 import unicodedata
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
 
 from privacy.names import company_name_spans, company_names, person_spans
 from privacy.numbers import (
@@ -36,10 +35,8 @@ from privacy.numbers import (
     vat_spans,
 )
 
-PLACEHOLDER = "[masqué]"
-
-# What a text may be refused for, in the order a message names them. Masking reports the finer
-# kinds of ``Span`` ("siren", "siret", "vat"); ``kind_of`` folds them into these.
+# What a text may be refused for, in the order a message names them. Spans carry finer kinds
+# ("siren", "siret", "vat"); ``kind_of`` folds them into these.
 KINDS = (
     "identifier",
     "iban",
@@ -56,14 +53,6 @@ _KIND_OF = {"siren": "identifier", "siret": "identifier", "vat": "identifier"}
 
 def kind_of(span_kind: str) -> str:
     return _KIND_OF.get(span_kind, span_kind)
-
-
-@dataclass(frozen=True)
-class ScrubResult:
-    """The public text, and one kind per masked span in reading order ("siret", "email", …)."""
-
-    text: str
-    removed: list[str] = field(default_factory=list)
 
 
 # When spans of several detectors overlap, the merged span is reported under the longest one's
@@ -211,38 +200,3 @@ def _merge(spans: Sequence[Span]) -> list[Span]:
         else:
             merged.append((span.start, span.end, span))
     return [Span(start, end, longest.kind) for start, end, longest in merged]
-
-
-def _widen_to_words(text: str, span: Span) -> Span:
-    """A masked name takes its whole word: "Dunorgaz" gives away "Dunor" even half-hidden."""
-    start, end = span.start, span.end
-    if span.kind == "name":
-        while start > 0 and _is_word_char(text[start - 1]):
-            start -= 1
-        while end < len(text) and _is_word_char(text[end]):
-            end += 1
-    return Span(start, end, span.kind)
-
-
-def _is_word_char(char: str) -> bool:
-    return char.isalnum() or bool(unicodedata.combining(char))
-
-
-def scrub(text: str, deny: Iterable[str] = ()) -> ScrubResult:
-    """``text`` with every span ``find`` reports replaced by "[masqué]".
-
-    Listings never publish masked text (a text that needs masking is refused, see
-    marketplace.catalogue); masking remains for text that is shown whatever it holds, such as a
-    pooled offer's title.
-    """
-    spans = _merge([_widen_to_words(text, span) for span in find(text, deny)])
-    pieces: list[str] = []
-    removed: list[str] = []
-    cursor = 0
-    for span in spans:
-        pieces.append(text[cursor : span.start])
-        pieces.append(PLACEHOLDER)
-        removed.append(span.kind)
-        cursor = span.end
-    pieces.append(text[cursor:])
-    return ScrubResult(text="".join(pieces), removed=removed)

@@ -3,15 +3,43 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Iterable
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import pytest
 
 from core.text import fold
-from privacy.scrubbing import PLACEHOLDER, identifying_kinds, normalise, scrub
+from privacy.scrubbing import find, identifying_kinds, normalise
 
-M = PLACEHOLDER
+M = "[masqué]"
+
+
+@dataclass(frozen=True)
+class Masked:
+    """What ``find`` reports, shown as the text with each span masked (a name takes its whole
+    word), and the kind of each span in reading order."""
+
+    text: str
+    removed: list[str]
+
+
+def scrub(text: str, deny: Iterable[str] = ()) -> Masked:
+    pieces, removed, cursor = [], [], 0
+    for span in find(text, deny):
+        start, end = span.start, span.end
+        if span.kind == "name":
+            while start > cursor and text[start - 1].isalnum():
+                start -= 1
+            while end < len(text) and text[end].isalnum():
+                end += 1
+        pieces += [text[cursor:start], M]
+        removed.append(span.kind)
+        cursor = end
+    return Masked("".join([*pieces, text[cursor:]]), removed)
+
+
 DENY = ["Papeterie du Canal", "Dunor", "Cimenterie Valdune SAS", "Gravelines"]
 
 

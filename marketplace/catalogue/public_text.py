@@ -28,15 +28,15 @@ WHAT = {
     "name": "the name of your company, a brand, a site, its town or a contact (in any spelling)",
     "person": "the person's name",
 }
-# The flow's fields, as the public card calls them.
-WHERE = {"label": "title", "description": "description"}
+# The fields, as the public card calls them (a flow's label, a pooled offer's title).
+WHERE = {"label": "title", "title": "title", "description": "description"}
 
 
 @dataclass(frozen=True)
 class Rewrite:
     """One field of the flow that may not be public as it is, and what it must lose."""
 
-    field: str  # "label" or "description"
+    field: str  # "label" (a pool's "title") or "description"
     kinds: tuple[str, ...]
 
     def reasons(self) -> list[str]:
@@ -60,13 +60,15 @@ class TextNotPublic(Invalid):
         return "Invalid"
 
 
-def require_public_text(label: str, description: str, deny: Sequence[str]) -> None:
+def require_public_text(
+    label: str, description: str, deny: Sequence[str], *, label_field: str = "label"
+) -> None:
     """Raise ``TextNotPublic`` unless both texts may be shown to the public as they are.
 
     ``deny`` holds the company's names (companies.service.deny_terms)."""
     rewrites = [
         Rewrite(field, tuple(kinds))
-        for field, text in (("label", label), ("description", description))
+        for field, text in ((label_field, label), ("description", description))
         if (kinds := identifying_kinds(text, deny))
     ]
     if rewrites:
