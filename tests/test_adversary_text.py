@@ -194,3 +194,21 @@ def test_import_publish_holds_rows_whose_text_names_the_company_and_says_why(
     session.expire_all()
     titles = [listing.title for listing in session.exec(select(Listing)).all()]
     assert titles == ["Cendres volantes"]
+
+
+def test_the_web_publish_button_refuses_in_french_and_lists_nothing(
+    client: TestClient, session: Session
+) -> None:
+    from tests.factories import create_flow_row
+    from tests.test_web import login, token_in
+
+    tenant = create_tenant(session, "Serres de Kervella SAS")
+    flow = create_flow_row(session, tenant.site, label="Tomates Kerv3lla", description="")
+    login(client, tenant.admin.email)
+    token = token_in(client.get("/flows").text)
+    refused = client.post(f"/flows/{flow.id}/publish", data={"csrf_token": token})
+    assert refused.status_code == 422
+    assert "Retirez le nom de votre entreprise" in refused.text and "du titre" in refused.text
+    assert "Kerv3lla" not in refused.text
+    session.expire_all()
+    assert session.exec(select(Listing)).all() == []
