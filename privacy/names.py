@@ -83,6 +83,12 @@ class CompanyNames:
 
 
 def company_names(terms: Iterable[str]) -> CompanyNames:
+    return _company_names(tuple(terms))
+
+
+@lru_cache(maxsize=1024)
+def _company_names(terms: tuple[str, ...]) -> CompanyNames:
+    """Cached per list of names: an import checks many rows of each company."""
     phrases: set[tuple[str, ...]] = set()
     words: set[str] = set()
     acronyms: set[str] = set()
@@ -136,7 +142,7 @@ def tokens(text: str) -> list[Token]:
 def _readings(token: str) -> set[str]:
     """The token, and its leetspeak readings when it mixes letters and digits."""
     readings = {token}
-    if any(c.isdigit() for c in token) and any(c.isalpha() for c in token):
+    if not token.isalpha() and not token.isdigit():
         readings.add(token.translate(_LEET))
         readings.add(token.translate(_LEET_ONE_AS_L).translate(_LEET))
     return readings
