@@ -363,3 +363,29 @@ def test_two_live_listings_of_one_flow_are_refused_by_the_database(session: Sess
     service.withdraw(session, actor, first)
     session.commit()
     assert service.create_listing(session, actor, tenant.flow.id).status == "draft"
+
+
+def test_a_listing_edited_into_another_region_leaves_its_ghost_where_it_was_shown(
+    client: TestClient, session: Session
+) -> None:
+    from marketplace.catalogue.models import ListingGhost
+
+    tenants = _tenants(session, 3)
+    ids = [_publish(client, t.headers, t.flow.id)["id"] for t in tenants]
+    run_publication()
+    rennes = create_site_row(session, tenants[0].company, "Rennes", 48.11, -1.68)
+    moved = client.patch(
+        f"/api/v1/flows/{tenants[0].flow.id}",
+        headers=tenants[0].headers,
+        json={"site_id": str(rennes.id)},
+    )
+    assert moved.status_code == 200, moved.text
+    mine = client.get(f"/api/v1/listings/{ids[0]}", headers=tenants[0].headers).json()
+    assert mine["waiting"] is True and mine["brokered_only"] is True
+    ghost = session.exec(select(ListingGhost)).one()
+    assert ghost.region_code == "32" and ghost.step == 0
+    # The two left in the Nord keep their cell at the next run, thanks to that ghost.
+    run_publication()
+    session.expire_all()
+    kept = [session.get(Listing, uuid.UUID(i)) for i in ids[1:]]
+    assert all(x is not None and x.location_level == "cell" for x in kept)

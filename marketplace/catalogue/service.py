@@ -315,11 +315,12 @@ def _place(listing: Listing, step: int | None, *, waiting: bool) -> None:
     apply_view(listing, view_at(facts, step))
 
 
-def _leave_cell(session: Session, listing: Listing) -> None:
-    """``listing`` leaves the cell it was shown in: its legal unit stays there as a ghost for
-    the hysteresis, so its neighbours keep their step at the next run."""
+def _leave_cell(session: Session, listing: Listing, group: GroupKey | None = None) -> None:
+    """``listing`` leaves the cell it was shown in (in ``group``, its group when it was shown,
+    by default its own): its legal unit stays there as a ghost for the hysteresis, so its
+    neighbours keep their step at the next run."""
     if listing.public_step is not None and listing.public_cell is not None:
-        kind, direction, region, key = _group(listing)
+        kind, direction, region, key = group or _group(listing)
         session.add(
             ListingGhost(
                 listing_id=listing.id,
@@ -579,8 +580,9 @@ def sync_flow(session: Session, flow: Flow) -> None:
         site = session.get(Site, flow.site_id)
         company = session.get(Company, flow.company_id)
         assert site is not None and company is not None
+        shown_in = _group(listing)
         sync_from_flow(listing, flow, site, deny_terms(session, company))
-        _follow_edit(session, listing)
+        _follow_edit(session, listing, shown_in)
     session.add(listing)
     session.flush()
     catalogue_changed(session)
@@ -590,16 +592,17 @@ def sync_flow(session: Session, flow: Flow) -> None:
     _notify(session, [listing.id] if after is not None and after != before else [])
 
 
-def _follow_edit(session: Session, listing: Listing) -> None:
+def _follow_edit(session: Session, listing: Listing, shown_in: GroupKey) -> None:
     """An edited listing keeps its cell when it still belongs to it (its own quantity class may
-    change); otherwise it leaves it (a ghost stays) and joins another shown cell or waits."""
+    change); otherwise it leaves it (a ghost stays in ``shown_in``, its group before the edit)
+    and joins another shown cell or waits."""
     if listing.status != ListingStatus.PUBLISHED:
         return
     if _still_fits(listing):
         _place(listing, listing.public_step, waiting=False)
         return
     if is_public(listing):
-        _leave_cell(session, listing)
+        _leave_cell(session, listing, shown_in)
     _join_or_wait(session, listing)
 
 
