@@ -93,6 +93,10 @@ def test_listings_wait_for_the_run_which_publishes_three_companies_at_the_exact_
     fourth = _publish(client, tenants[3].headers, tenants[3].flow.id)
     assert fourth["brokered_only"] is False and fourth["public"]["location_level"] == "cell"
     assert run_publication() == 0  # a second run finds nothing to change
+    from core.worker import celery_app
+
+    schedule = {e["task"]: e["schedule"] for e in celery_app.conf.beat_schedule.values()}
+    assert schedule["catalogue.run_publication"].hour == {4}  # once a day, 04:00 UTC
 
 
 def test_the_preview_is_exactly_what_others_see_once_published(
