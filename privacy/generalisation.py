@@ -18,6 +18,10 @@ from functools import lru_cache
 from typing import Any
 
 import h3
+import shapely
+from shapely.geometry import Polygon
+
+from core.reference.geo import departement_geometry
 
 # --- location ladder -----------------------------------------------------------------------------
 
@@ -59,6 +63,31 @@ def location_key(
     if level is LocationLevel.DEPARTEMENT:
         return departement_code
     return region_code
+
+
+# A cell is published clipped to its département, and anyone can clip it again from the public
+# boundaries. Along a border or a coast the clipped cell can be a sliver (a few hundredths of a
+# km² against ~31 km² for the hexagon): k companies in it would be located far more finely than a
+# cell is meant to. Below this share of its hexagon, the cell step is not offered at all.
+MIN_CLIPPED_CELL_SHARE = 0.5
+
+
+@lru_cache(maxsize=65536)
+def cell_mostly_in_departement(departement_code: str, cell: str) -> bool:
+    """Whether ``cell`` clipped to the département keeps at least MIN_CLIPPED_CELL_SHARE of the
+    hexagon's area (sea and neighbouring départements count as outside).
+
+    A pure function of (département, cell) and of the reference boundaries, so it is cached: the
+    same pair always gives the same answer, in a run, on a join and in the checks. Areas are
+    compared in square degrees: over a 7 km hexagon the scale of a degree is the same for both,
+    and a ratio is all that is needed. An unknown département offers no cell step (fail closed).
+    """
+    boundary = departement_geometry(departement_code)
+    if boundary is None:
+        return False
+    hexagon = Polygon([(lng, lat) for lat, lng in h3.cell_to_boundary(cell)])
+    kept = shapely.intersection(hexagon, boundary).area
+    return bool(kept >= MIN_CLIPPED_CELL_SHARE * hexagon.area)
 
 
 # --- material ladder -----------------------------------------------------------------------------
@@ -280,6 +309,7 @@ class ListingFacts:
     region_code: str
     quantity_per_year: float
     temperature_c: float | None = None
+    hazardous: bool = False
 
 
 @dataclass(frozen=True)
@@ -311,9 +341,32 @@ def ladder_of(entry: ListingFacts) -> tuple[tuple[MaterialLevel, LocationLevel],
     return KIND_LADDER if _code_of(entry.low_code, entry.kind) is None else MATERIAL_LADDER
 
 
+def hazard_key(hazardous: bool) -> str:
+    """The hazardous flag as it stands in a cell key."""
+    return "hazardous" if hazardous else "non-hazardous"
+
+
+def offers_step(entry: ListingFacts, step: int, resolution: int = PUBLIC_CELL_RESOLUTION) -> bool:
+    """Whether ``step`` of ``entry``'s ladder may be used at all: not past the ladder's end, and a
+    cell step only where the clipped cell is not a sliver (cell_mostly_in_departement); where it
+    is, the listing starts at département level."""
+    ladder = ladder_of(entry)
+    if not 0 <= step < len(ladder):
+        return False
+    if ladder[step][1] is not LocationLevel.CELL:
+        return True
+    return cell_mostly_in_departement(entry.departement_code, cell_at(entry.h3_cell, resolution))
+
+
 def cell_key(entry: ListingFacts, step: int, resolution: int = PUBLIC_CELL_RESOLUTION) -> str:
     """The published cell of ``entry`` at ``step``: every value that makes it look like others
-    (kind, direction, material and location with their levels), as one string to store."""
+    (kind, direction, material, the hazardous flag, location with their levels), as one string
+    to store.
+
+    The card shows the hazardous flag at every material level, and in the List of Waste a prefix
+    and a flag often name a single code (1502 and hazardous: 15 02 02*). The flag is therefore
+    part of the cell at every level, so whatever code the pair (prefix, flag) implies, the cell
+    holds k legal units with that same pair."""
     material_level, location_level = ladder_of(entry)[step]
     return "|".join(
         (
@@ -321,6 +374,7 @@ def cell_key(entry: ListingFacts, step: int, resolution: int = PUBLIC_CELL_RESOL
             entry.direction,
             material_level.value,
             material_key(entry.low_code, entry.kind, material_level),
+            hazard_key(entry.hazardous),
             location_level.value,
             location_key(
                 entry.h3_cell, entry.departement_code, entry.region_code, location_level, resolution
@@ -365,10 +419,11 @@ def generalise(
     """Choose for every listing the finest (material, location) it can be published at.
 
     Step by step along the ladder, the listings not yet placed are grouped by their cell at that
-    step; a group holding at least ``k`` distinct legal units is published there. Listings placed
-    at a finer step are not counted again at a coarser one: if they were, a lone listing could
-    take a coarse cell "shared" with companies whose own listings all show finer detail, and
-    anyone who knows this algorithm would single it out. Listings left after the last step are
+    step (a sliver cell step is skipped, see offers_step); a group holding at least ``k``
+    distinct legal units is published there. Listings placed at a finer step are not counted
+    again at a coarser one: if they were, a lone listing could take a coarse cell "shared" with
+    companies whose own listings all show finer detail, and anyone who knows this algorithm
+    would single it out. Listings left after the last step are
     brokered only.
 
     ``pinned`` maps listings already public to the step they are shown at: a pinned listing never
@@ -394,7 +449,7 @@ def generalise(
     while any(step < len(ladder_of(e)) for e in pending):
         groups: dict[str, list[ListingFacts]] = defaultdict(list)
         for entry in pending:
-            if pins.get(entry.id, 0) <= step < len(ladder_of(entry)):
+            if pins.get(entry.id, 0) <= step and offers_step(entry, step, resolution):
                 groups[cell_key(entry, step, resolution)].append(entry)
         for cell, group in groups.items():
             units = {e.legal_unit for e in group}

@@ -26,6 +26,7 @@ from privacy.generalisation import (
     aggregate_class,
     cell_at,
     cell_key,
+    cell_mostly_in_departement,
     class_representative,
     distance_band,
     family_of,
@@ -33,6 +34,7 @@ from privacy.generalisation import (
     haversine_km,
     location_key,
     material_key,
+    offers_step,
     quantity_class,
     temperature_class,
 )
@@ -65,7 +67,9 @@ def listing(
     direction: str = "offer",
     quantity: float = 1_000.0,
     temperature_c: float | None = None,
+    hazardous: bool = False,
 ) -> ListingFacts:
+    where = site(position)
     return ListingFacts(
         id=id,
         legal_unit=company,
@@ -74,7 +78,10 @@ def listing(
         low_code=low_code if kind == "material" else None,
         quantity_per_year=quantity,
         temperature_c=temperature_c,
-        **site(position),
+        hazardous=hazardous,
+        h3_cell=where["h3_cell"],
+        departement_code=where["departement_code"],
+        region_code=where["region_code"],
     )
 
 
@@ -613,3 +620,50 @@ def test_haversine_km() -> None:
     assert distance_band(dunkerque_lille) == "30–80 km"
     # Antipodes: half the Earth's circumference, no domain error from rounding.
     assert haversine_km(0, 0, 0, 180) == pytest.approx(math.pi * 6371.0088)
+
+
+# --- the hazardous flag and sliver cells (red team findings) ------------------------------------
+
+
+def test_the_hazardous_flag_is_part_of_the_cell_at_every_level() -> None:
+    # 15 02 02* and 15 02 03 share subchapter and chapter: the flag alone would tell them apart.
+    hazardous = listing(1, "a", low_code="150202", hazardous=True)
+    other = listing(2, "b", low_code="150203")
+    for step in range(len(MATERIAL_LADDER)):
+        assert cell_key(hazardous, step).split("|")[4] == "hazardous"
+        assert cell_key(hazardous, step) != cell_key(other, step)
+
+
+def test_a_lone_hazardous_code_is_not_hidden_among_non_hazardous_neighbours() -> None:
+    entries = [
+        listing(1, "victim", LILLE, low_code="150202", hazardous=True),
+        listing(2, "b", LILLE, low_code="150203"),
+        listing(3, "c", CALAIS, low_code="150203"),
+    ]
+    views = generalise(entries, k=3)
+    assert views[1].brokered_only
+    # Three hazardous ones of the same subchapter make a cell of their own.
+    entries += [
+        listing(4, "d", AMIENS, low_code="150202", hazardous=True),
+        listing(5, "e", CALAIS, low_code="150202", hazardous=True),
+    ]
+    views = generalise(entries, k=3)
+    assert views[1].step is not None and not views[1].brokered_only
+
+
+def test_a_sliver_cell_is_skipped_for_the_departement() -> None:
+    # Gravelines' resolution-6 cell keeps under a fifth of its hexagon in the Nord (sea and the
+    # Pas-de-Calais take the rest); Lille's lies whole in it.
+    gravelines, lille = site(GRAVELINES), site(LILLE)
+    assert not cell_mostly_in_departement("59", cell_at(gravelines["h3_cell"]))
+    assert cell_mostly_in_departement("59", cell_at(lille["h3_cell"]))
+    assert not cell_mostly_in_departement("unknown", cell_at(lille["h3_cell"]))
+    assert not offers_step(listing(1, "a", GRAVELINES), 0)
+    assert offers_step(listing(1, "a", GRAVELINES), 1)
+    assert offers_step(listing(1, "a", LILLE), 0)
+    entries = [listing(i, f"c{i}", GRAVELINES) for i in range(3)]
+    views = generalise(entries, k=3)
+    assert {v.location_level for v in views.values()} == {LocationLevel.DEPARTEMENT}
+    # A listing pinned at the cell step before the rule moves to the département, never finer.
+    views = generalise(entries, k=3, pinned={0: 0, 1: 0, 2: 0})
+    assert {v.location_level for v in views.values()} == {LocationLevel.DEPARTEMENT}

@@ -8,6 +8,7 @@ from functools import lru_cache
 
 import shapely
 from shapely.geometry import shape
+from shapely.geometry.base import BaseGeometry
 from shapely.strtree import STRtree
 
 from core.reference.loader import DATA, read_csv
@@ -47,6 +48,7 @@ class _Boundaries:
             shapely.prepare(geometry)
         self.tree = STRtree(self.geometries)
         self.region_of = {d["code"]: d["region_code"] for d in read_csv("departements.csv")}
+        self.by_code = dict(zip(self.codes, self.geometries, strict=True))
 
     def locate(self, latitude: float, longitude: float) -> Placement | None:
         point = shapely.Point(longitude, latitude)
@@ -72,3 +74,8 @@ def locate(latitude: float, longitude: float) -> Placement | None:
     if not in_france(latitude, longitude):
         return None
     return boundaries().locate(latitude, longitude)
+
+
+def departement_geometry(code: str) -> BaseGeometry | None:
+    """The département's boundary (the simplified reference polygons), None for an unknown code."""
+    return boundaries().by_code.get(code)

@@ -39,7 +39,9 @@ from privacy.generalisation import (
     cell_key,
     class_representative,
     generalise,
+    hazard_key,
     ladder_of,
+    offers_step,
     quantity_class,
     temperature_class,
     view_at,
@@ -96,6 +98,7 @@ def _facts(listing: Listing, legal_unit: str) -> ListingFacts:
         region_code=listing.region_code,
         quantity_per_year=listing.quantity_per_year,
         temperature_c=listing.temperature_c,
+        hazardous=listing.hazardous,
     )
 
 
@@ -299,7 +302,7 @@ def joinable_step(session: Session, listing: Listing) -> int | None:
     facts = _facts(listing, "")
     shown = _shown_cells(session, _group(listing), listing.id)
     for step in range(len(ladder_of(facts))):
-        if (step, cell_key(facts, step)) in shown:
+        if offers_step(facts, step) and (step, cell_key(facts, step)) in shown:
             return step
     return None
 
@@ -349,7 +352,7 @@ def _still_fits(listing: Listing) -> bool:
     if step is None or listing.brokered_only:
         return False
     facts = _facts(listing, "")
-    return step < len(ladder_of(facts)) and cell_key(facts, step) == listing.public_cell
+    return offers_step(facts, step) and cell_key(facts, step) == listing.public_cell
 
 
 def run_publication(session: Session, groups: Iterable[GroupKey] | None = None) -> list[uuid.UUID]:
@@ -713,6 +716,7 @@ def published_cells(session: Session, with_ghosts: bool = False) -> dict[tuple[s
             listing.direction,
             listing.material_level,
             listing.material_key,
+            hazard_key(listing.hazardous),
             listing.location_level,
             listing.location_key,
         )
