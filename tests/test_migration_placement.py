@@ -91,7 +91,7 @@ def test_0004_fills_legal_units_from_sealed_sirets_and_pins_public_listings(
                 },
             ],
         )
-    upgrade(engine)
+    upgrade(engine, "0004_placement")
     with Session(engine) as session:
         unit = session.execute(
             sa.text("SELECT legal_unit_index FROM companies WHERE id = :id"),
@@ -104,4 +104,11 @@ def test_0004_fills_legal_units_from_sealed_sirets_and_pins_public_listings(
         ).scalar_one()
     assert pins == {shown.hex: 1, brokered.hex: None}
     assert cells == "material|offer|code|100102|departement|59"
+    # 0004_fixes_cell puts the hazardous flag into the stored cell, as cell_key now writes it.
+    upgrade(engine)
+    with Session(engine) as session:
+        cells = session.execute(
+            sa.text("SELECT public_cell FROM listings WHERE id = :id"), {"id": shown.hex}
+        ).scalar_one()
+    assert cells == "material|offer|code|100102|non-hazardous|departement|59"
     engine.dispose()
