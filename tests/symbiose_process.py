@@ -33,7 +33,7 @@ def process_env(database_url: str, **extra: str) -> dict[str, str]:
 
 
 def symbiose(
-    database_url: str, *args: str, stdin: str | None = None, timeout: float = 300, **env: str
+    database_url: str, *args: str, stdin: str | None = None, **env: str
 ) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
         [str(SYMBIOSE), *args],
@@ -42,7 +42,7 @@ def symbiose(
         input=stdin,
         capture_output=True,
         text=True,
-        timeout=timeout,
+        timeout=300,
     )
 
 
