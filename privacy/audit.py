@@ -5,8 +5,9 @@ Each entry hashes the one before, so an entry edited in place breaks the next li
 can write the tables can also recompute every hash after an edit, or cut the chain's end: the
 links alone prove nothing then. Checkpoints close that gap: a checkpoint signs, with an Ed25519
 key kept outside the database (privacy/signing.py), the chain's head (its last entry's seq and
-hash). One is written on a schedule (beat) and right after every identity read, in the read's own
-transaction, so an identity read is never left uncovered. `verify` checks the links, every
+hash). One is written on a schedule (beat) and when a transaction that read identities commits,
+inside that transaction, so an identity read is never left uncovered (and a page reading fifty
+identities signs once, not fifty times). `verify` checks the links, every
 checkpoint's signature and order, and that the chain still reaches each signed head with the
 signed hash.
 
@@ -26,8 +27,9 @@ from typing import TypeVar
 
 import sqlalchemy as sa
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
-from sqlalchemy import func
+from sqlalchemy import event, func
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import SessionTransaction
 from sqlmodel import Session, col, select
 
 from core.models import utcnow
@@ -38,6 +40,8 @@ GENESIS = "0" * 64
 # Actions a checkpoint must follow at once: these are the reads that cutting the log would hide.
 CHECKPOINTED_ACTIONS = frozenset({"identity.read", "identity.reveal"})
 _CHECKPOINT_LABEL = "symbiose-audit-checkpoint-v1"
+# Session.info key: this transaction appended an entry that a checkpoint must cover.
+_CHECKPOINT_DUE = "symbiose_audit_checkpoint_due"
 _T = TypeVar("_T")
 
 
@@ -68,8 +72,25 @@ def append(
     append reads the end again, inside a savepoint of its own."""
     entry = _in_turn(session, lambda: _append_after_last(session, action, actor_id, subject_id))
     if action in CHECKPOINTED_ACTIONS:
-        checkpoint(session)
+        session.info[_CHECKPOINT_DUE] = True
     return entry
+
+
+@event.listens_for(Session, "before_commit")
+def _checkpoint_before_commit(session: Session) -> None:
+    """The checkpoint commits with the reads it covers, or not at all: no window in which the
+    reads are stored and unsigned."""
+    if session.in_nested_transaction():
+        return  # a savepoint released (the event fires for those too): not the commit yet
+    if session.info.pop(_CHECKPOINT_DUE, False):
+        checkpoint(session)
+
+
+@event.listens_for(Session, "after_soft_rollback")
+def _nothing_due_after_rollback(session: Session, previous: SessionTransaction) -> None:
+    # A savepoint rolled back (an append retried) leaves the transaction's earlier reads due.
+    if previous.parent is None:
+        session.info.pop(_CHECKPOINT_DUE, None)
 
 
 def _in_turn(session: Session, write: Callable[[], _T]) -> _T:

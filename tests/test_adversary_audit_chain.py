@@ -90,17 +90,35 @@ def _rehash_from(connection: sa.Connection, seq: int) -> None:
         )
 
 
-def test_the_chain_of_the_demo_verifies_with_a_checkpoint_per_identity_read(chain: Chain) -> None:
+def _heads(chain: Chain) -> list[tuple[int, int]]:
+    """(number, head_seq) of every checkpoint: one per request that read identities."""
+    with chain.engine.connect() as connection:
+        rows = connection.execute(
+            sa.select(CHECKPOINTS.c.number, CHECKPOINTS.c.head_seq).order_by("number")
+        )
+        return [(number, head) for number, head in rows]
+
+
+def _signing(chain: Chain, seq: int) -> tuple[int, int, int]:
+    """The checkpoint that first signs entry `seq`: its number, and the range of entries it
+    signed beyond the checkpoint before."""
+    before = 0
+    for number, head in _heads(chain):
+        if head >= seq:
+            return number, before + 1, head
+        before = head
+    raise AssertionError(f"no checkpoint signs entry {seq}")
+
+
+def test_the_chain_of_the_demo_verifies_and_every_identity_read_is_signed(chain: Chain) -> None:
     assert chain.entries >= 50
     code, output = _verify(chain)
     assert code == 0, output
     assert f"audit chain intact: {chain.entries} entries" in output
-    with chain.engine.connect() as connection:
-        reads = connection.execute(
-            sa.select(sa.func.count()).where(ENTRIES.c.action == "identity.read")
-        ).scalar_one()
-        signed = connection.execute(sa.select(sa.func.count()).select_from(CHECKPOINTS))
-        assert signed.scalar_one() == reads == chain.entries
+    # Each request that read identities signed the head once, as it committed: the listing of
+    # every company, then each single read.
+    heads = _heads(chain)
+    assert len(heads) == 6 and heads[-1][1] == chain.entries
 
 
 def test_deleting_the_last_entries_is_caught(chain: Chain) -> None:
@@ -120,8 +138,8 @@ def test_a_rewritten_entry_is_caught_even_with_every_hash_recomputed(chain: Chai
         _rehash_from(connection, 7)
     code, output = _verify(chain)
     assert code == 1
-    # Checkpoint 6 still matches; the one signing entry 7 no longer does.
-    assert "entries 7 to 7 differ from what checkpoint 7 signed" in output
+    number, first, head = _signing(chain, 7)
+    assert f"entries {first} to {head} differ from what checkpoint {number} signed" in output
 
 
 def test_two_swapped_entries_are_caught_even_with_every_hash_recomputed(chain: Chain) -> None:
@@ -138,7 +156,8 @@ def test_two_swapped_entries_are_caught_even_with_every_hash_recomputed(chain: C
         _rehash_from(connection, 20)
     code, output = _verify(chain)
     assert code == 1
-    assert "differ from what checkpoint 20 signed" in output
+    number, first, head = _signing(chain, 20)
+    assert f"entries {first} to {head} differ from what checkpoint {number} signed" in output
 
 
 def test_a_deleted_checkpoint_is_caught(chain: Chain) -> None:
@@ -150,8 +169,9 @@ def test_a_deleted_checkpoint_is_caught(chain: Chain) -> None:
 
 
 def test_deleting_the_last_checkpoint_leaves_an_identity_read_uncovered(chain: Chain) -> None:
+    last, _ = _heads(chain)[-1]
     with chain.engine.begin() as connection:
-        connection.execute(CHECKPOINTS.delete().where(CHECKPOINTS.c.number == chain.entries))
+        connection.execute(CHECKPOINTS.delete().where(CHECKPOINTS.c.number == last))
     code, output = _verify(chain)
     assert code == 1
     assert f"entry {chain.entries} (identity.read) is covered by no checkpoint" in output
@@ -163,20 +183,21 @@ def _forge_after_cut(chain: Chain, key: Ed25519PrivateKey, claimed_key_id: str) 
     with chain.engine.begin() as connection:
         connection.execute(ENTRIES.delete().where(ENTRIES.c.seq > keep))
         connection.execute(CHECKPOINTS.delete().where(CHECKPOINTS.c.head_seq >= keep))
-        last = AuditCheckpoint(
-            **connection.execute(
+        kept = (
+            connection.execute(
                 sa.select(CHECKPOINTS).order_by(CHECKPOINTS.c.number.desc()).limit(1)
             )
             .mappings()
-            .one()
+            .first()
         )
+        last = AuditCheckpoint(**kept) if kept else None
         head = connection.execute(sa.select(ENTRIES).where(ENTRIES.c.seq == keep)).mappings().one()
         forged = AuditCheckpoint(
-            number=last.number + 1,
+            number=last.number + 1 if last else 1,
             at=head["at"],
             head_seq=keep,
             head_hash=head["hash"],
-            prev_digest=audit._checkpoint_digest(last),
+            prev_digest=audit._checkpoint_digest(last) if last else audit.GENESIS,
             key_id=claimed_key_id,
             signature="",
         )
