@@ -29,7 +29,7 @@ from tests.conftest import TEST_DATABASE_URL, backend_name
 from tests.factories import make_siret
 
 LEGAL_NAME = "Tannerie Kervella SAS"
-BRAND = "Cuirs Tromelin"
+BRAND = "Maroquinerie Tromelin"
 CONTACT = "Yannick Le Goff"
 # A person the company never registered: only a scrubber that finds people's names removes it.
 STRANGER = "Soizic Kerhervé"
@@ -119,25 +119,24 @@ def _scene(client: TestClient, users: list[dict[str, str]]) -> None:
             ),
             201,
         )
-    flow = _ok(
-        client.post(
-            "/api/v1/flows",
-            headers=admin,
-            json={
-                "site_id": site["id"],
-                "direction": "offer",
-                "kind": "material",
-                "low_code": "04 01 08",
-                "label": "Rognures de cuir tanné",
-                "quantity": 40,
-                "unit": "t",
-                "description": f"Rognures de cuir au chrome, en big-bags ; voir {CONTACT} ou "
-                f"Mme {STRANGER} à l'atelier de {COMMUNE}.",
-            },
-        ),
-        201,
-    )
-    listing = _ok(client.post("/api/v1/listings", headers=admin, json={"flow_id": flow["id"]}), 201)
+    declaration = {
+        "site_id": site["id"],
+        "direction": "offer",
+        "kind": "material",
+        "low_code": "04 01 08",
+        "label": "Rognures de peaux",
+        "quantity": 40,
+        "unit": "t",
+        "description": f"Rognures de cuir au chrome, en big-bags ; voir {CONTACT} ou "
+        f"Mme {STRANGER} à l'atelier de {COMMUNE}.",
+    }
+    flow = _ok(client.post("/api/v1/flows", headers=admin, json=declaration), 201)
+    # The scrubber sends such a text back to its author; whatever it keeps is checked below.
+    answer = client.post("/api/v1/listings", headers=admin, json={"flow_id": flow["id"]})
+    if answer.status_code == 422:
+        _ok(client.patch(f"/api/v1/flows/{flow['id']}", headers=admin, json={"description": ""}))
+        answer = client.post("/api/v1/listings", headers=admin, json={"flow_id": flow["id"]})
+    listing = _ok(answer, 201)
     _ok(client.post(f"/api/v1/listings/{listing['listing']['id']}/publish", headers=admin))
     _ok(client.get("/api/v1/notifications", headers=watching))
     # Identity reads by the facilitator: every company, then this one.
@@ -227,7 +226,6 @@ def test_a_copy_holds_no_registered_contact_name(copy: Copy) -> None:
     assert _found(copy, {CONTACT}) == []
 
 
-@pytest.mark.xfail(strict=True, reason="waits for scrubbing (people's names out of public text)")
 def test_a_copy_holds_no_person_name(copy: Copy) -> None:
     assert _found(copy, {STRANGER}) == []
 
