@@ -35,6 +35,7 @@ from privacy.generalisation import (
     quantity_class,
     temperature_class,
 )
+from privacy.places import published_point
 from privacy.scrubbing import scrub
 
 PRESENT_FR = "présent"
@@ -61,12 +62,12 @@ def sync_from_flow(listing: Listing, flow: Flow, site: Site, deny: Sequence[str]
     """Copy what the generaliser needs from the flow, and the scrubbed public text."""
     listing.flow_id, listing.company_id = flow.id, flow.company_id
     listing.direction, listing.kind = str(flow.direction), str(flow.kind)
-    listing.latitude, listing.longitude, listing.h3_cell = (
-        site.latitude,
-        site.longitude,
-        site.h3_cell,
-    )
+    listing.h3_cell = site.h3_cell
     listing.departement_code, listing.region_code = site.departement_code, site.region_code
+    # Never the site's exact position: the point of what the card shows (a draft: its région).
+    listing.latitude, listing.longitude = published_point(
+        listing.location_level, listing.location_key or listing.region_code
+    )
     listing.low_code, listing.hazardous = flow.low_code, flow.hazardous
     listing.quantity_per_year, listing.temperature_c = flow.quantity_per_year, flow.temperature_c
     listing.group_key = group_key_of(listing.kind, flow.low_code)
@@ -121,6 +122,8 @@ def apply_view(listing: Listing, view: Generalised) -> bool:
     changed = any(getattr(listing, name) != value for name, value in values.items())
     for name, value in values.items():
         setattr(listing, name, value)
+    # Distance bands are measured to this point, never to the site (privacy/places.py).
+    listing.latitude, listing.longitude = published_point(view.location_level, view.location_key)
     listing.search_text = _search_text(listing)
     return changed
 

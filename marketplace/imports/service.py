@@ -32,7 +32,13 @@ from core.models import utcnow
 from marketplace.accounts.service import Actor
 from marketplace.companies.models import Company, Site
 from marketplace.companies.schemas import Identity
-from marketplace.companies.service import seal_site_name, siret_index, site_name_index
+from marketplace.companies.service import (
+    SitePosition,
+    seal_site_name,
+    seal_site_position,
+    siret_index,
+    site_name_index,
+)
 from marketplace.flows.models import Flow, FlowStatus
 from marketplace.flows.service import FlowRules
 from marketplace.imports.errors import NotFound
@@ -405,9 +411,9 @@ def _sites(
                     "company_id": company.id,
                     "name_ciphertext": seal_site_name(company, seen.name),
                     "name_index": index_of[key],
-                    "latitude": seen.latitude,
-                    "longitude": seen.longitude,
-                    "commune": seen.commune,
+                    "position_ciphertext": seal_site_position(
+                        company, SitePosition(seen.latitude, seen.longitude, seen.commune)
+                    ),
                     "departement_code": seen.departement_code,
                     "region_code": seen.region_code,
                     "h3_cell": seen.h3_cell,
