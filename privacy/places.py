@@ -60,6 +60,13 @@ def cell_point(cell: str) -> Point:
     return round(latitude, 6), round(longitude, 6)
 
 
+def published_cell(level: str, location_key: str) -> str | None:
+    """The resolution-6 cell a card published at cell level shows (None at other levels)."""
+    if level != LocationLevel.CELL.value:
+        return None
+    return location_key.rpartition(":")[2] or None
+
+
 def published_point(level: str, location_key: str) -> Point:
     """The point of a published location, from what the card publishes only: its level and its
     key (generalisation.location_key: "59:861fa…" for a cell clipped to its département, a

@@ -35,7 +35,7 @@ from privacy.generalisation import (
     quantity_class,
     temperature_class,
 )
-from privacy.places import published_point
+from privacy.places import published_cell, published_point
 from privacy.scrubbing import scrub
 
 PRESENT_FR = "présent"
@@ -165,6 +165,7 @@ def to_public(listing: Listing, distance_band: str | None = None) -> ListingPubl
         low_code=listing.public_low_code,
         low_label=low_label(listing.public_low_code),
         location_level=listing.location_level,
+        cell=published_cell(listing.location_level, listing.location_key),
         departement=Area(code=departement, name=departement_names().get(departement, departement))
         if departement
         else None,

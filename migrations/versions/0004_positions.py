@@ -87,7 +87,11 @@ def _seal_sites(connection: sa.Connection) -> None:
             "longitude": float(row.longitude),
             "commune": row.commune or "",
         }
-        sealed = seal_json(payload, aad=company_id.bytes, sealed=Sealed(str(row.kek_id), bytes(row.wrapped_key), b""))
+        sealed = seal_json(
+            payload,
+            aad=company_id.bytes,
+            sealed=Sealed(str(row.kek_id), bytes(row.wrapped_key), b""),
+        )
         connection.execute(
             sites.update()
             .where(sites.c.id == row.id)
