@@ -134,6 +134,46 @@ def _place_listings(connection: sa.Connection) -> None:
         )
 
 
+# Flows reference sites, and SQLite cannot turn its foreign keys off inside the migration's
+# transaction: a batch operation, which copies the table and drops the old one, fails there as
+# soon as a flow exists. SQLite (3.35 and later) adds and drops these columns in place instead; a
+# NOT NULL column added in place needs a default, which the filled rows never use.
+_SQLITE_DEFAULTS = {
+    "position_ciphertext": "x''",
+    "latitude": "0",
+    "longitude": "0",
+    "commune": "''",
+}
+
+
+def _add_columns(columns: list[sa.Column[object]]) -> None:
+    if op.get_bind().dialect.name == "sqlite":
+        for column in columns:
+            kind = column.type.compile(dialect=op.get_bind().dialect)
+            default = _SQLITE_DEFAULTS[column.name]
+            op.execute(
+                f"ALTER TABLE sites ADD COLUMN {column.name} {kind} NOT NULL DEFAULT {default}"
+            )
+        return
+    for column in columns:
+        op.add_column("sites", sa.Column(column.name, column.type, nullable=True))
+
+
+def _require(names: list[str]) -> None:
+    """NOT NULL, once the rows are filled (SQLite's columns were added so)."""
+    if op.get_bind().dialect.name != "sqlite":
+        for name in names:
+            op.alter_column("sites", name, nullable=False)
+
+
+def _drop_columns(names: list[str]) -> None:
+    for name in names:
+        if op.get_bind().dialect.name == "sqlite":
+            op.execute(f"ALTER TABLE sites DROP COLUMN {name}")
+        else:
+            op.drop_column("sites", name)
+
+
 def upgrade() -> None:
     connection = op.get_bind()
     op.create_table(
@@ -151,15 +191,11 @@ def upgrade() -> None:
         batch_op.create_index(batch_op.f("ix_site_moves_moved_at"), ["moved_at"], unique=False)
         batch_op.create_index(batch_op.f("ix_site_moves_site_id"), ["site_id"], unique=False)
 
-    with op.batch_alter_table("sites", schema=None) as batch_op:
-        batch_op.add_column(sa.Column("position_ciphertext", sa.LargeBinary(), nullable=True))
+    _add_columns([sa.Column("position_ciphertext", sa.LargeBinary(), nullable=False)])
     _seal_sites(connection)
     _place_listings(connection)
-    with op.batch_alter_table("sites", schema=None) as batch_op:
-        batch_op.alter_column("position_ciphertext", existing_type=sa.LargeBinary(), nullable=False)
-        batch_op.drop_column("latitude")
-        batch_op.drop_column("longitude")
-        batch_op.drop_column("commune")
+    _require(["position_ciphertext"])
+    _drop_columns(["latitude", "longitude", "commune"])
 
 
 def _open_sites(connection: sa.Connection) -> None:
@@ -190,16 +226,16 @@ def _open_sites(connection: sa.Connection) -> None:
 
 def downgrade() -> None:
     connection = op.get_bind()
-    with op.batch_alter_table("sites", schema=None) as batch_op:
-        batch_op.add_column(sa.Column("latitude", sa.Float(), nullable=True))
-        batch_op.add_column(sa.Column("longitude", sa.Float(), nullable=True))
-        batch_op.add_column(sa.Column("commune", sa.String(length=120), nullable=True))
+    _add_columns(
+        [
+            sa.Column("latitude", sa.Float(), nullable=False),
+            sa.Column("longitude", sa.Float(), nullable=False),
+            sa.Column("commune", sa.String(length=120), nullable=False),
+        ]
+    )
     _open_sites(connection)
-    with op.batch_alter_table("sites", schema=None) as batch_op:
-        batch_op.alter_column("latitude", existing_type=sa.Float(), nullable=False)
-        batch_op.alter_column("longitude", existing_type=sa.Float(), nullable=False)
-        batch_op.alter_column("commune", existing_type=sa.String(length=120), nullable=False)
-        batch_op.drop_column("position_ciphertext")
+    _require(["latitude", "longitude", "commune"])
+    _drop_columns(["position_ciphertext"])
     with op.batch_alter_table("site_moves", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_site_moves_site_id"))
         batch_op.drop_index(batch_op.f("ix_site_moves_moved_at"))
