@@ -13,15 +13,18 @@ import h3
 import pytest
 import sqlalchemy as sa
 from alembic import command
+from alembic.script import ScriptDirectory
 
 from core.db import make_engine
 from core.migrate import alembic_config, upgrade
 from core.models import UTCDateTime
 from privacy.places import departement_point
-from privacy.vault import Sealed, new_data_key, open_json
+from privacy.vault import Sealed, new_data_key, open_json, seal_json
 from tests.conftest import TEST_DATABASE_URL, backend_name
 
-BEFORE, AFTER = "0003", "0004_positions"
+AFTER = "0004_positions"
+# The revision it follows (the head when it was merged), and the one of 0003's shape of sites.
+BEFORE = str(ScriptDirectory.from_config(alembic_config()).get_revision(AFTER).down_revision)
 DUNKERQUE = (51.0343, 2.3768)
 
 
@@ -69,9 +72,11 @@ def _insert(
 
 def _rows_of_0003(engine: sa.Engine) -> uuid.UUID:
     """A company, its site (position in clear, resolution-9 cell), a flow and a listing that
-    copied the exact position, as 0003 held them; the company's id."""
+    copied the exact position, as 0003 shaped them; the company's id."""
     company_id, site_id, flow_id, listing_id = (uuid.uuid4() for _ in range(4))
     kek_id, wrapped, _ = new_data_key(company_id.bytes)
+    identity = {"legal_name": "Usine Test", "siret": "35493264200011"}
+    sealed = seal_json(identity, aad=company_id.bytes, sealed=Sealed(kek_id, wrapped, b""))
     now = datetime.now(UTC)
     cell9 = h3.latlng_to_cell(*DUNKERQUE, 9)
     ids, blob, at = sa.Uuid(), sa.LargeBinary(), UTCDateTime()
@@ -81,7 +86,7 @@ def _rows_of_0003(engine: sa.Engine) -> uuid.UUID:
             {"id": ids, "identity_ciphertext": blob, "wrapped_key": blob, "created_at": at},
             {
                 "id": company_id,
-                "identity_ciphertext": b"x",
+                "identity_ciphertext": sealed.ciphertext,
                 "wrapped_key": wrapped,
                 "kek_id": kek_id,
                 "siret_index": "index",

@@ -34,6 +34,7 @@ from marketplace.companies.models import Company, Site
 from marketplace.companies.schemas import Identity
 from marketplace.companies.service import (
     SitePosition,
+    legal_unit_index,
     seal_site_name,
     seal_site_position,
     siret_index,
@@ -370,6 +371,7 @@ def _sealed_company(siret: str, index: str, name: str, nace: str, now: datetime)
         wrapped_key=b"",
         kek_id="",
         siret_index=index,
+        legal_unit_index=legal_unit_index(siret),
         nace=nace,
         size_class=DEFAULT_SIZE_CLASS,
         created_at=now,

@@ -1,7 +1,7 @@
 """Positions: sites' exact positions and communes sealed, resolution-7 cells, published points
 
 Revision ID: 0004_positions
-Revises: 0003
+Revises: 0004_placement
 Create Date: 2026-11-30 07:00:00
 
 A copy of the database gave every site's exact position and commune, and listings copied the
@@ -32,7 +32,7 @@ from privacy.places import published_point
 from privacy.vault import Sealed, open_json, seal_json
 
 revision = "0004_positions"
-down_revision = "0003"
+down_revision = "0004_placement"
 branch_labels = None
 depends_on = None
 
