@@ -105,6 +105,11 @@ def _publish_targets(session: Session) -> dict[str, uuid.UUID]:
             session.commit()
             if index == 0:
                 listing_of[target.level] = listing.id
+    # The catalogue's composition changes at its scheduled run (where there is one).
+    run_publication = getattr(catalogue, "run_publication", None)
+    if run_publication is not None:
+        run_publication(session)
+        session.commit()
     return listing_of
 
 
