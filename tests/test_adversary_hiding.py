@@ -6,11 +6,14 @@ preview depends only on public cards and the attacker's own data."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from typing import Any
 
+import pytest
 from fastapi.testclient import TestClient
 from sqlmodel import Session
 
+from core import ratelimit
 from tests.members import (
     CELL,
     NORD_ELSEWHERE,
@@ -25,6 +28,15 @@ from tests.members import (
 )
 
 LEVELS = ["cell", "departement", "region"]
+
+
+@pytest.fixture(autouse=True)
+def fresh_rate_limit() -> Iterator[None]:
+    # The attacker reads far more than a minute's budget: the budget is not what is tested here
+    # (each test starts with a fresh one, as the catalogue's own tests do).
+    ratelimit.reset()
+    yield
+    ratelimit.reset()
 
 
 def test_ones_own_actions_never_hide_or_refine_a_rivals_listing(
