@@ -217,7 +217,6 @@ def test_a_copy_holds_no_user_email(copy: Copy) -> None:
     assert sorted(e for e in emails if e.lower() in copy.text.lower()) == []
 
 
-@pytest.mark.xfail(strict=True, reason="waits for positions (communes sealed)")
 def test_a_copy_holds_no_commune(copy: Copy) -> None:
     assert _found(copy, {COMMUNE}) == []
 
@@ -257,7 +256,6 @@ def _eight_byte_floats(raw: bytes) -> set[float]:
     return found
 
 
-@pytest.mark.xfail(strict=True, reason="waits for positions (exact positions sealed)")
 def test_a_copy_holds_no_exact_coordinate(copy: Copy) -> None:
     coordinates = _coordinates(copy)
     written = _three_decimals(copy.text)
