@@ -3,12 +3,22 @@
 from __future__ import annotations
 
 from fastapi import APIRouter, FastAPI
+from starlette.datastructures import Headers
 
-from api.errors import install_error_handlers
+from api.deps import current_user
+from api.errors import TOO_LARGE, UNAUTHORIZED, install_error_handlers
+from api.guard import Credential, RequestGuard
+from api.proxies import TrustedProxyMiddleware
 from api.routers import accounts, alerts, catalogue, companies, flows, imports, listings, reference
-from web import mount_web
+from core.settings import get_settings
+from web import mount_web, page_credential
 
 API_PREFIX = "/api/v1"
+
+
+def _has_bearer(headers: Headers) -> bool:
+    scheme, _, token = headers.get("authorization", "").partition(" ")
+    return scheme.lower() == "bearer" and bool(token.strip())
 
 
 def create_app() -> FastAPI:
@@ -21,12 +31,35 @@ def create_app() -> FastAPI:
         redoc_url=None,
     )
     install_error_handlers(app)
-    api = APIRouter(prefix=API_PREFIX)
+    # Any route may meet an oversized body (413); the protected ones a missing or dead token (401).
+    api = APIRouter(prefix=API_PREFIX, responses={413: TOO_LARGE})
     for module in (reference, accounts, companies, flows, imports, listings, alerts, catalogue):
         api.include_router(module.router)
     app.include_router(api)
     mount_web(app)
+    _document_unauthorized(app)
+    page_login, has_session = page_credential()
+    app.add_middleware(
+        RequestGuard,
+        routes=lambda: app.router.routes,
+        credentials={
+            current_user: Credential(_has_bearer, refuse_here=True),
+            page_login: Credential(has_session, refuse_here=False),
+        },
+    )
+    # Outermost: every later step (rate limits, logs) sees the client, not the proxy.
+    app.add_middleware(TrustedProxyMiddleware, trusted=get_settings().trusted_proxies)
     return app
+
+
+def _document_unauthorized(app: FastAPI) -> None:
+    """401 in the OpenAPI of every route that is not public (public routes that read an optional
+    token, like the catalogue and the token endpoint, declare it themselves)."""
+    for route in app.router.routes:
+        extra = getattr(route, "openapi_extra", None) or {}
+        responses = getattr(route, "responses", None)
+        if responses is not None and not extra.get("x-public"):
+            responses.setdefault(401, UNAUTHORIZED)
 
 
 app = create_app()

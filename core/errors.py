@@ -46,3 +46,8 @@ class TooLarge(DomainError):
 
 class RateLimited(DomainError):
     status_code = 429
+
+    def __init__(self, detail: str, *, retry_after: int) -> None:
+        super().__init__(detail)
+        # Seconds until the client may try again: sent as the Retry-After header.
+        self.retry_after = retry_after
