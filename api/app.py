@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from fastapi import APIRouter, FastAPI
 from starlette.datastructures import Headers
 
 from api.deps import current_user
-from api.errors import TOO_LARGE, UNAUTHORIZED, install_error_handlers
+from api.errors import ERROR_SCHEMA_REF, TOO_LARGE, UNAUTHORIZED, install_error_handlers
 from api.guard import Credential, RequestGuard
 from api.proxies import TrustedProxyMiddleware
 from api.routers import accounts, alerts, catalogue, companies, flows, imports, listings, reference
@@ -54,12 +56,24 @@ def create_app() -> FastAPI:
 
 def _document_unauthorized(app: FastAPI) -> None:
     """401 in the OpenAPI of every route that is not public (public routes that read an optional
-    token, like the catalogue and the token endpoint, declare it themselves)."""
-    for route in app.router.routes:
-        extra = getattr(route, "openapi_extra", None) or {}
-        responses = getattr(route, "responses", None)
-        if responses is not None and not extra.get("x-public"):
-            responses.setdefault(401, UNAUTHORIZED)
+    token or a password, the catalogue and the token endpoint, declare it themselves)."""
+    generate = app.openapi
+
+    def openapi() -> dict[str, Any]:
+        if app.openapi_schema is not None:
+            return app.openapi_schema
+        schema = generate()
+        unauthorized = {
+            "description": UNAUTHORIZED["description"],
+            "content": {"application/json": {"schema": {"$ref": ERROR_SCHEMA_REF}}},
+        }
+        for operations in schema.get("paths", {}).values():
+            for operation in operations.values():
+                if not operation.get("x-public"):
+                    operation["responses"].setdefault("401", unauthorized)
+        return schema
+
+    app.openapi = openapi  # type: ignore[method-assign]
 
 
 app = create_app()

@@ -29,6 +29,8 @@ def error_response(description: str) -> dict[str, object]:
     return {"model": ErrorBody, "description": description}
 
 
+# Where the OpenAPI keeps ErrorBody (every route lists 413 with it, so it is always there).
+ERROR_SCHEMA_REF = "#/components/schemas/ErrorBody"
 UNAUTHORIZED = error_response("No valid credential (missing, wrong, expired or revoked)")
 TOO_LARGE = error_response("The request body exceeds its size limit")
 RATE_LIMITED = error_response("Too many requests: retry after the Retry-After header's seconds")

@@ -25,7 +25,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from fastapi.dependencies.models import Dependant
-from fastapi.routing import APIRoute
+from fastapi.routing import RouteContext, iter_route_contexts
 from starlette.datastructures import Headers
 from starlette.exceptions import HTTPException
 from starlette.routing import BaseRoute, Match
@@ -94,26 +94,26 @@ class RequestGuard:
         self.app = app
         self.routes = routes
         self.credentials = credentials
-        self._rules: dict[int, RouteRule] = {}
+        self._table: list[tuple[RouteContext, RouteRule]] = []
+        self._table_of = -1
 
-    def _rule(self, route: BaseRoute) -> RouteRule:
-        rule = self._rules.get(id(route))
-        if rule is None:
-            credential, upload = None, False
-            if isinstance(route, APIRoute):
-                found = [
-                    self.credentials[c] for c in _calls(route.dependant) if c in self.credentials
-                ]
-                credential = found[0] if found else None
-                upload = bool((route.openapi_extra or {}).get(UPLOAD_MARK))
-            rule = self._rules[id(route)] = RouteRule(credential, upload)
-        return rule
+    def _rule(self, context: RouteContext) -> RouteRule:
+        dependant: Dependant | None = getattr(context, "dependant", None)
+        calls = _calls(dependant) if dependant is not None else set()
+        found = [self.credentials[call] for call in calls if call in self.credentials]
+        extra = getattr(context, "openapi_extra", None) or {}
+        return RouteRule(found[0] if found else None, upload=bool(extra.get(UPLOAD_MARK)))
 
     def _route_rule(self, scope: Scope) -> RouteRule:
-        for route in self.routes():
-            match, _ = route.matches(scope)
+        routes = self.routes()
+        if len(routes) != self._table_of:
+            # Built once (again if routes were added): the same routes, in the router's order.
+            self._table = [(c, self._rule(c)) for c in iter_route_contexts(routes)]
+            self._table_of = len(routes)
+        for context, rule in self._table:
+            match, _ = context.matches(scope)
             if match == Match.FULL:
-                return self._rule(route)
+                return rule
         return RouteRule(None, upload=False)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
