@@ -24,6 +24,7 @@ from core import ratelimit
 from core.settings import get_settings
 from marketplace.accounts.models import Role
 from tests.factories import PASSWORD, bearer, create_tenant, create_user_row
+from tests.test_alerts import SmtpServer
 
 MID_MINUTE = 6_000_030.0  # the catalogue's fixed window does not roll over during a test
 
@@ -93,6 +94,17 @@ def _free_port() -> int:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         return int(probe.getsockname()[1])
+
+
+@pytest.fixture
+def relay(monkeypatch: pytest.MonkeyPatch) -> Iterator[SmtpServer]:
+    """A local SMTP relay (aiosmtpd) keeping what it is sent."""
+    server = SmtpServer(port=_free_port())
+    server.start()
+    monkeypatch.setattr(get_settings(), "smtp_host", "127.0.0.1")
+    monkeypatch.setattr(get_settings(), "smtp_port", server.port)
+    yield server
+    server.stop()
 
 
 @pytest.fixture(scope="module")
@@ -225,7 +237,7 @@ def test_the_login_page_refuses_with_a_message_and_retry_after(
 
 
 def test_adding_a_user_does_not_tell_whether_the_email_has_an_account(
-    client: TestClient, session: Session
+    client: TestClient, session: Session, relay: SmtpServer
 ) -> None:
     attacker = create_tenant(session, "Curieux SAS")
     rival = create_tenant(session, "Concurrent SA")
@@ -244,6 +256,11 @@ def test_adding_a_user_does_not_tell_whether_the_email_has_an_account(
     # The existing account is untouched: same password, same company.
     token = client.post("/api/v1/auth/token", json={"email": taken, "password": PASSWORD})
     assert token.status_code == 200
+    # Its owner is told someone tried (in French, its language), not who; nobody else is mailed.
+    (notice,) = relay.inbox.to(taken)
+    assert "Quelqu'un a tenté de créer un compte" in notice.get_content()
+    assert "Curieux" not in notice.get_content()
+    assert len(relay.inbox.messages) == 1
     me = client.get(
         "/api/v1/me", headers={"Authorization": f"Bearer {token.json()['access_token']}"}
     )

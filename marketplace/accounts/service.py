@@ -27,8 +27,10 @@ from core import ratelimit
 from core.errors import RateLimited
 from core.models import utcnow
 from core.settings import get_settings
+from core.worker import enqueue
 from marketplace.accounts.errors import Conflict, Forbidden, Invalid, NotFound, Unauthorized
 from marketplace.accounts.models import COMPANY_ROLES, STAFF_ROLES, ApiToken, Role, User, WebSession
+from marketplace.accounts.tasks import notify_existing_account
 from privacy.blind_index import blind_index
 
 _hasher = PasswordHasher()
@@ -154,10 +156,14 @@ def invite_user(
     """Add a user unless the address already has an account, and answer alike either way: a
     "409, exists" would tell a company admin whether anyone (a competitor's staff) has an account.
     An existing account is left untouched. The password is hashed either way, so the time taken
-    does not tell either."""
+    does not tell either. The existing account's owner gets an e-mail saying someone tried."""
     email = _checked_new_user(email, role, company_id)
     password_hash = hash_password(password)
-    if find_user_by_email(session, email) is None:
+    existing = find_user_by_email(session, email)
+    if existing is not None:
+        # Its owner hears of it (by e-mail, after commit); the caller does not.
+        enqueue(session, notify_existing_account, str(existing.id))
+    else:
         session.add(
             User(
                 email=email,
