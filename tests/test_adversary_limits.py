@@ -11,6 +11,7 @@ import socket
 import subprocess
 import sys
 import time
+import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -265,3 +266,29 @@ def test_adding_a_user_does_not_tell_whether_the_email_has_an_account(
         "/api/v1/me", headers={"Authorization": f"Bearer {token.json()['access_token']}"}
     )
     assert me.json()["company_id"] == str(rival.company.id)
+
+
+@pytest.mark.parametrize("store", ["process", "redis"])
+def test_login_failures_slide_out_of_the_window(
+    monkeypatch: pytest.MonkeyPatch, frozen_clock: list[float], store: str
+) -> None:
+    url = "redis://127.0.0.1:6379/15" if store == "redis" else ""
+    if url:
+        try:
+            import redis
+
+            redis.Redis.from_url(url, socket_connect_timeout=0.5).ping()
+        except Exception:
+            pytest.skip("no Redis server on 127.0.0.1:6379")
+    key = f"test:login:{uuid.uuid4()}"
+    for second in range(3):  # failures at t, t+1, t+2 in a 10 s window, limit 3
+        frozen_clock[0] = MID_MINUTE + second
+        assert ratelimit.retry_after(key, 3, 10, url=url) is None
+        ratelimit.record(key, 10, url=url)
+    if url:
+        ratelimit.reset()  # the failures live in Redis, not in this process
+    assert ratelimit.retry_after(key, 3, 10, url=url) == 8  # the first one ages out at t+10
+    frozen_clock[0] = MID_MINUTE + 10.5
+    assert ratelimit.retry_after(key, 3, 10, url=url) is None  # not a lock: it reopens
+    ratelimit.record(key, 10, url=url)
+    assert ratelimit.retry_after(key, 3, 10, url=url) == 1
