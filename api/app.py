@@ -56,7 +56,8 @@ def create_app() -> FastAPI:
 
 def _document_unauthorized(app: FastAPI) -> None:
     """401 in the OpenAPI of every route that is not public (public routes that read an optional
-    token or a password, the catalogue and the token endpoint, declare it themselves)."""
+    token or a password, the catalogue and the token endpoint, declare it themselves), and the
+    error body as the schema of 422 (FastAPI documents its own, which the handler never sends)."""
     generate = app.openapi
 
     def openapi() -> dict[str, Any]:
@@ -67,10 +68,16 @@ def _document_unauthorized(app: FastAPI) -> None:
             "description": UNAUTHORIZED["description"],
             "content": {"application/json": {"schema": {"$ref": ERROR_SCHEMA_REF}}},
         }
+
+        error_content = {"application/json": {"schema": {"$ref": ERROR_SCHEMA_REF}}}
         for operations in schema.get("paths", {}).values():
             for operation in operations.values():
+                responses = operation["responses"]
                 if not operation.get("x-public"):
-                    operation["responses"].setdefault("401", unauthorized)
+                    responses.setdefault("401", unauthorized)
+                if "422" in responses:
+                    # The one error handler answers validation errors with the error body too.
+                    responses["422"]["content"] = error_content
         return schema
 
     app.openapi = openapi  # type: ignore[method-assign]
