@@ -50,6 +50,13 @@ class Settings(BaseSettings):
     mail_from: str = "no-reply@symbiose.local"
     k_anonymity: int = Field(default=3, ge=2)
     listing_ttl_days: int = Field(default=180, ge=1)
+    # The catalogue's composition changes only at publication runs (beat), not as an instant echo
+    # of one member's action, so that publishing or withdrawing cannot be used to probe or to hide
+    # a rival's listing. One run a day, at this hour (UTC), when catalogue traffic is lowest.
+    publication_hour_utc: int = Field(default=4, ge=0, le=23)
+    # A listing that left public view still counts in the cell it was shown in for this long, so
+    # one withdrawal does not push the cell's other listings coarser at the very next run.
+    publication_hysteresis_days: int = Field(default=30, ge=0)
     # Catalogue searches per company and minute: every account and token of one company shares
     # one budget, so extra accounts do not multiply it; staff count per user, visitors per address.
     search_rate_per_minute: int = Field(default=120, ge=1)

@@ -13,6 +13,7 @@ from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 from celery import Celery
+from celery.schedules import crontab
 from sqlmodel import Session
 
 from core.db import after_commit
@@ -37,6 +38,11 @@ celery_app.conf.update(
     beat_schedule={
         "expire-listings": {"task": "catalogue.expire_listings", "schedule": 3600.0},
         "resend-alert-emails": {"task": "alerts.resend_unsent", "schedule": 900.0},
+        # The catalogue's composition changes only here (catalogue/service.run_publication).
+        "publish-catalogue": {
+            "task": "catalogue.run_publication",
+            "schedule": crontab(minute=0, hour=_settings.publication_hour_utc),
+        },
     },
     task_acks_late=True,
     task_reject_on_worker_lost=True,

@@ -1,5 +1,6 @@
 """Generalisation of listings for the public catalogue: location and material ladders, quantity
-classes, k-anonymity with dominance, and distance bands.
+classes, k-anonymity by legal unit with pinned steps and ghosts, dominance on aggregates (classes
+of sums of classes), and distance bands.
 
 What may be published about a flow before the reveal is decided here, from plain values: the
 catalogue service loads the rows and passes ``ListingFacts``; nothing in this module touches the
@@ -10,10 +11,11 @@ from __future__ import annotations
 
 import math
 from collections import defaultdict
-from collections.abc import Hashable, Iterable
+from collections.abc import Hashable, Iterable, Mapping
 from dataclasses import dataclass
 from enum import StrEnum
 from functools import lru_cache
+from typing import Any
 
 import h3
 
@@ -242,10 +244,10 @@ def quantity_label_en(label_fr: str) -> str | None:
     return _quantity_labels_en().get(label_fr)
 
 
-# --- k-anonymity and dominance -------------------------------------------------------------------
+# --- k-anonymity ---------------------------------------------------------------------------------
 
-# The ladder a listing climbs until its cell holds k companies: location first (a buyer cares more
-# about the exact material than about the exact place), then material at région level.
+# The ladder a listing climbs until its cell holds k legal units: location first (a buyer cares
+# more about the exact material than about the exact place), then material at région level.
 MATERIAL_LADDER: tuple[tuple[MaterialLevel, LocationLevel], ...] = (
     (MaterialLevel.CODE, LocationLevel.CELL),
     (MaterialLevel.CODE, LocationLevel.DEPARTEMENT),
@@ -265,10 +267,11 @@ DEFAULT_DOMINANCE = 0.85
 
 @dataclass(frozen=True)
 class ListingFacts:
-    """What the generaliser needs of one flow: its site's cell (resolution 9) and areas."""
+    """What the generaliser needs of one flow: its site's cell (resolution 9) and areas, and the
+    legal unit (SIREN) behind it: k counts legal units, never establishments."""
 
     id: Hashable
-    company_id: Hashable
+    legal_unit: Hashable
     kind: str  # material | heat | water | gas
     direction: str  # offer | request
     low_code: str | None  # compact, "100102"
@@ -277,6 +280,17 @@ class ListingFacts:
     region_code: str
     quantity_per_year: float
     temperature_c: float | None = None
+
+
+@dataclass(frozen=True)
+class Ghost:
+    """A listing that left public view (withdrawn, paused, expired, fulfilled or edited away)
+    lately: its legal unit still counts in the cell it was shown in, at the step it was shown at,
+    so that one departure does not push the cell's other listings coarser at once."""
+
+    step: int
+    cell: str  # cell_key() of the cell it was shown in
+    legal_unit: Hashable
 
 
 @dataclass(frozen=True)
@@ -290,7 +304,6 @@ class Generalised:
     location_key: str
     family: Family
     brokered_only: bool
-    dominated: bool
     quantity_class: QuantityClass | None
 
 
@@ -298,105 +311,137 @@ def ladder_of(entry: ListingFacts) -> tuple[tuple[MaterialLevel, LocationLevel],
     return KIND_LADDER if _code_of(entry.low_code, entry.kind) is None else MATERIAL_LADDER
 
 
-def _cell(entry: ListingFacts, step: int, resolution: int) -> tuple[str, ...]:
-    """The published cell of ``entry`` at ``step``: every value that makes it look like others."""
+def cell_key(entry: ListingFacts, step: int, resolution: int = PUBLIC_CELL_RESOLUTION) -> str:
+    """The published cell of ``entry`` at ``step``: every value that makes it look like others
+    (kind, direction, material and location with their levels), as one string to store."""
     material_level, location_level = ladder_of(entry)[step]
-    return (
-        entry.kind,
-        entry.direction,
-        material_level.value,
-        material_key(entry.low_code, entry.kind, material_level),
-        location_level.value,
-        location_key(
+    return "|".join(
+        (
+            entry.kind,
+            entry.direction,
+            material_level.value,
+            material_key(entry.low_code, entry.kind, material_level),
+            location_level.value,
+            location_key(
+                entry.h3_cell, entry.departement_code, entry.region_code, location_level, resolution
+            ),
+        )
+    )
+
+
+def view_at(
+    entry: ListingFacts, step: int | None, resolution: int = PUBLIC_CELL_RESOLUTION
+) -> Generalised:
+    """How ``entry`` shows at ``step`` (None: brokered only). A single listing's quantity class
+    depends on its own quantity only: dominance belongs to aggregates (pools, statistics), and
+    judged on a cell of single listings it would let a member learn its neighbours' tonnages by
+    sweeping its own."""
+    ladder = ladder_of(entry)
+    # A brokered listing carries its coarsest description, never finer, should it be shown.
+    material_level, location_level = ladder[len(ladder) - 1 if step is None else step]
+    return Generalised(
+        step=step,
+        material_level=material_level,
+        material_key=material_key(entry.low_code, entry.kind, material_level),
+        location_level=location_level,
+        location_key=location_key(
             entry.h3_cell, entry.departement_code, entry.region_code, location_level, resolution
         ),
+        family=family_of(entry.low_code, entry.kind),
+        brokered_only=step is None,
+        quantity_class=None
+        if step is None
+        else quantity_class(entry.kind, entry.quantity_per_year, entry.temperature_c),
     )
 
 
 def generalise(
     entries: Iterable[ListingFacts],
     k: int = DEFAULT_K,
-    dominance: float = DEFAULT_DOMINANCE,
     resolution: int = PUBLIC_CELL_RESOLUTION,
+    pinned: Mapping[Any, int] | None = None,
+    ghosts: Iterable[Ghost] = (),
 ) -> dict[Hashable, Generalised]:
     """Choose for every listing the finest (material, location) it can be published at.
 
     Step by step along the ladder, the listings not yet placed are grouped by their cell at that
-    step; a group holding at least ``k`` distinct companies is published there. Listings placed at
-    a finer step are not counted again at a coarser one: if they were, a lone listing could take a
-    coarse cell "shared" with companies whose own listings all show finer detail, and anyone who
-    knows this algorithm would single it out. Hence every published cell, as the public sees it,
-    holds at least ``k`` companies. Listings left after the last step are brokered only.
+    step; a group holding at least ``k`` distinct legal units is published there. Listings placed
+    at a finer step are not counted again at a coarser one: if they were, a lone listing could
+    take a coarse cell "shared" with companies whose own listings all show finer detail, and
+    anyone who knows this algorithm would single it out. Listings left after the last step are
+    brokered only.
 
-    In a published cell where one company holds more than ``dominance`` of the total quantity,
-    quantities show as "present" only (``dominated``, no class).
+    ``pinned`` maps listings already public to the step they are shown at: a pinned listing never
+    moves finer (it takes part from its own step on), so a publication run never shows it more
+    precisely than before. A cell holding a pinned listing at its step also counts the legal units
+    of the ``ghosts`` that left it lately (the hysteresis); a cell nobody is shown in yet counts
+    live listings only, so a new listing never gets a cell from ghosts alone. Hence every
+    published cell, as the public sees it, holds at least ``k`` legal units, counting those that
+    were shown in it within the hysteresis.
     """
     if k < 1:
         raise ValueError("k must be at least 1")
     listings = list(entries)
     if len({e.id for e in listings}) != len(listings):
         raise ValueError("listing ids must be unique")
+    pins = pinned or {}
+    departed: dict[tuple[int, str], set[Hashable]] = defaultdict(set)
+    for ghost in ghosts:
+        departed[(ghost.step, ghost.cell)].add(ghost.legal_unit)
     pending = listings
-    chosen: dict[Hashable, tuple[int, tuple[str, ...]]] = {}
-    members: dict[tuple[int, tuple[str, ...]], list[ListingFacts]] = {}
+    chosen: dict[Hashable, int] = {}
     step = 0
-    while pending:
-        groups: dict[tuple[str, ...], list[ListingFacts]] = defaultdict(list)
+    while any(step < len(ladder_of(e)) for e in pending):
+        groups: dict[str, list[ListingFacts]] = defaultdict(list)
         for entry in pending:
-            if step < len(ladder_of(entry)):
-                groups[_cell(entry, step, resolution)].append(entry)
-        if not groups:
-            break
-        placed: set[Hashable] = set()
+            if pins.get(entry.id, 0) <= step < len(ladder_of(entry)):
+                groups[cell_key(entry, step, resolution)].append(entry)
         for cell, group in groups.items():
-            if len({e.company_id for e in group}) >= k:
-                members[(step, cell)] = group
+            units = {e.legal_unit for e in group}
+            if any(pins.get(e.id) == step for e in group):
+                units |= departed.get((step, cell), set())
+            if len(units) >= k:
                 for entry in group:
-                    chosen[entry.id] = (step, cell)
-                    placed.add(entry.id)
-        pending = [e for e in pending if e.id not in placed]
+                    chosen[entry.id] = step
+        pending = [e for e in pending if e.id not in chosen]
         step += 1
-
-    dominated = {key: _is_dominated(group, dominance) for key, group in members.items()}
-    result: dict[Hashable, Generalised] = {}
-    for entry in listings:
-        ladder = ladder_of(entry)
-        placement = chosen.get(entry.id)
-        # A brokered listing carries its coarsest description, never finer, should it be shown.
-        index = placement[0] if placement else len(ladder) - 1
-        material_level, location_level = ladder[index]
-        is_dominated = dominated[placement] if placement else False
-        result[entry.id] = Generalised(
-            step=placement[0] if placement else None,
-            material_level=material_level,
-            material_key=material_key(entry.low_code, entry.kind, material_level),
-            location_level=location_level,
-            location_key=location_key(
-                entry.h3_cell,
-                entry.departement_code,
-                entry.region_code,
-                location_level,
-                resolution,
-            ),
-            family=family_of(entry.low_code, entry.kind),
-            brokered_only=placement is None,
-            dominated=is_dominated,
-            quantity_class=(
-                quantity_class(entry.kind, entry.quantity_per_year, entry.temperature_c)
-                if placement and not is_dominated
-                else None
-            ),
-        )
-    return result
+    return {e.id: view_at(e, chosen.get(e.id), resolution) for e in listings}
 
 
-def _is_dominated(group: list[ListingFacts], dominance: float) -> bool:
-    """Whether one company holds more than ``dominance`` of the group's total quantity."""
-    per_company: dict[Hashable, float] = defaultdict(float)
-    for entry in group:
-        per_company[entry.company_id] += entry.quantity_per_year
-    total = sum(per_company.values())
-    return total > 0 and max(per_company.values()) > dominance * total
+# --- aggregates: classes of sums of classes ------------------------------------------------------
+
+
+def class_representative(band: int) -> float:
+    """A fixed quantity standing for every quantity of a band: its geometric middle (316 for
+    "100 – 1 000"). The open bands take the middle of the decade next to their bound (3.16 for
+    "< 10", 316 228 for "≥ 100 000"), as if they were one decade wide like the others."""
+    if not 0 <= band <= len(QUANTITY_BOUNDS):
+        raise ValueError(f"not a quantity band: {band!r}")
+    lower = QUANTITY_BOUNDS[band - 1] if band > 0 else QUANTITY_BOUNDS[0] / 10
+    return lower * math.sqrt(10)
+
+
+def aggregate_class(
+    kind: str,
+    quantities: Mapping[Any, float],
+    dominance: float = DEFAULT_DOMINANCE,
+    temperature_c: float | None = None,
+) -> QuantityClass | None:
+    """The public quantity class of an aggregate (a pool, a statistic) of legal units'
+    quantities, or None when one legal unit dominates (more than ``dominance`` of the total).
+
+    Each legal unit's quantity is first replaced by its class's representative, then the sum and
+    the dominance test use the representatives: a contributor moving its own quantity inside its
+    class changes nothing, and crossing one of its class edges tells only about the others'
+    classes, never their exact quantities."""
+    representatives = {
+        unit: class_representative(quantity_class(kind, quantity).band)
+        for unit, quantity in quantities.items()
+    }
+    total = sum(representatives.values())
+    if not representatives or max(representatives.values()) > dominance * total:
+        return None
+    return quantity_class(kind, total, temperature_c)
 
 
 # --- distances -----------------------------------------------------------------------------------

@@ -138,6 +138,12 @@ def _publish(session: Session, member: Member, label: str, low_code: str = "10 0
     return listing
 
 
+def _run(session: Session) -> None:
+    """The publication run places the waiting listings; the commit runs the alert task."""
+    catalogue.run_publication(session)
+    session.commit()
+
+
 def _notifications(session: Session, user: User) -> list[Notification]:
     session.expire_all()
     query = select(Notification).where(Notification.user_id == user.id)
@@ -173,6 +179,7 @@ def test_an_english_speaking_member_is_alerted_in_english(
     session.commit()
     sellers = [_member(session, f"Centrale {n} SAS", i) for i, n in enumerate(("A", "B", "C"))]
     listings = [_publish(session, m, "Cendres volantes sèches") for m in sellers]
+    _run(session)
 
     mails = smtp.inbox.to(buyer.user.email)
     assert len(mails) == len(listings)
@@ -211,11 +218,12 @@ def test_a_fitting_listing_notifies_in_app_and_by_mail_with_public_fields_only(
     ]
 
     first = _publish(session, alpha, "Cendres volantes sèches, lot hebdomadaire")
-    # Below k companies the listing is brokered only: nobody is alerted about it yet.
-    assert _count(session) == 0 and smtp.inbox.messages == []
     listings = [first] + [
         _publish(session, m, f"Cendres de chaudière {m.legal_name}") for m in others
     ]
+    # Waiting for the publication run: nobody is alerted about them yet.
+    assert _count(session) == 0 and smtp.inbox.messages == []
+    _run(session)
 
     mine = _notifications(session, buyer.user)
     assert {n.listing_id for n in mine} == {x.id for x in listings}
@@ -303,6 +311,7 @@ def test_a_listing_that_fits_no_saved_search_notifies_nobody(
         _member(session, f"Papeterie {n} SA", i) for i, n in enumerate(("Un", "Deux", "Trois"))
     ]
     listings = [_publish(session, m, "Boues de désencrage", "03 03 05") for m in mills]
+    _run(session)
     session.expire_all()
     assert all(not session.get(Listing, x.id).brokered_only for x in listings)  # type: ignore[union-attr]
     assert _count(session) == 0 and smtp.inbox.messages == []
@@ -344,6 +353,7 @@ def test_when_smtp_is_down_the_notification_is_kept_and_mailed_on_retry(
     _publish(session, sellers[1], "Cendres volantes")
     smtp.stop()
     last = _publish(session, sellers[2], "Cendres volantes")
+    _run(session)
 
     kept = _notifications(session, buyer.user)
     assert len(kept) == 3 and all(n.emailed_at is None for n in kept)
@@ -384,6 +394,7 @@ def test_alerts_whose_task_gave_up_are_mailed_once_the_relay_is_back(
     smtp.stop()
     for seller in sellers:
         _publish(session, seller, "Cendres volantes")
+    _run(session)
     kept = _notifications(session, buyer.user)
     assert len(kept) == 3 and all(n.emailed_at is None for n in kept)
     # The relay is still down: the sweep fails (beat runs it again later), nothing is marked.

@@ -1,4 +1,5 @@
-"""Generalisation of listings: ladders, quantity classes, k-anonymity with dominance, distances."""
+"""Generalisation of listings: ladders, quantity classes, k-anonymity by legal unit with pinned
+steps and ghosts, classes of sums of classes for aggregates, distances."""
 
 from __future__ import annotations
 
@@ -18,10 +19,14 @@ from privacy.generalisation import (
     PUBLIC_CELL_RESOLUTION,
     SITE_CELL_RESOLUTION,
     Generalised,
+    Ghost,
     ListingFacts,
     LocationLevel,
     MaterialLevel,
+    aggregate_class,
     cell_at,
+    cell_key,
+    class_representative,
     distance_band,
     family_of,
     generalise,
@@ -63,7 +68,7 @@ def listing(
 ) -> ListingFacts:
     return ListingFacts(
         id=id,
-        company_id=company,
+        legal_unit=company,
         kind=kind,
         direction=direction,
         low_code=low_code if kind == "material" else None,
@@ -301,8 +306,9 @@ def test_too_few_companies_means_brokered_only() -> None:
         assert entry.location_level is LocationLevel.REGION
 
 
-def test_companies_are_counted_not_listings() -> None:
-    result = generalise([listing(i, "a") for i in range(5)] + [listing(9, "b")])
+def test_legal_units_are_counted_not_listings() -> None:
+    # Three establishments of one legal unit (one SIREN) are one company to whoever reads.
+    result = generalise([listing(i, "siren-a") for i in range(5)] + [listing(9, "b")])
     assert all(g.brokered_only for g in result.values())
 
 
@@ -350,40 +356,57 @@ def test_a_lone_listing_cannot_hide_behind_companies_published_finer() -> None:
     assert result[4].brokered_only
 
 
-def test_dominance_hides_the_quantity_class() -> None:
+def test_a_single_listings_class_depends_on_its_own_quantity_only() -> None:
+    # One company holds 90 % of the cell: dominance is for aggregates, a single listing still shows
+    # its own class (a « présent » that flips with the neighbours' tonnages would be an oracle).
     entries = [
         listing(1, "a", quantity=90_000),
         listing(2, "b", DUNKERQUE_NEAR, quantity=5_000),
         listing(3, "c", DUNKERQUE_NEAR, quantity=5_000),
     ]
     result = generalise(entries)
-    for entry in result.values():
-        assert entry.dominated
-        assert entry.quantity_class is None
-        assert not entry.brokered_only
-    # Exactly 85 % is not "more than" 85 %.
-    entries = [
-        listing(1, "a", quantity=85),
-        listing(2, "b", DUNKERQUE_NEAR, quantity=10),
-        listing(3, "c", DUNKERQUE_NEAR, quantity=5),
-    ]
-    assert not any(g.dominated for g in generalise(entries).values())
-    assert any(g.dominated for g in generalise(entries, dominance=0.8).values())
+    labels = {i: g.quantity_class.label for i, g in result.items() if g.quantity_class}
+    assert labels == {
+        1: "10 000 – 100 000 t/an",
+        2: "1 000 – 10 000 t/an",
+        3: "1 000 – 10 000 t/an",
+    }
+    for tonnage in (5, 5_001, 9_999, 80_000):
+        swept = [entries[0], entries[1], listing(3, "c", DUNKERQUE_NEAR, quantity=tonnage)]
+        assert generalise(swept)[1] == result[1]
 
 
-def test_dominance_sums_a_companys_listings() -> None:
-    entries = [
-        listing(1, "a", quantity=40),
-        listing(2, "a", quantity=50),
-        listing(3, "b", DUNKERQUE_NEAR, quantity=5),
-        listing(4, "c", DUNKERQUE_NEAR, quantity=5),
-    ]
-    assert all(g.dominated for g in generalise(entries).values())
+def test_class_representatives_are_the_geometric_middles_of_the_bands() -> None:
+    assert class_representative(2) == pytest.approx(316.23, rel=1e-4)
+    assert class_representative(0) == pytest.approx(3.1623, rel=1e-4)  # "< 10"
+    assert class_representative(5) == pytest.approx(316_227.8, rel=1e-4)  # "≥ 100 000"
+    for band in range(6):
+        assert quantity_class("material", class_representative(band)).band == band
+    with pytest.raises(ValueError):
+        class_representative(6)
 
 
-def test_zero_quantities_are_not_dominated() -> None:
-    entries = [listing(i, c, quantity=0) for i, c in enumerate("abc")]
-    assert not any(g.dominated for g in generalise(entries).values())
+def test_an_aggregate_is_a_class_of_the_sum_of_its_legal_units_classes() -> None:
+    # 3 × 316 = 949: "100 – 1 000", although the exact sum 2 700 is in the next band.
+    pool = aggregate_class("material", {"a": 900, "b": 900, "c": 900})
+    assert pool is not None and pool.label == "100 – 1 000 t/an"
+    # One legal unit far above the others (on representatives: 3 162 of 3 257): « présent ».
+    assert aggregate_class("material", {"a": 5_000, "b": 15, "c": 15, "d": 15}) is None
+    # 3 162 of 4 111 (77 %): a class, whatever the exact tonnages inside those classes.
+    assert aggregate_class("material", {"a": 9_999, "b": 100, "c": 100, "d": 100}) is not None
+    assert aggregate_class("material", {"a": 5_000}) is None
+    assert aggregate_class("material", {}) is None
+
+
+def test_moving_ones_share_inside_its_class_changes_no_aggregate() -> None:
+    others = {"b": 420.0, "c": 7_300.0}
+    cards = {aggregate_class("material", others | {"a": share}) for share in range(100, 1000, 7)}
+    assert len(cards) == 1
+    # Whatever the others' exact tonnages within their classes, the same answers.
+    for b, c in ((101.0, 1_000.0), (999.0, 9_999.0)):
+        swept = [aggregate_class("material", {"a": x, "b": b, "c": c}) for x in (5, 50, 500, 5e3)]
+        expected = [aggregate_class("material", others | {"a": x}) for x in (5, 50, 500, 5e3)]
+        assert swept == expected
 
 
 def test_k_is_a_parameter() -> None:
@@ -443,7 +466,7 @@ def published_groups(
         key: tuple[str, ...] = (entry.kind, entry.direction, g.material_key, g.location_key)
         if with_levels:
             key += (g.material_level.value, g.location_level.value)
-        groups[key].add(entry.company_id)
+        groups[key].add(entry.legal_unit)
     return groups
 
 
@@ -465,7 +488,7 @@ def test_every_published_cell_holds_at_least_k_companies(seed: int) -> None:
         g = result[entry.id]
         ladder = MATERIAL_LADDER if g.material_level is not MaterialLevel.FAMILY else KIND_LADDER
         if g.brokered_only:
-            assert g.step is None and g.quantity_class is None and not g.dominated
+            assert g.step is None and g.quantity_class is None
             continue
         assert g.step is not None
         # The published keys are exactly the listing's own values at its step.
@@ -474,27 +497,75 @@ def test_every_published_cell_holds_at_least_k_companies(seed: int) -> None:
         assert g.location_key == location_key(
             entry.h3_cell, entry.departement_code, entry.region_code, g.location_level
         )
-        assert (g.quantity_class is None) == g.dominated
+        assert g.quantity_class == quantity_class(
+            entry.kind, entry.quantity_per_year, entry.temperature_c
+        )
 
 
-@pytest.mark.parametrize("seed", range(10))
-def test_dominated_cells_are_those_where_one_company_holds_over_85_percent(seed: int) -> None:
-    rng = random.Random(1_000 + seed)
-    entries = random_listings(rng, count=120, companies=8)
-    result = generalise(entries)
-    cells: dict[tuple[str, ...], list[ListingFacts]] = defaultdict(list)
-    for entry in entries:
-        g = result[entry.id]
-        if not g.brokered_only:
-            key = (entry.kind, entry.direction, g.material_key, g.location_key, str(g.step))
-            cells[key].append(entry)
-    for group in cells.values():
-        per_company: dict[Hashable, float] = defaultdict(float)
-        for entry in group:
-            per_company[entry.company_id] += entry.quantity_per_year
-        total = sum(per_company.values())
-        expected = total > 0 and max(per_company.values()) > 0.85 * total
-        assert {result[e.id].dominated for e in group} == {expected}
+@pytest.mark.parametrize("seed", range(30))
+def test_runs_with_pins_and_ghosts_never_refine_and_keep_k_with_ghosts(seed: int) -> None:
+    """Publication runs over churn: listings come and go between runs; a listing public at a run
+    is never finer at the next, and every published cell holds k legal units counting the ghosts
+    of the listings that left it (the hysteresis)."""
+    rng = random.Random(3_000 + seed)
+    k = rng.choice([2, 3, 3, 4])
+    pool = random_listings(rng, count=120, companies=rng.randrange(3, 20))
+    live = {e.id: e for e in rng.sample(pool, 40)}
+    pinned: dict[Hashable, int] = {}
+    ghosts: list[Ghost] = []
+    for _run in range(8):
+        result = generalise(live.values(), k=k, pinned=pinned, ghosts=ghosts)
+        cells: dict[tuple[int, str], set[Hashable]] = defaultdict(set)
+        for entry in live.values():
+            g = result[entry.id]
+            if entry.id in pinned:
+                # Never finer than before: brokered only, or the same step or a coarser one.
+                assert g.step is None or g.step >= pinned[entry.id], (seed, entry.id)
+            if g.step is not None:
+                cells[(g.step, cell_key(entry, g.step))].add(entry.legal_unit)
+        departed: dict[tuple[int, str], set[Hashable]] = defaultdict(set)
+        for ghost in ghosts:
+            departed[(ghost.step, ghost.cell)].add(ghost.legal_unit)
+        for cell, units in cells.items():
+            assert len(units | departed[cell]) >= k, (seed, cell)
+        pinned = {i: g.step for i, g in result.items() if g.step is not None}
+        # Between runs: some leave (ghosts of their cells), some arrive (waiting).
+        for entry in rng.sample(list(live.values()), min(len(live), rng.randrange(0, 8))):
+            del live[entry.id]
+            step = pinned.pop(entry.id, None)
+            if step is not None:
+                ghosts.append(Ghost(step, cell_key(entry, step), entry.legal_unit))
+        for entry in rng.sample(pool, rng.randrange(0, 8)):
+            live.setdefault(entry.id, entry)
+        # The hysteresis ends: the oldest ghosts are forgotten.
+        ghosts = ghosts[rng.randrange(0, len(ghosts) + 1) :]
+
+
+def test_a_pinned_listing_stays_with_ghosts_and_moves_only_coarser() -> None:
+    a, b = listing(1, "a"), listing(2, "b", DUNKERQUE_NEAR)
+    c = listing(3, "c", DUNKERQUE_NEAR)
+    first = generalise([a, b, c])
+    assert {g.step for g in first.values()} == {0}
+    # c withdraws: with its ghost, a and b keep their cell; without it, they climb, never finer.
+    ghost = Ghost(0, cell_key(c, 0), "c")
+    kept = generalise([a, b], pinned={1: 0, 2: 0}, ghosts=[ghost])
+    assert {g.step for g in kept.values()} == {0}
+    alone = generalise([a, b, listing(4, "d", LILLE)], pinned={1: 0, 2: 0})
+    assert {g.step for g in alone.values()} == {1}
+    assert all(g.brokered_only for g in generalise([a, b], pinned={1: 0, 2: 0}).values())
+    # Pinned at the département, a and b never come back to their cell, even were c back: c,
+    # alone there without them, joins their département.
+    coarse = generalise([a, b, c, listing(4, "d", LILLE)], pinned={1: 1, 2: 1, 4: 1})
+    assert {g.step for g in coarse.values()} == {1}
+
+
+def test_ghosts_alone_never_open_a_cell_for_a_new_listing() -> None:
+    ghosts = [Ghost(0, cell_key(listing(i, u), 0), u) for i, u in ((8, "x"), (9, "y"))]
+    # Two departed units and one newcomer: no listing is shown there any more, so no cell.
+    assert generalise([listing(1, "a")], ghosts=ghosts)[1].brokered_only
+    # A newcomer may join a cell a pinned listing still holds (with its ghosts).
+    joined = generalise([listing(1, "a"), listing(2, "b")], pinned={2: 0}, ghosts=ghosts)
+    assert joined[1].step == 0 and joined[2].step == 0
 
 
 @pytest.mark.parametrize("seed", range(5))

@@ -1,4 +1,5 @@
-"""Listings: lifecycle, preview, k-anonymity of every published cell, scrubbing, pooled offers."""
+"""Listings: lifecycle, preview, placement between and at publication runs, k-anonymity of every
+published cell, scrubbing, pooled offers."""
 
 from __future__ import annotations
 
@@ -35,6 +36,13 @@ def _publish(client: TestClient, headers: dict[str, str], flow_id: Any) -> dict[
     return published.json()
 
 
+def run_publication() -> int:
+    """The publication run, as beat starts it: the catalogue's composition changes only here."""
+    from marketplace.catalogue.tasks import publish_catalogue
+
+    return int(publish_catalogue.apply().get())
+
+
 def _tenants(session: Session, count: int, **flow: Any) -> list:
     tenants = []
     for i in range(count):
@@ -58,16 +66,22 @@ def test_the_state_machine_allows_only_its_transitions() -> None:
         transition("draft", ListingEvent.PAUSE)
 
 
-def test_a_lone_listing_is_brokered_only_and_three_companies_publish_the_exact_cell(
+def test_listings_wait_for_the_run_which_publishes_three_companies_at_the_exact_cell(
     client: TestClient, session: Session
 ) -> None:
-    tenants = _tenants(session, 3)
+    tenants = _tenants(session, 4)
     first = _publish(client, tenants[0].headers, tenants[0].flow.id)
-    assert first["brokered_only"] is True
+    assert first["brokered_only"] is True and first["waiting"] is True
+    assert first["next_publication_at"] is not None
     _publish(client, tenants[1].headers, tenants[1].flow.id)
     third = _publish(client, tenants[2].headers, tenants[2].flow.id)
-    assert third["brokered_only"] is False
-    public = third["public"]
+    # Nothing is shown before the run, however many have published since.
+    assert third["brokered_only"] is True and third["waiting"] is True
+    assert client.get("/api/v1/catalogue").json()["items"] == []
+    assert run_publication() == 3
+    mine = client.get(f"/api/v1/listings/{third['id']}", headers=tenants[2].headers).json()
+    assert mine["brokered_only"] is False and mine["waiting"] is False
+    public = mine["public"]
     assert public["low_code"] == "100102" and public["location_level"] == "cell"
     assert (
         public["departement"]["code"] == "59" and public["quantity_class"] == "1 000 – 10 000 t/an"
@@ -75,6 +89,14 @@ def test_a_lone_listing_is_brokered_only_and_three_companies_publish_the_exact_c
     session.expire_all()
     listings = session.exec(select(Listing)).all()
     assert all(not x.brokered_only for x in listings)
+    # Between runs, a listing that belongs to a shown cell joins it at once.
+    fourth = _publish(client, tenants[3].headers, tenants[3].flow.id)
+    assert fourth["brokered_only"] is False and fourth["public"]["location_level"] == "cell"
+    assert run_publication() == 0  # a second run finds nothing to change
+    from core.worker import celery_app
+
+    schedule = {e["task"]: e["schedule"] for e in celery_app.conf.beat_schedule.values()}
+    assert schedule["catalogue.run_publication"].hour == {4}  # once a day, 04:00 UTC
 
 
 def test_the_preview_is_exactly_what_others_see_once_published(
@@ -95,20 +117,42 @@ def test_the_preview_is_exactly_what_others_see_once_published(
     }
 
 
-def test_withdrawing_one_listing_rechecks_the_cell_it_leaves(
+def test_withdrawing_one_listing_leaves_the_others_until_its_ghost_expires(
     client: TestClient, session: Session
 ) -> None:
+    from datetime import timedelta
+
+    from core.models import utcnow
+    from marketplace.catalogue.models import ListingGhost
+
     tenants = _tenants(session, 3)
     ids = [_publish(client, t.headers, t.flow.id)["id"] for t in tenants]
+    run_publication()
     client.post(f"/api/v1/listings/{ids[0]}/withdraw", headers=tenants[0].headers)
     session.expire_all()
     remaining = session.exec(select(Listing).where(Listing.status == "published")).all()
+    # The withdrawal takes out that listing only; its ghost keeps the cell at the next run.
+    assert len(remaining) == 2 and not any(x.brokered_only for x in remaining)
+    run_publication()
+    session.expire_all()
+    assert not any(
+        x.brokered_only for x in session.exec(select(Listing)) if x.status == "published"
+    )
+    ghost = session.exec(select(ListingGhost)).one()
+    ghost.left_at = utcnow() - timedelta(days=31)
+    session.add(ghost)
+    session.commit()
+    run_publication()
+    session.expire_all()
+    remaining = session.exec(select(Listing).where(Listing.status == "published")).all()
     assert len(remaining) == 2 and all(x.brokered_only for x in remaining)
+    assert session.exec(select(ListingGhost)).all() == []
 
 
 def test_pausing_hides_and_resuming_restores(client: TestClient, session: Session) -> None:
     tenants = _tenants(session, 4)
     ids = [_publish(client, t.headers, t.flow.id)["id"] for t in tenants]
+    run_publication()
     paused = client.post(f"/api/v1/listings/{ids[3]}/pause", headers=tenants[3].headers)
     assert paused.json()["status"] == "paused"
     again = client.post(f"/api/v1/listings/{ids[3]}/pause", headers=tenants[3].headers)
@@ -139,6 +183,7 @@ def test_editing_or_withdrawing_the_flow_follows_on_its_listing(
 ) -> None:
     tenants = _tenants(session, 3)
     ids = [_publish(client, t.headers, t.flow.id)["id"] for t in tenants]
+    run_publication()
     client.patch(
         f"/api/v1/flows/{tenants[0].flow.id}", headers=tenants[0].headers, json={"quantity": 500}
     )
@@ -160,16 +205,24 @@ def test_one_live_listing_per_flow_and_foreign_flows_are_not_found(
     assert foreign.status_code == 404
 
 
-def test_a_dominant_company_hides_the_quantity_class(client: TestClient, session: Session) -> None:
+def test_a_single_listing_shows_its_own_class_and_dominance_is_for_pools(
+    client: TestClient, session: Session
+) -> None:
     tenants = _tenants(session, 3)
     client.patch(
         f"/api/v1/flows/{tenants[0].flow.id}",
         headers=tenants[0].headers,
         json={"quantity": 900_000},
     )
-    for tenant in tenants:
-        listing = _publish(client, tenant.headers, tenant.flow.id)
-    assert listing["public"]["quantity_class"] == "présent"
+    ids = [_publish(client, t.headers, t.flow.id)["id"] for t in tenants]
+    run_publication()
+    classes = [client.get(f"/api/v1/catalogue/{i}").json()["quantity_class"] for i in ids]
+    assert classes == ["≥ 100 000 t/an", "1 000 – 10 000 t/an", "1 000 – 10 000 t/an"]
+    staff = bearer(session, create_user_row(session, Role.FACILITATOR))
+    body = {"flow_ids": [str(t.flow.id) for t in tenants], "area": "region", "title": "Lot"}
+    pool_id = client.post("/api/v1/pools", headers=staff, json=body).json()["id"]
+    pool = client.post(f"/api/v1/listings/{pool_id}/publish", headers=staff).json()
+    assert pool["public"]["quantity_class"] == "présent"
 
 
 def test_the_facilitator_pools_flows_of_several_companies(
@@ -200,7 +253,7 @@ def test_the_facilitator_pools_flows_of_several_companies(
     assert mixed.status_code == 422
 
 
-def test_every_published_cell_holds_k_companies_after_random_churn(
+def test_every_published_cell_holds_k_legal_units_after_random_churn_and_runs(
     client: TestClient, session: Session
 ) -> None:
     import random
@@ -216,15 +269,18 @@ def test_every_published_cell_holds_k_companies_after_random_churn(
         )
         tenants.append(tenant)
     live: dict[int, str] = {}
-    for step in range(30):
+    for step in range(40):
         i = rng.randrange(len(tenants))
-        if i in live:
+        if step % 5 == 4:
+            run_publication()
+        elif i in live:
             client.post(f"/api/v1/listings/{live.pop(i)}/withdraw", headers=tenants[i].headers)
         else:
             live[i] = _publish(client, tenants[i].headers, tenants[i].flow.id)["id"]
         session.expire_all()
-        for cell, companies in service.published_cells(session).items():
-            assert len(companies) >= 3, (step, cell)
+        # Counting the ghosts of the last 30 days (the hysteresis), as the runs do.
+        for cell, units in service.published_cells(session, with_ghosts=True).items():
+            assert len(units) >= 3, (step, cell)
 
 
 def test_a_pool_follows_its_contributors(client: TestClient, session: Session) -> None:
@@ -235,13 +291,17 @@ def test_a_pool_follows_its_contributors(client: TestClient, session: Session) -
     client.post(f"/api/v1/listings/{pool_id}/publish", headers=staff)
     client.post(f"/api/v1/flows/{tenants[0].flow.id}/withdraw", headers=tenants[0].headers)
     pool = client.get(f"/api/v1/listings/{pool_id}", headers=staff).json()
-    # Two contributors are left: below k, the pool is brokered only, its sum updated.
+    # A contributor's change shows at the next publication run, not as an echo of its action.
+    assert pool["status"] == "published" and pool["brokered_only"] is False
+    run_publication()
+    pool = client.get(f"/api/v1/listings/{pool_id}", headers=staff).json()
+    # Two contributors are left: below k, the pool is brokered only.
     assert pool["status"] == "published" and pool["brokered_only"] is True
     client.post(f"/api/v1/flows/{tenants[1].flow.id}/withdraw", headers=tenants[1].headers)
     assert client.get(f"/api/v1/listings/{pool_id}", headers=staff).json()["status"] == "withdrawn"
 
 
-def test_listings_past_their_date_expire_and_their_cells_are_rechecked(
+def test_listings_past_their_date_expire_and_leave_a_ghost(
     client: TestClient, session: Session
 ) -> None:
     from datetime import timedelta
@@ -251,6 +311,7 @@ def test_listings_past_their_date_expire_and_their_cells_are_rechecked(
 
     tenants = _tenants(session, 3)
     ids = [_publish(client, t.headers, t.flow.id)["id"] for t in tenants]
+    run_publication()
     listing = session.get(Listing, uuid.UUID(ids[0]))
     assert listing is not None
     listing.expires_at = utcnow() - timedelta(days=1)
@@ -261,7 +322,8 @@ def test_listings_past_their_date_expire_and_their_cells_are_rechecked(
     session.expire_all()
     statuses = {str(x.id): (x.status, x.brokered_only) for x in session.exec(select(Listing))}
     assert statuses[ids[0]][0] == "expired"
-    assert all(brokered for status, brokered in statuses.values() if status == "published")
+    # The two others keep their cell: the expired listing's ghost still counts there.
+    assert not any(brokered for status, brokered in statuses.values() if status == "published")
 
 
 def test_import_with_publish_lists_the_flows(client: TestClient, session: Session) -> None:
@@ -305,3 +367,29 @@ def test_two_live_listings_of_one_flow_are_refused_by_the_database(session: Sess
     service.withdraw(session, actor, first)
     session.commit()
     assert service.create_listing(session, actor, tenant.flow.id).status == "draft"
+
+
+def test_a_listing_edited_into_another_region_leaves_its_ghost_where_it_was_shown(
+    client: TestClient, session: Session
+) -> None:
+    from marketplace.catalogue.models import ListingGhost
+
+    tenants = _tenants(session, 3)
+    ids = [_publish(client, t.headers, t.flow.id)["id"] for t in tenants]
+    run_publication()
+    rennes = create_site_row(session, tenants[0].company, "Rennes", 48.11, -1.68)
+    moved = client.patch(
+        f"/api/v1/flows/{tenants[0].flow.id}",
+        headers=tenants[0].headers,
+        json={"site_id": str(rennes.id)},
+    )
+    assert moved.status_code == 200, moved.text
+    mine = client.get(f"/api/v1/listings/{ids[0]}", headers=tenants[0].headers).json()
+    assert mine["waiting"] is True and mine["brokered_only"] is True
+    ghost = session.exec(select(ListingGhost)).one()
+    assert ghost.region_code == "32" and ghost.step == 0
+    # The two left in the Nord keep their cell at the next run, thanks to that ghost.
+    run_publication()
+    session.expire_all()
+    kept = [session.get(Listing, uuid.UUID(i)) for i in ids[1:]]
+    assert all(x is not None and x.location_level == "cell" for x in kept)

@@ -113,6 +113,9 @@ def world(session: Session) -> list[Member]:
     lone = member(session, "Menuiserie Delta SARL", "Atelier de Rennes", RENNES)
     publish(session, lone, "pallets", **PALLETS, quantity=50)
     members.append(lone)
+    # The publication run places them: until then, every published listing waits.
+    catalogue.run_publication(session)
+    session.commit()
     return members
 
 
@@ -249,8 +252,8 @@ def test_pages_come_from_the_catalogue_cache_until_the_catalogue_changes(
     )
     catalogue.pause(session, facilitator, heat)
     session.commit()
-    # (Two companies left in the cell are fewer than k: their heat goes brokered only too.)
-    assert titles(client.get("/catalogue?family=heat").text) == []
+    # Only the paused listing leaves: the two others keep their cell until a run (its ghost).
+    assert titles(client.get("/catalogue?family=heat").text) == [HEAT["label"]] * 2
     assert renders == ["search", "search"]
     assert client.get(f"/catalogue/{heat.id}").status_code == 404  # "not found" is not cached
 
@@ -430,7 +433,7 @@ def test_publish_a_flow_through_its_preview(
     preview = shown(client.get(preview_url).text)
     assert "Aperçu de l'annonce" in preview and "Cendres du second silo" in preview
     assert "10 01 02" in preview and "Nord (59)" in preview and "1 000 – 10 000 t/an" in preview
-    assert "Trop peu d'entreprises comparables" not in preview
+    assert "en attente de la prochaine publication" not in preview
     assert alpha.name not in preview and "Usine secrète 0" not in preview
     assert reloaded(session, Listing, listing_id).status == "draft"
     assert f"/catalogue/{listing_id}" not in client.get("/catalogue").text
@@ -452,7 +455,7 @@ def test_publish_a_flow_through_its_preview(
     assert "Cendres du second silo" in titles(client.get("/catalogue").text)
 
 
-def test_the_preview_says_when_a_listing_will_be_brokered_only(
+def test_the_preview_says_when_a_listing_will_wait_for_the_next_publication(
     client: TestClient, session: Session, world: list[Member]
 ) -> None:
     lone = world[3]
@@ -461,15 +464,20 @@ def test_the_preview_says_when_a_listing_will_be_brokered_only(
     token = csrf_of(client, "/flows")
     created = client.post(f"/flows/{flow.id}/publish", data={"csrf_token": token})
     assert created.status_code == 200
-    assert (
-        "Trop peu d'entreprises comparables : l'annonce sera diffusée par "
-        "l'animateur uniquement" in shown(created.text)
-    )
+    page = shown(created.text)
+    assert "votre annonce sera en attente de la prochaine publication (" in page
+    assert " UTC)" in page
     listing_id = re.search(r'action="/listings/([0-9a-f-]+)/publish"', created.text)
     assert listing_id
     client.post(f"/listings/{listing_id.group(1)}/publish", data={"csrf_token": token})
     mine = shown(client.get("/listings").text)
+    assert "En attente de la prochaine publication (" in mine
+    # The run finds no two other companies beside it: brokered only, the owner is told so.
+    catalogue.run_publication(session)
+    session.commit()
+    mine = shown(client.get("/listings").text)
     assert "Diffusée par l'animateur uniquement" in mine
+    assert "En attente de la prochaine publication" not in mine
 
 
 def test_pause_resume_withdraw_and_fulfil_from_my_listings(

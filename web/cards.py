@@ -7,9 +7,9 @@ listing can reach its owner, site, exact quantity, price or position.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date
+from datetime import UTC, date, datetime
 
-from babel.dates import format_date
+from babel.dates import format_date, format_datetime
 
 from marketplace.catalogue.labels import low_label
 from marketplace.catalogue.schemas import ListingPublic
@@ -72,6 +72,11 @@ def place_label(listing: ListingPublic) -> str:
 
 def date_label(value: date | None, locale: str) -> str:
     return format_date(value, format="medium", locale=locale) if value else ""
+
+
+def run_label(value: datetime, locale: str) -> str:
+    """When the next publication run is, in UTC, as the settings and beat count hours."""
+    return format_datetime(value, format="medium", tzinfo=UTC, locale=locale) + " UTC"
 
 
 @dataclass(frozen=True)

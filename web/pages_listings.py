@@ -16,7 +16,7 @@ from marketplace.accounts.service import Actor
 from marketplace.catalogue import service
 from marketplace.catalogue.models import Listing
 from marketplace.catalogue.states import TERMINAL, ListingStatus
-from web.cards import Card, card_of
+from web.cards import Card, card_of, run_label
 from web.i18n import page_locale, page_translator
 from web.labels import LISTING_STATUSES, label
 from web.security import SIGNED_IN_PAGES, CurrentViewer, DbSession
@@ -73,10 +73,12 @@ def preview_page(
     listing = service.get_listing(session, viewer.actor, listing_id)
     if listing.status != ListingStatus.DRAFT:
         return RedirectResponse("/listings", status_code=303)
-    public, brokered = service.preview_view(session, listing)
-    card = card_of(public, page_locale(request), page_translator(request))
+    public, placement = service.preview_view(session, listing)
+    locale = page_locale(request)
+    card = card_of(public, locale, page_translator(request))
+    next_run = run_label(service.next_publication_at(), locale) if placement == "waiting" else None
     return render(
-        request, "listing_preview.html", {"card": card, "brokered": brokered, "id": listing.id}
+        request, "listing_preview.html", {"card": card, "next_run": next_run, "id": listing.id}
     )
 
 
@@ -104,6 +106,8 @@ class ListingRow:
     status_label: str
     draft: bool
     brokered_only: bool
+    # Published, waiting for the next publication run: when it is (else None).
+    next_run: str | None
     card: Card
     actions: tuple[str, ...]
 
@@ -121,6 +125,9 @@ def listings_page(request: Request, session: DbSession, viewer: CurrentViewer) -
                 status_label=label(LISTING_STATUSES, view.status, translate),
                 draft=view.status == ListingStatus.DRAFT,
                 brokered_only=view.brokered_only,
+                next_run=run_label(view.next_publication_at, locale)
+                if view.next_publication_at
+                else None,
                 card=card_of(view.public, locale, translate),
                 actions=ACTIONS_BY_STATUS.get(view.status, ()),
             )

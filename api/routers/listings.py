@@ -26,6 +26,9 @@ class ListingCreate(BaseModel):
 class DraftWithPreview(BaseModel):
     listing: ListingOwnerView
     preview: ListingPublic
+    # "public": published now, it joins a card the catalogue already shows; "waiting": it waits
+    # for the next publication run. Decided from public cards and this listing only.
+    placement: service.Placement
 
 
 @router.get("/listings", response_model=list[ListingOwnerView])
@@ -37,8 +40,9 @@ def my_listings(session: SessionDep, actor: ActorDep) -> list[ListingOwnerView]:
 def create_listing(body: ListingCreate, session: SessionDep, actor: ActorDep) -> DraftWithPreview:
     """A draft listing of one of your flows, with the preview of what others will see."""
     listing = service.create_listing(session, actor, body.flow_id)
+    preview, placement = service.preview_view(session, listing)
     return DraftWithPreview(
-        listing=service.owner_view(listing), preview=service.preview(session, listing)
+        listing=service.owner_view(listing), preview=preview, placement=placement
     )
 
 

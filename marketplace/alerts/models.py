@@ -27,8 +27,9 @@ class SavedSearch(SQLModel, table=True):
 
 
 class Notification(SQLModel, table=True):
-    """One alert: `revision` is the listing's update time, so re-running the task for the same
-    change adds nothing (unique key) while a later change notifies again."""
+    """One alert: `revision` is a digest of the listing's public card (32 hex digits), so
+    re-running the task for the same change adds nothing (unique key) while a later change of the
+    card notifies again."""
 
     __tablename__ = "notifications"
     __table_args__ = (sa.UniqueConstraint("saved_search_id", "listing_id", "revision"),)

@@ -35,7 +35,7 @@ from marketplace.catalogue.search import (
     origin_of,
     words_of,
 )
-from marketplace.catalogue.service import to_public
+from marketplace.catalogue.service import card_revision, to_public
 from marketplace.catalogue.states import ListingStatus
 
 log = logging.getLogger(__name__)
@@ -281,7 +281,10 @@ def _owner_companies(
 
 
 def revision_of(listing: Listing) -> str:
-    return listing.updated_at.isoformat()
+    """The public card's digest: a notification is keyed by it, so an owner's private edit (a
+    price, a quantity inside its class) that leaves the card as it was notifies nobody, and a
+    mail is stale only once the card itself changed."""
+    return card_revision(listing)
 
 
 def _insert_notification(session: Session, values: dict[str, Any]) -> bool:
@@ -304,8 +307,9 @@ def _insert_notification(session: Session, values: dict[str, Any]) -> bool:
 def notify_matches(session: Session, listing_ids: Sequence[uuid.UUID]) -> list[uuid.UUID]:
     """Record a notification for every saved search each listing fits; returns the new ones.
 
-    Idempotent: a notification is keyed by the listing's revision (its update time), so running
-    this twice for the same change adds nothing, while a later change notifies again.
+    Idempotent: a notification is keyed by the listing's revision (its public card's digest), so
+    running this twice for the same change adds nothing, while a change of the card notifies
+    again.
     """
     candidates = _candidates(session)
     if not candidates:

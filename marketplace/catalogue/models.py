@@ -100,6 +100,14 @@ class Listing(SQLModel, table=True):
     updated_at: datetime = Field(default_factory=utcnow, sa_column=_ts())
     published_at: datetime | None = Field(default=None, sa_column=_ts(nullable=True))
     expires_at: datetime | None = Field(default=None, sa_column=_ts(nullable=True))
+    # --- placement (catalogue/service: the join rule and the publication run) -----------------
+    # Published but not yet placed: no public cell it belongs to was shown when it was published,
+    # so it waits for the next publication run (not in search, like a brokered-only listing).
+    waiting: bool = False
+    # The ladder step and cell (generalisation.cell_key) it is shown at: a run never moves it
+    # finer, and when it leaves public view these become a ghost of that cell (ListingGhost).
+    public_step: int | None = None
+    public_cell: str | None = Field(default=None, max_length=128)
     # --- generalised public view ---------------------------------------------------------------
     brokered_only: bool = True
     material_level: str = Field(default="chapter", max_length=12)
@@ -136,6 +144,32 @@ class PoolShare(SQLModel, table=True):
     flow_id: uuid.UUID = Field(foreign_key="flows.id", index=True)
     company_id: uuid.UUID = Field(foreign_key="companies.id", index=True)
     quantity_per_year: float
+
+
+class ListingGhost(SQLModel, table=True):
+    """A listing that left a public cell (withdrawn, paused, expired, fulfilled or edited away):
+    its legal unit keeps counting in that cell for SYMBIOSE_PUBLICATION_HYSTERESIS_DAYS, so that
+    one company's departure does not push its neighbours coarser or out of search at the next run.
+    A row of its own rather than columns of the listing: an edited listing is live in a new cell
+    while still a ghost of its old one."""
+
+    __tablename__ = "listing_ghosts"
+    __table_args__ = (
+        sa.Index("ix_listing_ghosts_group", "kind", "direction", "region_code", "group_key"),
+    )
+
+    id: uuid.UUID = Field(default_factory=new_id, primary_key=True)
+    listing_id: uuid.UUID = Field(foreign_key="listings.id", index=True)
+    # The blind index of the legal unit (companies.legal_unit_index), what k counts.
+    legal_unit: str = Field(max_length=64)
+    # The listing's recompute group (Listing.kind, direction, region_code, group_key).
+    kind: str = Field(max_length=8)
+    direction: str = Field(max_length=8)
+    region_code: str = Field(max_length=3)
+    group_key: str = Field(max_length=16)
+    step: int
+    cell: str = Field(max_length=128)
+    left_at: datetime = Field(default_factory=utcnow, sa_column=_ts())
 
 
 class CatalogueVersion(SQLModel, table=True):

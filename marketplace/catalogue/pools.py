@@ -16,7 +16,7 @@ from marketplace.accounts.service import Actor
 from marketplace.catalogue.cache import catalogue_changed
 from marketplace.catalogue.errors import Invalid, NotFound
 from marketplace.catalogue.models import Listing, PoolShare
-from marketplace.catalogue.service import apply_view, group_key_of
+from marketplace.catalogue.service import apply_view, group_key_of, legal_units, public_card
 from marketplace.catalogue.states import TERMINAL, ListingStatus
 from marketplace.companies.models import Company, Site
 from marketplace.companies.service import deny_terms
@@ -25,10 +25,10 @@ from privacy.generalisation import (
     Generalised,
     LocationLevel,
     MaterialLevel,
+    aggregate_class,
     family_of,
     location_key,
     material_key,
-    quantity_class,
 )
 from privacy.scrubbing import scrub
 
@@ -60,8 +60,6 @@ def _check_compatible(
     attribute = "departement_code" if area == LocationLevel.DEPARTEMENT else "region_code"
     if len({getattr(sites[f.site_id], attribute) for f in flows}) != 1:
         raise Invalid(f"pooled flows lie in one {area.value}", field="flow_ids")
-    if len({f.company_id for f in flows}) < 2:
-        raise Invalid("a pool gathers flows of at least two companies", field="flow_ids")
 
 
 def create_pool(session: Session, actor: Actor, data: PoolCreate) -> Listing:
@@ -72,6 +70,9 @@ def create_pool(session: Session, actor: Actor, data: PoolCreate) -> Listing:
     site_ids = {f.site_id for f in flows}
     sites = {s.id: s for s in session.exec(select(Site).where(col(Site.id).in_(site_ids))).all()}
     _check_compatible(flows, sites, data.area)
+    # Legal units, not establishments: two sites of one SIREN pooled are still one company.
+    if len(set(legal_units(session, (f.company_id for f in flows)).values())) < 2:
+        raise Invalid("a pool gathers flows of at least two companies", field="flow_ids")
     deny: list[str] = []
     for company_id in {f.company_id for f in flows}:
         company = session.get(Company, company_id)
@@ -116,17 +117,18 @@ def create_pool(session: Session, actor: Actor, data: PoolCreate) -> Listing:
 
 
 def recheck_pool(session: Session, listing: Listing) -> None:
-    """A pool is searchable only with k distinct contributors; one above the dominance share
-    hides the quantity class. Its area stays the one the facilitator chose."""
+    """Place a pool: searchable only with k distinct legal units among its contributors; its
+    quantity class is a class of the sum of its contributors' class representatives, and one legal
+    unit above the dominance share (judged on the representatives too) hides it. Its area stays
+    the one the facilitator chose. Runs when the facilitator publishes it and at each publication
+    run, never on a contributor's own edit, so a contributor cannot probe it by moving its share."""
     shares = session.exec(select(PoolShare).where(PoolShare.listing_id == listing.id)).all()
-    per_company: dict[uuid.UUID, float] = {}
+    units = legal_units(session, (share.company_id for share in shares))
+    per_unit: dict[str, float] = {}
     for share in shares:
-        per_company[share.company_id] = (
-            per_company.get(share.company_id, 0) + share.quantity_per_year
-        )
-    total = sum(per_company.values())
-    dominated = total > 0 and max(per_company.values()) > 0.85 * total
-    enough = len(per_company) >= get_settings().k_anonymity
+        unit = units.get(share.company_id, str(share.company_id))
+        per_unit[unit] = per_unit.get(unit, 0) + share.quantity_per_year
+    enough = len(per_unit) >= get_settings().k_anonymity
     area = LocationLevel(listing.location_level)
     view = Generalised(
         step=0 if enough else None,
@@ -138,21 +140,36 @@ def recheck_pool(session: Session, listing: Listing) -> None:
         ),
         family=family_of(listing.low_code, listing.kind),
         brokered_only=not enough,
-        dominated=dominated,
-        quantity_class=None
-        if dominated
-        else quantity_class(listing.kind, listing.quantity_per_year),
+        quantity_class=aggregate_class(listing.kind, per_unit) if enough else None,
     )
-    apply_view(listing, view)
-    listing.updated_at = utcnow()
+    if apply_view(listing, view):
+        listing.updated_at = utcnow()
     session.add(listing)
     session.flush()
-    catalogue_changed(session)  # for the response cache, as recheck_groups does
+    catalogue_changed(session)  # for the response cache, as every placement does
+
+
+def refresh_pools(session: Session) -> list[uuid.UUID]:
+    """The publication run's part for pooled offers: the published pools whose public card
+    changed since the last run (their contributors' shares moved across class edges, or left)."""
+    query = select(Listing).where(
+        Listing.aggregated == True,  # noqa: E712
+        Listing.status == ListingStatus.PUBLISHED,
+    )
+    changed = []
+    for listing in session.exec(query).all():
+        before = public_card(listing)
+        recheck_pool(session, listing)
+        after = public_card(listing)
+        if after is not None and after != before:
+            changed.append(listing.id)
+    return changed
 
 
 def flow_changed(session: Session, flow: Flow) -> None:
-    """A withdrawn flow leaves its pools; a pool left with one company is withdrawn, since it
-    could only describe that company."""
+    """A contributor's flow changed: its share follows, shown at the next publication run. A
+    withdrawn flow leaves its pools; a pool left with one legal unit is withdrawn at once, since
+    it could only describe that company."""
     shares = session.exec(select(PoolShare).where(PoolShare.flow_id == flow.id)).all()
     for share in shares:
         listing = session.get(Listing, share.listing_id)
@@ -166,6 +183,9 @@ def flow_changed(session: Session, flow: Flow) -> None:
         session.flush()
         remaining = session.exec(select(PoolShare).where(PoolShare.listing_id == listing.id)).all()
         listing.quantity_per_year = sum(s.quantity_per_year for s in remaining)
-        if len({s.company_id for s in remaining}) < 2:
+        if len(set(legal_units(session, (s.company_id for s in remaining)).values())) < 2:
             listing.status = ListingStatus.WITHDRAWN
-        recheck_pool(session, listing)
+            listing.updated_at = utcnow()
+            catalogue_changed(session)
+        session.add(listing)
+        session.flush()

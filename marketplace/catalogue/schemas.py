@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import uuid
-from datetime import date
+from datetime import date, datetime
 
 from pydantic import BaseModel
 
@@ -35,7 +35,7 @@ class ListingPublic(BaseModel):
     location_level: str
     departement: Area | None
     region: Area
-    quantity_class: str  # a logarithmic band, or "présent" when one company dominates
+    quantity_class: str  # a logarithmic band; "présent" for a pool one company dominates
     temperature_class: str | None
     regularity: str
     months: list[int]
@@ -51,5 +51,8 @@ class ListingOwnerView(BaseModel):
     id: uuid.UUID
     flow_id: uuid.UUID | None
     status: str
-    brokered_only: bool
+    brokered_only: bool  # not in search: waiting for the next run, or too few companies
+    # Published, waiting for the next publication run to be placed (see catalogue/service).
+    waiting: bool = False
+    next_publication_at: datetime | None = None
     public: ListingPublic

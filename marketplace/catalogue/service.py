@@ -3,9 +3,12 @@ change touches. Search lives in search.py, pooled offers in pools.py."""
 
 from __future__ import annotations
 
+import hashlib
+import json
 import uuid
-from collections.abc import Hashable, Iterable, Sequence
-from datetime import timedelta
+from collections.abc import Iterable, Sequence
+from datetime import datetime, timedelta
+from typing import Any, Literal
 
 import sqlalchemy as sa
 from sqlmodel import Session, col, select
@@ -17,7 +20,7 @@ from marketplace.accounts.service import Actor
 from marketplace.catalogue.cache import catalogue_changed
 from marketplace.catalogue.errors import Conflict, Invalid, NotFound
 from marketplace.catalogue.labels import departement_names, low_label, region_names
-from marketplace.catalogue.models import Listing
+from marketplace.catalogue.models import Listing, ListingGhost
 from marketplace.catalogue.schemas import Area, ListingOwnerView, ListingPublic
 from marketplace.catalogue.states import TERMINAL, ListingEvent, ListingStatus, transition
 from marketplace.companies.models import Company, Site
@@ -28,18 +31,25 @@ from privacy.generalisation import (
     FAMILIES,
     TEMPERATURE_LABELS,
     Generalised,
+    Ghost,
     ListingFacts,
     LocationLevel,
     MaterialLevel,
+    cell_key,
+    class_representative,
     generalise,
+    ladder_of,
     quantity_class,
     temperature_class,
+    view_at,
 )
 from privacy.scrubbing import scrub
 
 PRESENT_FR = "présent"
 
 GroupKey = tuple[str, str, str, str]  # kind, direction, région, chapter (or kind)
+# Where a listing stands once published: in the catalogue, or waiting for the next run.
+Placement = Literal["public", "waiting"]
 
 
 def group_key_of(kind: str, low_code: str | None) -> str:
@@ -76,10 +86,10 @@ def sync_from_flow(listing: Listing, flow: Flow, site: Site, deny: Sequence[str]
     listing.updated_at = utcnow()
 
 
-def _facts(listing: Listing) -> ListingFacts:
+def _facts(listing: Listing, legal_unit: str) -> ListingFacts:
     return ListingFacts(
         id=listing.id,
-        company_id=listing.company_id or listing.id,
+        legal_unit=legal_unit,
         kind=listing.kind,
         direction=listing.direction,
         low_code=listing.low_code,
@@ -89,6 +99,23 @@ def _facts(listing: Listing) -> ListingFacts:
         quantity_per_year=listing.quantity_per_year,
         temperature_c=listing.temperature_c,
     )
+
+
+def legal_units(session: Session, company_ids: Iterable[uuid.UUID | None]) -> dict[Any, str]:
+    """The legal unit (blind index of the SIREN) of each company: what k and dominance count."""
+    ids = sorted({i for i in company_ids if i is not None})
+    units: dict[Any, str] = {}
+    for start in range(0, len(ids), 1000):
+        query = select(Company.id, Company.legal_unit_index).where(
+            col(Company.id).in_(ids[start : start + 1000])
+        )
+        units.update(dict(session.exec(query).all()))
+    return units
+
+
+def _legal_unit_of(session: Session, listing: Listing) -> str:
+    # A listing without a company (none today but pools, placed elsewhere) stands for itself.
+    return legal_units(session, [listing.company_id]).get(listing.company_id, str(listing.id))
 
 
 # --- the public view ---------------------------------------------------------------------------
@@ -138,9 +165,10 @@ def _search_text(listing: Listing) -> str:
 
 
 def _quantity_label(listing: Listing) -> str:
+    # From the stored band only: a pool's band is not its exact sum's (classes of sums of classes).
     if listing.quantity_band is None:
         return PRESENT_FR
-    return quantity_class(listing.kind, listing.quantity_per_year).label
+    return quantity_class(listing.kind, class_representative(listing.quantity_band)).label
 
 
 def to_public(listing: Listing, distance_band: str | None = None) -> ListingPublic:
@@ -183,20 +211,31 @@ def to_public(listing: Listing, distance_band: str | None = None) -> ListingPubl
 
 
 def owner_view(listing: Listing) -> ListingOwnerView:
+    waiting = listing.waiting and listing.status == ListingStatus.PUBLISHED
     return ListingOwnerView(
         id=listing.id,
         flow_id=listing.flow_id,
         status=str(listing.status),
         brokered_only=listing.brokered_only,
+        waiting=waiting,
+        next_publication_at=next_publication_at() if waiting else None,
         public=to_public(listing),
     )
 
 
-# --- k-anonymity re-check ----------------------------------------------------------------------
+# --- placement: the join rule between runs, the publication run ------------------------------
+#
+# Between publication runs, a member's action touches its own listing only: publishing (or
+# resuming, or an edit that moves it out of its cell) JOINS the finest cell the catalogue already
+# shows that it belongs to, or waits for the next run; pausing, withdrawing, expiring or fulfilling
+# takes that listing out and leaves a ghost of it in its cell. No other listing's view changes, so
+# no member can hide a rival's listing or learn from the echo of its own actions. The composition
+# is re-generalised only by run_publication (beat, once a day), where a public listing is pinned:
+# it stays at its step while its cell keeps k legal units (ghosts included), else moves coarser.
 
 
 def _lock_group(session: Session, group: GroupKey) -> None:
-    """Serialise re-checks of one group across concurrent transactions (PostgreSQL); SQLite
+    """Serialise placements in one group across concurrent transactions (PostgreSQL); SQLite
     already serialises writers."""
     if session.get_bind().dialect.name == "postgresql":
         session.execute(
@@ -205,57 +244,206 @@ def _lock_group(session: Session, group: GroupKey) -> None:
         )
 
 
-def _group_members(session: Session, group: GroupKey) -> list[Listing]:
+def _in_group(group: GroupKey) -> list[Any]:
     kind, direction, region, key = group
-    query = select(Listing).where(
+    return [
         Listing.kind == kind,
         Listing.direction == direction,
         Listing.region_code == region,
         Listing.group_key == key,
-        Listing.status == ListingStatus.PUBLISHED,
-        Listing.aggregated == False,  # noqa: E712 - pooled offers are checked on their own
-    )
+        Listing.aggregated == False,  # noqa: E712 - pooled offers are placed on their own
+    ]
+
+
+def _group_members(session: Session, group: GroupKey) -> list[Listing]:
+    query = select(Listing).where(*_in_group(group), Listing.status == ListingStatus.PUBLISHED)
     return list(session.exec(query).all())
 
 
-def recheck_groups(session: Session, groups: Iterable[GroupKey]) -> list[uuid.UUID]:
-    """Re-run the generalisation over every group touched; returns the listings whose public view
-    changed (for alerts).
+def is_public(listing: Listing) -> bool:
+    """Shown in the catalogue: published, placed at a step, not waiting nor brokered only."""
+    return listing.status == ListingStatus.PUBLISHED and not listing.brokered_only
 
-    Every change of a listing's status or public view ends here (or in pools.recheck_pool): this
-    is where the transaction is marked as changing the catalogue, for the response cache."""
-    k = get_settings().k_anonymity
-    changed: list[uuid.UUID] = []
-    touched = sorted(set(groups))
-    if touched:
-        catalogue_changed(session)
-    for group in touched:
-        _lock_group(session, group)
-        members = _group_members(session, group)
-        views = generalise([_facts(m) for m in members], k=k)
-        for member in members:
-            if apply_view(member, views[member.id]):
-                changed.append(member.id)
-            session.add(member)
+
+def public_card(listing: Listing) -> dict[str, Any] | None:
+    """The listing's public card as everyone sees it (without the viewer's distance band), or
+    None while the catalogue does not show it: what alerts compare."""
+    if not is_public(listing):
+        return None
+    return to_public(listing).model_dump(mode="json", exclude={"distance_band"})
+
+
+def card_revision(listing: Listing) -> str:
+    """A digest of the public card: equal digests, nothing public changed."""
+    card = json.dumps(public_card(listing), sort_keys=True, ensure_ascii=False)
+    return hashlib.sha256(card.encode()).hexdigest()[:32]
+
+
+def _shown_cells(session: Session, group: GroupKey, besides: uuid.UUID) -> set[tuple[int, str]]:
+    """The (step, cell) pairs the catalogue shows in ``group`` now, except ``besides``'s own:
+    public information (every such cell holds k legal units)."""
+    query = (
+        select(Listing.public_step, Listing.public_cell)
+        .where(*_in_group(group), Listing.status == ListingStatus.PUBLISHED)
+        .where(Listing.brokered_only == False, Listing.id != besides)  # noqa: E712
+        .distinct()
+    )
+    return {
+        (step, cell)
+        for step, cell in session.exec(query).all()
+        if step is not None and cell is not None
+    }
+
+
+def joinable_step(session: Session, listing: Listing) -> int | None:
+    """The finest step at which the catalogue already shows a cell ``listing`` belongs to, or None
+    (it waits for the next run). Reads only public cells and the listing's own facts."""
+    facts = _facts(listing, "")
+    shown = _shown_cells(session, _group(listing), listing.id)
+    for step in range(len(ladder_of(facts))):
+        if (step, cell_key(facts, step)) in shown:
+            return step
+    return None
+
+
+def _place(listing: Listing, step: int | None, *, waiting: bool) -> None:
+    """Show ``listing`` at ``step`` (None: not in search, waiting or brokered only)."""
+    facts = _facts(listing, "")
+    listing.waiting = waiting and step is None
+    listing.public_step = step
+    listing.public_cell = cell_key(facts, step) if step is not None else None
+    apply_view(listing, view_at(facts, step))
+
+
+def _leave_cell(session: Session, listing: Listing, group: GroupKey | None = None) -> None:
+    """``listing`` leaves the cell it was shown in (in ``group``, its group when it was shown,
+    by default its own): its legal unit stays there as a ghost for the hysteresis, so its
+    neighbours keep their step at the next run."""
+    if listing.public_step is not None and listing.public_cell is not None:
+        kind, direction, region, key = group or _group(listing)
+        session.add(
+            ListingGhost(
+                listing_id=listing.id,
+                legal_unit=_legal_unit_of(session, listing),
+                kind=kind,
+                direction=direction,
+                region_code=region,
+                group_key=key,
+                step=listing.public_step,
+                cell=listing.public_cell,
+                left_at=utcnow(),
+            )
+        )
+    listing.public_step = listing.public_cell = None
+    listing.waiting = False
+    listing.brokered_only = True
+
+
+def _join_or_wait(session: Session, listing: Listing) -> None:
+    """A listing published, resumed or edited out of its cell: it joins a shown cell or waits."""
+    _lock_group(session, _group(listing))
+    _place(listing, joinable_step(session, listing), waiting=True)
+
+
+def _still_fits(listing: Listing) -> bool:
+    """Whether an edited listing still belongs to the public cell it is shown in."""
+    step = listing.public_step
+    if step is None or listing.brokered_only:
+        return False
+    facts = _facts(listing, "")
+    return step < len(ladder_of(facts)) and cell_key(facts, step) == listing.public_cell
+
+
+def run_publication(session: Session, groups: Iterable[GroupKey] | None = None) -> list[uuid.UUID]:
+    """The publication run: re-generalise every group (or only ``groups``) with pinned steps and
+    ghosts, place the waiting listings, refresh the pooled offers; returns the listings whose
+    public card changed or that became visible (their alerts are sent).
+
+    Ghosts older than the hysteresis are forgotten first."""
+    settings = get_settings()
+    cutoff = utcnow() - timedelta(days=settings.publication_hysteresis_days)
+    session.execute(sa.delete(ListingGhost).where(col(ListingGhost.left_at) < cutoff))
+    if groups is None:
+        groups = _all_groups(session)
+    changed = [
+        listing_id
+        for group in sorted(set(groups))  # a fixed order: two runs never wait on each other
+        for listing_id in _run_group(session, group, settings.k_anonymity)
+    ]
+    from marketplace.catalogue.pools import refresh_pools
+
+    changed += refresh_pools(session)
+    catalogue_changed(session)
     session.flush()
+    _notify(session, changed)
     return changed
 
 
-def preview_view(session: Session, listing: Listing) -> tuple[ListingPublic, bool]:
-    """Exactly what others would see once this listing is published, and whether it would be
-    brokered only (nothing is written)."""
-    if listing.aggregated:
-        return to_public(listing), listing.brokered_only
-    members = [m for m in _group_members(session, _group(listing)) if m.id != listing.id]
-    views = generalise([_facts(m) for m in [*members, listing]], k=get_settings().k_anonymity)
+def _all_groups(session: Session) -> set[GroupKey]:
+    """Every group holding a published listing or a ghost."""
+    live = select(Listing.kind, Listing.direction, Listing.region_code, Listing.group_key).where(
+        Listing.status == ListingStatus.PUBLISHED,
+        Listing.aggregated == False,  # noqa: E712
+    )
+    departed = select(
+        ListingGhost.kind, ListingGhost.direction, ListingGhost.region_code, ListingGhost.group_key
+    )
+    rows = [*session.exec(live.distinct()).all(), *session.exec(departed.distinct()).all()]
+    return {(kind, direction, region, key) for kind, direction, region, key in rows}
+
+
+def _run_group(session: Session, group: GroupKey, k: int) -> list[uuid.UUID]:
+    _lock_group(session, group)
+    members = _group_members(session, group)
+    units = legal_units(session, (m.company_id for m in members))
+    facts = {m.id: _facts(m, units.get(m.company_id, str(m.id))) for m in members}
+    ghosts = [
+        Ghost(step=g.step, cell=g.cell, legal_unit=g.legal_unit)
+        for g in session.exec(
+            select(ListingGhost).where(
+                ListingGhost.kind == group[0],
+                ListingGhost.direction == group[1],
+                ListingGhost.region_code == group[2],
+                ListingGhost.group_key == group[3],
+            )
+        ).all()
+    ]
+    pinned = {m.id: m.public_step for m in members if _still_fits(m) and m.public_step is not None}
+    views = generalise(facts.values(), k=k, pinned=pinned, ghosts=ghosts)
+    changed = []
+    for member in members:
+        before = public_card(member)
+        _place(member, views[member.id].step, waiting=False)
+        after = public_card(member)
+        if after is not None and after != before:
+            changed.append(member.id)
+        session.add(member)
+    return changed
+
+
+def preview_view(session: Session, listing: Listing) -> tuple[ListingPublic, Placement]:
+    """Exactly what others would see once this listing is published, and where it would stand:
+    "public" (it joins a cell the catalogue shows), or "waiting" for the next run; nothing is
+    written. It reads only the catalogue's public cells and the listing's own facts, so re-reading
+    it after changing one's own draft teaches nothing about hidden listings or quantities."""
+    if listing.aggregated or is_public(listing):
+        return to_public(listing), "public" if is_public(listing) else "waiting"
+    step = joinable_step(session, listing)
     # A detached copy: the listing itself must not change before it is published.
     shadow = Listing(**{name: getattr(listing, name) for name in Listing.model_fields})
-    apply_view(shadow, views[listing.id])
-    return to_public(shadow), shadow.brokered_only
+    _place(shadow, step, waiting=True)
+    return to_public(shadow), "public" if step is not None else "waiting"
 
 
 def preview(session: Session, listing: Listing) -> ListingPublic:
     return preview_view(session, listing)[0]
+
+
+def next_publication_at() -> datetime:
+    """When the next publication run places the waiting listings (beat's daily hour, UTC)."""
+    now = utcnow()
+    run = now.replace(hour=get_settings().publication_hour_utc, minute=0, second=0, microsecond=0)
+    return run if run > now else run + timedelta(days=1)
 
 
 # --- lifecycle ---------------------------------------------------------------------------------
@@ -322,24 +510,28 @@ def _new_listing(session: Session, flow: Flow, deny: Sequence[str] | None = None
 
 
 def _change(session: Session, listing: Listing, event: ListingEvent) -> Listing:
+    """One listing's lifecycle step; no other listing's public view changes (see "placement")."""
+    before = public_card(listing)
     listing.status = transition(listing.status, event)
     now = utcnow()
     listing.updated_at = now
     if event == ListingEvent.PUBLISH:
         listing.published_at = now
         listing.expires_at = now + timedelta(days=get_settings().listing_ttl_days)
-    session.add(listing)
-    session.flush()
     if listing.aggregated:
+        # A pool is the facilitator's: publishing it places it at once (pools.recheck_pool).
         from marketplace.catalogue.pools import recheck_pool
 
         recheck_pool(session, listing)
-        changed = [listing.id]
+    elif event in (ListingEvent.PUBLISH, ListingEvent.RESUME):
+        _join_or_wait(session, listing)
     else:
-        changed = recheck_groups(session, [_group(listing)])
-    if event in (ListingEvent.PUBLISH, ListingEvent.RESUME) and listing.id not in changed:
-        changed.append(listing.id)
-    _notify(session, changed)
+        _leave_cell(session, listing)
+    session.add(listing)
+    session.flush()
+    catalogue_changed(session)
+    after = public_card(listing)
+    _notify(session, [listing.id] if after is not None and after != before else [])
     return listing
 
 
@@ -371,33 +563,53 @@ def list_own(session: Session, actor: Actor) -> Sequence[Listing]:
 
 
 def sync_flow(session: Session, flow: Flow) -> None:
-    """Called when a flow is edited or withdrawn: its live listing follows, cells re-checked,
-    and any pooled offer it contributes to is re-checked too."""
+    """Called when a flow is edited or withdrawn: its live listing follows (and only it), and any
+    pooled offer it contributes to takes the new share at the next run."""
     from marketplace.catalogue.pools import flow_changed
 
     flow_changed(session, flow)
     listing = live_listing_of(session, flow.id)
     if listing is None:
         return
-    before = _group(listing)
+    before = public_card(listing)
     if flow.status == FlowStatus.WITHDRAWN:
         listing.status = ListingStatus.WITHDRAWN
         listing.updated_at = utcnow()
+        _leave_cell(session, listing)
     else:
         site = session.get(Site, flow.site_id)
         company = session.get(Company, flow.company_id)
         assert site is not None and company is not None
+        shown_in = _group(listing)
         sync_from_flow(listing, flow, site, deny_terms(session, company))
+        _follow_edit(session, listing, shown_in)
     session.add(listing)
     session.flush()
-    changed = recheck_groups(session, {before, _group(listing)})
-    if listing.status == ListingStatus.PUBLISHED and listing.id not in changed:
-        changed.append(listing.id)
-    _notify(session, changed)
+    catalogue_changed(session)
+    after = public_card(listing)
+    # Only a change of the public card alerts: a new price, or a quantity inside its class, is
+    # private and must not reach the watchers as an echo.
+    _notify(session, [listing.id] if after is not None and after != before else [])
+
+
+def _follow_edit(session: Session, listing: Listing, shown_in: GroupKey) -> None:
+    """An edited listing keeps its cell when it still belongs to it (its own quantity class may
+    change); otherwise it leaves it (a ghost stays in ``shown_in``, its group before the edit)
+    and joins another shown cell or waits."""
+    if listing.status != ListingStatus.PUBLISHED:
+        return
+    if _still_fits(listing):
+        _place(listing, listing.public_step, waiting=False)
+        return
+    if is_public(listing):
+        _leave_cell(session, listing, shown_in)
+    _join_or_wait(session, listing)
 
 
 def publish_flows(session: Session, flows: Sequence[Flow]) -> list[uuid.UUID]:
-    """Publish many flows at once (a facilitator's territory import): one re-check per group."""
+    """Publish many flows at once (a facilitator's territory import), then run the publication
+    for the groups they fall in, so that an imported territory shows in the catalogue at once: the
+    facilitator's import is a scheduled kind of change, not one member's probe."""
     deny_cache: dict[uuid.UUID, list[str]] = {}
     groups: set[GroupKey] = set()
     now = utcnow()
@@ -426,11 +638,11 @@ def publish_flows(session: Session, flows: Sequence[Flow]) -> list[uuid.UUID]:
         listing = _new_listing(session, flow, deny_cache[flow.company_id])
         listing.status = ListingStatus.PUBLISHED
         listing.published_at, listing.expires_at = now, now + ttl
+        listing.waiting = True
         groups.add(_group(listing))
         published.append(listing.id)
     session.flush()
-    changed = recheck_groups(session, groups)
-    _notify(session, set(changed) | set(published))
+    run_publication(session, groups)
     return published
 
 
@@ -443,29 +655,42 @@ def expire_due(session: Session) -> int:
             col(Listing.expires_at) < now,
         )
     ).all()
-    groups = set()
     for listing in due:
         listing.status = ListingStatus.EXPIRED
         listing.updated_at = now
+        _leave_cell(session, listing)
         session.add(listing)
-        groups.add(_group(listing))
     session.flush()
-    _notify(session, recheck_groups(session, groups))
+    if due:
+        catalogue_changed(session)
     return len(due)
 
 
-def published_cells(session: Session) -> dict[tuple[str, ...], set[Hashable]]:
-    """Every published, searchable cell with the distinct companies in it (for checks and stats).
-
-    A pooled offer counts each of its contributors."""
+def published_cells(session: Session, with_ghosts: bool = False) -> dict[tuple[str, ...], set[str]]:
+    """Every published, searchable cell with the distinct legal units in it (for checks and
+    stats); ``with_ghosts`` adds those that left a shown cell within the hysteresis, which still
+    count for k until then. A pooled offer counts each of its contributors."""
     from marketplace.catalogue.models import PoolShare
 
-    cells: dict[tuple[str, ...], set[Hashable]] = {}
+    cells: dict[tuple[str, ...], set[str]] = {}
     query = select(Listing).where(
         Listing.status == ListingStatus.PUBLISHED,
         Listing.brokered_only == False,  # noqa: E712
     )
-    for listing in session.exec(query):
+    shown = list(session.exec(query))
+    pooled = {x.id for x in shown if x.aggregated}
+    contributors: dict[uuid.UUID, list[uuid.UUID]] = {}
+    if pooled:
+        rows = session.exec(
+            select(PoolShare.listing_id, PoolShare.company_id).where(
+                col(PoolShare.listing_id).in_(pooled)
+            )
+        ).all()
+        for listing_id, company_id in rows:
+            contributors.setdefault(listing_id, []).append(company_id)
+    companies = [x.company_id for x in shown] + [c for cs in contributors.values() for c in cs]
+    units = legal_units(session, companies)
+    for listing in shown:
         cell = (
             listing.kind,
             listing.direction,
@@ -474,12 +699,11 @@ def published_cells(session: Session) -> dict[tuple[str, ...], set[Hashable]]:
             listing.location_level,
             listing.location_key,
         )
-        companies = cells.setdefault(cell, set())
-        if listing.aggregated:
-            shares = session.exec(
-                select(PoolShare.company_id).where(PoolShare.listing_id == listing.id)
-            ).all()
-            companies.update(shares)
-        else:
-            companies.add(listing.company_id)
+        owners = contributors.get(listing.id, []) if listing.aggregated else [listing.company_id]
+        cells.setdefault(cell, set()).update(units.get(c, str(c)) for c in owners)
+    if with_ghosts:
+        for ghost in session.exec(select(ListingGhost)):
+            key = tuple(ghost.cell.split("|"))
+            if key in cells:
+                cells[key].add(ghost.legal_unit)
     return cells

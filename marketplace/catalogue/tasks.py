@@ -1,10 +1,11 @@
-"""Catalogue background tasks: expiring listings past their date (run daily by beat)."""
+"""Catalogue background tasks: expiring listings past their date (hourly) and the publication run
+that re-composes the catalogue (daily), both scheduled by beat."""
 
 from __future__ import annotations
 
 from core.db import refresh_statistics, unit_of_work
 from core.worker import celery_app
-from marketplace.catalogue.service import expire_due
+from marketplace.catalogue.service import expire_due, run_publication
 
 
 @celery_app.task(name="catalogue.expire_listings", acks_late=True)
@@ -14,3 +15,12 @@ def expire_listings() -> int:
         expired = expire_due(session)
         refresh_statistics(session)
         return expired
+
+
+@celery_app.task(name="catalogue.run_publication", acks_late=True)
+def publish_catalogue() -> int:
+    """Idempotent: a second run right after the first finds nothing to change."""
+    with unit_of_work() as session:
+        changed = run_publication(session)
+        refresh_statistics(session)
+        return len(changed)

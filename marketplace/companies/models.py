@@ -21,6 +21,10 @@ class Company(SQLModel, table=True):
     kek_id: str = Field(max_length=32)
     # HMAC of the SIRET: finds a company by SIRET without decrypting anything.
     siret_index: str = Field(max_length=64, unique=True, index=True)
+    # HMAC of the SIREN (the legal unit, the SIRET's first nine digits), under its own purpose so
+    # it cannot be joined with siret_index: k-anonymity and dominance count legal units, since
+    # three establishments of one company are still one company to whoever reads the catalogue.
+    legal_unit_index: str = Field(max_length=64, index=True)
     nace: str = Field(max_length=8)  # NAF rév. 2 code, e.g. "23.51Z"
     size_class: str = Field(max_length=8)  # micro | small | medium | large
     created_at: datetime = Field(

@@ -59,6 +59,14 @@ def siret_index(siret: str) -> str:
     return blind_index("siret", siret)
 
 
+LEGAL_UNIT_PURPOSE = "legal-unit"
+
+
+def legal_unit_index(siret: str) -> str:
+    """The blind index of the SIRET's legal unit (its SIREN, the first nine digits)."""
+    return blind_index(LEGAL_UNIT_PURPOSE, siret[:9])
+
+
 def _aad(company_id: uuid.UUID) -> bytes:
     return company_id.bytes
 
@@ -77,6 +85,7 @@ def create_company(session: Session, data: CompanyCreate) -> Company:
         wrapped_key=b"",
         kek_id="",
         siret_index=index,
+        legal_unit_index=legal_unit_index(siret),
         nace=normalise_nace(data.nace),
         size_class=_check_size(data.size_class),
     )

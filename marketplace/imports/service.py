@@ -32,7 +32,12 @@ from core.models import utcnow
 from marketplace.accounts.service import Actor
 from marketplace.companies.models import Company, Site
 from marketplace.companies.schemas import Identity
-from marketplace.companies.service import seal_site_name, siret_index, site_name_index
+from marketplace.companies.service import (
+    legal_unit_index,
+    seal_site_name,
+    siret_index,
+    site_name_index,
+)
 from marketplace.flows.models import Flow, FlowStatus
 from marketplace.flows.service import FlowRules
 from marketplace.imports.errors import NotFound
@@ -364,6 +369,7 @@ def _sealed_company(siret: str, index: str, name: str, nace: str, now: datetime)
         wrapped_key=b"",
         kek_id="",
         siret_index=index,
+        legal_unit_index=legal_unit_index(siret),
         nace=nace,
         size_class=DEFAULT_SIZE_CLASS,
         created_at=now,
