@@ -163,6 +163,8 @@ def _print_report(job_id: uuid.UUID) -> None:
         report = job.report or {}
         for error in report.get("errors", []):
             typer.echo(f"line {error['line']}: {error.get('field') or '-'}: {error['reason']}")
+        for held in report.get("unpublished", []):
+            typer.echo(f"line {held['line']}: {held['field']}: not published: {held['reason']}")
         typer.echo(
             f"status: {job.status}; created: {report.get('created', {})}; "
             f"reused: {report.get('reused', {})}"

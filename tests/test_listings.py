@@ -161,7 +161,7 @@ def test_pausing_hides_and_resuming_restores(client: TestClient, session: Sessio
     assert resumed.json()["status"] == "published" and not resumed.json()["brokered_only"]
 
 
-def test_public_text_is_scrubbed_and_the_original_stays_private(
+def test_text_that_names_its_owner_is_refused_and_nothing_is_listed(
     client: TestClient, session: Session
 ) -> None:
     tenants = _tenants(
@@ -170,12 +170,46 @@ def test_public_text_is_scrubbed_and_the_original_stays_private(
         label="Cendres de Entreprise Numéro 0",
         description="Appelez le 03 28 12 34 56 ou ecrivez a vente@numero0.fr",
     )
+    headers, flow_id = tenants[0].headers, str(tenants[0].flow.id)
+    refused = client.post("/api/v1/listings", headers=headers, json={"flow_id": flow_id})
+    assert refused.status_code == 422, refused.text
+    body = refused.json()
+    assert body["error"] == "Invalid" and body["field"] == "label"
+    assert "remove the phone number from the description" in body["detail"]
+    assert body["rewrite"] == [
+        {"field": "label", "remove": ["name"]},
+        {"field": "description", "remove": ["phone", "email"]},
+    ]
+    # The message names what to rewrite, never the offending text.
+    assert "03 28" not in refused.text and "vente@" not in refused.text
+    assert client.get("/api/v1/listings", headers=headers).json() == []
+    # Rewritten, it publishes as written, without holes.
+    client.patch(
+        f"/api/v1/flows/{flow_id}",
+        headers=headers,
+        json={"label": "Cendres de chaudière", "description": "Lot hebdomadaire, big bags"},
+    )
+    listing = _publish(client, headers, tenants[0].flow.id)
+    assert listing["public"]["title"] == "Cendres de chaudière"
+    assert listing["public"]["description"] == "Lot hebdomadaire, big bags"
+
+
+def test_a_listed_flow_cannot_be_edited_into_text_that_names_its_owner(
+    client: TestClient, session: Session
+) -> None:
+    tenants = _tenants(session, 3)
     listing = _publish(client, tenants[0].headers, tenants[0].flow.id)
-    text = listing["public"]["title"] + " " + listing["public"]["description"]
-    for leaked in ("Numéro", "03 28", "vente@", "numero0.fr"):
-        assert leaked not in text
+    edit = client.patch(
+        f"/api/v1/flows/{tenants[0].flow.id}",
+        headers=tenants[0].headers,
+        json={"description": "Contact : M. Dupont, 06 12 34 56 78", "quantity": 500},
+    )
+    assert edit.status_code == 422 and edit.json()["field"] == "description"
+    # Nothing changed: neither the flow nor its public card.
     flow = client.get(f"/api/v1/flows/{tenants[0].flow.id}", headers=tenants[0].headers).json()
-    assert "03 28 12 34 56" in flow["description"]
+    assert "Dupont" not in flow["description"] and flow["quantity"] != 500
+    mine = client.get(f"/api/v1/listings/{listing['id']}", headers=tenants[0].headers).json()
+    assert mine["public"]["description"] == listing["public"]["description"]
 
 
 def test_editing_or_withdrawing_the_flow_follows_on_its_listing(

@@ -2,12 +2,44 @@
 
 from __future__ import annotations
 
+import json
+from collections.abc import Iterable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
 import pytest
 
 from core.text import fold
-from privacy.scrubbing import PLACEHOLDER, _fold_with_map, scrub
+from privacy.scrubbing import find, identifying_kinds, normalise
 
-M = PLACEHOLDER
+M = "[masqué]"
+
+
+@dataclass(frozen=True)
+class Masked:
+    """What ``find`` reports, shown as the text with each span masked (a name takes its whole
+    word), and the kind of each span in reading order."""
+
+    text: str
+    removed: list[str]
+
+
+def scrub(text: str, deny: Iterable[str] = ()) -> Masked:
+    pieces, removed, cursor = [], [], 0
+    for span in find(text, deny):
+        start, end = span.start, span.end
+        if span.kind == "name":
+            while start > cursor and text[start - 1].isalnum():
+                start -= 1
+            while end < len(text) and text[end].isalnum():
+                end += 1
+        pieces += [text[cursor:start], M]
+        removed.append(span.kind)
+        cursor = end
+    return Masked("".join([*pieces, text[cursor:]]), removed)
+
+
 DENY = ["Papeterie du Canal", "Dunor", "Cimenterie Valdune SAS", "Gravelines"]
 
 
@@ -255,9 +287,13 @@ def test_deny_terms_are_masked_across_case_accents_punctuation_and_words(
     assert set(result.removed) == {"name"}
 
 
-def test_generic_words_of_the_legal_name_are_masked_too_privacy_first() -> None:
-    # "Cimenterie" is a common word, but it is part of the name: masked (documented limit).
-    assert masked("une cimenterie voisine", DENY) == f"une {M} voisine"
+def test_common_words_of_the_legal_name_do_not_name_it_alone() -> None:
+    # "Cimenterie" is everyday vocabulary: alone it names no one, and masking it would give the
+    # name away (« [masqué] Valdune »). The distinctive word and the whole name do name it.
+    assert masked("une cimenterie voisine", DENY) == "une cimenterie voisine"
+    assert masked("la cimenterie Valdune", DENY) == f"la {M}"
+    assert masked("Valdune", DENY) == M
+    assert masked("Cimenterie Valdune SAS", DENY) == M
     # Legal forms and short words are never masked on their own.
     assert masked("SAS du port, canal", ["Cimenterie Valdune SAS"]) == "SAS du port, canal"
 
@@ -272,7 +308,9 @@ def test_site_and_town_boilerplate_words_are_not_masked_alone() -> None:
 
 def test_short_deny_terms_match_whole_words_only_and_tiny_ones_are_ignored() -> None:
     assert masked("EDF et les sols, edfx", ["EDF"]) == f"{M} et les sols, edfx"
-    assert masked("Sol et solide", ["Sol"]) == f"{M} et solide"
+    assert masked("Zyl et zylinder", ["Zyl"]) == f"{M} et zylinder"
+    # A one-word name that is an everyday word ("Sol", a site called "Serres") names nothing.
+    assert masked("Sol et solide", ["Sol"]) == "Sol et solide"
     assert masked("Eu, le Tréport", ["Eu", "", "  "]) == "Eu, le Tréport"
 
 
@@ -282,14 +320,13 @@ def test_deny_term_near_but_not_in_text_stays() -> None:
     assert masked(text, ["Dunor"]) == text
 
 
-def test_fold_with_map_agrees_with_core_fold_and_points_back() -> None:
-    for text in ["  Papèterie--du Canal!  ", "Œuvre d'Ÿ", "ﬁbre ²", "İstanbul", "", "…"]:
-        folded, source = _fold_with_map(text)
-        assert folded == fold(text)
-        assert len(source) == len(folded)
-        for char, index in zip(folded, source, strict=True):
-            if char != " ":
-                assert char in fold(text[index])
+def test_normalise_makes_digits_ascii_and_points_back() -> None:
+    for text in ["  Papèterie--du Canal!  ", "Œuvre d'Ÿ", "ﬁbre ²", "７３２​٨٢٩", "", "…"]:
+        normal, source = normalise(text)
+        assert len(source) == len(normal)
+        for char, index in zip(normal, source, strict=True):
+            assert fold(char) in fold(text[index]) or char.isdigit()
+    assert normalise("７３２​٨٢٩")[0] == "732829"
 
 
 # --- negatives: ordinary numbers stay ----------------------------------------------------------
@@ -303,7 +340,6 @@ def test_fold_with_map_agrees_with_core_fold_and_points_back() -> None:
         "1 200 t/an, 12 000 t, 1.200 t, 3,5 t/j",
         "Depuis 2024, en 2019-2023",
         "Eau à 35 °C, vapeur 180°C, -20 °C",
-        "59140 Dunkerque, 59820 Gravelines",
         "le 12/03/2024, le 12.03.2024 à 14 h 30",
         "Palettes 120 x 80 cm, lot 1 200",
         "Puissance 12,5 MW, 25 000 MWh/an",
@@ -352,10 +388,43 @@ def test_a_realistic_description() -> None:
     result = scrub(text, DENY)
     assert result.text == (
         f"La {M} (SIRET {M}, TVA {M}) cède 3 000 t/an de "
-        f"boues de désencrage (03 03 05) à 45 % de siccité, site de {M} (59820). "
+        f"boues de désencrage (03 03 05) à 45 % de siccité, site de {M} ({M}). "
         f"Contact : {M} ou {M}, "
         f"fiche sur {M}. Règlement : {M}."
     )
-    assert result.removed == ["name", "siret", "vat", "name", "email", "phone", "url", "iban"]
+    kinds = ["name", "siret", "vat", "name", "postcode", "email", "phone", "url", "iban"]
+    assert result.removed == kinds
     for leaked in ("732", "829", "durand", "canal", "Canal", "28 12", "3000 6000"):
         assert leaked not in result.text
+
+
+# --- the adversarial corpus ----------------------------------------------------------------------
+
+CORPUS = json.loads((Path(__file__).parent / "data" / "scrub_corpus.json").read_text("utf-8"))
+
+
+def _deny(company: dict[str, Any]) -> list[str]:
+    sites = company["sites"]
+    names = [s["name"] for s in sites] + [s["commune"] for s in sites]
+    return [company["legal_name"], *company["brands"], *company["contacts"], *names]
+
+
+@pytest.mark.parametrize(
+    "entry", CORPUS["texts"], ids=[f"{e['expect'] or 'clean'}:{e['text']}" for e in CORPUS["texts"]]
+)
+def test_corpus_texts_are_refused_for_what_they_carry_or_pass(entry: dict[str, Any]) -> None:
+    kinds = identifying_kinds(entry["text"], _deny(CORPUS["companies"][entry["company"]]))
+    if entry["expect"] is None:
+        assert kinds == []
+    else:
+        assert entry["expect"] in kinds
+
+
+def test_a_common_word_of_a_name_alone_is_no_name_but_the_whole_name_is() -> None:
+    deny = ["Chaleur Urbaine SA", "Serres de Kervella SAS"]
+    for text in ("Chaleur fatale industrielle", "Chauffage des serres", "en zone urbaine"):
+        assert identifying_kinds(text, deny) == []
+    for text in ("Chaleur Urbaine", "CHALEUR-URBAINE", "Kervella", "Kerv3lla", "SDK"):
+        assert identifying_kinds(text, deny) == ["name"]
+    # A near miss that is itself a word is that word: "comme" is not "Colme".
+    assert identifying_kinds("Frass comme amendement", ["EARL de la Basse-Colme"]) == []

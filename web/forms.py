@@ -137,8 +137,46 @@ _DOMAIN_MESSAGES: tuple[tuple[re.Pattern[str], str], ...] = tuple(
 )
 
 
+# What a listing's text must lose before it is public (marketplace.catalogue.public_text): its
+# messages are "remove WHAT from the WHERE", joined by "; ".
+_REWRITE = re.compile(r"^remove (?P<what>.+) from the (?P<where>title|description)$")
+_REWRITE_WORDS = {
+    "the company number (SIREN, SIRET or VAT)": N_("the company number (SIREN, SIRET or VAT)"),
+    "the bank account number (IBAN)": N_("the bank account number (IBAN)"),
+    "the phone number": N_("the phone number"),
+    "the e-mail address": N_("the e-mail address"),
+    "the web address": N_("the web address"),
+    "the GPS coordinates": N_("the GPS coordinates"),
+    "the postcode": N_("the postcode"),
+    "the name of your company, a brand, a site, its town or a contact (in any spelling)": N_(
+        "the name of your company, a brand, a site, its town or a contact (in any spelling)"
+    ),
+    "the person's name": N_("the person's name"),
+    "title": N_("from the title"),
+    "description": N_("from the description"),
+}
+
+
+def _explain_rewrite(detail: str, translate: Translate) -> str | None:
+    sentences = []
+    for part in detail.split("; "):
+        match = _REWRITE.match(part)
+        if match is None or match["what"] not in _REWRITE_WORDS:
+            return None
+        what, where = _REWRITE_WORDS[match["what"]], _REWRITE_WORDS[match["where"]]
+        sentences.append(
+            translate(
+                N_("Remove %(what)s %(where)s."), what=translate(what), where=translate(where)
+            )
+        )
+    return " ".join(sentences)
+
+
 def explain_known(detail: str, translate: Translate) -> str | None:
     """A service's error message in the page's language, or None when it is not a known one."""
+    rewrite = _explain_rewrite(detail, translate)
+    if rewrite is not None:
+        return rewrite
     for pattern, message in _DOMAIN_MESSAGES:
         match = pattern.search(detail)
         if match:

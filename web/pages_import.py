@@ -88,6 +88,15 @@ def _progress_context(
         }
         for error in errors[:REPORT_ROWS_SHOWN]
     ]
+    unpublished = [
+        {
+            "line": held.get("line", ""),
+            "field": held.get("field", ""),
+            "reason": explain_known(str(held.get("reason", "")), translate)
+            or held.get("reason", ""),
+        }
+        for held in (job.report.get("unpublished") or [])[:REPORT_ROWS_SHOWN]
+    ]
     created = job.report.get("created") or {}
     reused = job.report.get("reused") or {}
     return {
@@ -95,6 +104,7 @@ def _progress_context(
         "finished": job.status in FINISHED,
         "status": label(IMPORT_STATUSES, job.status, translate),
         "error_rows": rows,
+        "unpublished_rows": unpublished,
         "errors_total": len(errors),
         "errors_hidden": max(0, len(errors) - REPORT_ROWS_SHOWN),
         "created": [(translate(word), created.get(key, 0)) for key, word in COUNTED.items()],

@@ -21,6 +21,7 @@ from marketplace.catalogue.cache import catalogue_changed
 from marketplace.catalogue.errors import Conflict, Invalid, NotFound
 from marketplace.catalogue.labels import departement_names, low_label, region_names
 from marketplace.catalogue.models import Listing, ListingGhost
+from marketplace.catalogue.public_text import TextNotPublic, require_public_text
 from marketplace.catalogue.schemas import Area, ListingOwnerView, ListingPublic
 from marketplace.catalogue.states import TERMINAL, ListingEvent, ListingStatus, transition
 from marketplace.companies.models import Company, Site
@@ -43,7 +44,6 @@ from privacy.generalisation import (
     temperature_class,
     view_at,
 )
-from privacy.scrubbing import scrub
 
 PRESENT_FR = "présent"
 
@@ -63,12 +63,10 @@ def _group(listing: Listing) -> GroupKey:
 # --- facts copied from the flow ----------------------------------------------------------------
 
 
-def _public_text(text: str, deny: Sequence[str]) -> str:
-    return scrub(text, deny).text
-
-
 def sync_from_flow(listing: Listing, flow: Flow, site: Site, deny: Sequence[str]) -> None:
-    """Copy what the generaliser needs from the flow, and the scrubbed public text."""
+    """Copy what the generaliser needs from the flow, and its text, which must be fit for the
+    public as it is (TextNotPublic otherwise, before anything changes)."""
+    require_public_text(flow.label, flow.description, deny)
     listing.flow_id, listing.company_id = flow.id, flow.company_id
     listing.direction, listing.kind = str(flow.direction), str(flow.kind)
     listing.latitude, listing.longitude, listing.h3_cell = (
@@ -81,8 +79,8 @@ def sync_from_flow(listing: Listing, flow: Flow, site: Site, deny: Sequence[str]
     listing.quantity_per_year, listing.temperature_c = flow.quantity_per_year, flow.temperature_c
     listing.group_key = group_key_of(listing.kind, flow.low_code)
     listing.regularity, listing.months_mask = str(flow.regularity), flow.months_mask
-    listing.title = _public_text(flow.label, deny)[:200]
-    listing.description = _public_text(flow.description, deny)
+    listing.title = flow.label[:200]
+    listing.description = flow.description
     listing.updated_at = utcnow()
 
 
@@ -536,7 +534,17 @@ def _change(session: Session, listing: Listing, event: ListingEvent) -> Listing:
 
 
 def publish(session: Session, actor: Actor, listing: Listing) -> Listing:
+    if listing.flow_id is not None:
+        # The company's names may have grown since the draft (a new site, a brand): check again.
+        _check_flow_text(session, listing.flow_id)
     return _change(session, listing, ListingEvent.PUBLISH)
+
+
+def _check_flow_text(session: Session, flow_id: uuid.UUID) -> None:
+    flow = session.get(Flow, flow_id)
+    company = session.get(Company, flow.company_id) if flow else None
+    if flow is not None and company is not None:
+        require_public_text(flow.label, flow.description, deny_terms(session, company))
 
 
 def pause(session: Session, actor: Actor, listing: Listing) -> Listing:
@@ -606,10 +614,14 @@ def _follow_edit(session: Session, listing: Listing, shown_in: GroupKey) -> None
     _join_or_wait(session, listing)
 
 
-def publish_flows(session: Session, flows: Sequence[Flow]) -> list[uuid.UUID]:
+def publish_flows(
+    session: Session, flows: Sequence[Flow], held: dict[uuid.UUID, TextNotPublic] | None = None
+) -> list[uuid.UUID]:
     """Publish many flows at once (a facilitator's territory import), then run the publication
     for the groups they fall in, so that an imported territory shows in the catalogue at once: the
-    facilitator's import is a scheduled kind of change, not one member's probe."""
+    facilitator's import is a scheduled kind of change, not one member's probe.
+
+    A flow whose text may not be public is left unpublished; ``held`` receives why, by flow id."""
     deny_cache: dict[uuid.UUID, list[str]] = {}
     groups: set[GroupKey] = set()
     now = utcnow()
@@ -635,7 +647,12 @@ def publish_flows(session: Session, flows: Sequence[Flow]) -> list[uuid.UUID]:
             company = session.get(Company, flow.company_id)
             assert company is not None
             deny_cache[flow.company_id] = deny_terms(session, company)
-        listing = _new_listing(session, flow, deny_cache[flow.company_id])
+        try:
+            listing = _new_listing(session, flow, deny_cache[flow.company_id])
+        except TextNotPublic as refused:
+            if held is not None:
+                held[flow.id] = refused
+            continue
         listing.status = ListingStatus.PUBLISHED
         listing.published_at, listing.expires_at = now, now + ttl
         listing.waiting = True

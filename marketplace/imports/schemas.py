@@ -15,7 +15,10 @@ class ImportJobRead(BaseModel):
     """An import as the facilitator who uploaded it sees it.
 
     `report` holds `errors` (each `{"line", "field", "reason"}`, the header being line 1) and, once
-    done, `created` and `reused` counts. It never holds the companies' identities.
+    done, `created` and `reused` counts, and with `--publish` the rows imported but left
+    unpublished because their text would name or locate the company (`unpublished`, each
+    `{"line", "field", "reason"}` saying what to rewrite). It never holds the companies' identities
+    nor any cell's value.
     """
 
     id: uuid.UUID

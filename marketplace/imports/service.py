@@ -315,10 +315,12 @@ def _write(
         flow_ids = _flows(session, checks, companies, sites, now)
         flows = len(flow_ids)
         job = session.get(ImportJob, job_id)
+        unpublished = []
         if job is not None and job.publish:
-            _publish(session, flow_ids)
+            unpublished = _publish(session, flow_ids, [row.line for row in checks.rows])
         report = {
             "errors": checks.errors,
+            "unpublished": unpublished,
             "created": {"companies": created_companies, "sites": created_sites, "flows": flows},
             "reused": {
                 "companies": len(companies) - created_companies,
@@ -462,15 +464,30 @@ def _flows(
     return ids
 
 
-def _publish(session: Session, flow_ids: Sequence[uuid.UUID]) -> None:
+def _publish(
+    session: Session, flow_ids: Sequence[uuid.UUID], lines: Sequence[int]
+) -> list[dict[str, Any]]:
     """`--publish`: the facilitator loads a territory's diagnostic straight into the catalogue,
-    in the same transaction as the flows (all or nothing)."""
+    in the same transaction as the flows (all or nothing).
+
+    A row whose label or description would name or locate its company is imported as a flow but
+    not published; the returned entries say which line, field and what to rewrite, never quoting
+    the cell."""
+    from marketplace.catalogue.public_text import TextNotPublic
     from marketplace.catalogue.service import publish_flows
 
     flows: list[Flow] = []
     for chunk in _chunks(flow_ids, 1000):
         flows += session.exec(select(Flow).where(col(Flow.id).in_(chunk))).all()
-    publish_flows(session, flows)
+    held: dict[uuid.UUID, TextNotPublic] = {}
+    publish_flows(session, flows, held)
+    line_of = dict(zip(flow_ids, lines, strict=True))
+    return [
+        {"line": line_of[flow_id], "field": rewrite.field, "reason": reason}
+        for flow_id, refused in sorted(held.items(), key=lambda item: line_of[item[0]])
+        for rewrite in refused.rewrites
+        for reason in rewrite.reasons()
+    ]
 
 
 def _insert(session: Session, table: str, rows: Sequence[dict[str, Any]]) -> None:
