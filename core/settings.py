@@ -76,6 +76,11 @@ class Settings(BaseSettings):
     max_json_body_bytes: int = Field(default=1024 * 1024, ge=1024)
     # Default and longest lifetime of an API token; a client may ask for a shorter one.
     api_token_max_age_days: int = Field(default=90, ge=1)
+    # Moves of one site, and of all a company's sites, per 24 hours. Distance bands are measured to
+    # the listings' published points, so moving a site teaches nothing finer than the cards; the
+    # limit (and an audit entry per move) keeps probing slow and visible all the same.
+    site_moves_per_day: int = Field(default=3, ge=1)
+    company_site_moves_per_day: int = Field(default=10, ge=1)
 
     @property
     def is_sqlite(self) -> bool:

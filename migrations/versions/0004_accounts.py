@@ -1,7 +1,7 @@
 """Accounts: users' e-mails sealed with a blind index for login; API tokens expire
 
 Revision ID: 0004_accounts
-Revises: 0004_placement
+Revises: 0004_positions
 Create Date: 2026-11-30 07:20:00
 
 A copy of the database named every user by e-mail (admin@<company>.fr). The address is now sealed
@@ -23,7 +23,7 @@ from privacy.blind_index import blind_index
 from privacy.vault import open_text, seal_text
 
 revision = "0004_accounts"
-down_revision = "0004_placement"
+down_revision = "0004_positions"
 branch_labels = None
 depends_on = None
 
