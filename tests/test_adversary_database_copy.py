@@ -211,7 +211,6 @@ def test_a_copy_holds_no_distinctive_site_name(copy: Copy) -> None:
     assert _found(copy, {SITE_NAME, *DISTINCTIVE_DEMO_SITES}) == []
 
 
-@pytest.mark.xfail(strict=True, reason="waits for accounts (user e-mails sealed, blind index)")
 def test_a_copy_holds_no_user_email(copy: Copy) -> None:
     emails = {row["email"] for row in copy.users} | {ADMIN_EMAIL}
     assert sorted(e for e in emails if e.lower() in copy.text.lower()) == []

@@ -1,7 +1,7 @@
 """Audit chain: signed checkpoints of its head
 
 Revision ID: 0004_audit
-Revises: 0004_positions
+Revises: 0004_accounts
 Create Date: 2026-11-30 07:10:00
 
 A checkpoint signs (Ed25519, key outside the database) the chain's last entry's seq and hash, so
@@ -16,7 +16,7 @@ from alembic import op
 import core.models
 
 revision = "0004_audit"
-down_revision = "0004_positions"
+down_revision = "0004_accounts"
 branch_labels = None
 depends_on = None
 
