@@ -13,6 +13,7 @@ from __future__ import annotations
 import csv
 import re
 import subprocess
+import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -23,7 +24,10 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy.engine import make_url
 
+from core.db import unit_of_work
 from core.text import fold
+from marketplace.accounts.models import Role
+from marketplace.accounts.service import create_user
 from marketplace.demo.loader import TERRITORY, USERS, load_demo
 from tests.conftest import TEST_DATABASE_URL, backend_name
 from tests.factories import make_siret
@@ -80,19 +84,15 @@ def _scene(client: TestClient, users: list[dict[str, str]]) -> None:
         ),
         201,
     )
-    _ok(
-        client.post(
-            "/api/v1/users",
-            headers=staff,
-            json={
-                "email": ADMIN_EMAIL,
-                "password": "tannerie-password",
-                "role": "company_admin",
-                "company_id": company["id"],
-            },
-        ),
-        201,
-    )
+    # The operator's command creates the account (the API invites, with no password to log in).
+    with unit_of_work() as session:
+        create_user(
+            session,
+            email=ADMIN_EMAIL,
+            password="tannerie-password",
+            role=Role.COMPANY_ADMIN,
+            company_id=uuid.UUID(company["id"]),
+        )
     admin = _token(client, ADMIN_EMAIL, "tannerie-password")
     site = _ok(
         client.post(
