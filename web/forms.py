@@ -32,44 +32,53 @@ _DOMAIN_MESSAGES: tuple[tuple[re.Pattern[str], str], ...] = tuple(
             N_("Your company already has a site with this name."),
         ),
         (
+            r"moved \d+ times in the last 24 hours",
+            N_(
+                "This site, or your company's sites, moved too often in the last 24 hours: "
+                "the position can change again later."
+            ),
+        ),
+        (
             r"^position outside France",
             N_("This position is outside France (metropolitan and overseas départements)."),
         ),
         (r"^position is not within", N_("This position is not within a French département.")),
         (r"^no such site", N_("Choose one of your sites.")),
         (
-            r"^unknown List of Waste code (?P<code>.+) \(a six-digit",
-            N_(
-                "Unknown List of Waste code %(code)s: a six-digit entry is expected, e.g. 10 01 02."
-            ),
+            r"^unknown List of Waste code",
+            N_("Unknown List of Waste code: a six-digit entry is expected, e.g. 10 01 02."),
         ),
         (r"^heat carries no List of Waste code", N_("Heat carries no List of Waste code.")),
         (
-            r"^code (?P<code>\S+ \S+ \S+?)\*? is hazardous",
-            N_("Code %(code)s is hazardous: the flow cannot be declared non-hazardous."),
+            r"^this code is hazardous",
+            N_("This code is hazardous: the flow cannot be declared non-hazardous."),
         ),
         (
-            r"^code (?P<code>\S+ \S+ \S+) is non-hazardous",
-            N_("Code %(code)s is non-hazardous: a hazardous waste takes its mirror entry."),
+            r"^this code is non-hazardous",
+            N_("This code is non-hazardous: a hazardous waste takes its mirror entry."),
         ),
         (r"^a material needs its List", N_("A material needs its List of Waste code.")),
         (r"^a hazardous flow needs its List", N_("A hazardous flow needs its List of Waste code.")),
-        (r"^month .* is not between", N_("Months go from 1 to 12.")),
+        (r"^months are numbers from 1 to 12", N_("Months go from 1 to 12.")),
         (r"^a seasonal flow needs", N_("A seasonal flow needs the months it runs.")),
         (r"^heat needs its temperature", N_("Heat needs its temperature.")),
         (r"belong to an offer", N_("The current route and its cost belong to an offer.")),
         (r"belongs to a request", N_("The virgin material replaced belongs to a request.")),
         (
-            r"^unknown recovery/disposal operation (?P<code>.+) \(",
-            N_("Unknown recovery or disposal operation %(code)s (R 1 to R 13, D 1 to D 15)."),
+            r"^unknown recovery/disposal operation",
+            N_("Unknown recovery or disposal operation (R 1 to R 13, D 1 to D 15)."),
         ),
         (r"^quantity must be greater than zero", N_("The quantity must be greater than zero.")),
         (
-            r"^unknown unit (?P<unit>.+) for \w+ \(use one of: (?P<units>[^)]*)\)",
-            N_("Unknown unit %(unit)s for this kind of flow (use one of: %(units)s)."),
+            r"^unknown unit for \w+ \(use one of: (?P<units>[^)]*)\)",
+            N_("Unknown unit for this kind of flow (use one of: %(units)s)."),
         ),
         (r"^a withdrawn flow cannot be edited", N_("A withdrawn flow cannot be edited.")),
         (r"^wrong e-mail or password", N_("Wrong e-mail or password.")),
+        (
+            r"^too many failed logins, retry in (?P<seconds>\d+) s",
+            N_("Too many failed logins. Try again in %(seconds)s seconds."),
+        ),
         # The import's file checks (marketplace.imports.parser).
         (r"^the file is empty", N_("The file is empty.")),
         (r"^the file has a header but no data", N_("The file has a header but no data rows.")),
