@@ -63,9 +63,11 @@ ROW_BYTES = 300  # how close a latitude and a longitude stand to read as one pos
 
 
 def _cell_neighbours() -> list[tuple[float, float]]:
-    """Three plants in one resolution-6 cell of the Dunkerque port (Nord): the cell's centre
-    child at resolution 7 is skipped, so the target is a couple of km from the cell's centre."""
-    cell = h3.latlng_to_cell(51.03, 2.25, 6)
+    """Three plants in one resolution-6 cell inland of the Dunkerque port (Nord): the cell's
+    centre child at resolution 7 is skipped, so the target is a couple of km from the cell's
+    centre. Inland: the port's own cell is mostly sea, a sliver that starts at département level
+    (generalisation.offers_step)."""
+    cell = h3.latlng_to_cell(50.98, 2.40, 6)
     children = sorted(h3.cell_to_children(cell, 7))
     centre = h3.latlng_to_cell(*h3.cell_to_latlng(cell), 7)
     points = [h3.cell_to_latlng(c) for c in children if c != centre][:3]

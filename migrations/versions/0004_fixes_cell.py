@@ -1,7 +1,7 @@
 """The hazardous flag in published cells
 
 Revision ID: 0004_fixes_cell
-Revises: 0004_placement
+Revises: 0004_audit
 Create Date: 2026-11-30 08:30:00
 
 The hazardous flag is now part of a published cell's key at every material level
@@ -19,7 +19,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0004_fixes_cell"
-down_revision = "0004_placement"
+down_revision = "0004_audit"
 branch_labels = None
 depends_on = None
 
