@@ -117,7 +117,7 @@ def listings_page(request: Request, session: DbSession, viewer: CurrentViewer) -
     locale, translate = page_locale(request), page_translator(request)
     rows = []
     for listing in service.list_own(session, viewer.actor):
-        view = service.owner_view(listing)
+        view = service.owner_view(session, listing)
         rows.append(
             ListingRow(
                 id=view.id,
