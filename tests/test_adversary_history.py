@@ -59,3 +59,55 @@ def test_an_edited_listing_does_not_link_its_old_fine_card_to_its_new_material(
         f"{new['location_level'] if new else None} level: together, 10 01 05 in a cell where "
         "its owner is the only legal unit with that code"
     )
+
+
+def _live_listing_of(client: TestClient, owner_headers: dict[str, str], flow_id: str) -> dict:
+    own = client.get("/api/v1/listings", headers=owner_headers).json()
+    (live,) = [x for x in own if x["flow_id"] == flow_id and x["status"] in ("published", "paused")]
+    return dict(live)
+
+
+def test_a_moved_site_gives_its_listing_a_new_id(client: TestClient, session: Session) -> None:
+    victim = member(session, "Victime SA", CELL[0])
+    cell_mates = [member(session, f"Voisin {i} SA", CELL[i + 1]) for i in range(2)]
+    target = publish(client, victim)
+    for m in cell_mates:
+        publish(client, m)
+    publication_run(session)
+    assert card(client, target) is not None
+
+    moved = client.patch(
+        f"/api/v1/sites/{victim.site_id}",
+        headers=victim.headers,
+        json={"latitude": NORD_APART[0][0], "longitude": NORD_APART[0][1]},
+    )
+    assert moved.status_code == 200, moved.text
+    publication_run(session)
+    assert card(client, target) is None  # the old id is unknown to the catalogue
+    live = _live_listing_of(client, victim.headers, str(victim.flow_id))
+    assert live["id"] != target and live["status"] == "published"
+
+
+def test_pausing_editing_and_resuming_does_not_carry_the_id_either(
+    client: TestClient, session: Session
+) -> None:
+    victim = member(session, "Victime SA", CELL[0])
+    cell_mates = [member(session, f"Voisin {i} SA", CELL[i + 1]) for i in range(2)]
+    target = publish(client, victim)
+    for m in cell_mates:
+        publish(client, m)
+    publication_run(session)
+    assert card(client, target)["location_level"] == "cell"  # type: ignore[index]
+
+    paused = client.post(f"/api/v1/listings/{target}/pause", headers=victim.headers)
+    assert paused.status_code == 200, paused.text
+    edited = client.patch(
+        f"/api/v1/flows/{victim.flow_id}", headers=victim.headers, json={"low_code": "100105"}
+    )
+    assert edited.status_code == 200, edited.text
+    live = _live_listing_of(client, victim.headers, str(victim.flow_id))
+    assert live["id"] != target and live["status"] == "paused"
+    resumed = client.post(f"/api/v1/listings/{live['id']}/resume", headers=victim.headers)
+    assert resumed.status_code == 200, resumed.text
+    publication_run(session)
+    assert card(client, target) is None
