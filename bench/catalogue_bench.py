@@ -327,7 +327,14 @@ def populate(engine: Any, listings: int, companies: int, rng: random.Random) -> 
     from marketplace.catalogue.labels import low_label
     from marketplace.catalogue.models import Listing
     from marketplace.companies.models import Company, Site
-    from privacy.generalisation import CHAPTER_FAMILY, FAMILIES, QUANTITY_BOUNDS
+    from privacy.generalisation import (
+        CHAPTER_FAMILY,
+        FAMILIES,
+        QUANTITY_BOUNDS,
+        SITE_CELL_RESOLUTION,
+    )
+    from privacy.places import cell_point, departement_point, region_point
+    from privacy.vault import Sealed, new_data_key, seal_json
 
     region_of = {d["code"]: d["region_code"] for d in read_csv("departements.csv")}
     geo = boundaries()
@@ -336,12 +343,14 @@ def populate(engine: Any, listings: int, companies: int, rng: random.Random) -> 
     company_rows, site_rows = [], []
     for number in range(companies):
         company_id = uuid.uuid4()
+        # A real data key: the member's distance bands open its site's sealed position.
+        kek_id, wrapped_key, _ = new_data_key(company_id.bytes)
         company_rows.append(
             {
                 "id": company_id,
                 "identity_ciphertext": os.urandom(64),
-                "wrapped_key": os.urandom(40),
-                "kek_id": "bench",
+                "wrapped_key": wrapped_key,
+                "kek_id": kek_id,
                 "siret_index": f"bench-{number}",
                 "nace": "23.51Z",
                 "size_class": "medium",
@@ -361,12 +370,14 @@ def populate(engine: Any, listings: int, companies: int, rng: random.Random) -> 
                 "company_id": company_id,
                 "name_ciphertext": os.urandom(32),
                 "name_index": f"bench-site-{number}",
-                "latitude": latitude,
-                "longitude": longitude,
-                "commune": "",
+                "position_ciphertext": seal_json(
+                    {"latitude": latitude, "longitude": longitude, "commune": ""},
+                    aad=company_id.bytes,
+                    sealed=Sealed(kek_id, wrapped_key, b""),
+                ).ciphertext,
                 "departement_code": code,
                 "region_code": region_of[code],
-                "h3_cell": h3.latlng_to_cell(latitude, longitude, 9),
+                "h3_cell": h3.latlng_to_cell(latitude, longitude, SITE_CELL_RESOLUTION),
                 "created_at": now,
             }
         )
@@ -404,14 +415,21 @@ def populate(engine: Any, listings: int, companies: int, rng: random.Random) -> 
         brokered = rng.random() < 0.05
         visible += not brokered
         dominated = rng.random() < 0.05
+        point = (
+            cell_point(site["h3_cell"])
+            if location_level == "cell"
+            else departement_point(site["departement_code"])
+            if location_level == "departement"
+            else region_point(site["region_code"])
+        )
         listing_rows.append(
             {
                 "id": uuid.uuid4(),
                 "flow_id": None,
                 "company_id": site["company_id"],
                 "aggregated": False,
-                "latitude": site["latitude"],
-                "longitude": site["longitude"],
+                "latitude": point[0],
+                "longitude": point[1],
                 "h3_cell": site["h3_cell"],
                 "departement_code": site["departement_code"],
                 "low_code": code,

@@ -46,3 +46,15 @@ class TooLarge(DomainError):
 
 class RateLimited(DomainError):
     status_code = 429
+
+    def __init__(
+        self,
+        detail: str,
+        *,
+        retry_after: int | None = None,
+        field: str | None = None,
+        extra: dict[str, object] | None = None,
+    ) -> None:
+        super().__init__(detail, field=field, extra=extra)
+        # Seconds until a retry can succeed: the Retry-After header of the answer.
+        self.retry_after = retry_after

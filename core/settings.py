@@ -59,6 +59,11 @@ class Settings(BaseSettings):
     publication_hysteresis_days: int = Field(default=30, ge=0)
     # Catalogue searches per client and minute (API token, session or address).
     search_rate_per_minute: int = Field(default=120, ge=1)
+    # Moves of one site, and of all a company's sites, per 24 hours. Distance bands are measured to
+    # the listings' published points, so moving a site teaches nothing finer than the cards; the
+    # limit (and an audit entry per move) keeps probing slow and visible all the same.
+    site_moves_per_day: int = Field(default=3, ge=1)
+    company_site_moves_per_day: int = Field(default=10, ge=1)
 
     @property
     def is_sqlite(self) -> bool:

@@ -21,9 +21,10 @@ import h3
 
 # --- location ladder -----------------------------------------------------------------------------
 
-# Sites are stored at H3 resolution 9 (~0.1 km²). Resolution 6 (~36 km², about 7 km across) is the
-# finest location ever shown: a cell that size holds a whole industrial zone, not one plant.
-SITE_CELL_RESOLUTION = 9
+# Sites keep H3 resolution 7 (~5 km²) in clear, their exact position sealed. Resolution 6 (~36 km²,
+# about 7 km across) is the finest location ever shown: a cell that size holds a whole industrial
+# zone, not one plant.
+SITE_CELL_RESOLUTION = 7
 PUBLIC_CELL_RESOLUTION = 6
 
 
@@ -267,7 +268,7 @@ DEFAULT_DOMINANCE = 0.85
 
 @dataclass(frozen=True)
 class ListingFacts:
-    """What the generaliser needs of one flow: its site's cell (resolution 9) and areas, and the
+    """What the generaliser needs of one flow: its site's cell (resolution 7) and areas, and the
     legal unit (SIREN) behind it: k counts legal units, never establishments."""
 
     id: Hashable

@@ -14,7 +14,7 @@ from marketplace.accounts.models import Role, User
 from marketplace.accounts.service import actor_of, create_api_token, create_user
 from marketplace.companies.models import Company, Site
 from marketplace.companies.schemas import CompanyCreate, SiteCreate
-from marketplace.companies.service import create_company, create_site
+from marketplace.companies.service import create_company, create_site, site_position
 from marketplace.flows.models import Direction, Flow, Kind
 from marketplace.flows.schemas import FlowCreate
 from marketplace.flows.service import create_flow
@@ -91,6 +91,14 @@ def create_site_row(
     )
     session.commit()
     return site
+
+
+def position_of(session: Session, site: Site) -> tuple[float, float]:
+    """A site's exact position, opened with its company's key (it is stored sealed)."""
+    company = session.get(Company, site.company_id)
+    assert company is not None
+    position = site_position(company, site)
+    return position.latitude, position.longitude
 
 
 def create_flow_row(session: Session, site: Site, **fields: Any) -> Flow:

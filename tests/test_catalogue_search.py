@@ -45,6 +45,7 @@ from tests.factories import (
     create_site_row,
     create_tenant,
     create_user_row,
+    position_of,
 )
 
 URL = "/api/v1/catalogue"
@@ -378,16 +379,22 @@ def test_cursor_does_not_show_its_position_in_clear(client: TestClient, world: W
         assert clear not in raw
 
 
+# Bands are measured to what each card publishes, never to the site (privacy/places.py): from A
+# (Dunkerque), the Nord's point (near Douai) and the Hauts-de-France's (near Amiens) are both
+# 80 to 200 km away, even for B's listings 12 km from A; the south is farther than 200 km.
 EXPECTED_BANDS = {
-    "ash_A": "< 10 km",
-    "pallets_A": "< 10 km",
-    "ash_B": "10–30 km",
-    "pallets_B": "10–30 km",
-    "heat_B": "10–30 km",
-    "ash_C": "30–80 km",
-    "pallets_C": "30–80 km",
-    "heat_C": "30–80 km",
-    "heat_G": "80–200 km",
+    name: "80–200 km"
+    for name in (
+        "ash_A",
+        "pallets_A",
+        "ash_B",
+        "pallets_B",
+        "heat_B",
+        "ash_C",
+        "pallets_C",
+        "heat_C",
+        "heat_G",
+    )
 }
 
 
@@ -432,7 +439,7 @@ def test_distance_sort_orders_by_band_then_date(client: TestClient, world: World
 
 
 def test_sql_distance_is_close_to_the_great_circle(session: Session, world: World) -> None:
-    origin = Origin(world.a_site.latitude, world.a_site.longitude)
+    origin = Origin(*position_of(session, world.a_site))
     rows = session.exec(select(Listing.latitude, Listing.longitude, origin.squared_km())).all()
     assert rows
     for latitude, longitude, squared in rows:
@@ -447,9 +454,12 @@ def test_matching_tells_which_listings_a_saved_search_finds(session: Session, wo
     everyone = list(world.listings.values())
     heat = matching(session, CatalogueQuery(kind="heat"), None, everyone)
     assert heat == {world.listings[n] for n in ("heat_B", "heat_C", "heat_G")}
-    origin = Origin(world.a_site.latitude, world.a_site.longitude)
-    near = CatalogueQuery(from_site=world.a_site.id, distance_band="10-30", q="chaleur")
-    assert matching(session, near, origin, everyone) == {world.listings["heat_B"]}
+    origin = Origin(*position_of(session, world.a_site))
+    near = CatalogueQuery(from_site=world.a_site.id, distance_band="80-200", q="chaleur")
+    heat_north = {world.listings[n] for n in ("heat_B", "heat_C", "heat_G")}
+    assert matching(session, near, origin, everyone) == heat_north
+    far = CatalogueQuery(from_site=world.a_site.id, distance_band="gt200", q="chaleur")
+    assert matching(session, far, origin, everyone) == set()
     assert matching(session, near, None, everyone) == set()
     assert matching(session, CatalogueQuery(), None, [world.listings["ash_H"]]) == set()
 
@@ -538,7 +548,7 @@ def test_listing_card(client: TestClient, world: World) -> None:
     banded = client.get(
         f"{URL}/{ash_b}", params={"from_site": str(world.a_site.id)}, headers=world.member
     )
-    assert banded.json()["distance_band"] == "10–30 km"
+    assert banded.json()["distance_band"] == "80–200 km"
     assert (
         client.get(f"{URL}/{ash_b}", params={"from_site": str(world.a_site.id)}).status_code == 422
     )
@@ -857,7 +867,7 @@ def test_banded_and_public_views_never_share_an_entry(
     assert client.get(URL, params=params, headers=bearer(session, stranger)).status_code == 404
     ash = world.listings["ash_B"]
     card = client.get(f"{URL}/{ash}", params={"from_site": site}, headers=world.member)
-    assert card.json()["distance_band"] == "10–30 km"
+    assert card.json()["distance_band"] == "80–200 km"
     assert client.get(f"{URL}/{ash}").json()["distance_band"] is None
     assert client.get(f"{URL}/{ash}", params={"from_site": site}).status_code == 422
 
@@ -896,17 +906,18 @@ def test_a_moved_site_gives_its_new_bands_within_about_a_second(
 ) -> None:
     clock = [1_000.0]
     monkeypatch.setattr(cache, "_now", lambda: clock[0])
-    params = {"from_site": str(world.a_site.id), "distance_band": "lt10", "limit": 100}
+    params = {"from_site": str(world.a_site.id), "distance_band": "gt200", "limit": 100}
 
-    def near() -> list[str]:
+    def far() -> list[str]:
         return names_of(world, client.get(URL, params=params, headers=world.member))
 
-    assert sorted(near()) == ["ash_A", "pallets_A"]
+    south = sorted(n for n in world.listings if n not in EXPECTED_BANDS and n != "ash_H")
+    assert sorted(far()) == south
     # A's site moves to Marseille: no listing changes, only the point distances start from.
     site = session.get(Site, world.a_site.id)
     assert site is not None
     update_site(session, staff_actor(), site, SiteUpdate(latitude=43.30, longitude=5.37))
     session.commit()
-    assert sorted(near()) == ["ash_A", "pallets_A"]  # still where this process knew it
+    assert sorted(far()) == south  # still where this process knew it
     clock[0] += cache.VERSION_TTL_SECONDS + 0.01
-    assert "slag_D" in near() and "ash_A" not in near()
+    assert "slag_D" not in far() and "ash_A" in far()

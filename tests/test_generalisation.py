@@ -87,7 +87,7 @@ def test_cell_at_gives_the_parent_at_the_public_resolution() -> None:
     assert PUBLIC_CELL_RESOLUTION == 6
     assert h3.get_resolution(parent) == 6
     assert parent == h3.cell_to_parent(cell, 6)
-    assert cell_at(cell, 9) == cell
+    assert cell_at(cell, SITE_CELL_RESOLUTION) == cell
     assert h3.get_resolution(cell_at(cell, 5)) == 5
     # Two plants a few hundred metres apart share their public cell.
     assert cell_at(site(DUNKERQUE_NEAR)["h3_cell"]) == parent
@@ -98,7 +98,7 @@ def test_cell_at_rejects_bad_input() -> None:
     with pytest.raises(ValueError):
         cell_at("not-a-cell")
     with pytest.raises(ValueError):
-        cell_at(cell_at(site(DUNKERQUE)["h3_cell"], 6), 9)
+        cell_at(cell_at(site(DUNKERQUE)["h3_cell"], 6), SITE_CELL_RESOLUTION)
 
 
 def test_location_key_at_each_level() -> None:

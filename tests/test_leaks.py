@@ -24,7 +24,7 @@ from marketplace.accounts.models import Role, User
 from marketplace.accounts.service import actor_of
 from marketplace.catalogue.models import Listing
 from marketplace.companies.models import Company, Site
-from marketplace.companies.service import identity_of, site_name
+from marketplace.companies.service import identity_of, site_name, site_position
 from marketplace.demo.loader import load_demo
 from marketplace.flows.models import Flow
 from tests.factories import PASSWORD, bearer
@@ -85,11 +85,12 @@ def _secrets(demo: dict[str, Any], except_company: uuid.UUID | None) -> Secrets:
             secrets.words.update(x for x in (contact.email, contact.phone) if x)
     own_names = set()
     for site in demo["sites"]:
+        position = site_position(companies[site.company_id], site)
         if site.company_id == except_company:
-            secrets.own_values.update((site.latitude, site.longitude))
+            secrets.own_values.update((position.latitude, position.longitude))
             own_names.add(site_name(companies[site.company_id], site))
             continue
-        secrets.positions.append((site.latitude, site.longitude))
+        secrets.positions.append((position.latitude, position.longitude))
         name = site_name(companies[site.company_id], site)
         if len(name) > 12:  # short site names ("Usine Nord") are shared by many companies
             secrets.words.add(name)

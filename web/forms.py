@@ -32,6 +32,13 @@ _DOMAIN_MESSAGES: tuple[tuple[re.Pattern[str], str], ...] = tuple(
             N_("Your company already has a site with this name."),
         ),
         (
+            r"moved \d+ times in the last 24 hours",
+            N_(
+                "This site, or your company's sites, moved too often in the last 24 hours: "
+                "the position can change again later."
+            ),
+        ),
+        (
             r"^position outside France",
             N_("This position is outside France (metropolitan and overseas départements)."),
         ),

@@ -36,7 +36,8 @@ from sqlmodel import Session, col
 from core.db import after_commit
 from core.models import utcnow
 from marketplace.catalogue.models import CatalogueVersion
-from marketplace.companies.models import Site
+from marketplace.companies.models import Company, Site
+from marketplace.companies.service import open_site_position
 
 # How stale a process may be about changes made by other processes.
 VERSION_TTL_SECONDS = 1.0
@@ -108,18 +109,30 @@ _sites: dict[uuid.UUID, tuple[float, SitePlace | None]] = {}
 
 
 def site_place(session: Session, site_id: uuid.UUID) -> SitePlace | None:
-    """A site's company and position, read at most every VERSION_TTL_SECONDS: a banded request
-    resolves its from_site every time, served from the cache or not, and on a hit that query
-    would be a third of its database work. A site never changes company, so the check of who may
-    use it stays exact; a moved site shows within about a second, as a catalogue change does."""
+    """A site's company and exact position (unsealed with the company's key), read at most every
+    VERSION_TTL_SECONDS: a banded request resolves its from_site every time, served from the
+    cache or not, and on a hit that query would be a third of its database work. A site never
+    changes company, so the check of who may use it stays exact; a moved site shows within about
+    a second, as a catalogue change does."""
     now = _now()
     with _sites_lock:
         known = _sites.get(site_id)
     if known is not None and now - known[0] < VERSION_TTL_SECONDS:
         return known[1]
-    columns = (col(Site.company_id), col(Site.latitude), col(Site.longitude))
-    row = session.connection().execute(sa.select(*columns).where(col(Site.id) == site_id)).first()
-    place = None if row is None else (row.company_id, row.latitude, row.longitude)
+    columns = (
+        col(Site.company_id),
+        col(Site.position_ciphertext),
+        col(Company.kek_id),
+        col(Company.wrapped_key),
+    )
+    statement = sa.select(*columns).join(Company, col(Company.id) == col(Site.company_id))
+    row = session.connection().execute(statement.where(col(Site.id) == site_id)).first()
+    place = None
+    if row is not None:
+        position = open_site_position(
+            row.company_id, row.kek_id, bytes(row.wrapped_key), bytes(row.position_ciphertext)
+        )
+        place = (row.company_id, position.latitude, position.longitude)
     with _sites_lock:
         if len(_sites) >= _MAX_SITES:
             _sites.clear()

@@ -39,7 +39,8 @@ def _ts(nullable: bool = False) -> sa.Column[datetime]:
 class Listing(SQLModel, table=True):
     """One row per published flow (or per pooled offer). Columns split in two groups: the
     generalised public view, recomputed whenever a cell it shares changes, and internal columns
-    (owner, exact position) that no response ever shows."""
+    (owner, material code, quantity) that no response ever shows. No column holds a site's exact
+    position: latitude and longitude are the published location's point (privacy/places.py)."""
 
     __tablename__ = "listings"
     __table_args__ = (
@@ -80,9 +81,11 @@ class Listing(SQLModel, table=True):
     flow_id: uuid.UUID | None = Field(default=None, foreign_key="flows.id", index=True)
     company_id: uuid.UUID | None = Field(default=None, foreign_key="companies.id", index=True)
     aggregated: bool = False  # a pooled offer built by the facilitator from several flows
+    # The point of the published location (its resolution-6 cell's centre, or a fixed point of its
+    # département or région), set with the public view: distance bands start from here.
     latitude: float
     longitude: float
-    h3_cell: str = Field(max_length=16)
+    h3_cell: str = Field(max_length=16)  # the site's resolution-7 cell
     departement_code: str = Field(max_length=3)
     low_code: str | None = Field(default=None, max_length=8)
     quantity_per_year: float

@@ -6,7 +6,6 @@ from __future__ import annotations
 import uuid
 from collections.abc import Sequence
 
-import h3
 from pydantic import BaseModel, Field
 from sqlmodel import Session, col, select
 
@@ -31,8 +30,7 @@ from privacy.generalisation import (
     location_key,
     material_key,
 )
-
-POOL_CELL_RESOLUTION = 9
+from privacy.places import published_point
 
 
 class PoolCreate(BaseModel):
@@ -80,14 +78,18 @@ def create_pool(session: Session, actor: Actor, data: PoolCreate) -> Listing:
         deny += deny_terms(session, company)
     # The facilitator's text is public as written, or refused naming what to rewrite.
     require_public_text(data.title, data.description, deny, label_field="title")
-    latitude = sum(sites[f.site_id].latitude for f in flows) / len(flows)
-    longitude = sum(sites[f.site_id].longitude for f in flows) / len(flows)
     first, first_site = flows[0], sites[flows[0].site_id]
+    area_code = getattr(
+        first_site, "departement_code" if data.area == LocationLevel.DEPARTEMENT else "region_code"
+    )
+    # A pool is shown at its area, never finer: its point is the area's (privacy/places.py), and
+    # its cell only fills the column (location_key never reads it above cell level).
+    latitude, longitude = published_point(data.area.value, area_code)
     listing = Listing(
         aggregated=True,
         latitude=latitude,
         longitude=longitude,
-        h3_cell=h3.latlng_to_cell(latitude, longitude, POOL_CELL_RESOLUTION),
+        h3_cell=first_site.h3_cell,
         departement_code=first_site.departement_code,
         region_code=first_site.region_code,
         low_code=first.low_code,

@@ -17,7 +17,7 @@ class ListingPublic(BaseModel):
     """A listing as the public and other members see it (see PRODUCT.md, "What each party may see").
 
     No owner, no site, no exact quantity, no price, no position: a distance band only, computed
-    from one of the searcher's own sites.
+    from one of the searcher's own sites to the published location's point.
     """
 
     id: uuid.UUID
@@ -33,6 +33,9 @@ class ListingPublic(BaseModel):
     low_code: str | None  # the six digits, only once the k-check allows them
     low_label: str | None
     location_level: str
+    # At cell level, the resolution-6 H3 cell (its k companies make it public): the card names
+    # what distance bands are measured to, so a band never tells more than the card.
+    cell: str | None = None
     departement: Area | None
     region: Area
     quantity_class: str  # a logarithmic band; "présent" for a pool one company dominates

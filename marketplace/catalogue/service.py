@@ -44,6 +44,7 @@ from privacy.generalisation import (
     temperature_class,
     view_at,
 )
+from privacy.places import published_cell, published_point
 
 PRESENT_FR = "présent"
 
@@ -69,12 +70,12 @@ def sync_from_flow(listing: Listing, flow: Flow, site: Site, deny: Sequence[str]
     require_public_text(flow.label, flow.description, deny)
     listing.flow_id, listing.company_id = flow.id, flow.company_id
     listing.direction, listing.kind = str(flow.direction), str(flow.kind)
-    listing.latitude, listing.longitude, listing.h3_cell = (
-        site.latitude,
-        site.longitude,
-        site.h3_cell,
-    )
+    listing.h3_cell = site.h3_cell
     listing.departement_code, listing.region_code = site.departement_code, site.region_code
+    # Never the site's exact position: the point of what the card shows (a draft: its région).
+    listing.latitude, listing.longitude = published_point(
+        listing.location_level, listing.location_key or listing.region_code
+    )
     listing.low_code, listing.hazardous = flow.low_code, flow.hazardous
     listing.quantity_per_year, listing.temperature_c = flow.quantity_per_year, flow.temperature_c
     listing.group_key = group_key_of(listing.kind, flow.low_code)
@@ -146,6 +147,8 @@ def apply_view(listing: Listing, view: Generalised) -> bool:
     changed = any(getattr(listing, name) != value for name, value in values.items())
     for name, value in values.items():
         setattr(listing, name, value)
+    # Distance bands are measured to this point, never to the site (privacy/places.py).
+    listing.latitude, listing.longitude = published_point(view.location_level, view.location_key)
     listing.search_text = _search_text(listing)
     return changed
 
@@ -188,6 +191,7 @@ def to_public(listing: Listing, distance_band: str | None = None) -> ListingPubl
         low_code=listing.public_low_code,
         low_label=low_label(listing.public_low_code),
         location_level=listing.location_level,
+        cell=published_cell(listing.location_level, listing.location_key),
         departement=Area(code=departement, name=departement_names().get(departement, departement))
         if departement
         else None,

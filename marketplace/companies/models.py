@@ -41,13 +41,29 @@ class Site(SQLModel, table=True):
     # The site's name can name the company ("Usine X de Y"): sealed, with a blind index for lookup.
     name_ciphertext: bytes = Field(sa_column=sa.Column(sa.LargeBinary, nullable=False))
     name_index: str = Field(max_length=64)
-    latitude: float
-    longitude: float
-    commune: str = Field(default="", max_length=120)
+    # Exact position and commune, sealed with the company's data key (JSON: latitude, longitude,
+    # commune): a copy of the database gives no position finer than the resolution-7 cell below.
+    # Only the owner's and the facilitator's views and the origin of distance bands open it.
+    position_ciphertext: bytes = Field(sa_column=sa.Column(sa.LargeBinary, nullable=False))
     departement_code: str = Field(foreign_key="departements.code", max_length=3, index=True)
     region_code: str = Field(foreign_key="regions.code", max_length=3, index=True)
-    # Fine H3 cell of the position: coarser cells come from it for generalisation.
+    # The position's H3 cell at resolution 7 (~5 km²), the finest kept in clear: generalisation
+    # takes its resolution-6 parent, and a cell that size holds many plants, not one.
     h3_cell: str = Field(max_length=16, index=True)
     created_at: datetime = Field(
         default_factory=utcnow, sa_column=sa.Column(UTCDateTime(), nullable=False)
+    )
+
+
+class SiteMove(SQLModel, table=True):
+    """One change of a site's position: counted against the daily move limits (each move is also
+    an audit entry). Which position it moved to is not kept."""
+
+    __tablename__ = "site_moves"
+
+    id: uuid.UUID = Field(default_factory=new_id, primary_key=True)
+    site_id: uuid.UUID = Field(foreign_key="sites.id", index=True)
+    company_id: uuid.UUID = Field(foreign_key="companies.id", index=True)
+    moved_at: datetime = Field(
+        default_factory=utcnow, sa_column=sa.Column(UTCDateTime(), nullable=False, index=True)
     )

@@ -5,15 +5,20 @@ from __future__ import annotations
 import re
 import uuid
 from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
 
 import h3
-from sqlmodel import Session, col, select
+from sqlalchemy.sql.elements import ColumnElement
+from sqlmodel import Session, col, func, select
 from stdnum.fr import siret as siret_checker
 
+from core.models import utcnow
 from core.reference.geo import in_france, locate
+from core.settings import get_settings
 from marketplace.accounts.service import Actor
-from marketplace.companies.errors import Conflict, Forbidden, Invalid, NotFound
-from marketplace.companies.models import Company, Site
+from marketplace.companies.errors import Conflict, Forbidden, Invalid, NotFound, RateLimited
+from marketplace.companies.models import Company, Site, SiteMove
 from marketplace.companies.schemas import (
     CompanyCreate,
     CompanyRead,
@@ -29,8 +34,9 @@ from privacy.vault import Sealed, open_json, seal_json
 
 NACE_PATTERN = re.compile(r"^\d{2}\.\d{2}[A-Z]$")
 SIZE_CLASSES = ("micro", "small", "medium", "large")
-# Resolution 9 cells are ~0.1 km²: fine enough to derive every coarser public cell from.
-SITE_H3_RESOLUTION = 9
+# The finest position kept in clear (~5 km²): its resolution-6 parent is the finest public cell.
+SITE_H3_RESOLUTION = 7
+MOVE_WINDOW = timedelta(days=1)
 
 
 def normalise_siret(raw: str, field: str = "siret") -> str:
@@ -189,6 +195,40 @@ def site_name(company: Company, site: Site) -> str:
     return str(open_json(sealed, aad=_aad(company.id))["name"])
 
 
+@dataclass(frozen=True)
+class SitePosition:
+    """A site's exact position and commune: stored sealed, opened for its company's members, the
+    facilitator and the origin of the company's distance bands."""
+
+    latitude: float
+    longitude: float
+    commune: str = ""
+
+
+def seal_site_position(company: Company, position: SitePosition) -> bytes:
+    payload = {
+        "latitude": position.latitude,
+        "longitude": position.longitude,
+        "commune": position.commune,
+    }
+    return seal_json(payload, aad=_aad(company.id), sealed=_sealed(company)).ciphertext
+
+
+def open_site_position(
+    company_id: uuid.UUID, kek_id: str, wrapped_key: bytes, ciphertext: bytes
+) -> SitePosition:
+    """A sealed position opened with its company's key (given as columns, for readers that load
+    no Company row, such as the distance bands' origin)."""
+    values = open_json(Sealed(kek_id, wrapped_key, ciphertext), aad=_aad(company_id))
+    return SitePosition(float(values["latitude"]), float(values["longitude"]), values["commune"])
+
+
+def site_position(company: Company, site: Site) -> SitePosition:
+    return open_site_position(
+        company.id, company.kek_id, company.wrapped_key, site.position_ciphertext
+    )
+
+
 def create_site(session: Session, actor: Actor, company: Company, data: SiteCreate) -> Site:
     if not actor.may_access_company(company.id):
         raise NotFound("no such company")
@@ -202,9 +242,9 @@ def create_site(session: Session, actor: Actor, company: Company, data: SiteCrea
         company_id=company.id,
         name_ciphertext=seal_site_name(company, name),
         name_index=index,
-        latitude=data.latitude,
-        longitude=data.longitude,
-        commune=data.commune.strip(),
+        position_ciphertext=seal_site_position(
+            company, SitePosition(data.latitude, data.longitude, data.commune.strip())
+        ),
         departement_code=departement,
         region_code=region,
         h3_cell=cell,
@@ -245,26 +285,74 @@ def update_site(session: Session, actor: Actor, site: Site, data: SiteUpdate) ->
         if session.exec(clash).first() is not None:
             raise Conflict("this company already has a site with this name", field="name")
         site.name_ciphertext, site.name_index = seal_site_name(company, name), index
-    if "latitude" in changes or "longitude" in changes:
-        latitude = changes.get("latitude", site.latitude)
-        longitude = changes.get("longitude", site.longitude)
-        site.departement_code, site.region_code, site.h3_cell = place(latitude, longitude)
-        site.latitude, site.longitude = latitude, longitude
-    if "commune" in changes:
-        site.commune = changes["commune"].strip()
+    current = site_position(company, site)
+    position = SitePosition(
+        changes.get("latitude", current.latitude),
+        changes.get("longitude", current.longitude),
+        changes["commune"].strip() if "commune" in changes else current.commune,
+    )
+    moved = (position.latitude, position.longitude) != (current.latitude, current.longitude)
+    if moved:
+        site.departement_code, site.region_code, site.h3_cell = place(
+            position.latitude, position.longitude
+        )
+        _record_move(session, actor, site)
+    if position != current:
+        site.position_ciphertext = seal_site_position(company, position)
     session.add(site)
     session.flush()
     return site
 
 
+def _moves_since(
+    session: Session, since: datetime, condition: ColumnElement[bool]
+) -> tuple[int, datetime | None]:
+    """How many moves match ``condition`` after ``since``, and when the oldest of them was."""
+    statement = select(func.count(), func.min(SiteMove.moved_at)).where(
+        col(SiteMove.moved_at) > since, condition
+    )
+    count, oldest = session.exec(statement).one()
+    return int(count), oldest
+
+
+def _record_move(session: Session, actor: Actor, site: Site) -> None:
+    """Count a move against the site's and the company's daily limits (429 past either, with the
+    seconds until the oldest move of the window leaves it), and audit it."""
+    settings = get_settings()
+    now = utcnow()
+    since = now - MOVE_WINDOW
+    limits = (
+        (settings.site_moves_per_day, "this site", col(SiteMove.site_id) == site.id),
+        (
+            settings.company_site_moves_per_day,
+            "your company's sites",
+            col(SiteMove.company_id) == site.company_id,
+        ),
+    )
+    for limit, whose, condition in limits:
+        count, oldest = _moves_since(session, since, condition)
+        if count >= limit:
+            assert oldest is not None
+            wait = max(1, int((oldest + MOVE_WINDOW - now).total_seconds()) + 1)
+            raise RateLimited(
+                f"{whose} moved {count} times in the last 24 hours, the most allowed; "
+                f"the position can change again in {wait} s",
+                field="latitude",
+                retry_after=wait,
+            )
+    session.add(SiteMove(site_id=site.id, company_id=site.company_id, moved_at=now))
+    audit.append(session, "site.moved", actor_id=actor.user_id, subject_id=site.id)
+
+
 def read_site(company: Company, site: Site) -> SiteRead:
+    position = site_position(company, site)
     return SiteRead(
         id=site.id,
         company_id=site.company_id,
         name=site_name(company, site),
-        latitude=site.latitude,
-        longitude=site.longitude,
-        commune=site.commune,
+        latitude=position.latitude,
+        longitude=position.longitude,
+        commune=position.commune,
         departement_code=site.departement_code,
         region_code=site.region_code,
     )
@@ -279,6 +367,7 @@ def deny_terms(session: Session, company: Company) -> list[str]:
         terms.append(contact.name)
     for site in session.exec(select(Site).where(Site.company_id == company.id)).all():
         terms.append(site_name(company, site))
-        if site.commune:
-            terms.append(site.commune)
+        commune = site_position(company, site).commune
+        if commune:
+            terms.append(commune)
     return [t for t in terms if t and t.strip()]

@@ -33,8 +33,10 @@ from marketplace.accounts.service import Actor
 from marketplace.companies.models import Company, Site
 from marketplace.companies.schemas import Identity
 from marketplace.companies.service import (
+    SitePosition,
     legal_unit_index,
     seal_site_name,
+    seal_site_position,
     siret_index,
     site_name_index,
 )
@@ -413,9 +415,9 @@ def _sites(
                     "company_id": company.id,
                     "name_ciphertext": seal_site_name(company, seen.name),
                     "name_index": index_of[key],
-                    "latitude": seen.latitude,
-                    "longitude": seen.longitude,
-                    "commune": seen.commune,
+                    "position_ciphertext": seal_site_position(
+                        company, SitePosition(seen.latitude, seen.longitude, seen.commune)
+                    ),
                     "departement_code": seen.departement_code,
                     "region_code": seen.region_code,
                     "h3_cell": seen.h3_cell,
