@@ -16,7 +16,8 @@ from sqlmodel import Session, select
 
 from core import ratelimit
 from marketplace.accounts.models import User
-from tests.members import CELL, card, member, publication_run, publish
+from tests.members import CELL, card, member, publication_run, publish, siren, siret
+from tests.test_import import csv_of, import_file, staff_headers
 from tests.test_web import login
 
 BRAND = "Thermolux"
@@ -135,3 +136,26 @@ def test_the_owner_reads_on_the_listings_page_what_to_rewrite(
     assert "Son texte nomme désormais votre entreprise" in page.text
     assert f"/flows/{owner.flow_id}/edit" in page.text
     assert "Retirez " in page.text and "de la description." in page.text
+
+
+def test_a_site_imported_later_pauses_the_cards_that_name_it(
+    client: TestClient, session: Session
+) -> None:
+    legal_unit = siren()
+    owner = member(
+        session,
+        "Cendres Industrielles SA",
+        CELL[0],
+        legal_unit=legal_unit,
+        label="Cendres volantes",
+        description="Cendres volantes, stockées au Quai Ouest avant expédition.",
+    )
+    target = publish(client, owner)
+    row = (
+        f"Cendres Industrielles SA,{siret(legal_unit, 1)},,Quai Ouest,51.05,2.35,offer,water,,"
+        "Purges,5,m3,day,,,,"
+    )
+    job = import_file(client, staff_headers(session), csv_of(row))
+    assert job["status"] == "done", job["report"]
+    mine = _own(client, owner.headers, target)
+    assert mine["status"] == "paused" and "from the description" in mine["rewrite"]
