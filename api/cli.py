@@ -13,7 +13,7 @@ from core.errors import DomainError
 from core.migrate import upgrade as migrate_upgrade
 from core.settings import get_settings
 from marketplace.accounts.models import Role, User
-from marketplace.accounts.service import actor_of, create_user
+from marketplace.accounts.service import actor_of, create_user, email_index
 
 app = typer.Typer(help="Symbiose: industrial symbiosis marketplace.", no_args_is_help=True)
 db_app = typer.Typer(help="Database schema.", no_args_is_help=True)
@@ -106,7 +106,7 @@ def users_create(
 def _staff_user(session: Session, email: str | None) -> User:
     query = select(User).where(col(User.role).in_([Role.FACILITATOR, Role.PLATFORM_ADMIN]))
     if email:
-        query = query.where(User.email == email.lower())
+        query = query.where(User.email_index == email_index(email))
     user = session.exec(query).first()
     if user is None:
         raise DomainError(
@@ -190,7 +190,9 @@ def serve(host: str = "127.0.0.1", port: int = 8000, workers: int = 1) -> None:
     import uvicorn
 
     typer.echo(f"Symbiose on {get_settings().base_url} (API: /api/v1/docs)")
-    uvicorn.run("api.app:app", host=host, port=port, workers=workers, proxy_headers=True)
+    # Forwarded headers are read by the app itself, from SYMBIOSE_TRUSTED_PROXIES only
+    # (api/proxies.py): uvicorn's own reading would trust any local peer.
+    uvicorn.run("api.app:app", host=host, port=port, workers=workers, proxy_headers=False)
 
 
 @app.command("worker")

@@ -7,12 +7,33 @@ import logging
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from pydantic import BaseModel
 from sqlalchemy.exc import IntegrityError, OperationalError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from core.errors import DomainError
 
 log = logging.getLogger("symbiose.api")
+
+
+class ErrorBody(BaseModel):
+    """Every error's body (documented in the OpenAPI for 401, 413, 429...)."""
+
+    error: str
+    detail: str
+    field: str | None = None
+
+
+def error_response(description: str) -> dict[str, object]:
+    """An OpenAPI `responses` entry for an error status, with the one error schema."""
+    return {"model": ErrorBody, "description": description}
+
+
+# Where the OpenAPI keeps ErrorBody (every route lists 413 with it, so it is always there).
+ERROR_SCHEMA_REF = "#/components/schemas/ErrorBody"
+UNAUTHORIZED = error_response("No valid credential (missing, wrong, expired or revoked)")
+TOO_LARGE = error_response("The request body exceeds its size limit")
+RATE_LIMITED = error_response("Too many requests: retry after the Retry-After header's seconds")
 
 
 def error_body(name: str, detail: str, field: str | None = None) -> dict[str, str]:
@@ -45,7 +66,13 @@ def install_error_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(StarletteHTTPException)
     async def _http(_: Request, exc: StarletteHTTPException) -> JSONResponse:
-        names = {401: "Unauthorized", 403: "Forbidden", 404: "NotFound", 405: "MethodNotAllowed"}
+        names = {
+            401: "Unauthorized",
+            403: "Forbidden",
+            404: "NotFound",
+            405: "MethodNotAllowed",
+            413: "TooLarge",
+        }
         name = names.get(exc.status_code, "HTTPError")
         return JSONResponse(
             error_body(name, str(exc.detail)), status_code=exc.status_code, headers=exc.headers

@@ -57,8 +57,25 @@ class Settings(BaseSettings):
     # A listing that left public view still counts in the cell it was shown in for this long, so
     # one withdrawal does not push the cell's other listings coarser at the very next run.
     publication_hysteresis_days: int = Field(default=30, ge=0)
-    # Catalogue searches per client and minute (API token, session or address).
+    # Catalogue searches per company and minute: every account and token of one company shares
+    # one budget, so extra accounts do not multiply it; staff count per user, visitors per address.
     search_rate_per_minute: int = Field(default=120, ge=1)
+    # Proxies whose X-Forwarded-For / Forwarded headers name the client (addresses or networks,
+    # comma separated). Empty: no header is believed and the peer is the client, since anyone
+    # can write those headers and so pick a fresh rate-limit budget per request.
+    trusted_proxies: str = ""
+    # Failed logins (web form and token endpoint) allowed per account, and per address, within a
+    # sliding window; past either, logins are refused (429 + Retry-After) until the window has
+    # slid past enough failures. A window, not a lock: an attacker can hold a victim's account
+    # shut only by failing continuously, and per-address limits cap each of its addresses.
+    login_failures_per_account: int = Field(default=10, ge=1)
+    login_failures_per_address: int = Field(default=30, ge=1)
+    login_window_seconds: int = Field(default=900, ge=1)
+    # Largest request body of a JSON or form route; imports take max_upload_bytes (plus the
+    # multipart envelope). Checked on Content-Length and while streaming, so memory stays bounded.
+    max_json_body_bytes: int = Field(default=1024 * 1024, ge=1024)
+    # Default and longest lifetime of an API token; a client may ask for a shorter one.
+    api_token_max_age_days: int = Field(default=90, ge=1)
     # Moves of one site, and of all a company's sites, per 24 hours. Distance bands are measured to
     # the listings' published points, so moving a site teaches nothing finer than the cards; the
     # limit (and an audit entry per move) keeps probing slow and visible all the same.

@@ -27,6 +27,7 @@ celery_app = Celery(
     broker=_settings.broker_url or "memory://",
     backend=_settings.result_backend or None,
     include=[
+        "marketplace.accounts.tasks",
         "marketplace.imports.tasks",
         "marketplace.alerts.tasks",
         "marketplace.catalogue.tasks",

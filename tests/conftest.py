@@ -25,6 +25,7 @@ import sqlalchemy as sa  # noqa: E402
 from fastapi.testclient import TestClient  # noqa: E402
 from sqlmodel import Session, SQLModel  # noqa: E402
 
+from core import ratelimit  # noqa: E402
 from core.db import get_engine  # noqa: E402
 from core.migrate import upgrade  # noqa: E402
 from marketplace.accounts.service import forget_token_reads  # noqa: E402
@@ -84,6 +85,8 @@ def clean_database(migrated_database: sa.Engine) -> Iterator[None]:
     # The data went behind the process's back: what it remembers of it goes too.
     forget_token_reads()
     cache.responses.clear()
+    # Login failures and read budgets of one test must not refuse the next test's requests.
+    ratelimit.reset()
 
 
 @pytest.fixture

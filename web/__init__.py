@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import Any
+
 from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
+from starlette.datastructures import Headers
 
 
 def mount_web(app: FastAPI) -> None:
@@ -19,3 +23,15 @@ def mount_web(app: FastAPI) -> None:
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     app.add_middleware(PageMiddleware)
     install_error_pages(app)
+
+
+def page_credential() -> tuple[Callable[..., Any], Callable[[Headers], bool]]:
+    """The dependency that makes a page require a login, and whether a request carries the
+    credential it reads (the session cookie): the composition root's request guard refuses a
+    body to a page that cannot be served without it."""
+    from web.security import SESSION_COOKIE, current_viewer
+
+    def has_session(headers: Headers) -> bool:
+        return f"{SESSION_COOKIE}=" in headers.get("cookie", "")
+
+    return current_viewer, has_session

@@ -77,6 +77,10 @@ _DOMAIN_MESSAGES: tuple[tuple[re.Pattern[str], str], ...] = tuple(
         ),
         (r"^a withdrawn flow cannot be edited", N_("A withdrawn flow cannot be edited.")),
         (r"^wrong e-mail or password", N_("Wrong e-mail or password.")),
+        (
+            r"^too many failed logins, retry in (?P<seconds>\d+) s",
+            N_("Too many failed logins. Try again in %(seconds)s seconds."),
+        ),
         # The import's file checks (marketplace.imports.parser).
         (r"^the file is empty", N_("The file is empty.")),
         (r"^the file has a header but no data", N_("The file has a header but no data rows.")),

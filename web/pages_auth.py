@@ -7,11 +7,11 @@ from typing import Annotated
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import RedirectResponse, Response
 
-from core.errors import Unauthorized
+from core.errors import RateLimited, Unauthorized
 from core.settings import get_settings
 from marketplace.accounts.service import (
-    authenticate,
     close_web_session,
+    log_in,
     open_web_session,
     resolve_web_session,
 )
@@ -40,7 +40,13 @@ NextUrl = Annotated[str | None, Query(alias="next", max_length=2000)]
 
 
 def _login_form(
-    request: Request, next_url: str | None, *, email: str = "", error: str = "", status: int = 200
+    request: Request,
+    next_url: str | None,
+    *,
+    email: str = "",
+    error: str = "",
+    status: int = 200,
+    retry_after: int | None = None,
 ) -> Response:
     token = new_login_token()
     response = render(
@@ -50,6 +56,8 @@ def _login_form(
         status_code=status,
     )
     set_cookie(response, LOGIN_CSRF_COOKIE, token, LOGIN_CSRF_MAX_AGE)
+    if retry_after is not None:
+        response.headers["Retry-After"] = str(retry_after)
     return response
 
 
@@ -71,8 +79,14 @@ def login(request: Request, session: DbSession, form: SubmittedForm) -> Response
     next_url = text(form, "next")
     email = text(form, "email")
     password = form.get("password")
+    address = request.client.host if request.client else None
     try:
-        user = authenticate(session, email, password if isinstance(password, str) else "")
+        user = log_in(session, email, password if isinstance(password, str) else "", address)
+    except RateLimited as exc:
+        message = explain(exc.detail, page_translator(request))
+        return _login_form(
+            request, next_url, email=email, error=message, status=429, retry_after=exc.retry_after
+        )
     except Unauthorized as exc:
         message = explain(exc.detail, page_translator(request))
         return _login_form(request, next_url, email=email, error=message, status=401)

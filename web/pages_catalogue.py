@@ -62,8 +62,7 @@ def catalogue_page(request: Request, session: DbSession, viewer: OptionalViewer)
     if parsed.query is not None:
         try:
             count_read(
-                viewer.actor.user_id if viewer else None,
-                request.client.host if request.client else None,
+                viewer.actor if viewer else None, request.client.host if request.client else None
             )
             page = search_page(session, viewer.actor if viewer else None, parsed.query)
         except RateLimited as exc:
@@ -109,9 +108,7 @@ def listing_page(
     from_site: uuid.UUID | None = None,
 ) -> Response:
     """One listing as the catalogue shows it; not published or brokered only: "not found"."""
-    count_read(
-        viewer.actor.user_id if viewer else None, request.client.host if request.client else None
-    )
+    count_read(viewer.actor if viewer else None, request.client.host if request.client else None)
     sites = own_sites(session, viewer)
     listing = public_card(
         session, viewer.actor if viewer else None, listing_id, from_site if sites else None

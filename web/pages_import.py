@@ -46,7 +46,8 @@ def import_page(request: Request) -> Response:
     return _upload_page(request, {})
 
 
-@router.post("/import")
+# "x-upload": the body may be as large as an upload, not the small form limit (api/guard.py).
+@router.post("/import", openapi_extra={"x-upload": True})
 def upload(
     request: Request, session: DbSession, viewer: CurrentViewer, form: SubmittedForm
 ) -> Response:

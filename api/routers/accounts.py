@@ -3,14 +3,24 @@
 from __future__ import annotations
 
 import uuid
+from datetime import datetime, timedelta
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Request
 from pydantic import BaseModel, Field
 
 from api.deps import ActorDep, SessionDep, UserDep
+from api.errors import RATE_LIMITED, UNAUTHORIZED
 from core.errors import Invalid
-from marketplace.accounts.models import COMPANY_ROLES, Role, User
-from marketplace.accounts.service import authenticate, create_api_token, create_user
+from marketplace.accounts.models import COMPANY_ROLES, ApiToken, Role, User
+from marketplace.accounts.schemas import ApiTokenRead, InvitationRead
+from marketplace.accounts.service import (
+    invite_user,
+    issue_api_token,
+    list_api_tokens,
+    log_in,
+    revoke_api_token,
+    token_is_live,
+)
 from marketplace.companies.service import get_company
 
 router = APIRouter(tags=["accounts"])
@@ -20,11 +30,14 @@ class LoginRequest(BaseModel):
     email: str = Field(max_length=254)
     password: str = Field(max_length=200)
     token_name: str = Field(default="api", max_length=100)
+    # Shorter than the longest lifetime the platform allows (SYMBIOSE_API_TOKEN_MAX_AGE_DAYS).
+    expires_in_days: int | None = Field(default=None, ge=1, le=3650)
 
 
 class TokenResponse(BaseModel):
     access_token: str
     token_type: str = "bearer"  # noqa: S105 - the OAuth token type, not a secret
+    expires_at: datetime
 
 
 class Me(BaseModel):
@@ -53,11 +66,46 @@ def _me(user: User) -> Me:
     )
 
 
-@router.post("/auth/token", response_model=TokenResponse, openapi_extra={"x-public": True})
-def login(body: LoginRequest, session: SessionDep) -> TokenResponse:
-    """Exchange an e-mail and password for a bearer token (for a company's software)."""
-    user = authenticate(session, body.email, body.password)
-    return TokenResponse(access_token=create_api_token(session, user, body.token_name))
+def _token_read(row: ApiToken) -> ApiTokenRead:
+    return ApiTokenRead(
+        id=row.id,
+        name=row.name,
+        user_id=row.user_id,
+        created_at=row.created_at,
+        expires_at=row.expires_at,
+        revoked=row.revoked,
+        live=token_is_live(row),
+    )
+
+
+@router.post(
+    "/auth/token",
+    response_model=TokenResponse,
+    openapi_extra={"x-public": True},
+    responses={401: UNAUTHORIZED, 429: RATE_LIMITED},
+)
+def login(body: LoginRequest, request: Request, session: SessionDep) -> TokenResponse:
+    """Exchange an e-mail and password for a bearer token (for a company's software). The token
+    expires after `expires_in_days`, at most the platform's longest lifetime. Failed attempts are
+    limited per account and per address: past the limit, 429 with Retry-After."""
+    address = request.client.host if request.client else None
+    user = log_in(session, body.email, body.password, address)
+    lifetime = timedelta(days=body.expires_in_days) if body.expires_in_days else None
+    token, row = issue_api_token(session, user, body.token_name, lifetime)
+    return TokenResponse(access_token=token, expires_at=row.expires_at)
+
+
+@router.get("/tokens", response_model=list[ApiTokenRead])
+def tokens(session: SessionDep, actor: ActorDep) -> list[ApiTokenRead]:
+    """Your API tokens; a company administrator sees every token of its company."""
+    return [_token_read(row) for row in list_api_tokens(session, actor)]
+
+
+@router.post("/tokens/{token_id}/revoke", response_model=ApiTokenRead)
+def revoke_token(token_id: uuid.UUID, session: SessionDep, actor: ActorDep) -> ApiTokenRead:
+    """Revoke a token (yours, or your company's as its administrator): refused at once on every
+    route (public catalogue reads in other processes: within a second)."""
+    return _token_read(revoke_api_token(session, actor, token_id))
 
 
 @router.get("/me", response_model=Me)
@@ -65,9 +113,11 @@ def me(user: UserDep) -> Me:
     return _me(user)
 
 
-@router.post("/users", response_model=Me, status_code=201)
-def add_user(body: UserCreate, session: SessionDep, actor: ActorDep) -> Me:
-    """A company admin adds colleagues to its company; the association adds anyone."""
+@router.post("/users", response_model=InvitationRead, status_code=202)
+def add_user(body: UserCreate, session: SessionDep, actor: ActorDep) -> InvitationRead:
+    """A company admin adds colleagues to its company; the association adds anyone. The answer
+    is the same whether the address already has an account (left untouched) or not, so this
+    route does not tell who has an account."""
     if not actor.is_staff:
         if not actor.is_company_admin:
             raise Invalid("only a company administrator may add users", field="role")
@@ -78,7 +128,7 @@ def add_user(body: UserCreate, session: SessionDep, actor: ActorDep) -> Me:
         body.company_id = actor.company_id
     elif body.role == Role.PLATFORM_ADMIN and actor.role != Role.PLATFORM_ADMIN:
         raise Invalid("only a platform administrator adds platform administrators", field="role")
-    user = create_user(
+    invitation = invite_user(
         session,
         email=body.email,
         password=body.password,
@@ -86,4 +136,6 @@ def add_user(body: UserCreate, session: SessionDep, actor: ActorDep) -> Me:
         company_id=body.company_id,
         locale=body.locale,
     )
-    return _me(user)
+    return InvitationRead(
+        email=invitation.email, role=invitation.role, company_id=invitation.company_id
+    )

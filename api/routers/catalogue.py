@@ -21,6 +21,7 @@ from sqlmodel import Session
 from starlette.concurrency import run_in_threadpool
 
 from api.deps import bearer_token
+from api.errors import RATE_LIMITED, UNAUTHORIZED
 from core.db import unit_of_work
 from marketplace.accounts.errors import Unauthorized
 from marketplace.accounts.service import Actor, actor_for_public_read
@@ -41,6 +42,8 @@ from marketplace.catalogue.search import (
 
 router = APIRouter(tags=["catalogue"])
 PUBLIC = {"x-public": True}
+# Public, but a bad token is refused rather than read as anonymous, and reads are budgeted.
+ERRORS: dict[int | str, dict[str, object]] = {401: UNAUTHORIZED, 429: RATE_LIMITED}
 
 # What renders a response body, given the request's session and viewer.
 Render = Callable[[Session, Actor | None], bytes]
@@ -66,16 +69,14 @@ def _respond(
 ) -> Response:
     with unit_of_work() as session:
         actor = optional_actor(request, session)
-        count_read(
-            actor.user_id if actor else None, request.client.host if request.client else None
-        )  # hits count too
+        count_read(actor, request.client.host if request.client else None)  # hits count too
         # On every request, cached or not: it is what entitles this client to from_site's bands.
         origin = origin_of(session, actor, from_site)
         body = cache.serve(session, key_of(origin), lambda: render(session, actor))
     return Response(content=body, media_type="application/json")
 
 
-@router.get("/catalogue", response_model=CataloguePage, openapi_extra=PUBLIC)
+@router.get("/catalogue", response_model=CataloguePage, openapi_extra=PUBLIC, responses=ERRORS)
 async def search_catalogue(query: Annotated[CatalogueQuery, Query()], request: Request) -> Response:
     """Search the published listings. Unknown parameters are refused: no parameter takes a position;
     distances start from `from_site`, one of your own sites, and show as bands."""
@@ -87,7 +88,9 @@ async def search_catalogue(query: Annotated[CatalogueQuery, Query()], request: R
     return await run_in_threadpool(_respond, request, query.from_site, key, render)
 
 
-@router.get("/catalogue/{listing_id}", response_model=ListingPublic, openapi_extra=PUBLIC)
+@router.get(
+    "/catalogue/{listing_id}", response_model=ListingPublic, openapi_extra=PUBLIC, responses=ERRORS
+)
 async def get_catalogue_listing(
     listing_id: uuid.UUID, request: Request, from_site: uuid.UUID | None = None
 ) -> Response:

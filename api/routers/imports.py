@@ -8,6 +8,7 @@ from typing import Any
 from fastapi import APIRouter, File, Form, Request, Response, UploadFile
 
 from api.deps import ActorDep, SessionDep
+from api.guard import UPLOAD_MARK
 from core.errors import Invalid, TooLarge
 from core.settings import get_settings
 from marketplace.imports import service
@@ -34,7 +35,13 @@ class RowsRejected(Invalid):
         )
 
 
-@router.post("/flows/import", response_model=ImportJobRead, status_code=202)
+@router.post(
+    "/flows/import",
+    response_model=ImportJobRead,
+    status_code=202,
+    # The body may be as large as an upload (api/guard.py), not the small JSON limit.
+    openapi_extra={UPLOAD_MARK: True},
+)
 def import_flows(
     request: Request,
     response: Response,

@@ -10,6 +10,7 @@ import sqlalchemy as sa
 from sqlmodel import Field, SQLModel
 
 from core.models import UTCDateTime, new_id, utcnow
+from privacy.vault import SealedText
 
 
 class Role(enum.StrEnum):
@@ -27,7 +28,12 @@ class User(SQLModel, table=True):
     __tablename__ = "users"
 
     id: uuid.UUID = Field(default_factory=new_id, primary_key=True)
-    email: str = Field(max_length=254, unique=True, index=True)
+    # A copy of the database names no person: the address is sealed (the platform text key, see
+    # service.py) and login finds the user through the blind index of its normalised form.
+    email: str = Field(sa_column=sa.Column("email_sealed", SealedText(), nullable=False))
+    # Set by the service from the address (accounts.service.email_index); unique, so a row
+    # written without it fails loudly at the second one.
+    email_index: str = Field(default="", max_length=64, unique=True, index=True)
     password_hash: str = Field(max_length=255)
     role: Role = Field(sa_column=sa.Column(sa.String(20), nullable=False))
     company_id: uuid.UUID | None = Field(default=None, foreign_key="companies.id", index=True)
@@ -61,4 +67,6 @@ class ApiToken(SQLModel, table=True):
     created_at: datetime = Field(
         default_factory=utcnow, sa_column=sa.Column(UTCDateTime(), nullable=False)
     )
+    # A leaked token stops working by itself: at most api_token_max_age_days after issue.
+    expires_at: datetime = Field(sa_column=sa.Column(UTCDateTime(), nullable=False))
     revoked: bool = False

@@ -1,4 +1,10 @@
-"""Accounts: password hashing, users, web sessions, API tokens, and who may act on what."""
+"""Accounts: password hashing, users, web sessions, API tokens, and who may act on what.
+
+E-mail addresses are sealed with the platform text key (privacy.vault.SealedText) rather than the
+company's data key: login must find and open a user before any company is known, staff belong
+to no company, and accounts sits below companies (it cannot read a company's key). `keys rotate`
+re-seals them with the flows' free text.
+"""
 
 from __future__ import annotations
 
@@ -7,18 +13,25 @@ import secrets
 import threading
 import time
 import uuid
+from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
+from typing import Any
 
 import sqlalchemy as sa
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from sqlmodel import Session, col, select
 
+from core import ratelimit
+from core.errors import RateLimited
 from core.models import utcnow
 from core.settings import get_settings
-from marketplace.accounts.errors import Conflict, Forbidden, Invalid, Unauthorized
+from core.worker import enqueue
+from marketplace.accounts.errors import Conflict, Forbidden, Invalid, NotFound, Unauthorized
 from marketplace.accounts.models import COMPANY_ROLES, STAFF_ROLES, ApiToken, Role, User, WebSession
+from marketplace.accounts.tasks import notify_existing_account
+from privacy.blind_index import blind_index
 
 _hasher = PasswordHasher()
 # Verified against when the e-mail is unknown, so a login takes as long either way.
@@ -71,6 +84,30 @@ def hash_password(password: str) -> str:
     return _hasher.hash(password)
 
 
+def normalise_email(email: str) -> str:
+    return email.strip().lower()
+
+
+def email_index(email: str) -> str:
+    """The blind index that finds a user by e-mail without the address being stored in clear."""
+    return blind_index("user-email", normalise_email(email))
+
+
+def find_user_by_email(session: Session, email: str) -> User | None:
+    return session.exec(select(User).where(User.email_index == email_index(email))).first()
+
+
+def _checked_new_user(email: str, role: Role, company_id: uuid.UUID | None) -> str:
+    email = normalise_email(email)
+    if "@" not in email or len(email) > 254:
+        raise Invalid("not an e-mail address", field="email")
+    if role in COMPANY_ROLES and company_id is None:
+        raise Invalid("a company role needs a company", field="company")
+    if role in STAFF_ROLES and company_id is not None:
+        raise Invalid("the association's staff belong to no company", field="company")
+    return email
+
+
 def create_user(
     session: Session,
     *,
@@ -80,17 +117,14 @@ def create_user(
     company_id: uuid.UUID | None = None,
     locale: str = "fr",
 ) -> User:
-    email = email.strip().lower()
-    if "@" not in email or len(email) > 254:
-        raise Invalid("not an e-mail address", field="email")
-    if role in COMPANY_ROLES and company_id is None:
-        raise Invalid("a company role needs a company", field="company")
-    if role in STAFF_ROLES and company_id is not None:
-        raise Invalid("the association's staff belong to no company", field="company")
-    if session.exec(select(User).where(User.email == email)).first() is not None:
+    """Create an account (the operator's command, the demo); says so when the e-mail is taken.
+    Members adding colleagues go through invite_user, which does not say."""
+    email = _checked_new_user(email, role, company_id)
+    if find_user_by_email(session, email) is not None:
         raise Conflict("an account with this e-mail already exists", field="email")
     user = User(
         email=email,
+        email_index=email_index(email),
         password_hash=hash_password(password),
         role=role,
         company_id=company_id,
@@ -101,8 +135,51 @@ def create_user(
     return user
 
 
+@dataclass(frozen=True)
+class Invitation:
+    """What adding a user answers, the same whether the address had an account or not."""
+
+    email: str
+    role: Role
+    company_id: uuid.UUID | None
+
+
+def invite_user(
+    session: Session,
+    *,
+    email: str,
+    password: str,
+    role: Role,
+    company_id: uuid.UUID | None = None,
+    locale: str = "fr",
+) -> Invitation:
+    """Add a user unless the address already has an account, and answer alike either way: a
+    "409, exists" would tell a company admin whether anyone (a competitor's staff) has an account.
+    An existing account is left untouched. The password is hashed either way, so the time taken
+    does not tell either. The existing account's owner gets an e-mail saying someone tried."""
+    email = _checked_new_user(email, role, company_id)
+    password_hash = hash_password(password)
+    existing = find_user_by_email(session, email)
+    if existing is not None:
+        # Its owner hears of it (by e-mail, after commit); the caller does not.
+        enqueue(session, notify_existing_account, str(existing.id))
+    else:
+        session.add(
+            User(
+                email=email,
+                email_index=email_index(email),
+                password_hash=password_hash,
+                role=role,
+                company_id=company_id,
+                locale=locale if locale in ("fr", "en") else "fr",
+            )
+        )
+        session.flush()
+    return Invitation(email=email, role=role, company_id=company_id)
+
+
 def authenticate(session: Session, email: str, password: str) -> User:
-    user = session.exec(select(User).where(User.email == email.strip().lower())).first()
+    user = find_user_by_email(session, email)
     try:
         _hasher.verify(user.password_hash if user else _DUMMY_HASH, password)
     except (VerificationError, InvalidHashError):
@@ -110,6 +187,34 @@ def authenticate(session: Session, email: str, password: str) -> User:
     if user is None or not user.is_active:
         raise Unauthorized("wrong e-mail or password")
     return user
+
+
+def _login_limits(email: str, address: str | None) -> list[tuple[str, int]]:
+    settings = get_settings()
+    # The account's key is its blind index: the limiter's store holds no address in clear.
+    return [
+        (f"login:account:{email_index(email)}", settings.login_failures_per_account),
+        (f"login:address:{address or 'unknown'}", settings.login_failures_per_address),
+    ]
+
+
+def log_in(session: Session, email: str, password: str, address: str | None) -> User:
+    """authenticate(), with failed attempts limited per account and per client address (web form
+    and token endpoint alike). Past a limit every attempt is refused, the right password too,
+    until enough failures have left the sliding window; refused attempts are not counted, so
+    the refusal ends by itself. Unknown addresses are limited alike (no hint that they are)."""
+    window = get_settings().login_window_seconds
+    limits = _login_limits(email, address)
+    waits = [ratelimit.retry_after(key, limit, window) for key, limit in limits]
+    wait = max((w for w in waits if w is not None), default=None)
+    if wait is not None:
+        raise RateLimited(f"too many failed logins, retry in {wait} s", retry_after=wait)
+    try:
+        return authenticate(session, email, password)
+    except Unauthorized:
+        for key, _ in limits:
+            ratelimit.record(key, window)
+        raise
 
 
 def open_web_session(session: Session, user: User) -> tuple[str, WebSession]:
@@ -144,26 +249,78 @@ def close_web_session(session: Session, token: str) -> None:
         session.flush()
 
 
-def create_api_token(session: Session, user: User, name: str) -> str:
-    """Issue a bearer token for `user`; the plaintext is returned once and never stored."""
+def create_api_token(
+    session: Session, user: User, name: str, lifetime: timedelta | None = None
+) -> str:
+    """Issue a bearer token for `user` (see issue_api_token); only the plaintext is returned."""
+    return issue_api_token(session, user, name, lifetime)[0]
+
+
+def issue_api_token(
+    session: Session, user: User, name: str, lifetime: timedelta | None = None
+) -> tuple[str, ApiToken]:
+    """Issue a bearer token for `user`; the plaintext is returned once and never stored. It
+    expires after `lifetime`, never later than the settings' longest lifetime."""
+    longest = timedelta(days=get_settings().api_token_max_age_days)
+    lifetime = longest if lifetime is None else min(lifetime, longest)
+    if lifetime <= timedelta(0):
+        raise Invalid("a token's lifetime must be positive", field="expires_in_days")
     token = "sym_" + secrets.token_urlsafe(32)
-    session.add(ApiToken(token_hash=_sha256(token), user_id=user.id, name=name[:100]))
+    row = ApiToken(
+        token_hash=_sha256(token), user_id=user.id, name=name[:100], expires_at=utcnow() + lifetime
+    )
+    session.add(row)
     session.flush()
-    return token
+    return token, row
 
 
 def resolve_api_token(session: Session, token: str) -> User | None:
-    """The active user a live bearer token belongs to, checked now (one query)."""
+    """The active user a live bearer token belongs to, checked now (one query): neither revoked
+    nor expired."""
     statement = (
         select(User)
         .join(ApiToken, col(ApiToken.user_id) == col(User.id))
         .where(
             col(ApiToken.token_hash) == _sha256(token),
             col(ApiToken.revoked) == sa.false(),
+            col(ApiToken.expires_at) > utcnow(),
             col(User.is_active) == sa.true(),
         )
     )
     return session.exec(statement).first()
+
+
+def _token_query(actor: Actor) -> Any:
+    query = select(ApiToken).join(User, col(ApiToken.user_id) == col(User.id))
+    if actor.is_staff:
+        return query
+    if actor.is_company_admin:
+        # The company's administrator sees (and may revoke) every token of its company.
+        return query.where(col(User.company_id) == actor.company_id)
+    return query.where(col(ApiToken.user_id) == actor.user_id)
+
+
+def list_api_tokens(session: Session, actor: Actor) -> Sequence[ApiToken]:
+    query = _token_query(actor).order_by(col(ApiToken.created_at).desc())
+    return session.exec(query).all()
+
+
+def revoke_api_token(session: Session, actor: Actor, token_id: uuid.UUID) -> ApiToken:
+    """Revoke a token at once on every route. The public catalogue's reads remember a token for
+    up to a second (PUBLIC_READ_TOKEN_TTL_SECONDS): this process forgets at once, others within
+    that second."""
+    row = session.exec(_token_query(actor).where(col(ApiToken.id) == token_id)).first()
+    if row is None:
+        raise NotFound("no such token")
+    row.revoked = True
+    session.add(row)
+    session.flush()
+    forget_token_reads()
+    return row
+
+
+def token_is_live(row: ApiToken, now: datetime | None = None) -> bool:
+    return not row.revoked and row.expires_at > (now or utcnow())
 
 
 class _ReaderMemo:

@@ -566,11 +566,16 @@ def get_public(
     return to_public(listing, _band_label(origin, listing, actor))
 
 
-def count_read(user_id: uuid.UUID | None, address: str | None) -> None:
+def count_read(actor: Actor | None, address: str | None) -> None:
     """Count one catalogue read against the client's per-minute budget, shared by the API and
-    the pages: a signed-in client by user, wherever it connects from; others by address (behind
-    a proxy, run uvicorn with --proxy-headers so it is the client's, not the proxy's)."""
-    client = f"user:{user_id}" if user_id is not None else f"ip:{address or 'unknown'}"
+    the pages: a company's accounts and tokens share one budget (more accounts buy no more
+    reads), staff count per user, visitors per address (the client's, api/proxies.py)."""
+    if actor is not None and actor.company_id is not None:
+        client = f"company:{actor.company_id}"
+    elif actor is not None:
+        client = f"user:{actor.user_id}"
+    else:
+        client = f"ip:{address or 'unknown'}"
     ratelimit.hit(f"catalogue:{client}", get_settings().search_rate_per_minute)
 
 

@@ -1,5 +1,5 @@
-"""Key rotation: re-wrap every company's data key and re-seal flows' free text under the current
-(first) key-encryption key, so an old KEK can then be retired from the settings."""
+"""Key rotation: re-wrap every company's data key and re-seal flows' free text and users' e-mail
+addresses under the current (first) key-encryption key, so an old KEK can then be retired."""
 
 from __future__ import annotations
 
@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from sqlalchemy.orm import attributes
 from sqlmodel import Session, select
 
+from marketplace.accounts.models import User
 from marketplace.companies.models import Company
 from marketplace.flows.models import Flow
 from privacy.vault import Sealed, rewrap
@@ -19,6 +20,7 @@ BATCH = 500
 class Rotation:
     companies: int
     flows: int
+    users: int = 0
 
 
 def rotate_keys(session: Session) -> Rotation:
@@ -39,5 +41,10 @@ def rotate_keys(session: Session) -> Rotation:
         flows += 1
         if flows % BATCH == 0:
             session.flush()
+    users = 0
+    for user in session.exec(select(User)).all():
+        attributes.flag_modified(user, "email")
+        session.add(user)
+        users += 1
     session.flush()
-    return Rotation(companies=companies, flows=flows)
+    return Rotation(companies=companies, flows=flows, users=users)

@@ -10,7 +10,7 @@ from sqlmodel import Session, select
 
 from core.db import unit_of_work
 from marketplace.accounts.models import Role, User
-from marketplace.accounts.service import actor_of, create_user
+from marketplace.accounts.service import actor_of, create_user, find_user_by_email
 from marketplace.companies.service import find_by_siret
 from marketplace.imports import service as imports
 
@@ -46,7 +46,7 @@ def _read(path: Path) -> list[dict[str, str]]:
 
 
 def _ensure_user(session: Session, row: dict[str, str]) -> None:
-    if session.exec(select(User.id).where(User.email == row["email"])).first() is not None:
+    if find_user_by_email(session, row["email"]) is not None:
         return
     company = find_by_siret(session, row["siret"]) if row["siret"] else None
     create_user(
