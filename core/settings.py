@@ -16,6 +16,7 @@ ROOT = Path(__file__).resolve().parent.parent
 DEV_SECRET_KEY = "dev-only-secret-key-change-me"  # noqa: S105 - refused in production
 DEV_VAULT_KEK = base64.b64encode(b"symbiose-dev-only-kek-32-bytes!!").decode()
 DEV_BLIND_INDEX_KEY = "dev-only-blind-index-key"
+DEV_AUDIT_SIGNING_KEY = base64.b64encode(b"symbiose-dev-only-audit-key-32b!").decode()
 
 
 class Settings(BaseSettings):
@@ -31,6 +32,13 @@ class Settings(BaseSettings):
     # one wraps new data keys, the others still unwrap older ones (rotation).
     vault_keks: str = f"dev1:{DEV_VAULT_KEK}"
     blind_index_key: str = DEV_BLIND_INDEX_KEY
+    # The Ed25519 private key (base64 of its 32 raw bytes) that signs the audit chain's
+    # checkpoints. Kept outside the database, so whoever can rewrite the tables cannot sign a
+    # chain of their own; `symbiose audit public-key` prints the public half to publish.
+    audit_signing_key: SecretStr = SecretStr(DEV_AUDIT_SIGNING_KEY)
+    # Public keys (base64, comma separated) of former signing keys: checkpoints signed before a
+    # key change still verify.
+    audit_trusted_keys: str = ""
     base_url: str = "http://127.0.0.1:8000"
     default_locale: Literal["fr", "en"] = "fr"
     session_max_age_seconds: int = 8 * 3600
@@ -101,6 +109,8 @@ class Settings(BaseSettings):
             defaults.append("SYMBIOSE_VAULT_KEKS")
         if self.blind_index_key == DEV_BLIND_INDEX_KEY:
             defaults.append("SYMBIOSE_BLIND_INDEX_KEY")
+        if self.audit_signing_key.get_secret_value() == DEV_AUDIT_SIGNING_KEY:
+            defaults.append("SYMBIOSE_AUDIT_SIGNING_KEY")
         if defaults:
             raise ValueError(
                 "production refuses the development defaults of: " + ", ".join(defaults)

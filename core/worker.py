@@ -31,6 +31,7 @@ celery_app = Celery(
         "marketplace.imports.tasks",
         "marketplace.alerts.tasks",
         "marketplace.catalogue.tasks",
+        "privacy.tasks",
     ],
 )
 celery_app.conf.update(
@@ -38,6 +39,9 @@ celery_app.conf.update(
     beat_schedule={
         "expire-listings": {"task": "catalogue.expire_listings", "schedule": 3600.0},
         "resend-alert-emails": {"task": "alerts.resend_unsent", "schedule": 900.0},
+        # Signs the audit chain's head, so entries other than identity reads (which sign at
+        # once) are covered within this many seconds.
+        "checkpoint-audit-chain": {"task": "audit.checkpoint", "schedule": 600.0},
         # The catalogue's composition changes only here (catalogue/service.run_publication).
         "publish-catalogue": {
             "task": "catalogue.run_publication",

@@ -22,3 +22,21 @@ class AuditEntry(SQLModel, table=True):
     subject_id: uuid.UUID | None = None
     prev_hash: str = Field(max_length=64)
     hash: str = Field(max_length=64, unique=True)
+
+
+class AuditCheckpoint(SQLModel, table=True):
+    """A signed statement "the chain's entry `head_seq` has hash `head_hash`".
+
+    Anyone able to write the tables can recompute the entries' hashes, not sign: a checkpoint
+    is what a truncated or rewritten chain can no longer match. Checkpoints are numbered without
+    gaps and each signs the digest of the one before, so removing one breaks the next."""
+
+    __tablename__ = "audit_checkpoints"
+
+    number: int = Field(sa_column=sa.Column(sa.Integer, primary_key=True, autoincrement=False))
+    at: datetime = Field(default_factory=utcnow, sa_column=sa.Column(UTCDateTime(), nullable=False))
+    head_seq: int
+    head_hash: str = Field(max_length=64)
+    prev_digest: str = Field(max_length=64)
+    key_id: str = Field(max_length=16)
+    signature: str = Field(max_length=128)  # hex of the 64-byte Ed25519 signature

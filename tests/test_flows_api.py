@@ -128,7 +128,7 @@ BAD_FLOWS = [
     ({"quantity": "beaucoup"}, "quantity", "number"),
     ({"direction": "gift"}, "direction", "offer"),
     ({"regularity": "seasonal", "months": []}, "months", "months"),
-    ({"regularity": "seasonal", "months": [13]}, "months", "between 1 and 12"),
+    ({"regularity": "seasonal", "months": [13]}, "months", "1 to 12"),
     ({"kind": "heat", "low_code": None, "unit": "MWh"}, "temperature_c", "temperature"),
     ({"current_operation": "R 99"}, "current_operation", "unknown recovery"),
     ({"replaces_material": "sable"}, "replaces_material", "request"),

@@ -210,6 +210,7 @@ def test_production_refuses_a_password_in_clear() -> None:
         "secret_key": "s" * 40,
         "vault_keks": "k1:" + "A" * 43 + "=",
         "blind_index_key": "b" * 40,
+        "audit_signing_key": "A" * 43 + "=",
     }
     with pytest.raises(ValidationError, match="SYMBIOSE_SMTP_SECURITY"):
         Settings(**secrets, smtp_username=USER, smtp_security="none")  # type: ignore[arg-type]

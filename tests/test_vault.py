@@ -75,6 +75,7 @@ def test_production_refuses_default_secrets() -> None:
         secret_key="x" * 40,
         vault_keks=f"k1:{_kek()}",
         blind_index_key="y" * 40,
+        audit_signing_key=_kek(),
     )
     assert good.environment == "production"
 

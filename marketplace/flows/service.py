@@ -64,7 +64,7 @@ def months_mask(months: Sequence[int]) -> int:
     mask = 0
     for month in months:
         if not 1 <= month <= 12:
-            raise Invalid(f"month {month} is not between 1 and 12", field="months")
+            raise Invalid("months are numbers from 1 to 12", field="months")
         mask |= 1 << (month - 1)
     return mask
 
@@ -91,7 +91,7 @@ def check_flow(
         entry = rules.low.get(low_code) if _LOW_CODE.match(low_code) else None
         if entry is None:
             raise Invalid(
-                f"unknown List of Waste code {fields.low_code!r} (a six-digit entry is expected)",
+                "unknown List of Waste code (a six-digit entry is expected)",
                 field="low_code",
             )
         if kind == Kind.HEAT:
@@ -99,10 +99,10 @@ def check_flow(
         hazardous = entry.hazardous
         if fields.hazardous is not None and fields.hazardous != entry.hazardous:
             reason = (
-                f"code {entry.spaced}* is hazardous and cannot be declared non-hazardous"
+                "this code is hazardous and cannot be declared non-hazardous"
                 if entry.hazardous
-                else f"code {entry.spaced} is non-hazardous; a hazardous waste takes its "
-                "hazardous (mirror) entry"
+                else "this code is non-hazardous; a hazardous waste takes its hazardous "
+                "(mirror) entry"
             )
             raise Invalid(reason, field="hazardous")
     elif kind == Kind.MATERIAL:
@@ -133,8 +133,7 @@ def check_flow(
         operation = re.sub(r"^([RD])\s*(\d)", r"\1 \2", operation)
         if operation not in rules.operations:
             raise Invalid(
-                f"unknown recovery/disposal operation {fields.current_operation!r} "
-                "(R 1…R 13, D 1…D 15)",
+                "unknown recovery/disposal operation (R 1…R 13, D 1…D 15)",
                 field="current_operation",
             )
     physical_state = fields.physical_state

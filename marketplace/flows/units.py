@@ -52,7 +52,5 @@ def normalise(kind: Kind, quantity: float, unit: str, period: Period, months: in
     factors = _AMOUNT_UNITS[kind]
     if key not in factors:
         allowed = ", ".join(units_for(kind))
-        raise Invalid(
-            f"unknown unit {unit!r} for {kind.value} (use one of: {allowed})", field="unit"
-        )
+        raise Invalid(f"unknown unit for {kind.value} (use one of: {allowed})", field="unit")
     return quantity * factors[key] * PER_YEAR[period]

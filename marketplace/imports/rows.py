@@ -3,7 +3,8 @@
 Every row goes through the same rules as the forms (FlowFields and `check_flow`, SIRET, NACE,
 `place`), and rows are checked against each other: a SIRET names one company, and a company's
 site name one position. The first problem of each bad row is kept as {"line", "field", "reason"}.
-Reasons never quote a company's name, SIRET or site name: the report is stored unencrypted.
+Reasons name the line, the column and why, never a cell's value: the report is stored
+unencrypted, so it must not carry the names, numbers and positions that the file held.
 """
 
 from __future__ import annotations
@@ -197,7 +198,7 @@ class RowChecks:
                 seen.nace, seen.nace_line = nace, line
             elif nace != seen.nace:
                 raise Invalid(
-                    f"this SIRET has another NACE code ({seen.nace}) on line {seen.nace_line}",
+                    f"this SIRET has another NACE code on line {seen.nace_line}",
                     field="nace",
                 )
 
@@ -274,10 +275,10 @@ def _number(raw: str, name: str) -> float:
     if "," in text and "." not in text:
         text = text.replace(",", ".")
     if not _NUMBER.fullmatch(text):
-        raise Invalid(f"not a number: {raw!r}", field=name)
+        raise Invalid("not a number", field=name)
     value = float(text)
     if not math.isfinite(value):
-        raise Invalid(f"not a finite number: {raw!r}", field=name)
+        raise Invalid("not a finite number", field=name)
     return value
 
 
@@ -285,7 +286,7 @@ def _choice(raw: str, allowed: dict[str, Any], name: str) -> Any:
     value = allowed.get(raw) or allowed.get(fold(raw))
     if value is None:
         choices = ", ".join(sorted({str(v) for v in allowed.values()}))
-        raise Invalid(f"{raw!r} is not one of: {choices}", field=name)
+        raise Invalid(f"not one of: {choices}", field=name)
     return value
 
 
@@ -293,9 +294,7 @@ def _months(raw: str, name: str) -> list[int]:
     months = []
     for part in filter(None, _MONTH_SEPARATORS.split(raw)):
         if not part.isdigit():
-            raise Invalid(
-                f"months are numbers from 1 to 12, such as 10;11;12 (not {part!r})", field=name
-            )
+            raise Invalid("months are numbers from 1 to 12, such as 10;11;12", field=name)
         months.append(int(part))
     return months
 
@@ -306,7 +305,7 @@ def _flag(raw: str, name: str) -> bool:
         return True
     if key in _FALSE:
         return False
-    raise Invalid(f"{raw!r} is not true/false (or oui/non)", field=name)
+    raise Invalid("not true/false (or oui/non)", field=name)
 
 
 def _text(raw: str, name: str) -> str:
@@ -339,11 +338,18 @@ _OPTIONAL_FLOW_FIELDS: dict[str, Callable[[str, str], Any]] = {
 
 
 def _validated(model: type[M], data: dict[str, Any], columns: dict[str, str]) -> M:
-    """Validate with the forms' own model; its first error names the file's column."""
+    """Validate with the forms' own model; its first error names the file's column.
+
+    Pydantic's messages may echo the input (a validator's own message, an e-mail checker's):
+    such a message is replaced by its error type, the report being stored unencrypted."""
     try:
         return model.model_validate(data)
     except ValidationError as exc:
-        error = exc.errors()[0]
+        error = exc.errors(include_url=False)[0]
         location = [str(part) for part in error["loc"]]
         name = location[0] if location else "row"
-        raise Invalid(error["msg"], field=columns.get(name, name)) from None
+        value = error.get("input")
+        reason = error["msg"]
+        if isinstance(value, str | int | float) and str(value) and str(value) in reason:
+            reason = f"not valid ({error['type']})"
+        raise Invalid(reason, field=columns.get(name, name)) from None
