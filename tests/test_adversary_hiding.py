@@ -77,6 +77,9 @@ def test_ones_own_actions_never_hide_or_refine_a_rivals_listing(
         f"/api/v1/flows/{attacker.flow_id}", headers=attacker.headers, json={"low_code": "100102"}
     )
     look("edit code back")
+    # An edit out of its cell gives the attacker's flow a new listing (a new id).
+    own = client.get("/api/v1/listings", headers=attacker.headers).json()
+    (mine,) = [x["id"] for x in own if x["status"] == "published"]
     for action in ("pause", "resume", "withdraw"):
         response = client.post(f"/api/v1/listings/{mine}/{action}", headers=attacker.headers)
         assert response.status_code == 200, response.text

@@ -418,7 +418,13 @@ def test_a_listing_edited_into_another_region_leaves_its_ghost_where_it_was_show
         json={"site_id": str(rennes.id)},
     )
     assert moved.status_code == 200, moved.text
-    mine = client.get(f"/api/v1/listings/{ids[0]}", headers=tenants[0].headers).json()
+    # Out of its cell, the old listing is closed and the flow gets a new one (a new id), which
+    # waits for the run: one id never shows two cards.
+    old = client.get(f"/api/v1/listings/{ids[0]}", headers=tenants[0].headers).json()
+    assert old["status"] == "withdrawn" and old["brokered_only"] is True
+    own = client.get("/api/v1/listings", headers=tenants[0].headers).json()
+    (mine,) = [x for x in own if x["flow_id"] == str(tenants[0].flow.id) and x["id"] != ids[0]]
+    assert mine["status"] == "published"
     assert mine["waiting"] is True and mine["brokered_only"] is True
     ghost = session.exec(select(ListingGhost)).one()
     assert ghost.region_code == "32" and ghost.step == 0

@@ -9,6 +9,7 @@ from fastapi.responses import RedirectResponse, Response
 from starlette.datastructures import FormData
 
 from core.errors import Forbidden
+from marketplace.catalogue.service import company_names_changed
 from marketplace.companies.schemas import CompanyRead, CompanyUpdate
 from marketplace.companies.service import read_company, update_company
 from web.forms import (
@@ -122,6 +123,7 @@ def edit_company(
             }
         )
         update_company(session, viewer.actor, company, update)
+        company_names_changed(session, company.id)
     if not errors:
         return RedirectResponse("/company?notice=company-saved", status_code=303)
     shown = [*IDENTITY_FIELDS] + [

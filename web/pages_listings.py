@@ -17,6 +17,7 @@ from marketplace.catalogue import service
 from marketplace.catalogue.models import Listing
 from marketplace.catalogue.states import TERMINAL, ListingStatus
 from web.cards import Card, card_of, run_label
+from web.forms import explain
 from web.i18n import page_locale, page_translator
 from web.labels import LISTING_STATUSES, label
 from web.security import SIGNED_IN_PAGES, CurrentViewer, DbSession
@@ -110,6 +111,9 @@ class ListingRow:
     next_run: str | None
     card: Card
     actions: tuple[str, ...]
+    # Paused because its text now names the company: what to rewrite in the flow (translated).
+    rewrite: str | None = None
+    flow_id: uuid.UUID | None = None
 
 
 @router.get("/listings")
@@ -117,7 +121,7 @@ def listings_page(request: Request, session: DbSession, viewer: CurrentViewer) -
     locale, translate = page_locale(request), page_translator(request)
     rows = []
     for listing in service.list_own(session, viewer.actor):
-        view = service.owner_view(listing)
+        view = service.owner_view(session, listing)
         rows.append(
             ListingRow(
                 id=view.id,
@@ -130,6 +134,8 @@ def listings_page(request: Request, session: DbSession, viewer: CurrentViewer) -
                 else None,
                 card=card_of(view.public, locale, translate),
                 actions=ACTIONS_BY_STATUS.get(view.status, ()),
+                rewrite=explain(view.rewrite, translate) if view.rewrite else None,
+                flow_id=view.flow_id,
             )
         )
     return render(request, "listings.html", {"rows": rows, "staff": viewer.actor.is_staff})

@@ -10,6 +10,7 @@ from fastapi.responses import RedirectResponse, Response
 from sqlmodel import select
 
 from core.reference.models import Departement, Region
+from marketplace.catalogue.service import company_names_changed
 from marketplace.companies.models import Site
 from marketplace.companies.schemas import SiteCreate, SiteRead, SiteUpdate
 from marketplace.companies.service import (
@@ -100,8 +101,10 @@ def _save(
         data = SiteCreate.model_validate({k: v for k, v in values.items() if v is not None})
         if site is None:
             create_site(session, viewer.actor, company, data)
+            company_names_changed(session, company.id)
         else:
             update_site(session, viewer.actor, site, SiteUpdate(**data.model_dump()))
+            company_names_changed(session, company.id, site.id)
     if not errors:
         return RedirectResponse("/sites?notice=site-saved", status_code=303)
     current = read_site(company, site) if site is not None else None

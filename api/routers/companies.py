@@ -7,6 +7,7 @@ import uuid
 from fastapi import APIRouter
 
 from api.deps import ActorDep, SessionDep
+from marketplace.catalogue.service import company_names_changed
 from marketplace.companies import service
 from marketplace.companies.schemas import (
     CompanyCreate,
@@ -46,6 +47,7 @@ def update_company(
 ) -> CompanyRead:
     company = service.get_company(session, actor, company_id)
     service.update_company(session, actor, company, body)
+    company_names_changed(session, company.id)
     return service.read_company(session, actor, company)
 
 
@@ -66,6 +68,7 @@ def create_site(
     target = company_id if actor.is_staff and company_id else actor.require_company()
     company = service.get_company(session, actor, target)
     site = service.create_site(session, actor, company, body)
+    company_names_changed(session, company.id)
     return service.read_site(company, site)
 
 
@@ -81,4 +84,5 @@ def update_site(
 ) -> SiteRead:
     site = service.get_site(session, actor, site_id)
     service.update_site(session, actor, site, body)
+    company_names_changed(session, site.company_id, site.id)
     return service.read_site(service.get_company(session, actor, site.company_id), site)

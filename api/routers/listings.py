@@ -33,7 +33,7 @@ class DraftWithPreview(BaseModel):
 
 @router.get("/listings", response_model=list[ListingOwnerView])
 def my_listings(session: SessionDep, actor: ActorDep) -> list[ListingOwnerView]:
-    return [service.owner_view(x) for x in service.list_own(session, actor)]
+    return [service.owner_view(session, x) for x in service.list_own(session, actor)]
 
 
 @router.post("/listings", response_model=DraftWithPreview, status_code=201)
@@ -42,13 +42,13 @@ def create_listing(body: ListingCreate, session: SessionDep, actor: ActorDep) ->
     listing = service.create_listing(session, actor, body.flow_id)
     preview, placement = service.preview_view(session, listing)
     return DraftWithPreview(
-        listing=service.owner_view(listing), preview=preview, placement=placement
+        listing=service.owner_view(session, listing), preview=preview, placement=placement
     )
 
 
 @router.get("/listings/{listing_id}", response_model=ListingOwnerView)
 def get_listing(listing_id: uuid.UUID, session: SessionDep, actor: ActorDep) -> ListingOwnerView:
-    return service.owner_view(service.get_listing(session, actor, listing_id))
+    return service.owner_view(session, service.get_listing(session, actor, listing_id))
 
 
 @router.get("/listings/{listing_id}/preview", response_model=ListingPublic)
@@ -62,7 +62,7 @@ Action = Callable[[Session, Actor, Listing], Listing]
 
 def _act(action: Action, listing_id: uuid.UUID, session: Session, actor: Actor) -> ListingOwnerView:
     listing = service.get_listing(session, actor, listing_id)
-    return service.owner_view(action(session, actor, listing))
+    return service.owner_view(session, action(session, actor, listing))
 
 
 @router.post("/listings/{listing_id}/publish", response_model=ListingOwnerView)
@@ -93,4 +93,4 @@ def fulfil(listing_id: uuid.UUID, session: SessionDep, actor: ActorDep) -> Listi
 @router.post("/pools", response_model=ListingOwnerView, status_code=201)
 def create_pool(body: pools.PoolCreate, session: SessionDep, actor: ActorDep) -> ListingOwnerView:
     """The facilitator pools compatible flows of several companies into one offer."""
-    return service.owner_view(pools.create_pool(session, actor, body))
+    return service.owner_view(session, pools.create_pool(session, actor, body))

@@ -58,4 +58,8 @@ class ListingOwnerView(BaseModel):
     # Published, waiting for the next publication run to be placed (see catalogue/service).
     waiting: bool = False
     next_publication_at: datetime | None = None
+    # A paused listing whose flow's text names the company (a name declared after it was
+    # published: catalogue.service.company_names_changed): what to rewrite before resuming it,
+    # as "remove WHAT from the WHERE" sentences joined by "; " (public_text.TextNotPublic).
+    rewrite: str | None = None
     public: ListingPublic

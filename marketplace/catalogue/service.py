@@ -215,8 +215,9 @@ def to_public(listing: Listing, distance_band: str | None = None) -> ListingPubl
     )
 
 
-def owner_view(listing: Listing) -> ListingOwnerView:
+def owner_view(session: Session, listing: Listing) -> ListingOwnerView:
     waiting = listing.waiting and listing.status == ListingStatus.PUBLISHED
+    refused = text_to_rewrite(session, listing) if listing.status == ListingStatus.PAUSED else None
     return ListingOwnerView(
         id=listing.id,
         flow_id=listing.flow_id,
@@ -224,8 +225,20 @@ def owner_view(listing: Listing) -> ListingOwnerView:
         brokered_only=listing.brokered_only,
         waiting=waiting,
         next_publication_at=next_publication_at() if waiting else None,
+        rewrite=refused.detail if refused else None,
         public=to_public(listing),
     )
+
+
+def text_to_rewrite(session: Session, listing: Listing) -> TextNotPublic | None:
+    """Why the flow's text may not be public now (with the company's current names), or None."""
+    if listing.flow_id is None:
+        return None
+    try:
+        _check_flow_text(session, listing.flow_id)
+    except TextNotPublic as refused:
+        return refused
+    return None
 
 
 # --- placement: the join rule between runs, the publication run ------------------------------
@@ -348,6 +361,17 @@ def _join_or_wait(session: Session, listing: Listing) -> None:
     """A listing published, resumed or edited out of its cell: it joins a shown cell or waits."""
     _lock_group(session, _group(listing))
     _place(listing, joinable_step(session, listing), waiting=True)
+    _mark_published(listing, utcnow())
+
+
+def _mark_published(listing: Listing, now: datetime) -> None:
+    """``published_at`` is the instant a listing first became public: the instant it joined a
+    shown cell, or the instant of the run that placed it. Never the instant its owner pressed
+    "publish": the date order sorts by it, and a listing that waited would otherwise be timed
+    within its day by a member's own anchors. Listings placed by one run share the run's instant
+    and come in the order of their random ids (core.models.new_id: uuid4)."""
+    if listing.published_at is None and is_public(listing):
+        listing.published_at = now
 
 
 def _still_fits(listing: Listing) -> bool:
@@ -366,14 +390,15 @@ def run_publication(session: Session, groups: Iterable[GroupKey] | None = None) 
 
     Ghosts older than the hysteresis are forgotten first."""
     settings = get_settings()
-    cutoff = utcnow() - timedelta(days=settings.publication_hysteresis_days)
+    now = utcnow()
+    cutoff = now - timedelta(days=settings.publication_hysteresis_days)
     session.execute(sa.delete(ListingGhost).where(col(ListingGhost.left_at) < cutoff))
     if groups is None:
         groups = _all_groups(session)
     changed = [
         listing_id
         for group in sorted(set(groups))  # a fixed order: two runs never wait on each other
-        for listing_id in _run_group(session, group, settings.k_anonymity)
+        for listing_id in _run_group(session, group, settings.k_anonymity, now)
     ]
     from marketplace.catalogue.pools import refresh_pools
 
@@ -397,7 +422,7 @@ def _all_groups(session: Session) -> set[GroupKey]:
     return {(kind, direction, region, key) for kind, direction, region, key in rows}
 
 
-def _run_group(session: Session, group: GroupKey, k: int) -> list[uuid.UUID]:
+def _run_group(session: Session, group: GroupKey, k: int, now: datetime) -> list[uuid.UUID]:
     _lock_group(session, group)
     members = _group_members(session, group)
     units = legal_units(session, (m.company_id for m in members))
@@ -419,6 +444,7 @@ def _run_group(session: Session, group: GroupKey, k: int) -> list[uuid.UUID]:
     for member in members:
         before = public_card(member)
         _place(member, views[member.id].step, waiting=False)
+        _mark_published(member, now)
         after = public_card(member)
         if after is not None and after != before:
             changed.append(member.id)
@@ -521,12 +547,13 @@ def _change(session: Session, listing: Listing, event: ListingEvent) -> Listing:
     now = utcnow()
     listing.updated_at = now
     if event == ListingEvent.PUBLISH:
-        listing.published_at = now
         listing.expires_at = now + timedelta(days=get_settings().listing_ttl_days)
     if listing.aggregated:
         # A pool is the facilitator's: publishing it places it at once (pools.recheck_pool).
         from marketplace.catalogue.pools import recheck_pool
 
+        if event == ListingEvent.PUBLISH:
+            listing.published_at = now
         recheck_pool(session, listing)
     elif event in (ListingEvent.PUBLISH, ListingEvent.RESUME):
         _join_or_wait(session, listing)
@@ -559,6 +586,9 @@ def pause(session: Session, actor: Actor, listing: Listing) -> Listing:
 
 
 def resume(session: Session, actor: Actor, listing: Listing) -> Listing:
+    if listing.flow_id is not None:
+        # Paused for its text (company_names_changed), or the names grew while it was paused.
+        _check_flow_text(session, listing.flow_id)
     return _change(session, listing, ListingEvent.RESUME)
 
 
@@ -596,8 +626,10 @@ def sync_flow(session: Session, flow: Flow) -> None:
         company = session.get(Company, flow.company_id)
         assert site is not None and company is not None
         shown_in = _group(listing)
-        sync_from_flow(listing, flow, site, deny_terms(session, company))
-        _follow_edit(session, listing, shown_in)
+        finest_before = cell_key(_facts(listing, ""), 0)
+        deny = deny_terms(session, company)
+        sync_from_flow(listing, flow, site, deny)
+        listing = _follow_edit(session, listing, shown_in, finest_before, deny)
     session.add(listing)
     session.flush()
     catalogue_changed(session)
@@ -607,18 +639,91 @@ def sync_flow(session: Session, flow: Flow) -> None:
     _notify(session, [listing.id] if after is not None and after != before else [])
 
 
-def _follow_edit(session: Session, listing: Listing, shown_in: GroupKey) -> None:
+def _follow_edit(
+    session: Session, listing: Listing, shown_in: GroupKey, finest_before: str, deny: Sequence[str]
+) -> Listing:
     """An edited listing keeps its cell when it still belongs to it (its own quantity class may
-    change); otherwise it leaves it (a ghost stays in ``shown_in``, its group before the edit)
-    and joins another shown cell or waits."""
-    if listing.status != ListingStatus.PUBLISHED:
-        return
+    change). Otherwise, once the public has seen it, it is replaced: the cell it was shown in
+    keeps its ghost (in ``shown_in``, its group before the edit) and the flow gets a new listing
+    that joins a shown cell or waits. One id must never carry two cards: read together, the old
+    card's fine location and the new card's material (or the new card's place) may describe a
+    cell where the owner is alone. Returns the flow's live listing: ``listing`` or its successor.
+
+    A listing that was public once but is not now (paused, or waiting again after a resume) is
+    replaced when the edit changes its finest cell: the cell it was shown in is no longer known,
+    and any card it showed was in a coarsening of that one."""
     if _still_fits(listing):
         _place(listing, listing.public_step, waiting=False)
-        return
+        return listing
     if is_public(listing):
         _leave_cell(session, listing, shown_in)
-    _join_or_wait(session, listing)
+        return _replace(session, listing, deny)
+    if listing.published_at is not None and cell_key(_facts(listing, ""), 0) != finest_before:
+        return _replace(session, listing, deny)
+    if listing.status == ListingStatus.PUBLISHED:
+        _join_or_wait(session, listing)
+    return listing
+
+
+def _replace(session: Session, old: Listing, deny: Sequence[str]) -> Listing:
+    """Close ``old`` (it has left its cell; its id now answers "not found" in the catalogue like
+    any unknown id) and give its flow a new listing in the same state and with the same expiry,
+    placed like a new publication: it joins a shown cell or waits for the run."""
+    assert old.flow_id is not None
+    flow = session.get(Flow, old.flow_id)
+    assert flow is not None
+    status = ListingStatus(old.status)
+    old.status = ListingStatus.WITHDRAWN
+    old.public_step = old.public_cell = None
+    old.waiting, old.brokered_only = False, True
+    old.updated_at = utcnow()
+    session.add(old)
+    session.flush()  # one live listing per flow (uq_listings_live_flow): close before opening
+    new = _new_listing(session, flow, deny)
+    new.status, new.expires_at = status, old.expires_at
+    if status == ListingStatus.PUBLISHED:
+        _join_or_wait(session, new)
+    return new
+
+
+def company_names_changed(
+    session: Session, company_id: uuid.UUID, site_id: uuid.UUID | None = None
+) -> list[uuid.UUID]:
+    """Called by the API and the web pages after a company's names changed: its identity (legal
+    name, brands, contacts), or a site created, renamed, moved or given another town. A name
+    declared after publication must not stay on a card: every published listing of the company
+    whose text now names it is paused (it leaves a ghost in its cell, like any pause) and its
+    owner reads on the listing what to rewrite (owner_view's ``rewrite``); resuming checks the
+    text again. The listings of a changed site (``site_id``) follow it, as an edit of their flow
+    (sync_flow: a move out of their cell gives them a new id), unless their text must be
+    rewritten first: rewriting edits the flow, which brings them along.
+    Returns the ids of the listings paused."""
+    company = session.get(Company, company_id)
+    assert company is not None
+    deny = deny_terms(session, company)
+    query = select(Listing).where(
+        Listing.company_id == company_id,
+        Listing.aggregated == False,  # noqa: E712 - a pool's title is the facilitator's
+        col(Listing.status).not_in([s.value for s in TERMINAL]),
+    )
+    paused, held = [], set()
+    for listing in session.exec(query).all():
+        flow = session.get(Flow, listing.flow_id) if listing.flow_id else None
+        if flow is None:
+            continue
+        try:
+            require_public_text(flow.label, flow.description, deny)
+        except TextNotPublic:
+            held.add(flow.id)
+            if listing.status == ListingStatus.PUBLISHED:
+                _change(session, listing, ListingEvent.PAUSE)
+                paused.append(listing.id)
+    if site_id is not None:
+        flows = select(Flow).where(Flow.site_id == site_id, Flow.status == FlowStatus.ACTIVE)
+        for flow in session.exec(flows).all():
+            if flow.id not in held:
+                sync_flow(session, flow)
+    return paused
 
 
 def publish_flows(
@@ -661,8 +766,8 @@ def publish_flows(
                 held[flow.id] = refused
             continue
         listing.status = ListingStatus.PUBLISHED
-        listing.published_at, listing.expires_at = now, now + ttl
-        listing.waiting = True
+        listing.expires_at = now + ttl
+        listing.waiting = True  # the run below places it and stamps published_at
         groups.add(_group(listing))
         published.append(listing.id)
     session.flush()

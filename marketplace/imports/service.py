@@ -313,7 +313,9 @@ def _write(
             return
         now = utcnow()
         companies, created_companies = _companies(session, checks, now)
-        sites, created_sites = _sites(session, checks, companies, now)
+        sites, grown = _sites(session, checks, companies, now)
+        created_sites = sum(grown.values())
+        _names_grown(session, set(grown))
         flow_ids = _flows(session, checks, companies, sites, now)
         flows = len(flow_ids)
         job = session.get(ImportJob, job_id)
@@ -387,8 +389,9 @@ def _sealed_company(siret: str, index: str, name: str, nace: str, now: datetime)
 
 def _sites(
     session: Session, checks: RowChecks, companies: dict[str, Company], now: datetime
-) -> tuple[dict[tuple[str, str], uuid.UUID], int]:
-    """The site id of each (SIRET, site) with a good row: existing ones reused by name index."""
+) -> tuple[dict[tuple[str, str], uuid.UUID], dict[uuid.UUID, int]]:
+    """The site id of each (SIRET, site) with a good row: existing ones reused by name index;
+    and how many sites each company gained."""
     wanted = {(row.siret, row.site_key) for row in checks.rows}
     index_of = {
         key: site_name_index(companies[key[0]].id, checks.sites[key].name) for key in wanted
@@ -426,7 +429,26 @@ def _sites(
             )
         sites[key] = site_id
     _insert(session, "sites", new_rows)
-    return sites, len(new_rows)
+    grown: dict[uuid.UUID, int] = {}
+    for row in new_rows:
+        grown[row["company_id"]] = grown.get(row["company_id"], 0) + 1
+    return sites, grown
+
+
+def _names_grown(session: Session, company_ids: set[uuid.UUID]) -> None:
+    """A site new to a company is a new name of it (its own, its town): the company's listings
+    already in the catalogue are checked against it (catalogue.company_names_changed)."""
+    from marketplace.catalogue.models import Listing
+    from marketplace.catalogue.service import company_names_changed
+
+    listed: set[uuid.UUID] = set()
+    for chunk in _chunks(sorted(company_ids), LOOKUP_CHUNK):
+        query = select(Listing.company_id).where(
+            col(Listing.company_id).in_(chunk), Listing.status == "published"
+        )
+        listed.update(x for x in session.exec(query.distinct()) if x is not None)
+    for company_id in sorted(listed):
+        company_names_changed(session, company_id)
 
 
 def _flows(
