@@ -576,6 +576,8 @@ def test_alerts_run_on_a_real_worker(
         session.commit()
         for i, name in enumerate(("Est", "Ouest", "Sud")):
             _publish(session, _member(session, f"Centrale {name} SAS", i), "Cendres volantes")
+        # The three listings wait for the publication run; its commit enqueues their alerts.
+        _run(session)
         deadline = time.monotonic() + 60
         while len(smtp.inbox.to(buyer.user.email)) < 3 and time.monotonic() < deadline:
             assert worker.poll() is None, "the worker died"
