@@ -236,10 +236,12 @@ def _coordinates(copy: Copy) -> list[float]:
 
 
 def _three_decimals(text: str) -> set[str]:
-    """Every number written with at least three decimals, cut to three, with a point."""
+    """Every number written with at least three decimals, cut to three, with a point; not the
+    seconds of a time of day ("09:03:50.851234"), which the file holds by the thousand and which
+    fall on the territory's latitudes (50.8–51.0) by chance."""
     return {
         f"{whole}.{decimals}"
-        for whole, decimals in re.findall(r"(?<![\d.])(-?\d{1,3})[.,](\d{3})", text)
+        for whole, decimals in re.findall(r"(?<![\d.:])(-?\d{1,3})[.,](\d{3})", text)
     }
 
 

@@ -57,6 +57,9 @@ def _territory(session: Session) -> tuple[str, str]:
             listing = catalogue.create_listing(session, actor_of(admin), flow.id)
             catalogue.publish(session, actor_of(admin), listing)
             session.commit()
+    # The neighbours' listings wait for the publication run, which composes the catalogue.
+    catalogue.run_publication(session)
+    session.commit()
     company = create_company_row(session, "Centrale Thermique Alpha SAS")
     member = create_user_row(session, Role.MEMBER, company)
     site = create_site_row(session, company, "Unité de Gravelines", *NEAR[0])
