@@ -188,3 +188,48 @@ def test_ten_concurrent_withdraws_of_a_flow_one_wins(client: TestClient, session
 
     assert [a.status_code for a in answers].count(200) == 1, [a.status_code for a in answers]
     _assert_conflicts_name_the_state([a for a in answers if a.status_code != 200], "withdrawn")
+
+
+# --- the lock order ----------------------------------------------------------------------------
+
+
+def test_a_publication_run_racing_member_changes_in_its_group_waits_and_places_none_stale(
+    client: TestClient, session: Session
+) -> None:
+    """Not a regression of main: it guards the lock order (flows, groups, listings, pools). A
+    run, pauses, a withdrawal, an edit and a publish in one group at once all finish (a deadlock
+    would answer 503), and the run places no listing from a stale read."""
+    from core.db import unit_of_work
+    from marketplace.catalogue.service import run_publication
+
+    def run(_: TestClient) -> httpx.Response:
+        with unit_of_work() as own:
+            run_publication(own)
+        return httpx.Response(200)
+
+    for round_ in range(ROUNDS):
+        owners = [member(session, f"Centrale R{round_}-{i} SAS", CELL[i]) for i in range(4)]
+        ids = [publish(client, owner) for owner in owners[:3]]
+        publication_run(session)
+        fourth = draft(client, owners[3])["listing"]["id"]
+
+        answers = _burst(
+            [
+                run,
+                _post(f"/api/v1/listings/{ids[0]}/pause", owners[0].headers),
+                _post(f"/api/v1/listings/{ids[1]}/withdraw", owners[1].headers),
+                lambda c: c.patch(
+                    f"/api/v1/flows/{owners[2].flow_id}", headers=owners[2].headers,
+                    json={"quantity": 5000},
+                ),
+                _post(f"/api/v1/listings/{fourth}/publish", owners[3].headers),
+            ]
+        )  # fmt: skip
+
+        assert [a.status_code for a in answers] == [200] * 5, [a.text for a in answers]
+        assert _status(session, Listing, ids[0]) == "paused"
+        assert _status(session, Listing, ids[1]) == "withdrawn"
+        for hidden in ids[:2]:
+            assert client.get(f"/api/v1/catalogue/{hidden}").status_code == 404
+            row = session.get(Listing, uuid.UUID(hidden))
+            assert row is not None and row.public_step is None and row.brokered_only
