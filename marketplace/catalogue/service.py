@@ -643,15 +643,22 @@ def sync_flow(session: Session, flow: Flow) -> None:
     flow_changed(session, flow)
 
 
+def _groups_of_edit(session: Session, flow: Flow, listing: Listing) -> set[GroupKey]:
+    """The groups an edit of ``flow`` may move its ``listing`` out of and into."""
+    site = session.get(Site, flow.site_id)
+    assert site is not None
+    kind = str(flow.kind)
+    joins = (kind, str(flow.direction), site.region_code, group_key_of(kind, flow.low_code))
+    return {_group(listing), joins}
+
+
 def _follow_flow(session: Session, flow: Flow, listing: Listing) -> None:
     site = session.get(Site, flow.site_id)
     assert site is not None
     if flow.status != FlowStatus.WITHDRAWN:
         # The groups it leaves and joins, before the listing (the lock order above); the flow's
         # lock keeps its listing's group from moving meanwhile.
-        kind = str(flow.kind)
-        joins = (kind, str(flow.direction), site.region_code, group_key_of(kind, flow.low_code))
-        for group in sorted({_group(listing), joins}):
+        for group in sorted(_groups_of_edit(session, flow, listing)):
             _lock_group(session, group)
     lock_for_update(session, listing)
     before = public_card(listing)
@@ -743,9 +750,27 @@ def company_names_changed(
         Listing.aggregated == False,  # noqa: E712 - a pool's title is the facilitator's
         col(Listing.status).not_in([s.value for s in TERMINAL]),
     )
+    listings = list(session.exec(query.order_by(col(Listing.flow_id))).all())
+    moved: list[Flow] = []
+    if site_id is not None:
+        flows = select(Flow).where(Flow.site_id == site_id, Flow.status == FlowStatus.ACTIVE)
+        moved = list(session.exec(flows).all())
+    # The lock order kept across both loops below: every flow first, then the groups the site's
+    # listings leave or join, then the listings, one by one.
+    flow_ids = {x.flow_id for x in listings if x.flow_id is not None} | {f.id for f in moved}
+    if flow_ids:
+        select_for_update(
+            session, select(Flow).where(col(Flow.id).in_(flow_ids)).order_by(col(Flow.id))
+        )
+    groups: set[GroupKey] = set()
+    for moving in moved:
+        live = live_listing_of(session, moving.id)
+        if live is not None and moving.status == FlowStatus.ACTIVE:
+            groups |= _groups_of_edit(session, moving, live)
+    for group in sorted(groups):
+        _lock_group(session, group)
     paused, held = [], set()
-    # In the flows' order: the lock order (a flow, then its listing) kept across the loop.
-    for listing in session.exec(query.order_by(col(Listing.flow_id))).all():
+    for listing in listings:
         flow = session.get(Flow, listing.flow_id) if listing.flow_id else None
         if flow is None:
             continue
@@ -757,12 +782,9 @@ def company_names_changed(
             if listing.status == ListingStatus.PUBLISHED:
                 _change(session, listing, ListingEvent.PAUSE)
                 paused.append(listing.id)
-    if site_id is not None:
-        flows = select(Flow).where(Flow.site_id == site_id, Flow.status == FlowStatus.ACTIVE)
-        for flow in session.exec(flows.order_by(col(Flow.id))).all():
-            lock_for_update(session, flow)
-            if flow.id not in held and flow.status == FlowStatus.ACTIVE:
-                sync_flow(session, flow)
+    for moving in sorted(moved, key=lambda f: f.id):
+        if moving.id not in held and moving.status == FlowStatus.ACTIVE:
+            sync_flow(session, moving)
     return paused
 
 
