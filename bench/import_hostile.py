@@ -1,6 +1,7 @@
 """Peak memory and time of reading two hostile XLSX uploads: one cell that unpacks to 200 MB, and
-one row of 2,000,000 cells. Each is read by `open_table` (what `POST /flows/import` runs before
-storing a job) in a fresh process, whose peak resident memory (ru_maxrss) is read at the end.
+one row of 2,000,000 cells; and of an ordinary workbook of 20,000 rows, for the cost of the
+checks. Each is read by `open_table` (what `POST /flows/import` runs before storing a job) in a
+fresh process, whose peak resident memory (ru_maxrss) is read at the end.
 
     .venv/bin/python -m bench.import_hostile [--before /path/to/an/older/checkout]
 
@@ -19,7 +20,7 @@ import sys
 import tempfile
 from pathlib import Path
 
-from bench.hostile_workbooks import huge_cell_workbook, wide_row_workbook
+from bench.hostile_workbooks import huge_cell_workbook, rows_workbook, wide_row_workbook
 
 ROOT = Path(__file__).resolve().parent.parent
 RESULTS = ROOT / "bench" / "results" / "import_hostile.md"
@@ -66,6 +67,7 @@ def main() -> None:
     parser.add_argument("--before", type=Path, help="a checkout whose parser to measure too")
     parser.add_argument("--megabytes", type=int, default=200, help="size of the huge cell")
     parser.add_argument("--cells", type=int, default=2_000_000, help="cells of the wide row")
+    parser.add_argument("--rows", type=int, default=20_000, help="rows of the ordinary workbook")
     arguments = parser.parse_args()
     files = {
         f"one cell of {arguments.megabytes} MB (shared string)": huge_cell_workbook(
@@ -75,6 +77,9 @@ def main() -> None:
             HEADER.split(), ROW.split(), arguments.megabytes, shared=False
         ),
         f"one row of {arguments.cells:,} cells": wide_row_workbook(HEADER.split(), arguments.cells),
+        f"ordinary: {arguments.rows:,} rows of 12 cells": rows_workbook(
+            [HEADER.split()] + [ROW.split()] * arguments.rows
+        ),
     }
     codes = {"after": ROOT}
     if arguments.before:
@@ -101,7 +106,7 @@ def main() -> None:
                 print(name, label, result, flush=True)
                 outcome = str(result["outcome"]).replace("|", "/")
                 lines.append(
-                    f"| {name} | {len(content) // 1024} KB | {label} | {result['seconds']:.1f} | "
+                    f"| {name} | {len(content) // 1024} KB | {label} | {result['seconds']:.3f} | "
                     f"{result['peak_mb']:.0f} | {result['baseline_mb']:.0f} | {outcome} |"
                 )
     RESULTS.write_text("\n".join(lines) + "\n")
