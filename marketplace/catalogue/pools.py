@@ -9,6 +9,7 @@ from collections.abc import Sequence
 from pydantic import BaseModel, Field
 from sqlmodel import Session, col, select
 
+from core.inputs import FreeText, Label
 from core.models import utcnow
 from core.settings import get_settings
 from marketplace.accounts.service import Actor
@@ -38,8 +39,8 @@ class PoolCreate(BaseModel):
     area: LocationLevel = Field(
         default=LocationLevel.DEPARTEMENT, description="departement or region: the shared area"
     )
-    title: str = Field(min_length=1, max_length=200)
-    description: str = Field(default="", max_length=4000)
+    title: Label = Field(min_length=1)
+    description: FreeText = ""
 
 
 def _check_compatible(

@@ -8,8 +8,10 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from pydantic import ValidationError
 from sqlmodel import Session, col, select
 
+from core.inputs import invalid_from
 from core.models import utcnow
 from core.reference.models import LowCode, Operation
 from marketplace.accounts.service import Actor
@@ -238,7 +240,11 @@ def update_flow(session: Session, actor: Actor, flow: Flow, data: FlowUpdate) ->
     if site_id is not None:
         flow.site_id = _own_site(session, actor, site_id, flow.company_id).id
     merged = _fields_of(flow) | changes
-    fields = FlowFields.model_validate(merged)
+    try:
+        fields = FlowFields.model_validate(merged)
+    except ValidationError as exc:
+        # A value stored before today's bounds (an older row, a direct write) is named too.
+        raise invalid_from(exc) from None
     values = check_flow(FlowRules.load(session), Direction(flow.direction), Kind(flow.kind), fields)
     for name, value in values.items():
         setattr(flow, name, value)
