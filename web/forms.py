@@ -93,6 +93,27 @@ _DOMAIN_MESSAGES: tuple[tuple[re.Pattern[str], str], ...] = tuple(
         (r"^not a CSV or XLSX file", N_("This is not a CSV or XLSX file.")),
         (r"^not a readable XLSX workbook", N_("This XLSX workbook cannot be read.")),
         (
+            r"^the text encoding of the file could not be determined",
+            N_("The file's text encoding could not be determined: save it as CSV UTF-8."),
+        ),
+        (
+            r"^line (?P<line>\d+), column \d+ \((?P<column>[A-Z]+)\): the cell is longer than "
+            r"(?P<count>\d+) characters",
+            N_("Line %(line)s, column %(column)s: the cell is longer than %(count)s characters."),
+        ),
+        (
+            r"^line (?P<line>\d+) has a (?:value|cell) beyond column (?P<count>\d+)",
+            N_("Line %(line)s has a value beyond column %(count)s, the most a file may have."),
+        ),
+        (
+            r"^a text of the workbook is longer than (?P<count>\d+) characters",
+            N_("A text of the workbook is longer than %(count)s characters."),
+        ),
+        (
+            r"^the workbook(?:'s shared texts)? unpacks? to more than (?P<count>\d+) MB",
+            N_("The workbook unpacks to more than %(count)s MB, the most an import reads."),
+        ),
+        (
             r"^missing required columns: (?P<columns>.+?) \(",
             N_("Required columns are missing: %(columns)s."),
         ),
