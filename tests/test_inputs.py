@@ -351,6 +351,10 @@ def test_catalogue_search_parameters_are_checked(
     _refused(client.get(f"/api/v1/catalogue?{query}"), field)
 
 
+def test_the_list_of_waste_search_refuses_control_characters(client: TestClient) -> None:
+    _refused(client.get("/api/v1/reference/low-codes?q=cendres%00"), "q", "not allowed")
+
+
 # --- every request schema is bounded --------------------------------------------------------
 
 
@@ -436,3 +440,17 @@ def test_the_flow_form_shows_the_refusals_in_french_on_their_fields(
     assert "Ce texte contient un caractère interdit" in response.text
     assert 'id="error-label"' in response.text and 'id="error-quantity"' in response.text
     assert _count(session, Flow) == 1
+
+
+def test_the_saved_search_form_refuses_direction_characters_in_french(
+    client: TestClient, session: Session
+) -> None:
+    tenant = create_tenant(session)
+    login(client, tenant.admin.email)
+    token = csrf_of(client, "/saved-searches")
+    response = client.post(
+        "/saved-searches", data={"csrf_token": token, "name": "Cendres\u202e du Nord"}
+    )
+    assert response.status_code == 422, response.text[:500]
+    assert "Ce texte contient un caractère interdit" in response.text
+    assert _count(session, SavedSearch) == 0
