@@ -106,6 +106,15 @@ def kept(**constraints: Any) -> Any:
     return Field(default=None, json_schema_extra=_drop_null, **constraints)
 
 
+def checked_line(value: str, field: str) -> str:
+    """One line of text that reaches a service without a request schema (a web form's field):
+    cleaned and refused as the schemas do, as the domain's 422 naming the field."""
+    try:
+        return str(clean_text(value))
+    except PydanticCustomError as exc:
+        raise Invalid(exc.message(), field=field) from None
+
+
 def _one_line(value: Any) -> Any:
     return clean_text(value)
 
@@ -153,6 +162,7 @@ NonBlankLabel = Annotated[
     str, StringConstraints(min_length=1, max_length=MAX_LABEL_LENGTH), _ONE_LINE
 ]
 EmailText = Annotated[str, StringConstraints(max_length=254), _ONE_LINE]
+SearchWords = Annotated[str, StringConstraints(max_length=100), _ONE_LINE]  # a search box
 # Multi-line free text (descriptions, specifications): newlines and tabs are allowed.
 FreeText = Annotated[
     str, StringConstraints(max_length=MAX_FREE_TEXT_LENGTH), BeforeValidator(_multi_line)

@@ -68,6 +68,13 @@ _DOMAIN_MESSAGES: tuple[tuple[re.Pattern[str], str], ...] = tuple(
             r"^unknown recovery/disposal operation",
             N_("Unknown recovery or disposal operation (R 1 to R 13, D 1 to D 15)."),
         ),
+        (
+            r"^contains a character that is not allowed",
+            N_(
+                "This text contains a character that is not allowed "
+                "(a control or text-direction character)."
+            ),
+        ),
         (r"^quantity must be greater than zero", N_("The quantity must be greater than zero.")),
         (
             r"^the quantity is too large",
@@ -231,13 +238,6 @@ def _validation_message(error: Any, translate: Translate) -> str:
         return translate(N_("At least %(count)s characters."), count=ctx.get("min_length"))
     if kind == "string_too_long" or (kind == "too_long" and isinstance(error.get("input"), str)):
         return translate(N_("At most %(count)s characters."), count=ctx.get("max_length"))
-    if kind == "text_character":
-        return translate(
-            N_(
-                "This text contains a character that is not allowed "
-                "(a control or text-direction character)."
-            )
-        )
     if kind == "too_long":
         return translate(N_("Too many entries."))
     if kind in ("greater_than", "greater_than_equal"):
