@@ -173,6 +173,9 @@ def import_file(
     skip_bad_rows: bool = typer.Option(False, "--skip-bad-rows", help="import the good rows"),
     publish: bool = typer.Option(False, "--publish", help="publish the imported flows"),
     as_user: str = typer.Option("", "--as", help="the facilitator's e-mail (default: the first)"),
+    encoding: str = typer.Option(
+        "", "--encoding", help="a CSV file's encoding when not UTF-8 (e.g. shift_jis, cp1252)"
+    ),
 ) -> None:
     """Import a territory (CSV or XLSX, one row per flow) with a progress bar."""
     from marketplace.imports import service as imports
@@ -187,6 +190,7 @@ def import_file(
                 file.read_bytes(),
                 skip_bad_rows=skip_bad_rows,
                 publish=publish,
+                encoding=encoding or None,
             )
             job_id, total = job.id, job.total_rows
     except DomainError as error:

@@ -44,6 +44,11 @@ class Settings(BaseSettings):
     session_max_age_seconds: int = 8 * 3600
     max_upload_bytes: int = 20 * 1024 * 1024
     import_max_rows: int = 200_000
+    # Longest cell of an imported file, in characters: Excel's own limit, so any spreadsheet's
+    # cell fits and a hostile one is refused with its line and column before it is checked.
+    import_max_cell_chars: int = Field(default=32_767, ge=1)
+    # Columns an imported row may fill; a territory file has about twenty.
+    import_max_columns: int = Field(default=256, ge=30)
     # Above this many rows, an import from the web runs as a background task with a progress bar.
     import_background_rows: int = 2_000
     smtp_host: str = "127.0.0.1"

@@ -82,7 +82,10 @@ def upload(
     filename: str = "territoire.csv",
     **form: Any,
 ) -> Any:
-    data = {name: "true" if value else "false" for name, value in form.items()}
+    data = {
+        name: value if isinstance(value, str) else "true" if value else "false"
+        for name, value in form.items()
+    }
     return client.post(
         "/api/v1/flows/import",
         headers=headers,

@@ -50,10 +50,18 @@ def import_flows(
     file: UploadFile = File(description="CSV (UTF-8 or Windows-1252, `,` or `;`) or XLSX"),
     skip_bad_rows: bool = Form(False, description="import the good rows, report the bad ones"),
     publish: bool = Form(False, description="publish the imported flows to the catalogue"),
+    encoding: str = Form(
+        "",
+        max_length=40,
+        description="a CSV file's text encoding (such as `shift_jis`), when it is not UTF-8: "
+        "without it, UTF-8, UTF-16 with a BOM and a confidently detected Windows-1252 are read, "
+        "and anything else is refused (422) rather than guessed",
+    ),
 ) -> ImportJobRead:
     """The facilitator imports a territory: one row per flow, with its company and site.
 
-    A malformed file is refused here (4xx naming `file`). The rows are checked by a background
+    A malformed file is refused here (4xx naming `file`, and the line and column when one cell
+    or row is at fault; 413 past a size limit). The rows are checked by a background
     job: follow it at the `Location` returned; its report lists every bad row with its line.
     """
     # Refused before reading the upload into memory.
@@ -69,6 +77,7 @@ def import_flows(
         content,
         skip_bad_rows=skip_bad_rows,
         publish=publish,
+        encoding=encoding or None,
     )
     response.headers["Location"] = request.url_for("get_import", job_id=job.id).path
     if job.total_rows > get_settings().import_background_rows:

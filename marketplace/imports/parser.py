@@ -5,13 +5,20 @@ the limits. What a cell means (numbers, codes, positions) is the service's busin
 
 Line numbers are those a spreadsheet shows: the header is line 1, the first data row line 2.
 Column names are matched case-, accent- and space-insensitively ("Low code" is `low_code`).
+
+Every limit is checked while reading, and a refusal names the line and the column: a cell longer
+than `import_max_cell_chars`, a row wider than `import_max_columns`. A text file's encoding is
+never guessed: UTF-8 (with or without BOM) and UTF-16 with a BOM are read as such, Windows-1252
+only when the detection is confident it is a Western text, and anything else is refused asking
+for UTF-8 (or an explicit encoding).
 """
 
 from __future__ import annotations
 
+import codecs
 import csv
 import io
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, time
 from typing import Any, NamedTuple
@@ -63,12 +70,20 @@ OVERFLOW = "_overflow"
 _XLSX_MAGIC = b"PK\x03\x04"
 _XLS_MAGIC = b"\xd0\xcf\x11\xe0"
 _DELIMITERS = (",", ";", "\t")
-# Columns of a worksheet read; a territory file has about twenty.
-_XLSX_MAX_COLUMNS = 256
 # Blank rows tolerated in a worksheet beyond the data row limit (and the header).
 _XLSX_SPARE_ROWS = 1_000
 # Text files have almost no control characters; binary data decoded as cp1252 has plenty.
 _MAX_CONTROL_RATIO = 0.01
+# The single-byte encoding Excel writes on French Windows when not asked for UTF-8.
+_WESTERN = "cp1252"
+_UNSURE = (
+    "the text encoding of the file could not be determined (it is not UTF-8 and does not read "
+    "as a Western European text): save it as CSV UTF-8, or give its encoding"
+)
+# The csv module's own limit (131,072 characters a field) raises a bare csv.Error without the
+# column; the parser's limit, `import_max_cell_chars`, is checked on every cell instead and names
+# it. The upload limit bounds what a field can hold anyway.
+csv.field_size_limit(2**31 - 1)
 
 
 class SheetRow(NamedTuple):
@@ -97,8 +112,10 @@ def column_name(raw: str) -> str:
     return "_".join(fold(raw).split())
 
 
-def open_table(content: bytes) -> Table:
-    """Check an upload's size, format and header; raises Invalid or TooLarge on "file"."""
+def open_table(content: bytes, encoding: str | None = None) -> Table:
+    """Check an upload's size, format and header; raises Invalid or TooLarge on "file".
+
+    `encoding` names a text file's encoding when the uploader knows it (ignored for XLSX)."""
     limit = get_settings().max_upload_bytes
     if len(content) > limit:
         raise TooLarge(
@@ -111,7 +128,7 @@ def open_table(content: bytes) -> Table:
         raise Invalid("old Excel .xls files are not read: save it as .xlsx or CSV", field="file")
     if content.startswith(_XLSX_MAGIC):
         return text_table(_xlsx_text(content), "xlsx")
-    return text_table(_decode(content), "csv")
+    return text_table(_decode(content, encoding or None), "csv")
 
 
 def text_table(text: str, fmt: str = "csv") -> Table:
@@ -137,22 +154,59 @@ def count_rows(table: Table) -> int:
 # --- CSV ---------------------------------------------------------------------------------------
 
 
-def _decode(content: bytes) -> str:
-    if content.startswith((b"\xff\xfe", b"\xfe\xff")):
+def _decode(content: bytes, encoding: str | None) -> str:
+    text: str | None
+    if encoding:
+        text = _explicit(content, encoding)
+    elif content.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
         # Excel's "Unicode text" export.
         text = _try_decode(content, "utf-16")
-    elif b"\x00" in content[:4096]:
+    elif content.count(0, 0, 4096) > _MAX_CONTROL_RATIO * min(len(content), 4096):
+        # (A stray NUL in a text file is the row's problem, reported with its line.)
         raise Invalid("not a CSV or XLSX file (binary content)", field="file")
     else:
-        # cp1252 is what Excel writes on French Windows when not asked for UTF-8.
-        text = _try_decode(content, "utf-8-sig") or _try_decode(content, "cp1252")
+        text = _try_decode(content, "utf-8-sig")
+        if text is None:
+            _refuse_binary(content.decode("latin-1"))
+            text = _western(content)
     if text is None:
-        raise Invalid("not a CSV or XLSX file (unreadable text encoding)", field="file")
+        raise Invalid("the file starts as UTF-16 but is not valid UTF-16", field="file")
+    _refuse_binary(text)
+    return text
+
+
+def _explicit(content: bytes, encoding: str) -> str:
+    try:
+        codec = codecs.lookup(encoding)
+        return content.decode(codec.name)
+    except LookupError:
+        raise Invalid("unknown text encoding", field="encoding") from None
+    except UnicodeDecodeError as exc:
+        raise Invalid(
+            f"the file is not valid {codec.name} (byte {exc.start + 1} cannot be read)",
+            field="encoding",
+        ) from None
+
+
+def _western(content: bytes) -> str:
+    """Windows-1252, if the detector is confident a Western text was encoded so; else refused."""
+    # Imported here: only files that are not UTF-8 need it.
+    from charset_normalizer import from_bytes
+
+    best = from_bytes(content).best()
+    if best is None or _WESTERN not in best.could_be_from_charset:
+        raise Invalid(_UNSURE, field="file")
+    text = _try_decode(content, _WESTERN)
+    if text is None:
+        raise Invalid(_UNSURE, field="file")
+    return text
+
+
+def _refuse_binary(text: str) -> None:
     sample = text[:65536]
     controls = sum(1 for c in sample if c < " " and c not in "\t\r\n")
     if controls > _MAX_CONTROL_RATIO * len(sample):
         raise Invalid("not a CSV or XLSX file (binary content)", field="file")
-    return text
 
 
 def _try_decode(content: bytes, encoding: str) -> str | None:
@@ -175,7 +229,8 @@ def _csv_rows(text: str, delimiter: str) -> tuple[tuple[str, ...], Iterator[Shee
 
 
 def _guard_csv(reader: Any) -> Iterator[list[str]]:
-    """csv's own errors (NUL bytes, oversized fields) become Invalid on "file" with the line."""
+    """csv's own errors become Invalid on "file" with the line; the cell limits are checked."""
+    settings = get_settings()
     line = 0
     while True:
         try:
@@ -185,7 +240,33 @@ def _guard_csv(reader: Any) -> Iterator[list[str]]:
         except csv.Error as exc:
             raise Invalid(f"unreadable CSV at line {line + 1}: {exc}", field="file") from None
         line += 1
+        _check_record(record, line, settings.import_max_cell_chars, settings.import_max_columns)
         yield record
+
+
+def _check_record(record: Sequence[str], line: int, max_chars: int, max_columns: int) -> None:
+    if len(record) > max_columns and any(cell.strip() for cell in record[max_columns:]):
+        raise Invalid(
+            f"line {line} has a value beyond column {max_columns} "
+            f"({column_letter(max_columns)}), the most a file may have",
+            field="file",
+        )
+    for index, cell in enumerate(record):
+        if len(cell) > max_chars:
+            raise Invalid(
+                f"line {line}, column {index + 1} ({column_letter(index + 1)}): the cell is "
+                f"longer than {max_chars} characters, the most a cell may hold",
+                field="file",
+            )
+
+
+def column_letter(number: int) -> str:
+    """A spreadsheet's name of a column: 1 → A, 27 → AA."""
+    letters = ""
+    while number > 0:
+        number, rest = divmod(number - 1, 26)
+        letters = chr(ord("A") + rest) + letters
+    return letters
 
 
 # --- XLSX --------------------------------------------------------------------------------------
@@ -212,7 +293,7 @@ def _xlsx_text(content: bytes) -> str:
                         f"the file has more than {limit - _XLSX_SPARE_ROWS} data rows",
                         field="file",
                     )
-                writer.writerow([_cell_text(value) for value in row[:_XLSX_MAX_COLUMNS]])
+                writer.writerow([_cell_text(value) for value in row[:256]])
         finally:
             workbook.close()
     except (Invalid, TooLarge):

@@ -5,17 +5,25 @@ Every row goes through the same rules as the forms (FlowFields and `check_flow`,
 site name one position. The first problem of each bad row is kept as {"line", "field", "reason"}.
 Reasons name the line, the column and why, never a cell's value: the report is stored
 unencrypted, so it must not carry the names, numbers and positions that the file held.
+
+Whatever a check raises for one row, a domain error or an unexpected one (an OverflowError deep in
+a conversion), is that row's error: one odd cell never sinks the file. A row is also checked to
+fit the database columns it is written to, because phase 2 writes every row in one transaction
+and a row the database refuses there would fail the whole job without a line number.
 """
 
 from __future__ import annotations
 
+import logging
 import math
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, NamedTuple, TypeVar
 
+import sqlalchemy as sa
 from pydantic import ValidationError
+from sqlmodel import SQLModel
 
 from core.errors import DomainError, Invalid
 from core.text import fold
@@ -25,6 +33,8 @@ from marketplace.flows.models import Direction, Kind, Period, Regularity
 from marketplace.flows.schemas import FlowFields
 from marketplace.flows.service import FlowRules, check_flow
 from marketplace.imports.parser import OVERFLOW, REQUIRED_COLUMNS, SheetRow
+
+log = logging.getLogger(__name__)
 
 # Folded spellings accepted for the enumerated columns: the English values and their French names.
 _DIRECTIONS = {
@@ -124,9 +134,15 @@ class RowChecks:
         try:
             self.rows.append(self._check(row))
         except DomainError as exc:
-            self.errors.append(
-                {"line": row.line, "field": exc.field or "row", "reason": exc.detail}
-            )
+            self._refuse(row.line, exc.field or "row", exc.detail)
+        except Exception as exc:
+            # A bug or a library's surprise on one odd cell: that row is refused, the others go
+            # on. The message may quote the cell, so only its type is reported and logged.
+            log.warning("import line %s: unexpected %s", row.line, type(exc).__name__)
+            self._refuse(row.line, "row", f"this row could not be checked ({type(exc).__name__})")
+
+    def _refuse(self, line: int, column: str, reason: str) -> None:
+        self.errors.append({"line": line, "field": column, "reason": reason})
 
     def require_nace_of_new_companies(self, registered: set[str]) -> None:
         """A company not registered yet is created, and that needs its NACE code."""
@@ -171,6 +187,7 @@ class RowChecks:
         direction = _choice(values["direction"], _DIRECTIONS, "direction")
         kind = _choice(values["kind"], _KINDS, "kind")
         checked = check_flow(self.rules, direction, kind, self._flow_fields(values))
+        _storable(checked)
         if not self.flow_columns:
             self.flow_columns = tuple(checked)
         return CheckedRow(row.line, siret, site_key, tuple(checked[c] for c in self.flow_columns))
@@ -262,7 +279,7 @@ class RowChecks:
         for name, convert in _OPTIONAL_FLOW_FIELDS.items():
             raw = values.get(name)
             if raw:
-                data[name] = convert(raw, name)
+                data[name] = _converted(convert, raw, name)
         return _validated(FlowFields, data, {})
 
 
@@ -282,6 +299,15 @@ def _number(raw: str, name: str) -> float:
     return value
 
 
+def _money(raw: str, name: str) -> float:
+    """Euros, stored as integer cents: an amount whose cents are not even finite is refused here,
+    as converting it would raise deep in the flow's checks, without naming the column."""
+    value = _number(raw, name)
+    if not math.isfinite(value * 100):
+        raise Invalid("too large an amount", field=name)
+    return value
+
+
 def _choice(raw: str, allowed: dict[str, Any], name: str) -> Any:
     value = allowed.get(raw) or allowed.get(fold(raw))
     if value is None:
@@ -290,10 +316,21 @@ def _choice(raw: str, allowed: dict[str, Any], name: str) -> Any:
     return value
 
 
+def _converted(convert: Callable[[str, str], Any], raw: str, name: str) -> Any:
+    """A cell's conversion; an unexpected failure of it is that column's error."""
+    try:
+        return convert(raw, name)
+    except DomainError:
+        raise
+    except (ValueError, OverflowError, ArithmeticError) as exc:
+        raise Invalid(f"not a valid value ({type(exc).__name__})", field=name) from None
+
+
 def _months(raw: str, name: str) -> list[int]:
     months = []
     for part in filter(None, _MONTH_SEPARATORS.split(raw)):
-        if not part.isdigit():
+        # str.isdigit() also accepts "²" and other scripts' digits, which int() may refuse.
+        if not (part.isascii() and part.isdigit()):
             raise Invalid("months are numbers from 1 to 12, such as 10;11;12", field=name)
         months.append(int(part))
     return months
@@ -331,10 +368,39 @@ _OPTIONAL_FLOW_FIELDS: dict[str, Callable[[str, str], Any]] = {
     "quality_spec": _text,
     "precision": _lower,
     "current_operation": _text,
-    "current_cost_eur_per_unit": _number,
+    "current_cost_eur_per_unit": _money,
     "replaces_material": _text,
-    "virgin_price_eur_per_unit": _number,
+    "virgin_price_eur_per_unit": _money,
 }
+
+
+# Integer columns as the databases store them: PostgreSQL's INTEGER is 32 bits, SQLite's 64.
+_INTEGER_RANGES = {sa.SmallInteger: 2**15, sa.BigInteger: 2**63, sa.Integer: 2**31}
+# Flow columns computed from a file's column of another name.
+_FILE_COLUMN_OF = {
+    "current_cost_cents": "current_cost_eur_per_unit",
+    "virgin_price_cents": "virgin_price_eur_per_unit",
+    "quantity_per_year": "quantity",
+    "months_mask": "months",
+}
+
+
+def _storable(checked: dict[str, Any]) -> None:
+    """Refuse a value the database would refuse, or would store as a non-number: phase 2 writes
+    every row in one transaction, so one such row would otherwise fail the whole job."""
+    columns = SQLModel.metadata.tables["flows"].columns
+    for name, value in checked.items():
+        column_name = _FILE_COLUMN_OF.get(name, name)
+        if isinstance(value, float) and not math.isfinite(value):
+            raise Invalid("too large a number (not finite once converted)", field=column_name)
+        if isinstance(value, int) and not isinstance(value, bool) and name in columns:
+            kind = columns[name].type
+            bound = next((b for t, b in _INTEGER_RANGES.items() if isinstance(kind, t)), 2**63)
+            if not -bound <= value < bound:
+                raise Invalid("too large a number to be stored", field=column_name)
+        if isinstance(value, str) and "\x00" in value:
+            # PostgreSQL refuses NUL in text whatever the schema says.
+            raise Invalid("contains a NUL character", field=column_name)
 
 
 def _validated(model: type[M], data: dict[str, Any], columns: dict[str, str]) -> M:

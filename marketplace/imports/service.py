@@ -74,11 +74,13 @@ def create_job(
     *,
     skip_bad_rows: bool = False,
     publish: bool = False,
+    encoding: str | None = None,
 ) -> ImportJob:
     """Check the file's shape now (a malformed file is refused, nothing stored) and queue nothing:
-    the caller starts the job with `start_job` once it is committed."""
+    the caller starts the job with `start_job` once it is committed. `encoding` names a text
+    file's encoding when it is neither UTF-8 nor detected with confidence."""
     actor.require_staff()
-    table = open_table(content)
+    table = open_table(content, encoding)
     total_rows = count_rows(table)
     job = ImportJob(
         user_id=actor.user_id,
