@@ -68,7 +68,10 @@ ROLES = ("anonymous", "member", "member", "facilitator", "facilitator")
 # Failures in areas other helpers of issue 8 are fixing at the same time: a failing case of one
 # of these operations is reported as xfail (with its reason) instead of failing the run. Only
 # this list; no check is weakened; remove an entry as soon as its fix has landed.
-KNOWN_FAILURES: dict[str, str] = {}
+KNOWN_FAILURES: dict[str, str] = {
+    "PATCH /api/v1/flows/{flow_id}": "a field set to null escapes update_flow as a pydantic "
+    "ValidationError, a 500 (helper inputs: PATCH null)",
+}
 
 schema = schemathesis.openapi.from_asgi("/api/v1/openapi.json", app)
 
