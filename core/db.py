@@ -5,10 +5,11 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from functools import lru_cache
-from typing import Any
+from typing import Any, TypeVar
 
 from sqlalchemy import event, text
-from sqlalchemy.engine import Engine
+from sqlalchemy.engine import Connection, Engine
+from sqlalchemy.sql import Select
 from sqlmodel import Session, create_engine
 
 from core.settings import get_settings
@@ -77,6 +78,50 @@ def unit_of_work(engine: Engine | None = None) -> Iterator[Session]:
         except BaseException:
             session.rollback()
             raise
+
+
+# --- serialised state changes --------------------------------------------------------------------
+#
+# A state change is decided from a row as it stands: two requests that both read "draft" would
+# both publish. So a change first locks the row and re-reads it, and decides on what it reads
+# then; a concurrent change of the same row waits until this transaction ends, then reads the new
+# state, and refuses (a 409 naming that state) if its transition is no longer legal. Rows that
+# change together are locked in one fixed order so that two transactions never wait on each
+# other: a flow, then its listing (catalogue/service.py explains the catalogue's whole order).
+
+Row = TypeVar("Row")
+
+
+def _take_sqlite_write_lock(connection: Connection) -> None:
+    """SQLite locks the whole database, and the driver begins a transaction only at the first
+    write: the reads a decision was made on came before it, from whatever was committed then.
+    BEGIN IMMEDIATE takes the write lock before those reads (waiting for the writer that holds
+    it, up to the busy timeout). A transaction already open has written, so it holds the lock."""
+    if not connection.connection.driver_connection.in_transaction:  # type: ignore[union-attr]
+        connection.exec_driver_sql("BEGIN IMMEDIATE")
+
+
+def lock_for_update(session: Session, row: Row) -> Row:
+    """Lock ``row`` until the transaction ends and re-read it: what the caller then reads is the
+    last committed state, and no one else changes it meanwhile (SELECT ... FOR UPDATE on
+    PostgreSQL, the database's write lock on SQLite). Call it before changing the row: changes
+    not yet flushed are replaced by what is read."""
+    connection = session.connection()
+    if connection.dialect.name == "sqlite":
+        _take_sqlite_write_lock(connection)
+    session.refresh(row, with_for_update=True)
+    return row
+
+
+def select_for_update(session: Session, query: Select[Any]) -> list[Any]:
+    """The rows of ``query`` locked until the transaction ends and read afresh (rows another
+    transaction changed meanwhile are read as it committed them, and left out if they no longer
+    match). Give the query an ORDER BY: rows are locked in that order."""
+    connection = session.connection()
+    if connection.dialect.name == "sqlite":
+        _take_sqlite_write_lock(connection)
+    locked = query.with_for_update().execution_options(populate_existing=True)
+    return list(session.scalars(locked).all())
 
 
 def request_session() -> Iterator[Session]:

@@ -550,17 +550,15 @@ def test_matching_reads_only_what_the_catalogue_shows(session: Session) -> None:
     assert fits[hidden.id] == set()
 
 
-@pytest.mark.celery
-@pytest.mark.skipif(not TEST_BROKER_URL, reason="SYMBIOSE_TEST_BROKER_URL is not set")
-def test_alerts_run_on_a_real_worker(
-    session: Session, smtp: SmtpServer, monkeypatch: pytest.MonkeyPatch
-) -> None:
+def start_worker(monkeypatch: pytest.MonkeyPatch, smtp_port: int) -> subprocess.Popen[bytes]:
+    """A real Celery worker on the test broker and database, mailing through ``smtp_port``; this
+    process then sends its tasks to the broker."""
     env = os.environ | {
         "SYMBIOSE_DATABASE_URL": TEST_DATABASE_URL,
         "SYMBIOSE_BROKER_URL": TEST_BROKER_URL,
         "SYMBIOSE_TASKS_SYNC": "0",
         "SYMBIOSE_SMTP_HOST": "127.0.0.1",
-        "SYMBIOSE_SMTP_PORT": str(smtp.port),
+        "SYMBIOSE_SMTP_PORT": str(smtp_port),
     }
     worker = subprocess.Popen(
         [sys.executable, "-m", "celery", "-A", "core.worker:celery_app", "worker", "--pool=solo",
@@ -570,6 +568,15 @@ def test_alerts_run_on_a_real_worker(
     )  # fmt: skip
     monkeypatch.setattr(get_settings(), "broker_url", TEST_BROKER_URL)
     monkeypatch.setattr(celery_app.conf, "broker_url", TEST_BROKER_URL)
+    return worker
+
+
+@pytest.mark.celery
+@pytest.mark.skipif(not TEST_BROKER_URL, reason="SYMBIOSE_TEST_BROKER_URL is not set")
+def test_alerts_run_on_a_real_worker(
+    session: Session, smtp: SmtpServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    worker = start_worker(monkeypatch, smtp.port)
     try:
         buyer = _member(session, "Briqueterie Beta SAS", 3)
         alerts.save_search(session, actor_of(buyer.user), "Cendres", dict(CHAPTER_10))

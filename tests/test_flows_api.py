@@ -114,7 +114,14 @@ def test_edit_and_withdraw_a_flow(client: TestClient, session: Session) -> None:
     withdrawn = client.post(f"{url}/withdraw", headers=tenant.headers)
     assert withdrawn.json()["status"] == "withdrawn"
     assert client.get("/api/v1/flows", headers=tenant.headers).json() == []
-    assert client.patch(url, headers=tenant.headers, json={"quantity": 4}).status_code == 422
+    # A withdrawn flow's state forbids the change: a conflict naming that state, like a second
+    # withdrawal.
+    for late in (
+        client.patch(url, headers=tenant.headers, json={"quantity": 4}),
+        client.post(f"{url}/withdraw", headers=tenant.headers),
+    ):
+        assert late.status_code == 409 and late.json()["field"] == "status", late.text
+        assert "withdrawn" in late.json()["detail"]
 
 
 BAD_FLOWS = [

@@ -68,7 +68,18 @@ _DOMAIN_MESSAGES: tuple[tuple[re.Pattern[str], str], ...] = tuple(
             r"^unknown recovery/disposal operation",
             N_("Unknown recovery or disposal operation (R 1 to R 13, D 1 to D 15)."),
         ),
+        (
+            r"^contains a character that is not allowed",
+            N_(
+                "This text contains a character that is not allowed "
+                "(a control or text-direction character)."
+            ),
+        ),
         (r"^quantity must be greater than zero", N_("The quantity must be greater than zero.")),
+        (
+            r"^the quantity is too large",
+            N_("The quantity is too large once converted to a quantity per year."),
+        ),
         (
             r"^unknown unit for \w+ \(use one of: (?P<units>[^)]*)\)",
             N_("Unknown unit for this kind of flow (use one of: %(units)s)."),
@@ -204,7 +215,7 @@ def _validation_message(error: Any, translate: Translate) -> str:
         return translate(N_("Enter a number."))
     if kind == "string_too_short":
         return translate(N_("At least %(count)s characters."), count=ctx.get("min_length"))
-    if kind == "string_too_long":
+    if kind == "string_too_long" or (kind == "too_long" and isinstance(error.get("input"), str)):
         return translate(N_("At most %(count)s characters."), count=ctx.get("max_length"))
     if kind == "too_long":
         return translate(N_("Too many entries."))
@@ -218,7 +229,8 @@ def _validation_message(error: Any, translate: Translate) -> str:
         return translate(N_("Choose a value from the list."))
     if kind == "value_error" and "email" in str(error.get("msg", "")):
         return translate(N_("Not a valid e-mail address."))
-    return translate(N_("Invalid value."))
+    # The shared input checks (core.inputs) word some refusals as the services do.
+    return explain_known(str(error.get("msg", "")), translate) or translate(N_("Invalid value."))
 
 
 def validation_errors(exc: ValidationError, translate: Translate) -> FieldErrors:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Iterable
+from contextlib import suppress
 from dataclasses import dataclass, replace
 from typing import Annotated, Any
 
@@ -11,7 +12,8 @@ from fastapi import APIRouter, Query, Request
 from fastapi.responses import RedirectResponse, Response
 from sqlmodel import Session, col, select
 
-from core.errors import NotFound
+from core.errors import Conflict, NotFound
+from core.inputs import SearchWords
 from core.reference.models import LowCode
 from marketplace.companies.models import Company
 from marketplace.companies.service import list_sites, site_name
@@ -290,13 +292,15 @@ def withdraw_flow_page(
 
 @router.post("/flows/{flow_id}/withdraw")
 def withdraw(flow_id: uuid.UUID, session: DbSession, viewer: CurrentViewer) -> Response:
-    withdraw_flow(session, viewer.actor, get_flow(session, viewer.actor, flow_id))
+    # Withdrawn already (a second click, another tab) is what the member asked for.
+    with suppress(Conflict):
+        withdraw_flow(session, viewer.actor, get_flow(session, viewer.actor, flow_id))
     return RedirectResponse("/flows?notice=flow-withdrawn", status_code=303)
 
 
 # --- the List of Waste picker (HTMX fragments) ----------------------------------------------------
 
-SearchText = Annotated[str, Query(max_length=100)]
+SearchText = Annotated[SearchWords, Query()]
 
 
 @router.get("/low-codes/search")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime, timedelta
+from typing import Annotated
 
 from fastapi import APIRouter, Request
 from pydantic import BaseModel, Field
@@ -11,6 +12,7 @@ from pydantic import BaseModel, Field
 from api.deps import ActorDep, SessionDep, UserDep
 from api.errors import RATE_LIMITED, UNAUTHORIZED
 from core.errors import Invalid
+from core.inputs import NOT_BOOLEAN, EmailText, Name
 from marketplace.accounts.models import COMPANY_ROLES, ApiToken, Role, User
 from marketplace.accounts.schemas import ApiTokenRead, InvitationRead
 from marketplace.accounts.service import (
@@ -27,11 +29,12 @@ router = APIRouter(tags=["accounts"])
 
 
 class LoginRequest(BaseModel):
-    email: str = Field(max_length=254)
+    email: EmailText
+    # Never normalised nor trimmed: the password is compared as typed.
     password: str = Field(max_length=200)
-    token_name: str = Field(default="api", max_length=100)
+    token_name: Name = Field(default="api", min_length=1)
     # Shorter than the longest lifetime the platform allows (SYMBIOSE_API_TOKEN_MAX_AGE_DAYS).
-    expires_in_days: int | None = Field(default=None, ge=1, le=3650)
+    expires_in_days: Annotated[int, Field(ge=1, le=3650), NOT_BOOLEAN] | None = None
 
 
 class TokenResponse(BaseModel):
@@ -49,11 +52,11 @@ class Me(BaseModel):
 
 
 class UserCreate(BaseModel):
-    email: str = Field(max_length=254)
+    email: EmailText = Field(min_length=3)
     password: str = Field(min_length=10, max_length=200)
     role: Role = Role.MEMBER
     company_id: uuid.UUID | None = None
-    locale: str = Field(default="fr", pattern="^(fr|en)$")
+    locale: str = Field(default="fr", max_length=2, pattern="^(fr|en)$")
 
 
 def _me(user: User) -> Me:

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import uuid
+from typing import Annotated
 
 from fastapi import APIRouter, Query
 
 from api.deps import ActorDep, SessionDep
+from core.inputs import Limit, Offset
 from marketplace.flows import service
 from marketplace.flows.schemas import FlowCreate, FlowRead, FlowUpdate
 
@@ -19,8 +21,8 @@ def list_flows(
     actor: ActorDep,
     company_id: uuid.UUID | None = None,
     include_withdrawn: bool = False,
-    limit: int = Query(default=100, ge=1, le=500),
-    offset: int = Query(default=0, ge=0),
+    limit: Annotated[Limit, Query()] = 100,
+    offset: Annotated[Offset, Query()] = 0,
 ) -> list[FlowRead]:
     rules = service.FlowRules.load(session)
     flows = service.list_flows(

@@ -12,15 +12,18 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from core.inputs import Name
 from marketplace.catalogue.schemas import ListingPublic
 
 
 class SavedSearchCreate(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    name: str = Field(min_length=1, max_length=120, examples=["Cendres volantes du Nord"])
+    name: Name = Field(min_length=1, examples=["Cendres volantes du Nord"])
     filters: dict[str, Any] = Field(
         default_factory=dict,
+        # One entry per catalogue filter at most; each is checked as the search checks it.
+        max_length=20,
         description="catalogue search filters (direction, kind, family, low_chapter, "
         "low_subchapter, low_code, hazardous, quantity_band, regularity, departement, region, q, "
         "from_site, distance_band); no cursor, limit or sort",

@@ -9,6 +9,8 @@ from collections.abc import Sequence
 from pydantic import BaseModel, Field
 from sqlmodel import Session, col, select
 
+from core.db import select_for_update
+from core.inputs import FreeText, Label
 from core.models import utcnow
 from core.settings import get_settings
 from marketplace.accounts.service import Actor
@@ -38,8 +40,8 @@ class PoolCreate(BaseModel):
     area: LocationLevel = Field(
         default=LocationLevel.DEPARTEMENT, description="departement or region: the shared area"
     )
-    title: str = Field(min_length=1, max_length=200)
-    description: str = Field(default="", max_length=4000)
+    title: Label = Field(min_length=1)
+    description: FreeText = ""
 
 
 def _check_compatible(
@@ -62,7 +64,9 @@ def _check_compatible(
 
 def create_pool(session: Session, actor: Actor, data: PoolCreate) -> Listing:
     actor.require_staff()
-    flows = list(session.exec(select(Flow).where(col(Flow.id).in_(data.flow_ids))).all())
+    # Locked (in the flows' order): a flow withdrawn meanwhile is seen as withdrawn and refused.
+    query = select(Flow).where(col(Flow.id).in_(data.flow_ids)).order_by(col(Flow.id))
+    flows = select_for_update(session, query)
     if len(flows) != len(set(data.flow_ids)):
         raise NotFound("no such flow", field="flow_ids")
     site_ids = {f.site_id for f in flows}
@@ -161,7 +165,8 @@ def refresh_pools(session: Session) -> list[uuid.UUID]:
         Listing.status == ListingStatus.PUBLISHED,
     )
     changed = []
-    for listing in session.exec(query).all():
+    # Locked: a pool withdrawn meanwhile (its last contributor left) is not placed again.
+    for listing in select_for_update(session, query.order_by(col(Listing.id))):
         before = public_card(listing)
         recheck_pool(session, listing)
         after = public_card(listing)
@@ -175,8 +180,12 @@ def flow_changed(session: Session, flow: Flow) -> None:
     withdrawn flow leaves its pools; a pool left with one legal unit is withdrawn at once, since
     it could only describe that company."""
     shares = session.exec(select(PoolShare).where(PoolShare.flow_id == flow.id)).all()
+    # The pools locked in one order, after the flow and its own listing (service.sync_flow).
+    pool_ids = sorted({share.listing_id for share in shares})
+    pooled = select(Listing).where(col(Listing.id).in_(pool_ids)).order_by(col(Listing.id))
+    pools = {p.id: p for p in select_for_update(session, pooled)} if pool_ids else {}
     for share in shares:
-        listing = session.get(Listing, share.listing_id)
+        listing = pools.get(share.listing_id)
         if listing is None or listing.status in TERMINAL:
             continue
         if flow.status == FlowStatus.WITHDRAWN:

@@ -26,7 +26,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
 from functools import lru_cache
-from typing import Any
+from typing import Annotated, Any
 
 import sqlalchemy as sa
 from cryptography.fernet import Fernet, InvalidToken
@@ -35,6 +35,7 @@ from sqlalchemy.sql.elements import ColumnElement
 from sqlmodel import Session, col, select
 
 from core import ratelimit
+from core.inputs import NOT_BOOLEAN, Code, Label
 from core.models import UTCDateTime
 from core.settings import get_settings
 from core.text import fold
@@ -73,30 +74,33 @@ class SortOrder(StrEnum):
     DATE = "date"
 
 
+QuantityBand = Annotated[int, Field(ge=0, le=len(QUANTITY_BOUNDS)), NOT_BOOLEAN]
+
+
 class CatalogueQuery(BaseModel):
     """What a catalogue search may ask. No field takes a position: distances start from one of the
     searcher's own sites (``from_site``)."""
 
     model_config = ConfigDict(extra="forbid")
 
-    q: str | None = Field(default=None, max_length=200, description="words of the listing")
+    q: Label | None = Field(default=None, description="words of the listing")
     direction: Direction | None = None
     kind: Kind | None = None
-    family: str | None = None
-    low_chapter: str | None = Field(default=None, description='"10"')
-    low_subchapter: str | None = Field(default=None, description='"10 01" or "1001"')
-    low_code: str | None = Field(default=None, description='"10 01 02" or "100102"')
+    family: Code | None = None
+    low_chapter: Code | None = Field(default=None, description='"10"')
+    low_subchapter: Code | None = Field(default=None, description='"10 01" or "1001"')
+    low_code: Code | None = Field(default=None, description='"10 01 02" or "100102"')
     hazardous: bool | None = None
-    quantity_band: int | None = Field(default=None, ge=0, le=len(QUANTITY_BOUNDS))
+    quantity_band: QuantityBand | None = None
     regularity: Regularity | None = None
     departement: str | None = Field(default=None, max_length=3)
     region: str | None = Field(default=None, max_length=3)
     from_site: uuid.UUID | None = Field(default=None, description="one of your own sites")
-    distance_band: str | None = Field(
+    distance_band: Code | None = Field(
         default=None, description="lt10, 10-30, 30-80, 80-200, gt200 (needs from_site)"
     )
     sort: SortOrder = SortOrder.RELEVANCE
-    limit: int = Field(default=20, ge=1, le=100)
+    limit: Annotated[int, Field(ge=1, le=100), NOT_BOOLEAN] = 20
     cursor: str | None = Field(default=None, max_length=1000)
 
     @field_validator("q")

@@ -13,6 +13,7 @@ from typing import Any, Literal
 import sqlalchemy as sa
 from sqlmodel import Session, col, select
 
+from core.db import lock_for_update, select_for_update
 from core.models import utcnow
 from core.settings import get_settings
 from core.text import fold
@@ -262,6 +263,21 @@ def _lock_group(session: Session, group: GroupKey) -> None:
         )
 
 
+# The order in which a transaction takes its locks, so that no two ever wait on each other:
+# flows (by id), then groups (sorted), then listings (a group's by id), then pooled offers (by id).
+# A member's publish or resume takes its listing's group after the listing, which is safe: the
+# run locks only listings already published, and a listing being published or resumed is not.
+
+
+def _lock_listing(session: Session, listing: Listing) -> None:
+    """Lock a listing for a state change, after its flow: a change of the flow (an edit, a
+    withdrawal) and a change of its listing then never interleave."""
+    flow = session.get(Flow, listing.flow_id) if listing.flow_id is not None else None
+    if flow is not None:
+        lock_for_update(session, flow)
+    lock_for_update(session, listing)
+
+
 def _in_group(group: GroupKey) -> list[Any]:
     kind, direction, region, key = group
     return [
@@ -274,8 +290,10 @@ def _in_group(group: GroupKey) -> list[Any]:
 
 
 def _group_members(session: Session, group: GroupKey) -> list[Listing]:
+    """The group's published listings, locked: one paused or withdrawn meanwhile is read as it
+    now stands (and left out), never placed from a stale read."""
     query = select(Listing).where(*_in_group(group), Listing.status == ListingStatus.PUBLISHED)
-    return list(session.exec(query).all())
+    return select_for_update(session, query.order_by(col(Listing.id)))
 
 
 def is_public(listing: Listing) -> bool:
@@ -509,6 +527,7 @@ def create_listing(session: Session, actor: Actor, flow_id: uuid.UUID) -> Listin
     flow = session.get(Flow, flow_id)
     if flow is None or not actor.may_access_company(flow.company_id):
         raise NotFound("no such flow", field="flow_id")
+    lock_for_update(session, flow)  # a withdrawal racing this draft sees it, or waits for it
     if flow.status != FlowStatus.ACTIVE:
         raise Invalid("a withdrawn flow cannot be listed", field="flow_id")
     if live_listing_of(session, flow.id) is not None:
@@ -540,10 +559,21 @@ def _new_listing(session: Session, flow: Flow, deny: Sequence[str] | None = None
     return listing
 
 
-def _change(session: Session, listing: Listing, event: ListingEvent) -> Listing:
-    """One listing's lifecycle step; no other listing's public view changes (see "placement")."""
+def _change(
+    session: Session, listing: Listing, event: ListingEvent, *, check_text: bool = False
+) -> Listing:
+    """One listing's lifecycle step; no other listing's public view changes (see "placement").
+
+    Decided on the listing as it stands once locked: of concurrent steps, those that are no
+    longer legal then get a Conflict naming its state, and change (and alert) nothing."""
+    _lock_listing(session, listing)
     before = public_card(listing)
-    listing.status = transition(listing.status, event)
+    status = transition(listing.status, event)
+    if check_text and listing.flow_id is not None:
+        # The company's names may have grown since the draft, or while it was paused (a new site,
+        # a brand; company_names_changed pauses for that): check again.
+        _check_flow_text(session, listing.flow_id)
+    listing.status = status
     now = utcnow()
     listing.updated_at = now
     if event == ListingEvent.PUBLISH:
@@ -568,10 +598,7 @@ def _change(session: Session, listing: Listing, event: ListingEvent) -> Listing:
 
 
 def publish(session: Session, actor: Actor, listing: Listing) -> Listing:
-    if listing.flow_id is not None:
-        # The company's names may have grown since the draft (a new site, a brand): check again.
-        _check_flow_text(session, listing.flow_id)
-    return _change(session, listing, ListingEvent.PUBLISH)
+    return _change(session, listing, ListingEvent.PUBLISH, check_text=True)
 
 
 def _check_flow_text(session: Session, flow_id: uuid.UUID) -> None:
@@ -586,10 +613,7 @@ def pause(session: Session, actor: Actor, listing: Listing) -> Listing:
 
 
 def resume(session: Session, actor: Actor, listing: Listing) -> Listing:
-    if listing.flow_id is not None:
-        # Paused for its text (company_names_changed), or the names grew while it was paused.
-        _check_flow_text(session, listing.flow_id)
-    return _change(session, listing, ListingEvent.RESUME)
+    return _change(session, listing, ListingEvent.RESUME, check_text=True)
 
 
 def withdraw(session: Session, actor: Actor, listing: Listing) -> Listing:
@@ -608,23 +632,36 @@ def list_own(session: Session, actor: Actor) -> Sequence[Listing]:
 
 
 def sync_flow(session: Session, flow: Flow) -> None:
-    """Called when a flow is edited or withdrawn: its live listing follows (and only it), and any
-    pooled offer it contributes to takes the new share at the next run."""
+    """Called when a flow is edited or withdrawn, with the flow locked (flows.service): its live
+    listing follows (and only it), and any pooled offer it contributes to takes the new share at
+    the next run."""
     from marketplace.catalogue.pools import flow_changed
 
-    flow_changed(session, flow)
     listing = live_listing_of(session, flow.id)
-    if listing is None:
-        return
+    if listing is not None:
+        _follow_flow(session, flow, listing)
+    flow_changed(session, flow)
+
+
+def _follow_flow(session: Session, flow: Flow, listing: Listing) -> None:
+    site = session.get(Site, flow.site_id)
+    assert site is not None
+    if flow.status != FlowStatus.WITHDRAWN:
+        # The groups it leaves and joins, before the listing (the lock order above); the flow's
+        # lock keeps its listing's group from moving meanwhile.
+        kind = str(flow.kind)
+        joins = (kind, str(flow.direction), site.region_code, group_key_of(kind, flow.low_code))
+        for group in sorted({_group(listing), joins}):
+            _lock_group(session, group)
+    lock_for_update(session, listing)
     before = public_card(listing)
     if flow.status == FlowStatus.WITHDRAWN:
         listing.status = ListingStatus.WITHDRAWN
         listing.updated_at = utcnow()
         _leave_cell(session, listing)
     else:
-        site = session.get(Site, flow.site_id)
         company = session.get(Company, flow.company_id)
-        assert site is not None and company is not None
+        assert company is not None
         shown_in = _group(listing)
         finest_before = cell_key(_facts(listing, ""), 0)
         deny = deny_terms(session, company)
@@ -707,10 +744,12 @@ def company_names_changed(
         col(Listing.status).not_in([s.value for s in TERMINAL]),
     )
     paused, held = [], set()
-    for listing in session.exec(query).all():
+    # In the flows' order: the lock order (a flow, then its listing) kept across the loop.
+    for listing in session.exec(query.order_by(col(Listing.flow_id))).all():
         flow = session.get(Flow, listing.flow_id) if listing.flow_id else None
         if flow is None:
             continue
+        _lock_listing(session, listing)
         try:
             require_public_text(flow.label, flow.description, deny)
         except TextNotPublic:
@@ -720,8 +759,9 @@ def company_names_changed(
                 paused.append(listing.id)
     if site_id is not None:
         flows = select(Flow).where(Flow.site_id == site_id, Flow.status == FlowStatus.ACTIVE)
-        for flow in session.exec(flows).all():
-            if flow.id not in held:
+        for flow in session.exec(flows.order_by(col(Flow.id))).all():
+            lock_for_update(session, flow)
+            if flow.id not in held and flow.status == FlowStatus.ACTIVE:
                 sync_flow(session, flow)
     return paused
 
@@ -778,12 +818,23 @@ def publish_flows(
 def expire_due(session: Session) -> int:
     """Mark published or paused listings past their expiry date as expired (periodic task)."""
     now = utcnow()
-    due = session.exec(
-        select(Listing).where(
-            col(Listing.status).in_([ListingStatus.PUBLISHED.value, ListingStatus.PAUSED.value]),
-            col(Listing.expires_at) < now,
-        )
-    ).all()
+    query = select(Listing).where(
+        col(Listing.status).in_([ListingStatus.PUBLISHED.value, ListingStatus.PAUSED.value]),
+        col(Listing.expires_at) < now,
+    )
+    # Locked, in the run's order (group by group, then pooled offers): a listing withdrawn or
+    # resumed meanwhile is read as it now stands, and the run and this never wait on each other.
+    due = select_for_update(
+        session,
+        query.order_by(
+            col(Listing.aggregated),
+            col(Listing.kind),
+            col(Listing.direction),
+            col(Listing.region_code),
+            col(Listing.group_key),
+            col(Listing.id),
+        ),
+    )
     for listing in due:
         listing.status = ListingStatus.EXPIRED
         listing.updated_at = now

@@ -3,17 +3,23 @@
 from __future__ import annotations
 
 import uuid
+from typing import Annotated
 
 from pydantic import BaseModel, ConfigDict, EmailStr, Field
+
+from core.inputs import NOT_BOOLEAN, Code, EmailText, Label, Line, Name, NonBlankLabel, NonBlankName
+
+Latitude = Annotated[float, Field(ge=-90, le=90, allow_inf_nan=False), NOT_BOOLEAN]
+Longitude = Annotated[float, Field(ge=-180, le=180, allow_inf_nan=False), NOT_BOOLEAN]
 
 
 class Contact(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    name: str = Field(min_length=1, max_length=120)
-    email: EmailStr | None = None
-    phone: str | None = Field(default=None, max_length=40)
-    role: str | None = Field(default=None, max_length=80)
+    name: Name = Field(min_length=1)
+    email: Annotated[EmailStr, EmailText] | None = None
+    phone: Code | None = None
+    role: Name | None = None
 
 
 class Identity(BaseModel):
@@ -21,27 +27,29 @@ class Identity(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    legal_name: str = Field(min_length=2, max_length=200)
-    siret: str = Field(min_length=14, max_length=20)
-    address: str = Field(default="", max_length=300)
+    legal_name: Label = Field(min_length=2)
+    siret: Code = Field(min_length=14)
+    address: Line = ""
     contacts: list[Contact] = Field(default_factory=list, max_length=20)
-    brands: list[str] = Field(default_factory=list, max_length=20)
+    brands: list[NonBlankName] = Field(default_factory=list, max_length=20)
 
 
 class CompanyCreate(Identity):
-    nace: str = Field(min_length=4, max_length=8, examples=["23.51Z"])
-    size_class: str = Field(default="small", examples=["micro", "small", "medium", "large"])
+    nace: Code = Field(min_length=4, examples=["23.51Z"])
+    size_class: Code = Field(default="small", examples=["micro", "small", "medium", "large"])
 
 
 class CompanyUpdate(BaseModel):
+    """The fields to change; a field left out or null keeps its value."""
+
     model_config = ConfigDict(extra="forbid")
 
-    legal_name: str | None = Field(default=None, min_length=2, max_length=200)
-    address: str | None = Field(default=None, max_length=300)
-    contacts: list[Contact] | None = Field(default=None, max_length=20)
-    brands: list[str] | None = Field(default=None, max_length=20)
-    nace: str | None = Field(default=None, min_length=4, max_length=8)
-    size_class: str | None = None
+    legal_name: NonBlankLabel | None = None
+    address: Line | None = None
+    contacts: Annotated[list[Contact], Field(max_length=20)] | None = None
+    brands: Annotated[list[NonBlankName], Field(max_length=20)] | None = None
+    nace: Code | None = None  # checked as a NAF code by the service
+    size_class: Code | None = None
 
 
 class CompanyRead(BaseModel):
@@ -60,19 +68,21 @@ class CompanyRead(BaseModel):
 class SiteCreate(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    name: str = Field(min_length=1, max_length=120)
-    latitude: float = Field(ge=-90, le=90)
-    longitude: float = Field(ge=-180, le=180)
-    commune: str = Field(default="", max_length=120)
+    name: Name = Field(min_length=1)
+    latitude: Latitude
+    longitude: Longitude
+    commune: Name = ""
 
 
 class SiteUpdate(BaseModel):
+    """The fields to change; a field left out or null keeps its value."""
+
     model_config = ConfigDict(extra="forbid")
 
-    name: str | None = Field(default=None, min_length=1, max_length=120)
-    latitude: float | None = Field(default=None, ge=-90, le=90)
-    longitude: float | None = Field(default=None, ge=-180, le=180)
-    commune: str | None = Field(default=None, max_length=120)
+    name: NonBlankName | None = None
+    latitude: Latitude | None = None
+    longitude: Longitude | None = None
+    commune: Name | None = None
 
 
 class SiteRead(BaseModel):

@@ -9,10 +9,12 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 import h3
+from pydantic import ValidationError
 from sqlalchemy.sql.elements import ColumnElement
 from sqlmodel import Session, col, func, select
 from stdnum.fr import siret as siret_checker
 
+from core.inputs import invalid_from
 from core.models import utcnow
 from core.reference.geo import in_france, locate
 from core.settings import get_settings
@@ -156,7 +158,10 @@ def update_company(
     }
     if identity_changes:
         current = identity_of(session, actor, company).model_dump()
-        identity = Identity.model_validate(current | identity_changes)
+        try:
+            identity = Identity.model_validate(current | identity_changes)
+        except ValidationError as exc:
+            raise invalid_from(exc) from None
         sealed = seal_json(
             identity.model_dump(mode="json"), aad=_aad(company.id), sealed=_sealed(company)
         )

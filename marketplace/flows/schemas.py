@@ -4,9 +4,27 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
+from typing import Annotated, Any
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator
 
+from core.inputs import (
+    MAX_MONEY_EUR,
+    MAX_QUANTITY,
+    MAX_QUANTITY_PER_YEAR,
+    NOT_BOOLEAN,
+    Code,
+    FreeText,
+    Label,
+    Money,
+    Months,
+    Name,
+    NonBlankCode,
+    NonBlankLabel,
+    Quantity,
+    kept,
+    refuse_null_if_kept,
+)
 from marketplace.flows.models import (
     Direction,
     FlowStatus,
@@ -17,34 +35,46 @@ from marketplace.flows.models import (
     Regularity,
 )
 
+# Bounds of the flow's own numbers (core.inputs gives the shared ones).
+Temperature = Annotated[float, Field(ge=-200, le=2000, allow_inf_nan=False), NOT_BOOLEAN]
+Power = Annotated[float, Field(gt=0, le=MAX_QUANTITY, allow_inf_nan=False), NOT_BOOLEAN]
+
+QUANTITY = (
+    f"Declared quantity per period, > 0 and at most {MAX_QUANTITY:.0f}; its yearly quantity in "
+    f"the kind's base unit is at most {MAX_QUANTITY_PER_YEAR:.0f}."
+)
+MONEY = f"Euros per unit, from 0 to {MAX_MONEY_EUR:.0f}."
+
 
 class FlowFields(BaseModel):
     """Every field of step 1 (map the flows); shared by creation and import."""
 
     model_config = ConfigDict(extra="forbid")
 
-    label: str = Field(min_length=1, max_length=200)
-    low_code: str | None = Field(default=None, max_length=12, examples=["10 01 02"])
+    label: Label = Field(min_length=1)
+    low_code: Code | None = Field(default=None, examples=["10 01 02"])
     hazardous: bool | None = Field(
         default=None, description="Derived from the LoW code; refused when it contradicts it."
     )
     physical_state: PhysicalState | None = None
-    quantity: float = Field(description="Declared quantity per period, > 0")
-    unit: str = Field(min_length=1, max_length=16, examples=["t", "MWh", "m3"])
+    quantity: Quantity = Field(description=QUANTITY)
+    unit: Code = Field(min_length=1, examples=["t", "MWh", "m3"])
     period: Period = Period.YEAR
     regularity: Regularity = Regularity.CONTINUOUS
-    months: list[int] = Field(default_factory=list, max_length=12, description="1 = January")
-    temperature_c: float | None = Field(default=None, ge=-200, le=2000)
-    medium: str | None = Field(default=None, max_length=32)
-    power_kw: float | None = Field(default=None, gt=0)
-    water_quality: str | None = Field(default=None, max_length=64)
-    quality_spec: str = Field(default="", max_length=4000)
+    months: Months = Field(
+        default_factory=list, description="1 = January, each at most once; empty = all year"
+    )
+    temperature_c: Temperature | None = None
+    medium: Code | None = None
+    power_kw: Power | None = None
+    water_quality: Name | None = None
+    quality_spec: FreeText = ""
     precision: Precision = Precision.ESTIMATED
-    current_operation: str | None = Field(default=None, max_length=8, examples=["R 5", "D 1"])
-    current_cost_eur_per_unit: float | None = Field(default=None, ge=0)
-    replaces_material: str | None = Field(default=None, max_length=200)
-    virgin_price_eur_per_unit: float | None = Field(default=None, ge=0)
-    description: str = Field(default="", max_length=4000)
+    current_operation: Code | None = Field(default=None, examples=["R 5", "D 1"])
+    current_cost_eur_per_unit: Money | None = Field(default=None, description=MONEY)
+    replaces_material: Label | None = None
+    virgin_price_eur_per_unit: Money | None = Field(default=None, description=MONEY)
+    description: FreeText = ""
 
 
 class FlowCreate(FlowFields):
@@ -54,29 +84,44 @@ class FlowCreate(FlowFields):
 
 
 class FlowUpdate(BaseModel):
+    """The fields to change; a field left out keeps its value.
+
+    `null` clears a field that may be empty: `low_code`, `hazardous` (derived from the code
+    again), `physical_state`, `temperature_c`, `medium`, `power_kw`, `water_quality`,
+    `current_operation`, `current_cost_eur_per_unit`, `replaces_material`,
+    `virgin_price_eur_per_unit`. The other fields always hold a value: `null` is refused (422
+    naming the field); an empty string clears `quality_spec` and `description`.
+    """
+
     model_config = ConfigDict(extra="forbid")
 
-    site_id: uuid.UUID | None = None
-    label: str | None = Field(default=None, min_length=1, max_length=200)
-    low_code: str | None = Field(default=None, max_length=12)
+    # kept(): None when left out; an explicit null is refused (refuse_null_if_kept).
+    site_id: uuid.UUID | None = kept()
+    label: NonBlankLabel | None = kept()
+    low_code: Code | None = None
     hazardous: bool | None = None
     physical_state: PhysicalState | None = None
-    quantity: float | None = None
-    unit: str | None = Field(default=None, min_length=1, max_length=16)
-    period: Period | None = None
-    regularity: Regularity | None = None
-    months: list[int] | None = Field(default=None, max_length=12)
-    temperature_c: float | None = Field(default=None, ge=-200, le=2000)
-    medium: str | None = Field(default=None, max_length=32)
-    power_kw: float | None = Field(default=None, gt=0)
-    water_quality: str | None = Field(default=None, max_length=64)
-    quality_spec: str | None = Field(default=None, max_length=4000)
-    precision: Precision | None = None
-    current_operation: str | None = Field(default=None, max_length=8)
-    current_cost_eur_per_unit: float | None = Field(default=None, ge=0)
-    replaces_material: str | None = Field(default=None, max_length=200)
-    virgin_price_eur_per_unit: float | None = Field(default=None, ge=0)
-    description: str | None = Field(default=None, max_length=4000)
+    quantity: Quantity | None = kept(description=QUANTITY)
+    unit: NonBlankCode | None = kept()
+    period: Period | None = kept()
+    regularity: Regularity | None = kept()
+    months: Months | None = kept()
+    temperature_c: Temperature | None = None
+    medium: Code | None = None
+    power_kw: Power | None = None
+    water_quality: Name | None = None
+    quality_spec: FreeText | None = kept()
+    precision: Precision | None = kept()
+    current_operation: Code | None = None
+    current_cost_eur_per_unit: Money | None = Field(default=None, description=MONEY)
+    replaces_material: Label | None = None
+    virgin_price_eur_per_unit: Money | None = Field(default=None, description=MONEY)
+    description: FreeText | None = kept()
+
+    @field_validator("*", mode="before")
+    @classmethod
+    def _kept_fields(cls, value: Any, info: ValidationInfo) -> Any:
+        return refuse_null_if_kept(cls, value, info)
 
 
 class FlowRead(BaseModel):

@@ -8,13 +8,16 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from pydantic import ValidationError
 from sqlmodel import Session, col, select
 
+from core.db import lock_for_update
+from core.inputs import invalid_from
 from core.models import utcnow
 from core.reference.models import LowCode, Operation
 from marketplace.accounts.service import Actor
 from marketplace.companies.models import Site
-from marketplace.flows.errors import Invalid, NotFound
+from marketplace.flows.errors import Conflict, Invalid, NotFound
 from marketplace.flows.models import Direction, Flow, FlowStatus, Kind, PhysicalState, Regularity
 from marketplace.flows.schemas import FlowCreate, FlowFields, FlowRead, FlowUpdate
 from marketplace.flows.units import BASE_UNIT, normalise
@@ -231,14 +234,20 @@ def _fields_of(flow: Flow) -> dict[str, Any]:
 
 
 def update_flow(session: Session, actor: Actor, flow: Flow, data: FlowUpdate) -> Flow:
+    # Locked first (then its listing, in sync_flow): an edit racing a withdrawal sees it.
+    lock_for_update(session, flow)
     if flow.status == FlowStatus.WITHDRAWN:
-        raise Invalid("a withdrawn flow cannot be edited", field="status")
+        raise Conflict("a withdrawn flow cannot be edited", field="status")
     changes = data.model_dump(exclude_unset=True)
     site_id = changes.pop("site_id", None)
     if site_id is not None:
         flow.site_id = _own_site(session, actor, site_id, flow.company_id).id
     merged = _fields_of(flow) | changes
-    fields = FlowFields.model_validate(merged)
+    try:
+        fields = FlowFields.model_validate(merged)
+    except ValidationError as exc:
+        # A value stored before today's bounds (an older row, a direct write) is named too.
+        raise invalid_from(exc) from None
     values = check_flow(FlowRules.load(session), Direction(flow.direction), Kind(flow.kind), fields)
     for name, value in values.items():
         setattr(flow, name, value)
@@ -257,6 +266,9 @@ def _sync_listing(session: Session, flow: Flow) -> None:
 
 
 def withdraw_flow(session: Session, actor: Actor, flow: Flow) -> Flow:
+    lock_for_update(session, flow)
+    if flow.status == FlowStatus.WITHDRAWN:
+        raise Conflict("this flow is already withdrawn", field="status")
     flow.status = FlowStatus.WITHDRAWN
     flow.updated_at = utcnow()
     session.add(flow)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from core.inputs import MAX_QUANTITY_PER_YEAR
 from marketplace.flows.errors import Invalid
 from marketplace.flows.models import Kind, Period
 
@@ -48,9 +49,21 @@ def normalise(kind: Kind, quantity: float, unit: str, period: Period, months: in
         raise Invalid("quantity must be greater than zero", field="quantity")
     key = canonical_unit(unit)
     if kind == Kind.HEAT and key in _POWER_UNITS:
-        return quantity * _POWER_UNITS[key] * HOURS_PER_YEAR * (months or 12) / 12
+        return _bounded(quantity * _POWER_UNITS[key] * HOURS_PER_YEAR * (months or 12) / 12)
     factors = _AMOUNT_UNITS[kind]
     if key not in factors:
         allowed = ", ".join(units_for(kind))
         raise Invalid(f"unknown unit for {kind.value} (use one of: {allowed})", field="unit")
-    return quantity * factors[key] * PER_YEAR[period]
+    return _bounded(quantity * factors[key] * PER_YEAR[period])
+
+
+def _bounded(per_year: float) -> float:
+    # A declared quantity within its own bound can still overflow once converted (1e9 kt a
+    # day): it would be stored as infinity and shown publicly as the top quantity band.
+    if not per_year <= MAX_QUANTITY_PER_YEAR:
+        raise Invalid(
+            f"the quantity is too large: at most {MAX_QUANTITY_PER_YEAR:.0f} "
+            "of the base unit per year once converted",
+            field="quantity",
+        )
+    return per_year
