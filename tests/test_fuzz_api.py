@@ -65,14 +65,6 @@ CHECKS = [
 # Anonymous once in five cases: most routes refuse it before reading anything.
 ROLES = ("anonymous", "member", "member", "facilitator", "facilitator")
 
-# Failures in areas other helpers of issue 8 are fixing at the same time: a failing case of one
-# of these operations is reported as xfail (with its reason) instead of failing the run. Only
-# this list; no check is weakened; remove an entry as soon as its fix has landed.
-KNOWN_FAILURES: dict[str, str] = {
-    "PATCH /api/v1/flows/{flow_id}": "a field set to null escapes update_flow as a pydantic "
-    "ValidationError, a 500 (helper inputs: PATCH null)",
-}
-
 schema = schemathesis.openapi.from_asgi("/api/v1/openapi.json", app)
 
 stats: Counter[str] = Counter()
@@ -198,7 +190,6 @@ def test_api(case: schemathesis.Case, world: World) -> None:
         failing.setdefault(key, Counter())[f"Unhandled {type(error).__name__}"] += 1
         if SURVEY:
             return
-        _known(case)
         raise
     if response.status_code >= 500:
         stats["server_errors"] += 1
@@ -210,11 +201,4 @@ def test_api(case: schemathesis.Case, world: World) -> None:
         for failure in found:
             failing.setdefault(key, Counter())[f"{failure.title} ({response.status_code})"] += 1
         if not SURVEY:
-            _known(case)
             raise
-
-
-def _known(case: schemathesis.Case) -> None:
-    reason = KNOWN_FAILURES.get(f"{case.method} {case.path}")
-    if reason is not None:
-        pytest.xfail(reason)
