@@ -184,6 +184,9 @@ def _explicit(content: bytes, encoding: str) -> str:
             f"the file is not valid {codec.name} (byte {exc.start + 1} cannot be read)",
             field="encoding",
         ) from None
+    except ValueError:
+        # Codecs such as idna or punycode fail in their own ways (UnicodeError): not readable.
+        raise Invalid(f"the file is not valid {codec.name}", field="encoding") from None
 
 
 def _western(content: bytes) -> str:
