@@ -23,7 +23,7 @@ install-dev: $(VENV)/.installed-dev assets
 
 # HTMX and Swagger UI come from the npm registry at install time; pages still work (without live
 # search and progress polling) and the API docs page says how to get its viewer if npm is missing.
-SWAGGER_UI := api/static/swagger-ui
+SWAGGER_UI := api/static/swagger
 assets: web/static/vendor/htmx.min.js $(SWAGGER_UI)/swagger-ui-bundle.js
 node_modules/.installed: package.json
 	@if command -v npm >/dev/null; then \

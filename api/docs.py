@@ -1,6 +1,6 @@
 """The API's documentation page (Swagger UI), served with its scripts from this server: it works
 without internet. The assets come from the npm package swagger-ui-dist, copied to
-api/static/swagger-ui/ at install time (`make assets`); without them the page says so."""
+api/static/swagger/ at install time (`make assets`); without them the page says so."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ from fastapi.openapi.docs import get_swagger_ui_html
 from fastapi.staticfiles import StaticFiles
 from starlette.responses import HTMLResponse
 
-ASSETS_DIR = Path(__file__).parent / "static" / "swagger-ui"
+ASSETS_DIR = Path(__file__).parent / "static" / "swagger"
 ASSETS = ("swagger-ui-bundle.js", "swagger-ui.css", "favicon-32x32.png")
 
 
