@@ -30,7 +30,9 @@ from pydantic_core import PydanticCustomError
 from core.errors import Invalid
 
 # Bounds, documented in the OpenAPI through the fields' constraints.
-MAX_MONEY_EUR = 1_000_000_000.0  # euros per unit: far above any price, far below cent overflow
+# Euros per unit: far above any real price, and its cents (1e9) still fit the 32-bit INTEGER
+# columns PostgreSQL keeps them in (2,147,483,647).
+MAX_MONEY_EUR = 10_000_000.0
 MAX_QUANTITY = 1_000_000_000.0  # a declared quantity, in its own unit and period
 # A yearly quantity in its kind's base unit (t/yr, MWh/yr, m3/yr): ten times the whole of
 # France's yearly waste, so only a mistake or an attack goes beyond.

@@ -101,6 +101,8 @@ def test_null_clears_a_field_that_may_be_empty(client: TestClient, session: Sess
 
 BAD_NUMBERS = [
     ({"current_cost_eur_per_unit": 1e17}, "current_cost_eur_per_unit", "less than or equal"),
+    # Its cents would pass PostgreSQL's 32-bit INTEGER column (a 500 there before the bound).
+    ({"virgin_price_eur_per_unit": 2.2e7}, "virgin_price_eur_per_unit", "less than or equal"),
     ({"current_cost_eur_per_unit": 1e300}, "current_cost_eur_per_unit", "less than or equal"),
     ({"current_cost_eur_per_unit": math.inf}, "current_cost_eur_per_unit", ""),
     ({"current_cost_eur_per_unit": math.nan}, "current_cost_eur_per_unit", ""),
@@ -129,6 +131,16 @@ def test_numbers_out_of_bounds_or_not_numbers_are_refused_on_create_and_edit(
     _refused(edited, field, reason)
     assert _count(session, Flow) == 1
     assert _stored_flow(client, tenant) == before
+
+
+def test_the_largest_price_allowed_is_stored_to_the_cent(
+    client: TestClient, session: Session
+) -> None:
+    tenant = create_tenant(session)
+    url = f"/api/v1/flows/{tenant.flow.id}"
+    edited = _send(client, "PATCH", url, tenant.headers, {"current_cost_eur_per_unit": 1e7})
+    assert edited.status_code == 200, edited.text
+    assert _stored_flow(client, tenant)["current_cost_eur_per_unit"] == 1e7
 
 
 NO_ROUTE = {"current_operation": None, "current_cost_eur_per_unit": None}
