@@ -13,10 +13,12 @@ COPY api ./api
 COPY web ./web
 COPY migrations ./migrations
 COPY alembic.ini ./
-# HTMX first, so the installed package ships it with the other static files.
+# HTMX and Swagger UI first, so the installed package ships them with the other static files.
 RUN npm install --no-audit --no-fund --omit=dev \
-    && mkdir -p web/static/vendor \
+    && mkdir -p web/static/vendor api/static/swagger \
     && cp node_modules/htmx.org/dist/htmx.min.js web/static/vendor/ \
+    && cp node_modules/swagger-ui-dist/swagger-ui-bundle.js node_modules/swagger-ui-dist/swagger-ui.css \
+        node_modules/swagger-ui-dist/favicon-32x32.png api/static/swagger/ \
     && pip install --no-cache-dir .
 RUN useradd --create-home symbiose
 USER symbiose

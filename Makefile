@@ -21,15 +21,24 @@ $(VENV)/.installed-dev: pyproject.toml | $(BIN)/python
 install: $(VENV)/.installed assets
 install-dev: $(VENV)/.installed-dev assets
 
-# HTMX comes from the npm registry at install time; pages still work (without live search and
-# progress polling) if npm is missing.
-assets: web/static/vendor/htmx.min.js
-web/static/vendor/htmx.min.js: package.json
-	@mkdir -p web/static/vendor
+# HTMX and Swagger UI come from the npm registry at install time; pages still work (without live
+# search and progress polling) and the API docs page says how to get its viewer if npm is missing.
+SWAGGER_UI := api/static/swagger
+assets: web/static/vendor/htmx.min.js $(SWAGGER_UI)/swagger-ui-bundle.js
+node_modules/.installed: package.json
 	@if command -v npm >/dev/null; then \
-		npm install --no-audit --no-fund --silent && \
-		cp node_modules/htmx.org/dist/htmx.min.js $@; \
-	else echo "warning: npm not found, HTMX not installed"; fi
+		npm install --no-audit --no-fund --silent && touch $@; \
+	else echo "warning: npm not found, HTMX and Swagger UI not installed"; fi
+web/static/vendor/htmx.min.js: node_modules/.installed
+	@mkdir -p web/static/vendor
+	@if [ -f node_modules/htmx.org/dist/htmx.min.js ]; then \
+		cp node_modules/htmx.org/dist/htmx.min.js $@; fi
+$(SWAGGER_UI)/swagger-ui-bundle.js: node_modules/.installed
+	@mkdir -p $(SWAGGER_UI)
+	@if [ -d node_modules/swagger-ui-dist ]; then \
+		cp node_modules/swagger-ui-dist/swagger-ui-bundle.js \
+			node_modules/swagger-ui-dist/swagger-ui.css \
+			node_modules/swagger-ui-dist/favicon-32x32.png $(SWAGGER_UI)/; fi
 
 demo: install
 	$(BIN)/symbiose db upgrade
@@ -56,7 +65,7 @@ typecheck: install-dev
 # set (the Celery tests use a real worker when SYMBIOSE_TEST_BROKER_URL is set).
 pytest: install-dev chromium
 	env -u SYMBIOSE_TEST_DATABASE_URL $(BIN)/pytest
-	@if [ -n "$$SYMBIOSE_TEST_DATABASE_URL" ]; then $(BIN)/pytest -m "not browser"; fi
+	@if [ -n "$$SYMBIOSE_TEST_DATABASE_URL" ]; then $(BIN)/pytest -m "not browser and not fuzz"; fi
 
 test: lint typecheck pytest
 
@@ -64,4 +73,4 @@ bench: install-dev
 	$(BIN)/python -m bench.import_bench
 
 clean:
-	rm -rf $(VENV) node_modules web/static/vendor var/*.db .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) node_modules web/static/vendor $(SWAGGER_UI) var/*.db .pytest_cache .mypy_cache .ruff_cache

@@ -31,6 +31,7 @@ from starlette.exceptions import HTTPException
 from starlette.routing import BaseRoute, Match
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from api.errors import error_body
 from core.settings import get_settings
 
 # A multipart upload carries the file plus its envelope (boundaries, part headers, form fields).
@@ -70,7 +71,9 @@ def _calls(dependant: Dependant) -> set[Callable[..., Any]]:
     return calls
 
 
-def _json_response(status: int, body: dict[str, str], headers: dict[str, str]) -> list[Message]:
+def _json_response(
+    status: int, body: dict[str, str | None], headers: dict[str, str]
+) -> list[Message]:
     payload = json.dumps(body).encode()
     raw = [(b"content-type", b"application/json"), (b"content-length", str(len(payload)).encode())]
     raw += [(name.lower().encode(), value.encode()) for name, value in headers.items()]
@@ -130,7 +133,7 @@ class RequestGuard:
             if rule.credential.refuse_here:
                 for message in _json_response(
                     401,
-                    {"error": "Unauthorized", "detail": "a bearer token is required"},
+                    error_body(scope, "Unauthorized", "a bearer token is required"),
                     {"WWW-Authenticate": "Bearer"},
                 ):
                     await send(message)
@@ -150,7 +153,7 @@ class RequestGuard:
         api = scope["path"].startswith("/api/")
         if length is not None and length > limit and api:
             for message in _json_response(
-                413, {"error": "TooLarge", "detail": BodyTooLarge(limit).detail}, {}
+                413, error_body(scope, "TooLarge", BodyTooLarge(limit).detail), {}
             ):
                 await send(message)
             return
@@ -179,5 +182,6 @@ class RequestGuard:
             # Raised where no handler caught it (outside a route): answer it here if still possible.
             if started:
                 raise
-            for message in _json_response(413, {"error": "TooLarge", "detail": exc.detail}, {}):
+            body = error_body(scope, "TooLarge", exc.detail)
+            for message in _json_response(413, body, {}):
                 await send(message)

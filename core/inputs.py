@@ -30,7 +30,9 @@ from pydantic_core import PydanticCustomError
 from core.errors import Invalid
 
 # Bounds, documented in the OpenAPI through the fields' constraints.
-MAX_MONEY_EUR = 1_000_000_000.0  # euros per unit: far above any price, far below cent overflow
+# Euros per unit: far above any real price, and its cents (1e9) still fit the 32-bit INTEGER
+# columns PostgreSQL keeps them in (2,147,483,647).
+MAX_MONEY_EUR = 10_000_000.0
 MAX_QUANTITY = 1_000_000_000.0  # a declared quantity, in its own unit and period
 # A yearly quantity in its kind's base unit (t/yr, MWh/yr, m3/yr): ten times the whole of
 # France's yearly waste, so only a mistake or an attack goes beyond.
@@ -106,6 +108,15 @@ def kept(**constraints: Any) -> Any:
     return Field(default=None, json_schema_extra=_drop_null, **constraints)
 
 
+def checked_line(value: str, field: str) -> str:
+    """One line of text that reaches a service without a request schema (a web form's field):
+    cleaned and refused as the schemas do, as the domain's 422 naming the field."""
+    try:
+        return str(clean_text(value))
+    except PydanticCustomError as exc:
+        raise Invalid(exc.message(), field=field) from None
+
+
 def _one_line(value: Any) -> Any:
     return clean_text(value)
 
@@ -153,6 +164,7 @@ NonBlankLabel = Annotated[
     str, StringConstraints(min_length=1, max_length=MAX_LABEL_LENGTH), _ONE_LINE
 ]
 EmailText = Annotated[str, StringConstraints(max_length=254), _ONE_LINE]
+SearchWords = Annotated[str, StringConstraints(max_length=100), _ONE_LINE]  # a search box
 # Multi-line free text (descriptions, specifications): newlines and tabs are allowed.
 FreeText = Annotated[
     str, StringConstraints(max_length=MAX_FREE_TEXT_LENGTH), BeforeValidator(_multi_line)

@@ -49,6 +49,11 @@ class Settings(BaseSettings):
     import_max_cell_chars: int = Field(default=32_767, ge=1)
     # Columns an imported row may fill; a territory file has about twenty.
     import_max_columns: int = Field(default=256, ge=30)
+    # What an imported XLSX may unpack to, all parts together (real bytes, not the declared
+    # sizes): a 200,000-row sheet of twenty columns is about 150 MB of XML.
+    import_max_xlsx_bytes: int = Field(default=256 * 1024 * 1024, ge=1024 * 1024)
+    # Of which the shared strings, which the reader holds in memory whole.
+    import_max_xlsx_shared_bytes: int = Field(default=64 * 1024 * 1024, ge=1024 * 1024)
     # Above this many rows, an import from the web runs as a background task with a progress bar.
     import_background_rows: int = 2_000
     smtp_host: str = "127.0.0.1"

@@ -72,10 +72,9 @@ def _data_tables() -> list[sa.Table]:
     return [t for t in reversed(SQLModel.metadata.sorted_tables) if t.name not in REFERENCE_TABLES]
 
 
-@pytest.fixture(autouse=True)
-def clean_database(migrated_database: sa.Engine) -> Iterator[None]:
-    yield
-    with migrated_database.begin() as connection:
+def empty_database(engine: sa.Engine) -> None:
+    """Delete every row but reference data, and what the process remembers of them."""
+    with engine.begin() as connection:
         if backend_name() == "postgresql":
             names = ", ".join(t.name for t in _data_tables())
             connection.execute(sa.text(f"TRUNCATE {names} CASCADE"))
@@ -87,6 +86,12 @@ def clean_database(migrated_database: sa.Engine) -> Iterator[None]:
     cache.responses.clear()
     # Login failures and read budgets of one test must not refuse the next test's requests.
     ratelimit.reset()
+
+
+@pytest.fixture(autouse=True)
+def clean_database(migrated_database: sa.Engine) -> Iterator[None]:
+    yield
+    empty_database(migrated_database)
 
 
 @pytest.fixture

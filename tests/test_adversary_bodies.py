@@ -60,7 +60,12 @@ def test_an_anonymous_200_mb_body_to_a_protected_route_is_refused_unread(declare
     headers = {**JSON, **({"content-length": str(BIG)} if declared else {})}
     answer = send("POST", "/api/v1/flows", body, **headers)
     assert answer.status_code == 401
-    assert answer.json() == {"error": "Unauthorized", "detail": "a bearer token is required"}
+    assert answer.json() == {
+        "error": "Unauthorized",
+        "detail": "a bearer token is required",
+        "field": None,
+        "request_id": answer.headers["X-Request-ID"],
+    }
     assert body.pulled <= PREFIX
 
 

@@ -114,6 +114,16 @@ def test_import_onto_the_demo_territory(demo_url: str, tmp_path: Path) -> None:
     refused = symbiose(demo_url, "import", str(bad))
     assert refused.returncode == 1
     assert "line 2: low_code" in refused.stdout
+    # A file in an encoding that cannot be told (Shift-JIS) is refused, not read garbled; it
+    # imports once its encoding is given.
+    japanese = tmp_path / "japanese.csv"
+    text = good.read_text().replace("Cli Import SAS", "株式会社名古屋").replace("Cendres", "スラグ")
+    japanese.write_text(text, encoding="shift_jis")
+    unsure = symbiose(demo_url, "import", str(japanese))
+    assert unsure.returncode == 2
+    assert "could not be determined" in unsure.stderr and "UTF-8" in unsure.stderr
+    told = _ok(symbiose(demo_url, "import", str(japanese), "--encoding", "shift_jis"))
+    assert "status: done" in told and "'flows': 1" in told
 
 
 def test_keys_rotate_to_a_new_kek_and_back(demo_url: str) -> None:

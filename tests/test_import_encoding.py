@@ -21,6 +21,8 @@ from tests.test_import import (
     staff_headers,
     upload,
 )
+from web.forms import explain
+from web.i18n import translator
 
 # Each of these Shift-JIS names also decodes as Windows-1252 ("ƒXƒ‰ƒO" for スラグ): only the
 # detection can tell.
@@ -109,3 +111,13 @@ def test_a_wrong_or_unknown_explicit_encoding_is_refused_naming_the_encoding(
     assert wrong.status_code == 422 and wrong.json()["field"] == "encoding"
     assert "byte" in wrong.json()["detail"]
     assert counts(session)["jobs"] == 0
+
+
+def test_the_import_page_explains_these_refusals_in_french() -> None:
+    french = translator("fr")
+    unsure = "the text encoding of the file could not be determined (it is not UTF-8 ...)"
+    assert explain(unsure, french).startswith("Le codage des caractères du fichier")
+    cell = "line 3, column 10 (J): the cell is longer than 32767 characters, the most a cell may"
+    assert explain(cell, french) == "Ligne 3, colonne J : la cellule dépasse 32767 caractères."
+    workbook = "the workbook unpacks to more than 256 MB, the most an import reads (...)"
+    assert explain(workbook, french).startswith("Le classeur décompressé dépasse 256 Mo")

@@ -49,6 +49,9 @@ ODD_CELLS = {
     "months superscript two": ("months", "²"),
     "months arabic-indic digits beyond 12": ("months", "١٣"),
     "label with NUL": ("label", "Cendres\x00volantes"),
+    "label with a bidi override": ("label", "Cendres \u202evolantes"),
+    "label with a control character": ("label", "Cendres\x1bvolantes"),
+    "description past its length": ("description", "x" * 5000),
     "label of blanks only": ("label", "\u00a0\u2003"),
 }
 

@@ -101,6 +101,8 @@ def test_null_clears_a_field_that_may_be_empty(client: TestClient, session: Sess
 
 BAD_NUMBERS = [
     ({"current_cost_eur_per_unit": 1e17}, "current_cost_eur_per_unit", "less than or equal"),
+    # Its cents would pass PostgreSQL's 32-bit INTEGER column (a 500 there before the bound).
+    ({"virgin_price_eur_per_unit": 2.2e7}, "virgin_price_eur_per_unit", "less than or equal"),
     ({"current_cost_eur_per_unit": 1e300}, "current_cost_eur_per_unit", "less than or equal"),
     ({"current_cost_eur_per_unit": math.inf}, "current_cost_eur_per_unit", ""),
     ({"current_cost_eur_per_unit": math.nan}, "current_cost_eur_per_unit", ""),
@@ -129,6 +131,16 @@ def test_numbers_out_of_bounds_or_not_numbers_are_refused_on_create_and_edit(
     _refused(edited, field, reason)
     assert _count(session, Flow) == 1
     assert _stored_flow(client, tenant) == before
+
+
+def test_the_largest_price_allowed_is_stored_to_the_cent(
+    client: TestClient, session: Session
+) -> None:
+    tenant = create_tenant(session)
+    url = f"/api/v1/flows/{tenant.flow.id}"
+    edited = _send(client, "PATCH", url, tenant.headers, {"current_cost_eur_per_unit": 1e7})
+    assert edited.status_code == 200, edited.text
+    assert _stored_flow(client, tenant)["current_cost_eur_per_unit"] == 1e7
 
 
 NO_ROUTE = {"current_operation": None, "current_cost_eur_per_unit": None}
@@ -351,6 +363,10 @@ def test_catalogue_search_parameters_are_checked(
     _refused(client.get(f"/api/v1/catalogue?{query}"), field)
 
 
+def test_the_list_of_waste_search_refuses_control_characters(client: TestClient) -> None:
+    _refused(client.get("/api/v1/reference/low-codes?q=cendres%00"), "q", "not allowed")
+
+
 # --- every request schema is bounded --------------------------------------------------------
 
 
@@ -402,7 +418,16 @@ def test_every_request_input_of_the_api_has_a_documented_bound(client: TestClien
     assert unbounded == [], "\n".join(unbounded)
 
 
-# --- the web form --------------------------------------------------------------------------
+# --- the web forms -------------------------------------------------------------------------
+
+FORBIDDEN_CHARACTER_FR = "Ce texte contient un caractère interdit"
+
+
+def _form_refusal(client: TestClient, path: str, form: dict[str, str]) -> str:
+    """The page a form answers with when it refuses: 422, never a 500 nor a redirect."""
+    response = client.post(path, data={"csrf_token": csrf_of(client, path), **form})
+    assert response.status_code == 422, response.text[:500]
+    return response.text
 
 
 def test_the_flow_form_shows_the_refusals_in_french_on_their_fields(
@@ -410,9 +435,7 @@ def test_the_flow_form_shows_the_refusals_in_french_on_their_fields(
 ) -> None:
     tenant = create_tenant(session)
     login(client, tenant.admin.email)
-    token = csrf_of(client, "/flows/new")
     form = {
-        "csrf_token": token,
         "direction": "offer",
         "kind": "material",
         "site_id": str(tenant.site.id),
@@ -424,15 +447,23 @@ def test_the_flow_form_shows_the_refusals_in_french_on_their_fields(
         "regularity": "continuous",
         "precision": "measured",
     }
-    response = client.post("/flows/new", data=form)
-    assert response.status_code == 422, response.text[:500]
-    assert 'id="error-quantity"' in response.text
-    assert "La quantité est trop grande une fois convertie en quantité annuelle." in response.text
+    page = _form_refusal(client, "/flows/new", form)
+    assert 'id="error-quantity"' in page
+    assert "La quantité est trop grande une fois convertie en quantité annuelle." in page
 
-    response = client.post(
-        "/flows/new", data=form | {"quantity": "1e308", "label": "Cendres\u202e volantes"}
+    page = _form_refusal(
+        client, "/flows/new", form | {"quantity": "1e308", "label": "Cendres\u202e volantes"}
     )
-    assert response.status_code == 422, response.text[:500]
-    assert "Ce texte contient un caractère interdit" in response.text
-    assert 'id="error-label"' in response.text and 'id="error-quantity"' in response.text
+    assert FORBIDDEN_CHARACTER_FR in page
+    assert 'id="error-label"' in page and 'id="error-quantity"' in page
     assert _count(session, Flow) == 1
+
+
+def test_the_saved_search_form_refuses_direction_characters_in_french(
+    client: TestClient, session: Session
+) -> None:
+    tenant = create_tenant(session)
+    login(client, tenant.admin.email)
+    page = _form_refusal(client, "/saved-searches", {"name": "Cendres\u202e du Nord"})
+    assert FORBIDDEN_CHARACTER_FR in page
+    assert _count(session, SavedSearch) == 0

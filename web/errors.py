@@ -120,4 +120,9 @@ def _validation_error(request: Request, exc: RequestValidationError) -> Response
 
 def _server_error(request: Request, exc: Exception) -> Response:
     # Starlette raises the exception again once this page is sent, so the server logs it in full.
-    return error_page(request, 500)
+    page = error_page(request, 500)
+    # Sent from outside every middleware: the request id (api/request_id.py) is put here.
+    request_id = getattr(request.state, "request_id", None)
+    if request_id:
+        page.headers["X-Request-ID"] = request_id
+    return page

@@ -68,6 +68,13 @@ _DOMAIN_MESSAGES: tuple[tuple[re.Pattern[str], str], ...] = tuple(
             r"^unknown recovery/disposal operation",
             N_("Unknown recovery or disposal operation (R 1 to R 13, D 1 to D 15)."),
         ),
+        (
+            r"^contains a character that is not allowed",
+            N_(
+                "This text contains a character that is not allowed "
+                "(a control or text-direction character)."
+            ),
+        ),
         (r"^quantity must be greater than zero", N_("The quantity must be greater than zero.")),
         (
             r"^the quantity is too large",
@@ -92,6 +99,27 @@ _DOMAIN_MESSAGES: tuple[tuple[re.Pattern[str], str], ...] = tuple(
         ),
         (r"^not a CSV or XLSX file", N_("This is not a CSV or XLSX file.")),
         (r"^not a readable XLSX workbook", N_("This XLSX workbook cannot be read.")),
+        (
+            r"^the text encoding of the file could not be determined",
+            N_("The file's text encoding could not be determined: save it as CSV UTF-8."),
+        ),
+        (
+            r"^line (?P<line>\d+), column \d+ \((?P<column>[A-Z]+)\): the cell is longer than "
+            r"(?P<count>\d+) characters",
+            N_("Line %(line)s, column %(column)s: the cell is longer than %(count)s characters."),
+        ),
+        (
+            r"^line (?P<line>\d+) has a (?:value|cell) beyond column (?P<count>\d+)",
+            N_("Line %(line)s has a value beyond column %(count)s, the most a file may have."),
+        ),
+        (
+            r"^a text of the workbook is longer than (?P<count>\d+) characters",
+            N_("A text of the workbook is longer than %(count)s characters."),
+        ),
+        (
+            r"^the workbook(?:'s shared texts)? unpacks? to more than (?P<count>\d+) MB",
+            N_("The workbook unpacks to more than %(count)s MB, the most an import reads."),
+        ),
         (
             r"^missing required columns: (?P<columns>.+?) \(",
             N_("Required columns are missing: %(columns)s."),
@@ -210,13 +238,6 @@ def _validation_message(error: Any, translate: Translate) -> str:
         return translate(N_("At least %(count)s characters."), count=ctx.get("min_length"))
     if kind == "string_too_long" or (kind == "too_long" and isinstance(error.get("input"), str)):
         return translate(N_("At most %(count)s characters."), count=ctx.get("max_length"))
-    if kind == "text_character":
-        return translate(
-            N_(
-                "This text contains a character that is not allowed "
-                "(a control or text-direction character)."
-            )
-        )
     if kind == "too_long":
         return translate(N_("Too many entries."))
     if kind in ("greater_than", "greater_than_equal"):

@@ -13,6 +13,7 @@ from fastapi.responses import RedirectResponse, Response
 from sqlmodel import Session, col, select
 
 from core.errors import Conflict, NotFound
+from core.inputs import SearchWords
 from core.reference.models import LowCode
 from marketplace.companies.models import Company
 from marketplace.companies.service import list_sites, site_name
@@ -299,7 +300,7 @@ def withdraw(flow_id: uuid.UUID, session: DbSession, viewer: CurrentViewer) -> R
 
 # --- the List of Waste picker (HTMX fragments) ----------------------------------------------------
 
-SearchText = Annotated[str, Query(max_length=100)]
+SearchText = Annotated[SearchWords, Query()]
 
 
 @router.get("/low-codes/search")

@@ -7,6 +7,7 @@ import uuid
 from fastapi import APIRouter
 
 from api.deps import ActorDep, SessionDep
+from api.errors import RATE_LIMITED
 from marketplace.catalogue.service import company_names_changed
 from marketplace.companies import service
 from marketplace.companies.schemas import (
@@ -78,7 +79,8 @@ def get_site(site_id: uuid.UUID, session: SessionDep, actor: ActorDep) -> SiteRe
     return service.read_site(service.get_company(session, actor, site.company_id), site)
 
 
-@router.patch("/sites/{site_id}", response_model=SiteRead)
+# A site moves a limited number of times a day (companies.service): past it, 429.
+@router.patch("/sites/{site_id}", response_model=SiteRead, responses={429: RATE_LIMITED})
 def update_site(
     site_id: uuid.UUID, body: SiteUpdate, session: SessionDep, actor: ActorDep
 ) -> SiteRead:

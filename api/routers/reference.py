@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+from typing import Annotated
+
 from fastapi import APIRouter, Query
 from pydantic import BaseModel
 from sqlalchemy import text
 
 from api.deps import SessionDep
+from core.inputs import SearchWords
 from marketplace.reference import service
 
 router = APIRouter(tags=["reference"])
@@ -38,9 +41,9 @@ def health(session: SessionDep) -> dict[str, str]:
 )
 def search_low_codes(
     session: SessionDep,
-    q: str = Query(default="", max_length=100, description="a code (10 01 02, 1001) or words"),
+    q: Annotated[SearchWords, Query(description="a code (10 01 02, 1001) or words")] = "",
     entries_only: bool = True,
-    limit: int = Query(default=20, ge=1, le=100),
+    limit: Annotated[int, Query(ge=1, le=100)] = 20,
 ) -> list[LowCodeRead]:
     """Search the European List of Waste by code or by words, in French or English."""
     rows = service.search_low_codes(session, q, entries_only=entries_only, limit=limit)

@@ -16,6 +16,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import Session, col, select
 
 from core.errors import DomainError
+from core.inputs import checked_line
 from core.mail import MailRefused, SendMail
 from core.models import new_id, utcnow
 from core.worker import enqueue
@@ -80,8 +81,9 @@ def save_search(
     """Save a catalogue search of a company member (or the facilitator) to be alerted about."""
     if actor.role not in SEARCH_ROLES:
         raise Forbidden("saved searches belong to company members and the facilitator")
-    # One line: the name becomes the subject of the alert e-mails.
-    name = " ".join(name.split())
+    # One line: the name becomes the subject of the alert e-mails. The web form sends it here
+    # without the API's schema, so the shared text rules are applied here too.
+    name = " ".join(checked_line(name, "name").split())
     if not name or len(name) > MAX_NAME_LENGTH:
         raise Invalid(f"a name of 1 to {MAX_NAME_LENGTH} characters", field="name")
     query = parse_filters(filters)

@@ -18,7 +18,7 @@ class Contact(BaseModel):
 
     name: Name = Field(min_length=1)
     email: Annotated[EmailStr, EmailText] | None = None
-    phone: Code | None = None
+    phone: Name | None = None  # room for an extension or a switchboard's words
     role: Name | None = None
 
 

@@ -20,12 +20,12 @@ import csv
 import io
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
-from datetime import date, datetime, time
 from typing import Any, NamedTuple
 
 from core.errors import Invalid, TooLarge
 from core.settings import get_settings
 from core.text import fold
+from marketplace.imports.workbook import column_letter, xlsx_text
 
 REQUIRED_COLUMNS = (
     "company",
@@ -70,8 +70,6 @@ OVERFLOW = "_overflow"
 _XLSX_MAGIC = b"PK\x03\x04"
 _XLS_MAGIC = b"\xd0\xcf\x11\xe0"
 _DELIMITERS = (",", ";", "\t")
-# Blank rows tolerated in a worksheet beyond the data row limit (and the header).
-_XLSX_SPARE_ROWS = 1_000
 # Text files have almost no control characters; binary data decoded as cp1252 has plenty.
 _MAX_CONTROL_RATIO = 0.01
 # The single-byte encoding Excel writes on French Windows when not asked for UTF-8.
@@ -127,7 +125,7 @@ def open_table(content: bytes, encoding: str | None = None) -> Table:
     if content.startswith(_XLS_MAGIC):
         raise Invalid("old Excel .xls files are not read: save it as .xlsx or CSV", field="file")
     if content.startswith(_XLSX_MAGIC):
-        return text_table(_xlsx_text(content), "xlsx")
+        return text_table(xlsx_text(content), "xlsx")
     return text_table(_decode(content, encoding or None), "csv")
 
 
@@ -186,6 +184,9 @@ def _explicit(content: bytes, encoding: str) -> str:
             f"the file is not valid {codec.name} (byte {exc.start + 1} cannot be read)",
             field="encoding",
         ) from None
+    except ValueError:
+        # Codecs such as idna or punycode fail in their own ways (UnicodeError): not readable.
+        raise Invalid(f"the file is not valid {codec.name}", field="encoding") from None
 
 
 def _western(content: bytes) -> str:
@@ -258,65 +259,6 @@ def _check_record(record: Sequence[str], line: int, max_chars: int, max_columns:
                 f"longer than {max_chars} characters, the most a cell may hold",
                 field="file",
             )
-
-
-def column_letter(number: int) -> str:
-    """A spreadsheet's name of a column: 1 → A, 27 → AA."""
-    letters = ""
-    while number > 0:
-        number, rest = divmod(number - 1, 26)
-        letters = chr(ord("A") + rest) + letters
-    return letters
-
-
-# --- XLSX --------------------------------------------------------------------------------------
-
-
-def _xlsx_text(content: bytes) -> str:
-    """The first sheet as CSV text, row for row (blank rows kept, so line numbers stay true)."""
-    # Imported here: openpyxl takes a while to import and most uploads are CSV.
-    from openpyxl import load_workbook
-
-    # A small compressed file can unpack to millions of rows: stop past the row limit.
-    limit = get_settings().import_max_rows + _XLSX_SPARE_ROWS
-    buffer = io.StringIO()
-    # Every cell quoted: whatever the cells hold, "," is then the delimiter the job will sniff.
-    writer = csv.writer(buffer, lineterminator="\n", quoting=csv.QUOTE_ALL)
-    try:
-        workbook = load_workbook(io.BytesIO(content), read_only=True, data_only=True)
-        try:
-            sheet = workbook.worksheets[0]
-            # (Not iter_rows(max_col=...): it pads every row to that width.)
-            for number, row in enumerate(sheet.iter_rows(values_only=True), start=1):
-                if number > limit:
-                    raise TooLarge(
-                        f"the file has more than {limit - _XLSX_SPARE_ROWS} data rows",
-                        field="file",
-                    )
-                writer.writerow([_cell_text(value) for value in row[:256]])
-        finally:
-            workbook.close()
-    except (Invalid, TooLarge):
-        raise
-    except Exception as exc:
-        # openpyxl fails on a damaged or foreign zip in many ways; all mean "unreadable".
-        raise Invalid(
-            f"not a readable XLSX workbook ({type(exc).__name__})", field="file"
-        ) from None
-    return buffer.getvalue()
-
-
-def _cell_text(value: object) -> str:
-    if value is None:
-        return ""
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, float) and value.is_integer() and abs(value) < 2**53:
-        # A SIRET or a month typed as a number comes back as 12345678901234.0.
-        return str(int(value))
-    if isinstance(value, datetime | date | time):
-        return value.isoformat()
-    return str(value)
 
 
 # --- shared ------------------------------------------------------------------------------------
