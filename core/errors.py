@@ -1,23 +1,44 @@
-"""The one error hierarchy: every domain error carries its HTTP status and a human message."""
+"""The one error hierarchy: every domain error carries its HTTP status and a human message.
+
+The kinds below (Invalid, Conflict, NotFound...) give the HTTP status and the API's `error` name.
+Each case a user can meet is a subclass of a kind in its domain's `errors.py`: its English
+`detail` is its `message` formatted with its parameters, and the web pages translate it by class
+(web/messages.py), so rewording a message never loses its translation.
+"""
 
 from __future__ import annotations
+
+from typing import ClassVar
 
 
 class DomainError(Exception):
     status_code = 400
+    # The English text of a case (str.format with the error's parameters); the kinds have none.
+    message: ClassVar[str] = ""
 
     def __init__(
-        self, detail: str, *, field: str | None = None, extra: dict[str, object] | None = None
+        self,
+        detail: str | None = None,
+        *,
+        field: str | None = None,
+        extra: dict[str, object] | None = None,
+        **params: object,
     ) -> None:
+        detail = self.message.format(**params) if detail is None else detail
         super().__init__(detail)
         self.detail = detail
         self.field = field
         # More machine-readable context for the error body (e.g. the import job to read).
         self.extra = extra or {}
+        # What the case's translations are formatted with (web/messages.py).
+        self.params = params
 
     @property
     def name(self) -> str:
-        return type(self).__name__
+        """The kind's name (Invalid, Conflict...), the nearest class giving a status: the API's
+        clients rely on these few names, whichever case of the kind was met."""
+        kind = next(c for c in type(self).__mro__ if "status_code" in vars(c))
+        return kind.__name__
 
 
 class NotFound(DomainError):
@@ -49,12 +70,26 @@ class RateLimited(DomainError):
 
     def __init__(
         self,
-        detail: str,
+        detail: str | None = None,
         *,
         retry_after: int | None = None,
         field: str | None = None,
         extra: dict[str, object] | None = None,
+        **params: object,
     ) -> None:
-        super().__init__(detail, field=field, extra=extra)
+        super().__init__(detail, field=field, extra=extra, **params)
         # Seconds until a retry can succeed: the Retry-After header of the answer.
         self.retry_after = retry_after
+
+
+# --- the cases met at the edge, before any domain ---------------------------------------------
+
+
+class RefusedCharacter(Invalid):
+    """A web form's one-line text holding a character the schemas refuse (core.inputs)."""
+
+    message = "contains a character that is not allowed: {character}"
+
+
+class TooManySearches(RateLimited):
+    message = "too many searches, retry in {seconds} s"

@@ -27,7 +27,7 @@ from pydantic import (
 )
 from pydantic_core import PydanticCustomError
 
-from core.errors import Invalid
+from core.errors import Invalid, RefusedCharacter
 
 # Bounds, documented in the OpenAPI through the fields' constraints.
 # Euros per unit: far above any real price, and its cents (1e9) still fit the 32-bit INTEGER
@@ -114,7 +114,7 @@ def checked_line(value: str, field: str) -> str:
     try:
         return str(clean_text(value))
     except PydanticCustomError as exc:
-        raise Invalid(exc.message(), field=field) from None
+        raise RefusedCharacter(exc.message(), field=field, **(exc.context or {})) from None
 
 
 def _one_line(value: Any) -> Any:

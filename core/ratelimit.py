@@ -21,7 +21,8 @@ from collections import deque
 from functools import lru_cache
 from typing import Any
 
-from core.errors import RateLimited
+from core.errors import RateLimited as RateLimited  # what callers catch
+from core.errors import TooManySearches
 
 log = logging.getLogger("symbiose.ratelimit")
 
@@ -55,7 +56,7 @@ def hit(client_key: str, limit: int, url: str | None = None) -> None:
         count = _count_in_process(client_key, window)
     if count > limit:
         retry = max(1, int((window + 1) * WINDOW_SECONDS - now + 0.999))
-        raise RateLimited(f"too many searches, retry in {retry} s", retry_after=retry)
+        raise TooManySearches(retry_after=retry, seconds=retry)
 
 
 def _count_in_process(client_key: str, window: int) -> int:

@@ -109,7 +109,7 @@ def _login_redirect(request: Request, exc: LoginRequired) -> Response:
 def _domain_error(request: Request, exc: DomainError) -> Response:
     if exc.status_code in (403, 404):
         return error_page(request, exc.status_code)
-    return error_page(request, exc.status_code, explain(exc.detail, page_translator(request)))
+    return error_page(request, exc.status_code, explain(exc, page_translator(request)))
 
 
 def _validation_error(request: Request, exc: RequestValidationError) -> Response:

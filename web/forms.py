@@ -12,62 +12,29 @@ from pydantic import ValidationError
 from sqlmodel import Session
 from starlette.datastructures import FormData
 
-from core.errors import DomainError
+from core.errors import DomainError, RefusedCharacter
 from web.i18n import N_, Translate
+from web.messages import (
+    BY_NAME,
+    CASES,
+    REWRITE_WORDS,
+    case_message,
+    error_message,
+    remove_sentence,
+)
 
 # Errors that belong to no field shown on the form go at the top of it, under this key.
 GENERAL = "__all__"
 FieldErrors = dict[str, str]
 
-# The services speak English to every client; a page says the same in its own language.
-_DOMAIN_MESSAGES: tuple[tuple[re.Pattern[str], str], ...] = tuple(
+# The refusals that reach a page as text only, not as an error of a known case (web/messages.py
+# translates those by class): the import's file checks (marketplace.imports, not yet one class
+# per case) and the reasons an import's report stored as text.
+_TEXT_MESSAGES: tuple[tuple[re.Pattern[str], str], ...] = tuple(
     (re.compile(pattern), message)
     for pattern, message in (
-        (r"^not a valid SIRET", N_("Not a valid SIRET: 14 digits with a valid checksum.")),
-        (r"^not a NAF/NACE code", N_("Not a NAF code such as 23.51Z.")),
-        (r"^size class must be", N_("Choose a size from the list.")),
-        (r"^a company with this SIRET", N_("A company with this SIRET is already registered.")),
-        (
-            r"already has a site with this name",
-            N_("Your company already has a site with this name."),
-        ),
-        (
-            r"moved \d+ times in the last 24 hours",
-            N_(
-                "This site, or your company's sites, moved too often in the last 24 hours: "
-                "the position can change again later."
-            ),
-        ),
-        (
-            r"^position outside France",
-            N_("This position is outside France (metropolitan and overseas départements)."),
-        ),
-        (r"^position is not within", N_("This position is not within a French département.")),
-        (r"^no such site", N_("Choose one of your sites.")),
-        (
-            r"^unknown List of Waste code",
-            N_("Unknown List of Waste code: a six-digit entry is expected, e.g. 10 01 02."),
-        ),
-        (r"^heat carries no List of Waste code", N_("Heat carries no List of Waste code.")),
-        (
-            r"^this code is hazardous",
-            N_("This code is hazardous: the flow cannot be declared non-hazardous."),
-        ),
-        (
-            r"^this code is non-hazardous",
-            N_("This code is non-hazardous: a hazardous waste takes its mirror entry."),
-        ),
-        (r"^a material needs its List", N_("A material needs its List of Waste code.")),
-        (r"^a hazardous flow needs its List", N_("A hazardous flow needs its List of Waste code.")),
+        # An import row's own checks and the schemas' refusals, as its report words them.
         (r"^months are numbers from 1 to 12", N_("Months go from 1 to 12.")),
-        (r"^a seasonal flow needs", N_("A seasonal flow needs the months it runs.")),
-        (r"^heat needs its temperature", N_("Heat needs its temperature.")),
-        (r"belong to an offer", N_("The current route and its cost belong to an offer.")),
-        (r"belongs to a request", N_("The virgin material replaced belongs to a request.")),
-        (
-            r"^unknown recovery/disposal operation",
-            N_("Unknown recovery or disposal operation (R 1 to R 13, D 1 to D 15)."),
-        ),
         (
             r"^contains a character that is not allowed",
             N_(
@@ -75,21 +42,7 @@ _DOMAIN_MESSAGES: tuple[tuple[re.Pattern[str], str], ...] = tuple(
                 "(a control or text-direction character)."
             ),
         ),
-        (r"^quantity must be greater than zero", N_("The quantity must be greater than zero.")),
-        (
-            r"^the quantity is too large",
-            N_("The quantity is too large once converted to a quantity per year."),
-        ),
-        (
-            r"^unknown unit for \w+ \(use one of: (?P<units>[^)]*)\)",
-            N_("Unknown unit for this kind of flow (use one of: %(units)s)."),
-        ),
-        (r"^a withdrawn flow cannot be edited", N_("A withdrawn flow cannot be edited.")),
-        (r"^wrong e-mail or password", N_("Wrong e-mail or password.")),
-        (
-            r"^too many failed logins, retry in (?P<seconds>\d+) s",
-            N_("Too many failed logins. Try again in %(seconds)s seconds."),
-        ),
+        (r"^a value is required", N_("This field is required.")),
         # The import's file checks (marketplace.imports.parser).
         (r"^the file is empty", N_("The file is empty.")),
         (r"^the file has a header but no data", N_("The file has a header but no data rows.")),
@@ -129,102 +82,67 @@ _DOMAIN_MESSAGES: tuple[tuple[re.Pattern[str], str], ...] = tuple(
             r"^the file has more than (?P<count>\d+) data rows",
             N_("The file has more than %(count)s rows."),
         ),
-        (r"^a value is required", N_("This field is required.")),
-        # The catalogue, listings, pooled offers and saved searches.
-        (
-            r"^too many searches",
-            N_("Too many searches in a short time. Please wait a minute, then search again."),
-        ),
-        (
-            r"^this cursor is not valid",
-            N_("This page of results is no longer valid: start the search again."),
-        ),
-        (r"^this flow already has a listing", N_("This flow already has a listing.")),
-        (r"^a withdrawn flow cannot be listed", N_("A withdrawn flow cannot be published.")),
-        (
-            r"^an? \w+ listing cannot",
-            N_("This action is not possible in the listing's current status."),
-        ),
-        (r"^a withdrawn flow cannot be pooled", N_("A withdrawn flow cannot be pooled.")),
-        (
-            r"^pooled flows share one direction and kind",
-            N_("Pooled flows must all be offers of the same kind."),
-        ),
-        (
-            r"^pooled flows share one material",
-            N_("Pooled flows must share one material (the same List of Waste code)."),
-        ),
-        (r"^a pool covers a d", N_("A pooled offer covers a département or a région.")),
-        (
-            r"^pooled flows lie in one departement",
-            N_("Pooled flows must lie in the same département."),
-        ),
-        (r"^pooled flows lie in one region", N_("Pooled flows must lie in the same région.")),
-        (
-            r"^a pool gathers flows of at least two",
-            N_("A pooled offer gathers flows of at least two companies."),
-        ),
-        (r"^no such flow", N_("Choose flows from the list.")),
-        (r"^a name of 1 to (?P<count>\d+)", N_("Give a name of at most %(count)s characters.")),
-        (
-            r"^at most (?P<count>\d+) saved searches",
-            N_("You already have %(count)s saved searches: delete one first."),
-        ),
     )
 )
 
 
-# What a listing's text must lose before it is public (marketplace.catalogue.public_text): its
-# messages are "remove WHAT from the WHERE", joined by "; ".
+# What a listing's text must lose, as stored text (a listing's view, an import's report): its
+# sentences are "remove WHAT from the WHERE", joined by "; " (public_text.TextNotPublic).
 _REWRITE = re.compile(r"^remove (?P<what>.+) from the (?P<where>title|description)$")
-_REWRITE_WORDS = {
-    "the company number (SIREN, SIRET or VAT)": N_("the company number (SIREN, SIRET or VAT)"),
-    "the bank account number (IBAN)": N_("the bank account number (IBAN)"),
-    "the phone number": N_("the phone number"),
-    "the e-mail address": N_("the e-mail address"),
-    "the web address": N_("the web address"),
-    "the GPS coordinates": N_("the GPS coordinates"),
-    "the postcode": N_("the postcode"),
-    "the name of your company, a brand, a site, its town or a contact (in any spelling)": N_(
-        "the name of your company, a brand, a site, its town or a contact (in any spelling)"
-    ),
-    "the person's name": N_("the person's name"),
-    "title": N_("from the title"),
-    "description": N_("from the description"),
-}
 
 
 def _explain_rewrite(detail: str, translate: Translate) -> str | None:
     sentences = []
     for part in detail.split("; "):
         match = _REWRITE.match(part)
-        if match is None or match["what"] not in _REWRITE_WORDS:
+        if match is None or match["what"] not in REWRITE_WORDS:
             return None
-        what, where = _REWRITE_WORDS[match["what"]], _REWRITE_WORDS[match["where"]]
-        sentences.append(
-            translate(
-                N_("Remove %(what)s %(where)s."), what=translate(what), where=translate(where)
-            )
-        )
+        sentences.append(remove_sentence(match["what"], match["where"], translate))
     return " ".join(sentences)
 
 
-def explain_known(detail: str, translate: Translate) -> str | None:
-    """A service's error message in the page's language, or None when it is not a known one."""
-    rewrite = _explain_rewrite(detail, translate)
+def explain_known(error: DomainError | str, translate: Translate) -> str | None:
+    """A service's error in the page's language, or None when it is not a known one: a case by
+    its class (web/messages.py), a text by what it says."""
+    if isinstance(error, DomainError):
+        known = error_message(error, translate)
+        if known is not None:
+            return known
+        error = error.detail
+    rewrite = _explain_rewrite(error, translate)
     if rewrite is not None:
         return rewrite
-    for pattern, message in _DOMAIN_MESSAGES:
-        match = pattern.search(detail)
+    for pattern, message in _TEXT_MESSAGES:
+        match = pattern.search(error)
         if match:
             return translate(message, **match.groupdict())
     return None
 
 
-def explain(detail: str, translate: Translate) -> str:
-    """A service's error message in the page's language (in its own words when not known)."""
-    known = explain_known(detail, translate)
+def explain(error: DomainError | str, translate: Translate) -> str:
+    """A service's error in the page's language (in its own words when not known)."""
+    known = explain_known(error, translate)
+    detail = error.detail if isinstance(error, DomainError) else error
     return known or translate(N_("This value was refused (%(detail)s)."), detail=detail)
+
+
+def explain_reason(reason: dict[str, Any], translate: Translate) -> str:
+    """One refusal of an import's report: by its case's name when it was stored with one."""
+    case = BY_NAME.get(str(reason.get("code", "")))
+    params = reason.get("params")
+    text = str(reason.get("reason", ""))
+    if case is not None:
+        known = case_message(case, params if isinstance(params, dict) else {}, translate)
+        if known is not None:
+            return known
+    return explain_known(text, translate) or text
+
+
+# The types of the refusals the shared input checks raise (core.inputs, PydanticCustomError).
+_VALIDATION_TYPES = {
+    "text_character": CASES[RefusedCharacter],
+    "months": N_("Months go from 1 to 12."),
+}
 
 
 def _validation_message(error: Any, translate: Translate) -> str:
@@ -250,8 +168,10 @@ def _validation_message(error: Any, translate: Translate) -> str:
         return translate(N_("Choose a value from the list."))
     if kind == "value_error" and "email" in str(error.get("msg", "")):
         return translate(N_("Not a valid e-mail address."))
-    # The shared input checks (core.inputs) word some refusals as the services do.
-    return explain_known(str(error.get("msg", "")), translate) or translate(N_("Invalid value."))
+    # The shared input checks' own types (core.inputs).
+    if kind in _VALIDATION_TYPES:
+        return translate(_VALIDATION_TYPES[kind])
+    return translate(N_("Invalid value."))
 
 
 def validation_errors(exc: ValidationError, translate: Translate) -> FieldErrors:
@@ -263,7 +183,7 @@ def validation_errors(exc: ValidationError, translate: Translate) -> FieldErrors
 
 
 def domain_errors(exc: DomainError, translate: Translate) -> FieldErrors:
-    return {exc.field or GENERAL: explain(exc.detail, translate)}
+    return {exc.field or GENERAL: explain(exc, translate)}
 
 
 def place_errors(errors: FieldErrors, shown: Iterable[str]) -> FieldErrors:

@@ -77,9 +77,7 @@ def save_search(
         if exc.status_code == 403:
             raise
         session.rollback()
-        return _searches_page(
-            request, session, viewer, explain(exc.detail, page_translator(request))
-        )
+        return _searches_page(request, session, viewer, explain(exc, page_translator(request)))
     return RedirectResponse("/saved-searches?notice=search-saved", status_code=303)
 
 

@@ -83,12 +83,12 @@ def login(request: Request, session: DbSession, form: SubmittedForm) -> Response
     try:
         user = log_in(session, email, password if isinstance(password, str) else "", address)
     except RateLimited as exc:
-        message = explain(exc.detail, page_translator(request))
+        message = explain(exc, page_translator(request))
         return _login_form(
             request, next_url, email=email, error=message, status=429, retry_after=exc.retry_after
         )
     except Unauthorized as exc:
-        message = explain(exc.detail, page_translator(request))
+        message = explain(exc, page_translator(request))
         return _login_form(request, next_url, email=email, error=message, status=401)
     previous = request.cookies.get(SESSION_COOKIE)
     if previous:

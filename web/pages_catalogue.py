@@ -67,7 +67,7 @@ def catalogue_page(request: Request, session: DbSession, viewer: OptionalViewer)
             page = search_page(session, viewer.actor if viewer else None, parsed.query)
         except RateLimited as exc:
             # Visitors included: a message in place of the results, never a failure.
-            status, context["message"] = 429, explain(exc.detail, translate)
+            status, context["message"] = 429, explain(exc, translate)
         except DomainError as exc:
             errors = place_errors(domain_errors(exc, translate), FILTER_FIELDS)
         else:

@@ -13,7 +13,7 @@ from core.errors import DomainError
 from core.settings import get_settings
 from marketplace.imports import service as imports
 from marketplace.imports.models import ImportStatus
-from web.forms import SubmittedForm, checked, domain_errors, explain_known
+from web.forms import SubmittedForm, checked, domain_errors, explain_reason
 from web.i18n import N_, page_translator
 from web.labels import IMPORT_STATUSES, label
 from web.security import STAFF_PAGES, CurrentViewer, DbSession
@@ -83,8 +83,7 @@ def _progress_context(
         {
             "line": error.get("line", ""),
             "field": error.get("field", ""),
-            "reason": explain_known(str(error.get("reason", "")), translate)
-            or error.get("reason", ""),
+            "reason": explain_reason(error, translate),
         }
         for error in errors[:REPORT_ROWS_SHOWN]
     ]
@@ -92,8 +91,7 @@ def _progress_context(
         {
             "line": held.get("line", ""),
             "field": held.get("field", ""),
-            "reason": explain_known(str(held.get("reason", "")), translate)
-            or held.get("reason", ""),
+            "reason": explain_reason(held, translate),
         }
         for held in (job.report.get("unpublished") or [])[:REPORT_ROWS_SHOWN]
     ]

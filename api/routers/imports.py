@@ -34,6 +34,11 @@ class RowsRejected(Invalid):
             extra={"job_id": str(job_id), "rows": errors},
         )
 
+    @property
+    def name(self) -> str:
+        # Named apart from other refused input: its body carries the job and its rows.
+        return "RowsRejected"
+
 
 @router.post(
     "/flows/import",

@@ -24,11 +24,18 @@ from argon2.exceptions import InvalidHashError, VerificationError
 from sqlmodel import Session, col, select
 
 from core import ratelimit
-from core.errors import RateLimited
 from core.models import utcnow
 from core.settings import get_settings
 from core.worker import enqueue
-from marketplace.accounts.errors import Conflict, Forbidden, Invalid, NotFound, Unauthorized
+from marketplace.accounts.errors import (
+    Conflict,
+    Forbidden,
+    Invalid,
+    NotFound,
+    TooManyFailedLogins,
+    Unauthorized,
+    WrongCredentials,
+)
 from marketplace.accounts.models import COMPANY_ROLES, STAFF_ROLES, ApiToken, Role, User, WebSession
 from marketplace.accounts.tasks import notify_existing_account
 from privacy.blind_index import blind_index
@@ -185,7 +192,7 @@ def authenticate(session: Session, email: str, password: str) -> User:
     except (VerificationError, InvalidHashError):
         user = None
     if user is None or not user.is_active:
-        raise Unauthorized("wrong e-mail or password")
+        raise WrongCredentials()
     return user
 
 
@@ -208,7 +215,7 @@ def log_in(session: Session, email: str, password: str, address: str | None) -> 
     waits = [ratelimit.retry_after(key, limit, window) for key, limit in limits]
     wait = max((w for w in waits if w is not None), default=None)
     if wait is not None:
-        raise RateLimited(f"too many failed logins, retry in {wait} s", retry_after=wait)
+        raise TooManyFailedLogins(retry_after=wait, seconds=wait)
     try:
         return authenticate(session, email, password)
     except Unauthorized:

@@ -22,7 +22,13 @@ from core.models import new_id, utcnow
 from core.worker import enqueue
 from marketplace.accounts.models import Role, User
 from marketplace.accounts.service import Actor, actor_of
-from marketplace.alerts.errors import Forbidden, Invalid, NotFound
+from marketplace.alerts.errors import (
+    Forbidden,
+    Invalid,
+    NotFound,
+    SearchNameLength,
+    TooManySavedSearches,
+)
 from marketplace.alerts.mail import alert_message
 from marketplace.alerts.models import Notification, SavedSearch
 from marketplace.alerts.schemas import NotificationRead
@@ -85,18 +91,20 @@ def save_search(
     # without the API's schema, so the shared text rules are applied here too.
     name = " ".join(checked_line(name, "name").split())
     if not name or len(name) > MAX_NAME_LENGTH:
-        raise Invalid(f"a name of 1 to {MAX_NAME_LENGTH} characters", field="name")
+        raise SearchNameLength(field="name", count=MAX_NAME_LENGTH)
     query = parse_filters(filters)
     try:
         # The catalogue's own rule: a member measures distances from its own sites only.
         origin_of(session, actor, query.from_site)
     except NotFound as exc:
-        raise NotFound(exc.detail, field="filters.from_site") from None
+        # The same case, named by the saved search's own field.
+        exc.field = "filters.from_site"
+        raise
     count = session.exec(
         select(sa.func.count()).select_from(SavedSearch).where(SavedSearch.user_id == actor.user_id)
     ).one()
     if count >= MAX_SEARCHES_PER_USER:
-        raise Invalid(f"at most {MAX_SEARCHES_PER_USER} saved searches per person", field="name")
+        raise TooManySavedSearches(field="name", count=MAX_SEARCHES_PER_USER)
     search = SavedSearch(
         user_id=actor.user_id,
         name=name,

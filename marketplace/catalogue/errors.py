@@ -1,5 +1,54 @@
-"""Errors of this domain: the shared hierarchy, re-exported so callers import from their domain."""
+"""Errors of this domain: the shared hierarchy, re-exported so callers import from their domain,
+and one class per case a user can meet (translated by class in web/messages.py)."""
 
 from core.errors import Conflict, Forbidden, Invalid, NotFound, TooLarge, Unauthorized
 
 __all__ = ["Conflict", "Forbidden", "Invalid", "NotFound", "TooLarge", "Unauthorized"]
+
+
+class CursorNotValid(Invalid):
+    message = "this cursor is not valid for this search"
+
+
+class NotYourSite(NotFound):
+    message = "no such site among yours"
+
+
+class ListingExists(Conflict):
+    message = "this flow already has a listing"
+
+
+class WithdrawnFlowNotListed(Invalid):
+    message = "a withdrawn flow cannot be listed"
+
+
+class ListingStatusRefuses(Conflict):
+    message = "a {status} listing cannot {event}"
+
+
+class WithdrawnFlowNotPooled(Invalid):
+    message = "a withdrawn flow cannot be pooled"
+
+
+class PoolMixesKinds(Invalid):
+    message = "pooled flows share one direction and kind"
+
+
+class PoolMixesMaterials(Invalid):
+    message = "pooled flows share one material (List of Waste code)"
+
+
+class PoolArea(Invalid):
+    message = "a pool covers a département or a région"
+
+
+class PoolSpansDepartements(Invalid):
+    message = "pooled flows lie in one departement"
+
+
+class PoolSpansRegions(Invalid):
+    message = "pooled flows lie in one region"
+
+
+class PoolOfOneCompany(Invalid):
+    message = "a pool gathers flows of at least two companies"

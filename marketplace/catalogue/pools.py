@@ -15,13 +15,22 @@ from core.models import utcnow
 from core.settings import get_settings
 from marketplace.accounts.service import Actor
 from marketplace.catalogue.cache import catalogue_changed
-from marketplace.catalogue.errors import Invalid, NotFound
+from marketplace.catalogue.errors import (
+    PoolArea,
+    PoolMixesKinds,
+    PoolMixesMaterials,
+    PoolOfOneCompany,
+    PoolSpansDepartements,
+    PoolSpansRegions,
+    WithdrawnFlowNotPooled,
+)
 from marketplace.catalogue.models import Listing, PoolShare
 from marketplace.catalogue.public_text import require_public_text
 from marketplace.catalogue.service import apply_view, group_key_of, legal_units, public_card
 from marketplace.catalogue.states import TERMINAL, ListingStatus
 from marketplace.companies.models import Company, Site
 from marketplace.companies.service import deny_terms
+from marketplace.flows.errors import NoSuchFlow
 from marketplace.flows.models import Flow, FlowStatus
 from privacy.generalisation import (
     Generalised,
@@ -50,16 +59,17 @@ def _check_compatible(
     first = flows[0]
     for flow in flows:
         if flow.status != FlowStatus.ACTIVE:
-            raise Invalid("a withdrawn flow cannot be pooled", field="flow_ids")
+            raise WithdrawnFlowNotPooled(field="flow_ids")
         if (flow.direction, flow.kind) != (first.direction, first.kind):
-            raise Invalid("pooled flows share one direction and kind", field="flow_ids")
+            raise PoolMixesKinds(field="flow_ids")
         if flow.low_code != first.low_code:
-            raise Invalid("pooled flows share one material (List of Waste code)", field="flow_ids")
+            raise PoolMixesMaterials(field="flow_ids")
     if area == LocationLevel.CELL:
-        raise Invalid("a pool covers a département or a région", field="area")
+        raise PoolArea(field="area")
     attribute = "departement_code" if area == LocationLevel.DEPARTEMENT else "region_code"
     if len({getattr(sites[f.site_id], attribute) for f in flows}) != 1:
-        raise Invalid(f"pooled flows lie in one {area.value}", field="flow_ids")
+        spans = PoolSpansDepartements if area == LocationLevel.DEPARTEMENT else PoolSpansRegions
+        raise spans(field="flow_ids")
 
 
 def create_pool(session: Session, actor: Actor, data: PoolCreate) -> Listing:
@@ -68,13 +78,13 @@ def create_pool(session: Session, actor: Actor, data: PoolCreate) -> Listing:
     query = select(Flow).where(col(Flow.id).in_(data.flow_ids)).order_by(col(Flow.id))
     flows = select_for_update(session, query)
     if len(flows) != len(set(data.flow_ids)):
-        raise NotFound("no such flow", field="flow_ids")
+        raise NoSuchFlow(field="flow_ids")
     site_ids = {f.site_id for f in flows}
     sites = {s.id: s for s in session.exec(select(Site).where(col(Site.id).in_(site_ids))).all()}
     _check_compatible(flows, sites, data.area)
     # Legal units, not establishments: two sites of one SIREN pooled are still one company.
     if len(set(legal_units(session, (f.company_id for f in flows)).values())) < 2:
-        raise Invalid("a pool gathers flows of at least two companies", field="flow_ids")
+        raise PoolOfOneCompany(field="flow_ids")
     deny: list[str] = []
     for company_id in {f.company_id for f in flows}:
         company = session.get(Company, company_id)

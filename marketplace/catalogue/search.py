@@ -41,7 +41,7 @@ from core.settings import get_settings
 from core.text import fold
 from marketplace.accounts.service import Actor
 from marketplace.catalogue.cache import serve, site_place
-from marketplace.catalogue.errors import Invalid, NotFound
+from marketplace.catalogue.errors import CursorNotValid, Invalid, NotFound, NotYourSite
 from marketplace.catalogue.labels import departement_names, region_names
 from marketplace.catalogue.models import Listing
 from marketplace.catalogue.schemas import ListingPublic
@@ -245,7 +245,7 @@ def origin_of(session: Session, actor: Actor | None, site_id: uuid.UUID | None) 
     place = site_place(session, site_id)
     # The facilitator sees every position anyway; a member only its own company's sites.
     if place is None or not actor.may_access_company(place[0]):
-        raise NotFound("no such site among yours", field="from_site")
+        raise NotYourSite(field="from_site")
     return Origin(place[1], place[2])
 
 
@@ -282,7 +282,7 @@ def encode_cursor(query: CatalogueQuery, sort: SortOrder, key: SortKey) -> str:
 def decode_cursor(query: CatalogueQuery, sort: SortOrder) -> SortKey | None:
     if query.cursor is None:
         return None
-    invalid = Invalid("this cursor is not valid for this search", field="cursor")
+    invalid = CursorNotValid(field="cursor")
     try:
         raw = _fernet(get_settings().secret_key).decrypt(query.cursor.encode())
         payload = json.loads(raw)

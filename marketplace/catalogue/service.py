@@ -19,7 +19,7 @@ from core.settings import get_settings
 from core.text import fold
 from marketplace.accounts.service import Actor
 from marketplace.catalogue.cache import catalogue_changed
-from marketplace.catalogue.errors import Conflict, Invalid, NotFound
+from marketplace.catalogue.errors import ListingExists, NotFound, WithdrawnFlowNotListed
 from marketplace.catalogue.labels import departement_names, low_label, region_names
 from marketplace.catalogue.models import Listing, ListingGhost
 from marketplace.catalogue.public_text import TextNotPublic, require_public_text
@@ -27,6 +27,7 @@ from marketplace.catalogue.schemas import Area, ListingOwnerView, ListingPublic
 from marketplace.catalogue.states import TERMINAL, ListingEvent, ListingStatus, transition
 from marketplace.companies.models import Company, Site
 from marketplace.companies.service import deny_terms
+from marketplace.flows.errors import NoSuchFlow
 from marketplace.flows.models import Flow, FlowStatus
 from marketplace.flows.service import months_of
 from privacy.generalisation import (
@@ -526,12 +527,12 @@ def create_listing(session: Session, actor: Actor, flow_id: uuid.UUID) -> Listin
     """A draft listing of one of the actor's flows, ready to preview and publish."""
     flow = session.get(Flow, flow_id)
     if flow is None or not actor.may_access_company(flow.company_id):
-        raise NotFound("no such flow", field="flow_id")
+        raise NoSuchFlow(field="flow_id")
     lock_for_update(session, flow)  # a withdrawal racing this draft sees it, or waits for it
     if flow.status != FlowStatus.ACTIVE:
-        raise Invalid("a withdrawn flow cannot be listed", field="flow_id")
+        raise WithdrawnFlowNotListed(field="flow_id")
     if live_listing_of(session, flow.id) is not None:
-        raise Conflict("this flow already has a listing", field="flow_id")
+        raise ListingExists(field="flow_id")
     return _new_listing(session, flow)
 
 

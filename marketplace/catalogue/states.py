@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import enum
 
-from core.errors import Conflict
+from marketplace.catalogue.errors import ListingStatusRefuses
 
 
 class ListingStatus(enum.StrEnum):
@@ -48,4 +48,6 @@ def transition(state: ListingStatus | str, event: ListingEvent) -> ListingStatus
     try:
         return TRANSITIONS[(current, event)]
     except KeyError:
-        raise Conflict(f"a {current.value} listing cannot {event.value}", field="status") from None
+        raise ListingStatusRefuses(
+            field="status", status=current.value, event=event.value
+        ) from None

@@ -1,4 +1,5 @@
-"""Errors of this domain: the shared hierarchy, re-exported so callers import from their domain."""
+"""Errors of this domain: the shared hierarchy, re-exported so callers import from their domain,
+and one class per case a user can meet (translated by class in web/messages.py)."""
 
 from core.errors import (
     Conflict,
@@ -19,3 +20,42 @@ __all__ = [
     "TooLarge",
     "Unauthorized",
 ]
+
+
+class InvalidSiret(Invalid):
+    message = "not a valid SIRET (14 digits with a valid checksum)"
+
+
+class InvalidNace(Invalid):
+    message = "not a NAF/NACE code such as 23.51Z"
+
+
+class UnknownSizeClass(Invalid):
+    message = "size class must be one of {choices}"
+
+
+class SiretTaken(Conflict):
+    message = "a company with this SIRET is already registered"
+
+
+class SiteNameTaken(Conflict):
+    message = "this company already has a site with this name"
+
+
+class NoSuchSite(NotFound):
+    message = "no such site"
+
+
+class OutsideFrance(Invalid):
+    message = "position outside France (metropolitan and overseas départements)"
+
+
+class NotInDepartement(Invalid):
+    message = "position is not within a French département"
+
+
+class MovedTooOften(RateLimited):
+    message = (
+        "{whose} moved {count} times in the last 24 hours, the most allowed; "
+        "the position can change again in {wait} s"
+    )

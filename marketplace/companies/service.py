@@ -19,7 +19,19 @@ from core.models import utcnow
 from core.reference.geo import in_france, locate
 from core.settings import get_settings
 from marketplace.accounts.service import Actor
-from marketplace.companies.errors import Conflict, Forbidden, Invalid, NotFound, RateLimited
+from marketplace.companies.errors import (
+    Forbidden,
+    InvalidNace,
+    InvalidSiret,
+    MovedTooOften,
+    NoSuchSite,
+    NotFound,
+    NotInDepartement,
+    OutsideFrance,
+    SiretTaken,
+    SiteNameTaken,
+    UnknownSizeClass,
+)
 from marketplace.companies.models import Company, Site, SiteMove
 from marketplace.companies.schemas import (
     CompanyCreate,
@@ -44,7 +56,7 @@ MOVE_WINDOW = timedelta(days=1)
 def normalise_siret(raw: str, field: str = "siret") -> str:
     compact = re.sub(r"[\s.\-]", "", raw or "")
     if not siret_checker.is_valid(compact):
-        raise Invalid("not a valid SIRET (14 digits with a valid checksum)", field=field)
+        raise InvalidSiret(field=field)
     return compact
 
 
@@ -53,13 +65,13 @@ def normalise_nace(raw: str, field: str = "nace") -> str:
     if re.fullmatch(r"\d{4}[A-Z]", value):
         value = f"{value[:2]}.{value[2:]}"
     if not NACE_PATTERN.match(value):
-        raise Invalid("not a NAF/NACE code such as 23.51Z", field=field)
+        raise InvalidNace(field=field)
     return value
 
 
 def _check_size(size_class: str) -> str:
     if size_class not in SIZE_CLASSES:
-        raise Invalid(f"size class must be one of {', '.join(SIZE_CLASSES)}", field="size_class")
+        raise UnknownSizeClass(field="size_class", choices=", ".join(SIZE_CLASSES))
     return size_class
 
 
@@ -87,7 +99,7 @@ def create_company(session: Session, data: CompanyCreate) -> Company:
     siret = normalise_siret(data.siret)
     index = siret_index(siret)
     if session.exec(select(Company.id).where(Company.siret_index == index)).first() is not None:
-        raise Conflict("a company with this SIRET is already registered", field="siret")
+        raise SiretTaken(field="siret")
     company = Company(
         identity_ciphertext=b"",
         wrapped_key=b"",
@@ -181,12 +193,10 @@ def site_name_index(company_id: uuid.UUID, name: str) -> str:
 def place(latitude: float, longitude: float) -> tuple[str, str, str]:
     """(département, région, H3 cell) of a position; refuses one outside France."""
     if not in_france(latitude, longitude):
-        raise Invalid(
-            "position outside France (metropolitan and overseas départements)", field="latitude"
-        )
+        raise OutsideFrance(field="latitude")
     placement = locate(latitude, longitude)
     if placement is None:
-        raise Invalid("position is not within a French département", field="latitude")
+        raise NotInDepartement(field="latitude")
     cell = h3.latlng_to_cell(latitude, longitude, SITE_H3_RESOLUTION)
     return placement.departement_code, placement.region_code, cell
 
@@ -241,7 +251,7 @@ def create_site(session: Session, actor: Actor, company: Company, data: SiteCrea
     index = site_name_index(company.id, name)
     duplicate = select(Site.id).where(Site.company_id == company.id, Site.name_index == index)
     if session.exec(duplicate).first() is not None:
-        raise Conflict("this company already has a site with this name", field="name")
+        raise SiteNameTaken(field="name")
     departement, region, cell = place(data.latitude, data.longitude)
     site = Site(
         company_id=company.id,
@@ -262,7 +272,7 @@ def create_site(session: Session, actor: Actor, company: Company, data: SiteCrea
 def get_site(session: Session, actor: Actor, site_id: uuid.UUID) -> Site:
     site = session.get(Site, site_id)
     if site is None or not actor.may_access_company(site.company_id):
-        raise NotFound("no such site")
+        raise NoSuchSite()
     return site
 
 
@@ -288,7 +298,7 @@ def update_site(session: Session, actor: Actor, site: Site, data: SiteUpdate) ->
             Site.company_id == company.id, Site.name_index == index, Site.id != site.id
         )
         if session.exec(clash).first() is not None:
-            raise Conflict("this company already has a site with this name", field="name")
+            raise SiteNameTaken(field="name")
         site.name_ciphertext, site.name_index = seal_site_name(company, name), index
     current = site_position(company, site)
     position = SitePosition(
@@ -339,11 +349,8 @@ def _record_move(session: Session, actor: Actor, site: Site) -> None:
         if count >= limit:
             assert oldest is not None
             wait = max(1, int((oldest + MOVE_WINDOW - now).total_seconds()) + 1)
-            raise RateLimited(
-                f"{whose} moved {count} times in the last 24 hours, the most allowed; "
-                f"the position can change again in {wait} s",
-                field="latitude",
-                retry_after=wait,
+            raise MovedTooOften(
+                field="latitude", retry_after=wait, whose=whose, count=count, wait=wait
             )
     session.add(SiteMove(site_id=site.id, company_id=site.company_id, moved_at=now))
     audit.append(session, "site.moved", actor_id=actor.user_id, subject_id=site.id)

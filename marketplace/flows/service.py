@@ -16,8 +16,25 @@ from core.inputs import invalid_from
 from core.models import utcnow
 from core.reference.models import LowCode, Operation
 from marketplace.accounts.service import Actor
+from marketplace.companies.errors import NoSuchSite
 from marketplace.companies.models import Site
-from marketplace.flows.errors import Conflict, Invalid, NotFound
+from marketplace.flows.errors import (
+    BadMonths,
+    Conflict,
+    FlowWithdrawn,
+    HazardousCodeDeclaredSafe,
+    HazardousNeedsLowCode,
+    HeatHasNoLowCode,
+    HeatNeedsTemperature,
+    MaterialNeedsLowCode,
+    NoSuchFlow,
+    OfferOnly,
+    RequestOnly,
+    SafeCodeDeclaredHazardous,
+    SeasonalNeedsMonths,
+    UnknownLowCode,
+    UnknownOperation,
+)
 from marketplace.flows.models import Direction, Flow, FlowStatus, Kind, PhysicalState, Regularity
 from marketplace.flows.schemas import FlowCreate, FlowFields, FlowRead, FlowUpdate
 from marketplace.flows.units import BASE_UNIT, normalise
@@ -67,7 +84,7 @@ def months_mask(months: Sequence[int]) -> int:
     mask = 0
     for month in months:
         if not 1 <= month <= 12:
-            raise Invalid("months are numbers from 1 to 12", field="months")
+            raise BadMonths(field="months")
         mask |= 1 << (month - 1)
     return mask
 
@@ -93,52 +110,37 @@ def check_flow(
         low_code = compact_low_code(fields.low_code)
         entry = rules.low.get(low_code) if _LOW_CODE.match(low_code) else None
         if entry is None:
-            raise Invalid(
-                "unknown List of Waste code (a six-digit entry is expected)",
-                field="low_code",
-            )
+            raise UnknownLowCode(field="low_code")
         if kind == Kind.HEAT:
-            raise Invalid("heat carries no List of Waste code", field="low_code")
+            raise HeatHasNoLowCode(field="low_code")
         hazardous = entry.hazardous
         if fields.hazardous is not None and fields.hazardous != entry.hazardous:
-            reason = (
-                "this code is hazardous and cannot be declared non-hazardous"
-                if entry.hazardous
-                else "this code is non-hazardous; a hazardous waste takes its hazardous "
-                "(mirror) entry"
-            )
-            raise Invalid(reason, field="hazardous")
+            mismatch = HazardousCodeDeclaredSafe if entry.hazardous else SafeCodeDeclaredHazardous
+            raise mismatch(field="hazardous")
     elif kind == Kind.MATERIAL:
-        raise Invalid("a material needs its List of Waste code", field="low_code")
+        raise MaterialNeedsLowCode(field="low_code")
     elif fields.hazardous:
-        raise Invalid("a hazardous flow needs its List of Waste code", field="low_code")
+        raise HazardousNeedsLowCode(field="low_code")
 
     mask = months_mask(fields.months)
     if fields.regularity == Regularity.SEASONAL and not mask:
-        raise Invalid("a seasonal flow needs the months it runs", field="months")
+        raise SeasonalNeedsMonths(field="months")
     if kind == Kind.HEAT and fields.temperature_c is None:
-        raise Invalid("heat needs its temperature", field="temperature_c")
+        raise HeatNeedsTemperature(field="temperature_c")
     months_count = bin(mask).count("1") or 12
     per_year = normalise(kind, fields.quantity, fields.unit, fields.period, months_count)
 
     if direction == Direction.REQUEST:
         if fields.current_operation or fields.current_cost_eur_per_unit is not None:
-            raise Invalid(
-                "the current route and cost belong to an offer", field="current_operation"
-            )
+            raise OfferOnly(field="current_operation")
     elif fields.replaces_material or fields.virgin_price_eur_per_unit is not None:
-        raise Invalid(
-            "the replaced virgin material belongs to a request", field="replaces_material"
-        )
+        raise RequestOnly(field="replaces_material")
     operation = None
     if fields.current_operation:
         operation = re.sub(r"\s+", " ", fields.current_operation.strip().upper())
         operation = re.sub(r"^([RD])\s*(\d)", r"\1 \2", operation)
         if operation not in rules.operations:
-            raise Invalid(
-                "unknown recovery/disposal operation (R 1…R 13, D 1…D 15)",
-                field="current_operation",
-            )
+            raise UnknownOperation(field="current_operation")
     physical_state = fields.physical_state
     if kind == Kind.GAS:
         physical_state = PhysicalState.GAS
@@ -173,14 +175,14 @@ def check_flow(
 def _own_site(session: Session, actor: Actor, site_id: uuid.UUID, company_id: uuid.UUID) -> Site:
     site = session.get(Site, site_id)
     if site is None or site.company_id != company_id or not actor.may_access_company(company_id):
-        raise NotFound("no such site", field="site_id")
+        raise NoSuchSite(field="site_id")
     return site
 
 
 def create_flow(session: Session, actor: Actor, data: FlowCreate) -> Flow:
     site = session.get(Site, data.site_id)
     if site is None or not actor.may_access_company(site.company_id):
-        raise NotFound("no such site", field="site_id")
+        raise NoSuchSite(field="site_id")
     values = check_flow(FlowRules.load(session), data.direction, data.kind, data)
     flow = Flow(company_id=site.company_id, site_id=site.id, **values)
     session.add(flow)
@@ -191,7 +193,7 @@ def create_flow(session: Session, actor: Actor, data: FlowCreate) -> Flow:
 def get_flow(session: Session, actor: Actor, flow_id: uuid.UUID) -> Flow:
     flow = session.get(Flow, flow_id)
     if flow is None or not actor.may_access_company(flow.company_id):
-        raise NotFound("no such flow")
+        raise NoSuchFlow()
     return flow
 
 
@@ -237,7 +239,7 @@ def update_flow(session: Session, actor: Actor, flow: Flow, data: FlowUpdate) ->
     # Locked first (then its listing, in sync_flow): an edit racing a withdrawal sees it.
     lock_for_update(session, flow)
     if flow.status == FlowStatus.WITHDRAWN:
-        raise Conflict("a withdrawn flow cannot be edited", field="status")
+        raise FlowWithdrawn(field="status")
     changes = data.model_dump(exclude_unset=True)
     site_id = changes.pop("site_id", None)
     if site_id is not None:

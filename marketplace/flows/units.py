@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from core.inputs import MAX_QUANTITY_PER_YEAR
-from marketplace.flows.errors import Invalid
+from marketplace.flows.errors import QuantityNotPositive, QuantityTooLarge, UnknownUnit
 from marketplace.flows.models import Kind, Period
 
 BASE_UNIT = {Kind.MATERIAL: "t/yr", Kind.HEAT: "MWh/yr", Kind.WATER: "m3/yr", Kind.GAS: "m3/yr"}
@@ -46,14 +46,14 @@ def normalise(kind: Kind, quantity: float, unit: str, period: Period, months: in
     """The yearly quantity in the kind's base unit; raises Invalid naming the bad field."""
     kind, period = Kind(kind), Period(period)
     if not quantity > 0:
-        raise Invalid("quantity must be greater than zero", field="quantity")
+        raise QuantityNotPositive(field="quantity")
     key = canonical_unit(unit)
     if kind == Kind.HEAT and key in _POWER_UNITS:
         return _bounded(quantity * _POWER_UNITS[key] * HOURS_PER_YEAR * (months or 12) / 12)
     factors = _AMOUNT_UNITS[kind]
     if key not in factors:
         allowed = ", ".join(units_for(kind))
-        raise Invalid(f"unknown unit for {kind.value} (use one of: {allowed})", field="unit")
+        raise UnknownUnit(field="unit", kind=kind.value, units=allowed)
     return _bounded(quantity * factors[key] * PER_YEAR[period])
 
 
@@ -61,9 +61,5 @@ def _bounded(per_year: float) -> float:
     # A declared quantity within its own bound can still overflow once converted (1e9 kt a
     # day): it would be stored as infinity and shown publicly as the top quantity band.
     if not per_year <= MAX_QUANTITY_PER_YEAR:
-        raise Invalid(
-            f"the quantity is too large: at most {MAX_QUANTITY_PER_YEAR:.0f} "
-            "of the base unit per year once converted",
-            field="quantity",
-        )
+        raise QuantityTooLarge(field="quantity", limit=MAX_QUANTITY_PER_YEAR)
     return per_year

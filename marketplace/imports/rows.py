@@ -134,15 +134,22 @@ class RowChecks:
         try:
             self.rows.append(self._check(row))
         except DomainError as exc:
-            self._refuse(row.line, exc.field or "row", exc.detail)
+            self._refuse(row.line, exc.field or "row", exc.detail, exc)
         except Exception as exc:
             # A bug or a library's surprise on one odd cell: that row is refused, the others go
             # on. The message may quote the cell, so only its type is reported and logged.
             log.warning("import line %s: unexpected %s", row.line, type(exc).__name__)
             self._refuse(row.line, "row", f"this row could not be checked ({type(exc).__name__})")
 
-    def _refuse(self, line: int, column: str, reason: str) -> None:
-        self.errors.append({"line": line, "field": column, "reason": reason})
+    def _refuse(
+        self, line: int, column: str, reason: str, error: DomainError | None = None
+    ) -> None:
+        refusal: dict[str, Any] = {"line": line, "field": column, "reason": reason}
+        if error is not None and error.message:
+            # A case of its own (UnknownLowCode...): its name and parameters let the import's
+            # page say it in its own language, as the forms do.
+            refusal.update(code=type(error).__name__, params=error.params)
+        self.errors.append(refusal)
 
     def require_nace_of_new_companies(self, registered: set[str]) -> None:
         """A company not registered yet is created, and that needs its NACE code."""
