@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import logging
 import math
-import os
 import secrets
 import threading
 import time
@@ -23,11 +22,11 @@ from typing import Any
 
 from core.errors import RateLimited as RateLimited  # what callers catch
 from core.errors import TooManySearches
+from core.settings import get_settings
 
 log = logging.getLogger("symbiose.ratelimit")
 
 WINDOW_SECONDS = 60
-URL_VARIABLE = "SYMBIOSE_RATE_LIMIT_URL"
 _PREFIX = "symbiose:ratelimit:"
 # In-process sliding windows kept at most; past it the stalest keys go first.
 _MAX_SLIDING_KEYS = 100_000
@@ -43,7 +42,7 @@ def _now() -> float:
 
 
 def _url(url: str | None) -> str:
-    return os.environ.get(URL_VARIABLE, "") if url is None else url
+    return get_settings().rate_limit_url if url is None else url
 
 
 def hit(client_key: str, limit: int, url: str | None = None) -> None:

@@ -26,6 +26,9 @@ class Settings(BaseSettings):
     database_url: str = f"sqlite:///{ROOT / 'var' / 'symbiose.db'}"
     # Empty: tasks run in-process (a thread pool), so the demo needs no server.
     broker_url: str = ""
+    # Without a broker, run each task at once in the caller's thread instead of the pool: the
+    # test suite and the demo's subprocess tests need it deterministic.
+    tasks_sync: bool = False
     result_backend: str = ""
     secret_key: str = DEV_SECRET_KEY
     # Key-encryption keys of the identity vault: "id:base64key" pairs, comma separated; the first
@@ -78,6 +81,10 @@ class Settings(BaseSettings):
     # Catalogue searches per company and minute: every account and token of one company shares
     # one budget, so extra accounts do not multiply it; staff count per user, visitors per address.
     search_rate_per_minute: int = Field(default=120, ge=1)
+    # Empty: rate-limit counters per process; a redis:// URL shares them between replicas.
+    rate_limit_url: str = ""
+    # The catalogue's response cache; off for measurements, or on a suspicion of it.
+    catalogue_cache: bool = True
     # Proxies whose X-Forwarded-For / Forwarded headers name the client (addresses or networks,
     # comma separated). Empty: no header is believed and the peer is the client, since anyone
     # can write those headers and so pick a fresh rate-limit budget per request.

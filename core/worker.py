@@ -8,7 +8,6 @@ suite can ask for synchronous execution (SYMBIOSE_TASKS_SYNC=1) to keep tests de
 from __future__ import annotations
 
 import logging
-import os
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
@@ -70,7 +69,7 @@ def dispatch(task: Any, *args: Any) -> None:
     """Send a task now: to the broker if there is one, else run it in-process."""
     if get_settings().broker_url:
         task.delay(*args)
-    elif os.environ.get("SYMBIOSE_TASKS_SYNC") == "1":
+    elif get_settings().tasks_sync:
         task.apply(args=args, throw=True)
     else:
         future = _in_process_pool().submit(task.apply, args=args, throw=True)

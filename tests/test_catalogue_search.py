@@ -895,7 +895,7 @@ def test_hits_are_the_same_bytes_and_still_rate_limited(
 def test_the_cache_can_be_turned_off(
     client: TestClient, world: World, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setenv(cache.SWITCH_VARIABLE, "off")
+    monkeypatch.setattr(get_settings(), "catalogue_cache", False)
     first = client.get(URL, params={"kind": "heat"})
     assert client.get(URL, params={"kind": "heat"}).content == first.content
     assert cache.responses.stats() == cache.CacheStats()

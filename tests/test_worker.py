@@ -55,7 +55,7 @@ def worker(monkeypatch: pytest.MonkeyPatch) -> Iterator[subprocess.Popen[bytes]]
     monkeypatch.setattr(get_settings(), "broker_url", TEST_BROKER_URL)
     # Every file goes to the background, however small.
     monkeypatch.setattr(get_settings(), "import_background_rows", 0)
-    monkeypatch.setenv("SYMBIOSE_TASKS_SYNC", "0")
+    monkeypatch.setattr(get_settings(), "tasks_sync", False)
     previous = celery_app.conf.broker_url
     celery_app.conf.broker_url = TEST_BROKER_URL
     celery_app.conf.broker_connection_retry_on_startup = True

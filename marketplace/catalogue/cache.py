@@ -20,7 +20,6 @@ same bytes.
 from __future__ import annotations
 
 import math
-import os
 import threading
 import time
 import uuid
@@ -35,6 +34,7 @@ from sqlmodel import Session, col
 
 from core.db import after_commit
 from core.models import utcnow
+from core.settings import get_settings
 from marketplace.catalogue.models import CatalogueVersion
 from marketplace.companies.models import Company, Site
 from marketplace.companies.service import open_site_position
@@ -44,8 +44,6 @@ VERSION_TTL_SECONDS = 1.0
 MAX_ENTRIES = 2_000
 # A page of 20 cards is ~11 kB, of 100 ~55 kB: 2,000 of those would be 110 MB, hence a byte bound.
 MAX_BYTES = 64 * 2**20
-# "off" turns the cache off (measurements, or a suspicion of it).
-SWITCH_VARIABLE = "SYMBIOSE_CATALOGUE_CACHE"
 
 _CHANGED = "symbiose_catalogue_changed"
 
@@ -55,7 +53,7 @@ def _now() -> float:
 
 
 def enabled() -> bool:
-    return os.environ.get(SWITCH_VARIABLE, "").lower() not in ("off", "0", "false", "no")
+    return get_settings().catalogue_cache
 
 
 # --- the version -------------------------------------------------------------------------------
