@@ -11,6 +11,7 @@ from sqlmodel import Session
 from marketplace.companies.models import Company, Site
 from marketplace.companies.service import site_name
 from marketplace.flows.models import Flow
+from marketplace.imports.errors import CellTooLong, EncodingUnsure, WorkbookTooLarge
 from tests.test_import import (
     HEADER,
     SIRET_A,
@@ -115,9 +116,9 @@ def test_a_wrong_or_unknown_explicit_encoding_is_refused_naming_the_encoding(
 
 def test_the_import_page_explains_these_refusals_in_french() -> None:
     french = translator("fr")
-    unsure = "the text encoding of the file could not be determined (it is not UTF-8 ...)"
-    assert explain(unsure, french).startswith("Le codage des caractères du fichier")
-    cell = "line 3, column 10 (J): the cell is longer than 32767 characters, the most a cell may"
+    assert explain(EncodingUnsure(), french).startswith("Le codage des caractères du fichier")
+    cell = CellTooLong(line=3, number=10, column="J", count=32767)
+    assert cell.detail.startswith("line 3, column 10 (J): the cell is longer than 32767 characters")
     assert explain(cell, french) == "Ligne 3, colonne J : la cellule dépasse 32767 caractères."
-    workbook = "the workbook unpacks to more than 256 MB, the most an import reads (...)"
+    workbook = WorkbookTooLarge(count=256, why="...")
     assert explain(workbook, french).startswith("Le classeur décompressé dépasse 256 Mo")

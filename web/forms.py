@@ -28,12 +28,11 @@ GENERAL = "__all__"
 FieldErrors = dict[str, str]
 
 # The refusals that reach a page as text only, not as an error of a known case (web/messages.py
-# translates those by class): the import's file checks (marketplace.imports, not yet one class
-# per case) and the reasons an import's report stored as text.
+# translates those by class): the reasons an import's report stores without a case, its rows'
+# own checks (marketplace.imports.rows) and the schemas' refusals, which name no class.
 _TEXT_MESSAGES: tuple[tuple[re.Pattern[str], str], ...] = tuple(
     (re.compile(pattern), message)
     for pattern, message in (
-        # An import row's own checks and the schemas' refusals, as its report words them.
         (r"^months are numbers from 1 to 12", N_("Months go from 1 to 12.")),
         (
             r"^contains a character that is not allowed",
@@ -43,45 +42,6 @@ _TEXT_MESSAGES: tuple[tuple[re.Pattern[str], str], ...] = tuple(
             ),
         ),
         (r"^a value is required", N_("This field is required.")),
-        # The import's file checks (marketplace.imports.parser).
-        (r"^the file is empty", N_("The file is empty.")),
-        (r"^the file has a header but no data", N_("The file has a header but no data rows.")),
-        (
-            r"^old Excel \.xls files",
-            N_("Old Excel .xls files are not read: save it as .xlsx or CSV."),
-        ),
-        (r"^not a CSV or XLSX file", N_("This is not a CSV or XLSX file.")),
-        (r"^not a readable XLSX workbook", N_("This XLSX workbook cannot be read.")),
-        (
-            r"^the text encoding of the file could not be determined",
-            N_("The file's text encoding could not be determined: save it as CSV UTF-8."),
-        ),
-        (
-            r"^line (?P<line>\d+), column \d+ \((?P<column>[A-Z]+)\): the cell is longer than "
-            r"(?P<count>\d+) characters",
-            N_("Line %(line)s, column %(column)s: the cell is longer than %(count)s characters."),
-        ),
-        (
-            r"^line (?P<line>\d+) has a (?:value|cell) beyond column (?P<count>\d+)",
-            N_("Line %(line)s has a value beyond column %(count)s, the most a file may have."),
-        ),
-        (
-            r"^a text of the workbook is longer than (?P<count>\d+) characters",
-            N_("A text of the workbook is longer than %(count)s characters."),
-        ),
-        (
-            r"^the workbook(?:'s shared texts)? unpacks? to more than (?P<count>\d+) MB",
-            N_("The workbook unpacks to more than %(count)s MB, the most an import reads."),
-        ),
-        (
-            r"^missing required columns: (?P<columns>.+?) \(",
-            N_("Required columns are missing: %(columns)s."),
-        ),
-        (r"^the file exceeds the upload limit", N_("The file is larger than the upload limit.")),
-        (
-            r"^the file has more than (?P<count>\d+) data rows",
-            N_("The file has more than %(count)s rows."),
-        ),
     )
 )
 

@@ -15,6 +15,7 @@ from marketplace.catalogue import errors as catalogue
 from marketplace.catalogue.public_text import WHAT, WHERE, TextNotPublic
 from marketplace.companies import errors as companies
 from marketplace.flows import errors as flows
+from marketplace.imports import errors as imports
 from web.i18n import N_, Translate
 
 CASES: Mapping[type[DomainError], str] = {
@@ -89,6 +90,34 @@ CASES: Mapping[type[DomainError], str] = {
     catalogue.PoolSpansDepartements: N_("Pooled flows must lie in the same département."),
     catalogue.PoolSpansRegions: N_("Pooled flows must lie in the same région."),
     catalogue.PoolOfOneCompany: N_("A pooled offer gathers flows of at least two companies."),
+    # An import's file checks.
+    imports.UploadTooLarge: N_("The file is larger than the upload limit."),
+    imports.FileEmpty: N_("The file is empty."),
+    imports.OldExcel: N_("Old Excel .xls files are not read: save it as .xlsx or CSV."),
+    imports.BinaryContent: N_("This is not a CSV or XLSX file."),
+    imports.EncodingUnsure: N_(
+        "The file's text encoding could not be determined: save it as CSV UTF-8."
+    ),
+    imports.NoDataRows: N_("The file has a header but no data rows."),
+    imports.TooManyRows: N_("The file has more than %(count)s rows."),
+    imports.MissingColumns: N_("Required columns are missing: %(columns)s."),
+    imports.CellTooLong: N_(
+        "Line %(line)s, column %(column)s: the cell is longer than %(count)s characters."
+    ),
+    imports.SharedTextTooLong: N_("A text of the workbook is longer than %(count)s characters."),
+    imports.ValueBeyondColumn: N_(
+        "Line %(line)s has a value beyond column %(count)s, the most a file may have."
+    ),
+    imports.CellBeyondColumn: N_(
+        "Line %(line)s has a value beyond column %(count)s, the most a file may have."
+    ),
+    imports.UnreadableWorkbook: N_("This XLSX workbook cannot be read."),
+    imports.WorkbookTooLarge: N_(
+        "The workbook unpacks to more than %(count)s MB, the most an import reads."
+    ),
+    imports.SharedTextsTooLarge: N_(
+        "The workbook unpacks to more than %(count)s MB, the most an import reads."
+    ),
     # Saved searches.
     alerts.SearchNameLength: N_("Give a name of at most %(count)s characters."),
     alerts.TooManySavedSearches: N_("You already have %(count)s saved searches: delete one first."),

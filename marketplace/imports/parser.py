@@ -22,9 +22,21 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any, NamedTuple
 
-from core.errors import Invalid, TooLarge
+from core.errors import Invalid
 from core.settings import get_settings
 from core.text import fold
+from marketplace.imports.errors import (
+    BinaryContent,
+    CellTooLong,
+    EncodingUnsure,
+    FileEmpty,
+    MissingColumns,
+    NoDataRows,
+    OldExcel,
+    TooManyRows,
+    UploadTooLarge,
+    ValueBeyondColumn,
+)
 from marketplace.imports.workbook import column_letter, xlsx_text
 
 REQUIRED_COLUMNS = (
@@ -74,10 +86,6 @@ _DELIMITERS = (",", ";", "\t")
 _MAX_CONTROL_RATIO = 0.01
 # The single-byte encoding Excel writes on French Windows when not asked for UTF-8.
 _WESTERN = "cp1252"
-_UNSURE = (
-    "the text encoding of the file could not be determined (it is not UTF-8 and does not read "
-    "as a Western European text): save it as CSV UTF-8, or give its encoding"
-)
 # The csv module's own limit (131,072 characters a field) raises a bare csv.Error without the
 # column; the parser's limit, `import_max_cell_chars`, is checked on every cell instead and names
 # it. The upload limit bounds what a field can hold anyway.
@@ -116,14 +124,11 @@ def open_table(content: bytes, encoding: str | None = None) -> Table:
     `encoding` names a text file's encoding when the uploader knows it (ignored for XLSX)."""
     limit = get_settings().max_upload_bytes
     if len(content) > limit:
-        raise TooLarge(
-            f"the file exceeds the upload limit of {limit // (1024 * 1024)} MB ({limit} bytes)",
-            field="file",
-        )
+        raise UploadTooLarge(field="file", megabytes=limit // (1024 * 1024), limit=limit)
     if not content.strip():
-        raise Invalid("the file is empty", field="file")
+        raise FileEmpty(field="file")
     if content.startswith(_XLS_MAGIC):
-        raise Invalid("old Excel .xls files are not read: save it as .xlsx or CSV", field="file")
+        raise OldExcel(field="file")
     if content.startswith(_XLSX_MAGIC):
         return text_table(xlsx_text(content), "xlsx")
     return text_table(_decode(content, encoding or None), "csv")
@@ -143,9 +148,9 @@ def count_rows(table: Table) -> int:
     for _ in table.rows():
         total += 1
         if total > limit:
-            raise TooLarge(f"the file has more than {limit} data rows", field="file")
+            raise TooManyRows(field="file", count=limit)
     if total == 0:
-        raise Invalid("the file has a header but no data rows", field="file")
+        raise NoDataRows(field="file")
     return total
 
 
@@ -161,7 +166,7 @@ def _decode(content: bytes, encoding: str | None) -> str:
         text = _try_decode(content, "utf-16")
     elif content.count(0, 0, 4096) > _MAX_CONTROL_RATIO * min(len(content), 4096):
         # (A stray NUL in a text file is the row's problem, reported with its line.)
-        raise Invalid("not a CSV or XLSX file (binary content)", field="file")
+        raise BinaryContent(field="file")
     else:
         text = _try_decode(content, "utf-8-sig")
         if text is None:
@@ -196,10 +201,10 @@ def _western(content: bytes) -> str:
 
     best = from_bytes(content).best()
     if best is None or _WESTERN not in best.could_be_from_charset:
-        raise Invalid(_UNSURE, field="file")
+        raise EncodingUnsure(field="file")
     text = _try_decode(content, _WESTERN)
     if text is None:
-        raise Invalid(_UNSURE, field="file")
+        raise EncodingUnsure(field="file")
     return text
 
 
@@ -207,7 +212,7 @@ def _refuse_binary(text: str) -> None:
     sample = text[:65536]
     controls = sum(1 for c in sample if c < " " and c not in "\t\r\n")
     if controls > _MAX_CONTROL_RATIO * len(sample):
-        raise Invalid("not a CSV or XLSX file (binary content)", field="file")
+        raise BinaryContent(field="file")
 
 
 def _try_decode(content: bytes, encoding: str) -> str | None:
@@ -247,17 +252,17 @@ def _guard_csv(reader: Any) -> Iterator[list[str]]:
 
 def _check_record(record: Sequence[str], line: int, max_chars: int, max_columns: int) -> None:
     if len(record) > max_columns and any(cell.strip() for cell in record[max_columns:]):
-        raise Invalid(
-            f"line {line} has a value beyond column {max_columns} "
-            f"({column_letter(max_columns)}), the most a file may have",
-            field="file",
+        raise ValueBeyondColumn(
+            field="file", line=line, count=max_columns, column=column_letter(max_columns)
         )
     for index, cell in enumerate(record):
         if len(cell) > max_chars:
-            raise Invalid(
-                f"line {line}, column {index + 1} ({column_letter(index + 1)}): the cell is "
-                f"longer than {max_chars} characters, the most a cell may hold",
+            raise CellTooLong(
                 field="file",
+                line=line,
+                number=index + 1,
+                column=column_letter(index + 1),
+                count=max_chars,
             )
 
 
@@ -274,7 +279,7 @@ def _rows_of(records: Iterator[list[str]]) -> tuple[tuple[str, ...], Iterator[Sh
             header = record
             break
     if header is None:
-        raise Invalid("the file is empty", field="file")
+        raise FileEmpty(field="file")
     names = [column_name(cell) for cell in header]
     seen: set[str] = set()
     for name in names:
@@ -283,10 +288,7 @@ def _rows_of(records: Iterator[list[str]]) -> tuple[tuple[str, ...], Iterator[Sh
         seen.add(name)
     missing = [c for c in REQUIRED_COLUMNS if c not in seen]
     if missing:
-        raise Invalid(
-            f"missing required columns: {', '.join(missing)} (line {line} is read as the header)",
-            field="file",
-        )
+        raise MissingColumns(field="file", columns=", ".join(missing), line=line)
     positions = [(i, n) for i, n in enumerate(names) if n in KNOWN_COLUMNS]
     width = len(names)
     columns = tuple(n for _, n in positions)

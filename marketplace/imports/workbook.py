@@ -26,6 +26,15 @@ from xml.parsers import expat
 
 from core.errors import DomainError, Invalid, TooLarge
 from core.settings import get_settings
+from marketplace.imports.errors import (
+    CellBeyondColumn,
+    CellTooLong,
+    SharedTextsTooLarge,
+    SharedTextTooLong,
+    TooManyRows,
+    UnreadableWorkbook,
+    WorkbookTooLarge,
+)
 
 # Blank rows tolerated in a worksheet beyond the data row limit (and the header).
 SPARE_ROWS = 1_000
@@ -135,11 +144,7 @@ class _Budget:
             raise _Refused(_too_large(self.limits, "read past that"))
         if shared is not None and shared > self.limits.shared_bytes:
             raise _Refused(
-                TooLarge(
-                    f"the workbook's shared texts unpack to more than "
-                    f"{self.limits.shared_bytes // _MIB} MB, the most an import reads",
-                    field="file",
-                )
+                SharedTextsTooLarge(field="file", count=self.limits.shared_bytes // _MIB)
             )
 
 
@@ -157,15 +162,11 @@ def _capped(
 
 
 def _unreadable(exc: Exception) -> Invalid:
-    return Invalid(f"not a readable XLSX workbook ({type(exc).__name__})", field="file")
+    return UnreadableWorkbook(field="file", why=type(exc).__name__)
 
 
 def _too_large(limits: Limits, why: str) -> TooLarge:
-    return TooLarge(
-        f"the workbook unpacks to more than {limits.total_bytes // _MIB} MB, the most an "
-        f"import reads ({why})",
-        field="file",
-    )
+    return WorkbookTooLarge(field="file", count=limits.total_bytes // _MIB, why=why)
 
 
 def _first_sheet(archive: zipfile.ZipFile, limits: Limits) -> str | None:
@@ -208,10 +209,7 @@ class _Scan:
 
     def _doctype(self, *args: Any) -> None:
         raise _Refused(
-            Invalid(
-                "not a readable XLSX workbook (it declares a document type or XML entities)",
-                field="file",
-            )
+            UnreadableWorkbook(field="file", why="it declares a document type or XML entities")
         )
 
 
@@ -240,15 +238,9 @@ class _TextScan(_Scan):
     def text(self, data: str) -> None:
         self.length += len(data)
         if self.length > self.limits.cell_chars:
-            raise _Refused(
-                Invalid(
-                    f"{self.where()}longer than {self.limits.cell_chars} characters, the most "
-                    "a cell may hold",
-                    field="file",
-                )
-            )
+            raise _Refused(self.too_long())
 
-    def where(self) -> str:
+    def too_long(self) -> Invalid:
         raise NotImplementedError
 
 
@@ -259,9 +251,9 @@ class _SharedStringsScan(_TextScan):
         if name.rpartition(":")[2] == "si":
             self.length = 0
 
-    def where(self) -> str:
+    def too_long(self) -> Invalid:
         # A shared text is not yet a cell: which cells use it is not known here.
-        return "a text of the workbook is "
+        return SharedTextTooLong(field="file", count=self.limits.cell_chars)
 
 
 class _SheetScan(_TextScan):
@@ -282,20 +274,21 @@ class _SheetScan(_TextScan):
         elif local == "row":
             self._row(attributes.get("r"))
 
-    def where(self) -> str:
-        return f"line {self.row}, column {self.column} ({column_letter(self.column)}): the cell is "
+    def too_long(self) -> Invalid:
+        return CellTooLong(
+            field="file",
+            line=self.row,
+            number=self.column,
+            column=column_letter(self.column),
+            count=self.limits.cell_chars,
+        )
 
     def _row(self, reference: str | None) -> None:
         self.row = int(reference) if reference and reference.isdigit() else self.row + 1
         self.column = self.cells = 0
         self.last_row = max(self.last_row, self.row)
         if self.row > self.limits.rows:
-            raise _Refused(
-                TooLarge(
-                    f"the file has more than {self.limits.rows - 1 - SPARE_ROWS} data rows",
-                    field="file",
-                )
-            )
+            raise _Refused(TooManyRows(field="file", count=self.limits.rows - 1 - SPARE_ROWS))
 
     def _cell(self, reference: str | None) -> None:
         found = _REFERENCE.fullmatch(reference) if reference else None
@@ -305,10 +298,8 @@ class _SheetScan(_TextScan):
         columns = self.limits.columns
         if self.column > columns or self.cells > columns:
             raise _Refused(
-                Invalid(
-                    f"line {self.row} has a cell beyond column {columns} "
-                    f"({column_letter(columns)}), the most a file may have",
-                    field="file",
+                CellBeyondColumn(
+                    field="file", line=self.row, count=columns, column=column_letter(columns)
                 )
             )
         self.widest = max(self.widest, self.column)
