@@ -12,6 +12,7 @@ from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
+from sqlalchemy.exc import IntegrityError, OperationalError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.responses import HTMLResponse, PlainTextResponse, RedirectResponse, Response
 
@@ -36,13 +37,16 @@ TITLES = {
     422: N_("Invalid data"),
     429: N_("Too many requests"),
     500: N_("Something went wrong"),
+    503: N_("Service unavailable"),
 }
 MESSAGES = {
     400: N_("The request could not be understood."),
     403: N_("You do not have access to this page."),
     404: N_("This page does not exist, or is not yours to see."),
     405: N_("This action is not allowed here."),
+    409: N_("This conflicts with a change saved meanwhile. Reload the page and try again."),
     500: N_("An unexpected error occurred. It has been recorded; please try again later."),
+    503: N_("The service is busy. Please try again in a moment."),
 }
 CSRF_MESSAGE = N_(
     "This form has expired or did not come from this site. Reload the page and try again."
@@ -93,6 +97,9 @@ def install_error_pages(app: FastAPI) -> None:
     wrap(CsrfRejected, lambda r, _: error_page(r, 403, page_translator(r)(CSRF_MESSAGE)))
     wrap(RoleRefused, lambda r, _: error_page(r, 403, page_translator(r)(ROLE_MESSAGE)))
     wrap(DomainError, _domain_error)
+    # The API answers these with its JSON body; a page gets a page with the same status.
+    wrap(IntegrityError, lambda r, _: error_page(r, 409))
+    wrap(OperationalError, _database_busy)
     wrap(StarletteHTTPException, lambda r, exc: error_page(r, exc.status_code))
     wrap(RequestValidationError, _validation_error)
     wrap(Exception, _server_error)
@@ -109,7 +116,18 @@ def _login_redirect(request: Request, exc: LoginRequired) -> Response:
 def _domain_error(request: Request, exc: DomainError) -> Response:
     if exc.status_code in (403, 404):
         return error_page(request, exc.status_code)
-    return error_page(request, exc.status_code, explain(exc, page_translator(request)))
+    page = error_page(request, exc.status_code, explain(exc, page_translator(request)))
+    retry_after = getattr(exc, "retry_after", None)
+    if retry_after is not None:
+        page.headers["Retry-After"] = str(retry_after)
+    return page
+
+
+def _database_busy(request: Request, exc: OperationalError) -> Response:
+    # Logged as the API logs it: the error's type only, its message may quote the statement.
+    request_id = getattr(request.state, "request_id", None)
+    log.warning("database busy: %s, request id %s", type(exc.orig).__name__, request_id)
+    return error_page(request, 503)
 
 
 def _validation_error(request: Request, exc: RequestValidationError) -> Response:

@@ -15,7 +15,7 @@ from web.cards import Card, card_of, date_label
 from web.catalogue_form import FILTER_FIELDS, catalogue_url, describe, param_text
 from web.forms import SubmittedForm, checked, explain, text
 from web.i18n import page_locale, page_translator
-from web.pages_catalogue import own_sites
+from web.pages import own_sites
 from web.security import SIGNED_IN_PAGES, CurrentViewer, DbSession
 from web.templating import render
 

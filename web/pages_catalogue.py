@@ -8,16 +8,13 @@ from typing import Any
 
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
-from sqlmodel import Session
 
 from core.errors import DomainError, RateLimited
 from marketplace.catalogue.search import count_read, public_card, search_page
-from marketplace.companies.service import list_sites, site_name
 from web.cards import card_of
 from web.catalogue_form import (
     FIELD_LABELS,
     FILTER_FIELDS,
-    Choices,
     ParsedSearch,
     catalogue_url,
     form_choices,
@@ -27,20 +24,11 @@ from web.catalogue_form import (
 from web.forms import GENERAL, domain_errors, explain, place_errors
 from web.i18n import Translate, page_locale, page_translator
 from web.labels import label
-from web.security import DbSession, OptionalViewer, Viewer, own_company
+from web.pages import own_sites
+from web.security import DbSession, OptionalViewer
 from web.templating import render
 
 router = APIRouter(include_in_schema=False)
-
-
-def own_sites(session: Session, viewer: Viewer | None) -> Choices:
-    """The sites a distance may start from: the viewer's company's own, never anyone else's (the
-    facilitator has none; visitors neither)."""
-    if viewer is None or viewer.actor.company_id is None:
-        return []
-    company = own_company(session, viewer)
-    names = ((str(s.id), site_name(company, s)) for s in list_sites(session, viewer.actor))
-    return sorted(names, key=lambda pair: pair[1].casefold())
 
 
 def _error_lines(errors: dict[str, str], translate: Translate) -> list[tuple[str, str]]:

@@ -6,13 +6,10 @@ from dataclasses import dataclass
 
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
-from sqlalchemy import func
-from sqlmodel import col, select
 
-from marketplace.companies.models import Site
 from marketplace.companies.schemas import CompanyRead
-from marketplace.companies.service import list_companies, read_company
-from marketplace.flows.models import Flow, FlowStatus
+from marketplace.companies.service import count_sites_by_company, list_companies, read_company
+from marketplace.flows.service import count_active_flows_by_company
 from web.i18n import page_translator
 from web.labels import SIZE_CLASSES, label
 from web.security import STAFF_PAGES, CurrentViewer, DbSession
@@ -32,17 +29,8 @@ class CompanyRow:
 @router.get("/companies")
 def companies_page(request: Request, session: DbSession, viewer: CurrentViewer) -> Response:
     translate = page_translator(request)
-    # Counts only: two grouped queries rather than every site and flow of the territory loaded.
-    site_counts = dict(
-        session.exec(select(Site.company_id, func.count()).group_by(col(Site.company_id))).all()
-    )
-    flow_counts = dict(
-        session.exec(
-            select(Flow.company_id, func.count())
-            .where(Flow.status == FlowStatus.ACTIVE)
-            .group_by(col(Flow.company_id))
-        ).all()
-    )
+    site_counts = count_sites_by_company(session)
+    flow_counts = count_active_flows_by_company(session)
     rows = []
     for company in list_companies(session, viewer.actor):
         # read_company appends an "identity.read" entry to the audit chain for each company shown.

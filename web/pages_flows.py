@@ -10,11 +10,12 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import RedirectResponse, Response
-from sqlmodel import Session, col, select
+from sqlmodel import Session
 
 from core.errors import Conflict, NotFound
 from core.inputs import SearchWords
 from core.reference.models import LowCode
+from marketplace.catalogue.service import live_listings
 from marketplace.companies.models import Company
 from marketplace.companies.service import list_sites, site_name
 from marketplace.flows.models import Direction, FlowStatus, Kind
@@ -29,7 +30,7 @@ from marketplace.flows.service import (
     withdraw_flow,
 )
 from marketplace.flows.units import units_for
-from marketplace.reference.service import list_operations, search_low_codes
+from marketplace.reference.service import list_operations, low_codes_by_code, search_low_codes
 from web.flow_form import (
     DEFAULTS,
     FORM_FIELDS,
@@ -58,7 +59,6 @@ from web.labels import (
     label,
     month_names,
 )
-from web.pages_listings import live_listings
 from web.security import COMPANY_PAGES, CurrentViewer, DbSession, Viewer, own_company
 from web.templating import format_number, render
 
@@ -99,11 +99,7 @@ def _low_option(entry: LowCode, locale: str) -> LowOption:
 
 def _low_options(session: Session, codes: Iterable[str], locale: str) -> dict[str, LowOption]:
     """The labels of the codes on a page, in one query (reference data, public)."""
-    wanted = sorted(set(codes))
-    if not wanted:
-        return {}
-    rows = session.exec(select(LowCode).where(col(LowCode.code).in_(wanted)))
-    return {row.code: _low_option(row, locale) for row in rows}
+    return {row.code: _low_option(row, locale) for row in low_codes_by_code(session, codes)}
 
 
 def _site_names(session: Session, viewer: Viewer, company: Company) -> dict[uuid.UUID, str]:

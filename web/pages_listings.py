@@ -4,18 +4,18 @@ pause, resume, withdraw or mark fulfilled. The facilitator sees every listing.""
 from __future__ import annotations
 
 import uuid
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Literal
 
 from fastapi import APIRouter, Request
 from fastapi.responses import RedirectResponse, Response
-from sqlmodel import Session, col, select
+from sqlmodel import Session
 
 from marketplace.accounts.service import Actor
 from marketplace.catalogue import service
 from marketplace.catalogue.models import Listing
-from marketplace.catalogue.states import TERMINAL, ListingStatus
+from marketplace.catalogue.states import ListingStatus
 from web.cards import Card, card_of, run_label
 from web.forms import explain
 from web.i18n import page_locale, page_translator
@@ -43,21 +43,10 @@ ACTIONS_BY_STATUS: dict[str, tuple[str, ...]] = {
 }
 
 
-def live_listings(session: Session, flow_ids: Iterable[uuid.UUID]) -> dict[uuid.UUID, Listing]:
-    """The live (not withdrawn, expired or fulfilled) listing of each flow, in one query."""
-    ids = list(flow_ids)
-    if not ids:
-        return {}
-    query = select(Listing).where(
-        col(Listing.flow_id).in_(ids), col(Listing.status).not_in([s.value for s in TERMINAL])
-    )
-    return {listing.flow_id: listing for listing in session.exec(query) if listing.flow_id}
-
-
 @router.post("/flows/{flow_id}/publish")
 def create_draft(flow_id: uuid.UUID, session: DbSession, viewer: CurrentViewer) -> Response:
     """« Publier » on a flow: a draft, then its preview; nothing is public before confirming."""
-    existing = live_listings(session, [flow_id]).get(flow_id)
+    existing = service.live_listings(session, [flow_id]).get(flow_id)
     if existing is not None:
         # A second click, or another tab: go to the listing already there.
         service.get_listing(session, viewer.actor, existing.id)

@@ -3,20 +3,18 @@ same area) and publish them as one listing, through the same preview as any list
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from dataclasses import dataclass
 
 from fastapi import APIRouter, Request
 from fastapi.responses import RedirectResponse, Response
 from pydantic import ValidationError
-from sqlmodel import Session, col, select
+from sqlmodel import Session
 
 from core.errors import DomainError
 from marketplace.catalogue.labels import departement_names
 from marketplace.catalogue.pools import PoolCreate, create_pool
-from marketplace.companies.models import Company, Site
-from marketplace.companies.service import identity_of
-from marketplace.flows.models import Direction, Flow, FlowStatus
+from marketplace.companies.service import companies_by_id, identity_of, sites_by_id
+from marketplace.flows.service import list_active_offers
 from web.cards import spaced
 from web.forms import (
     FieldErrors,
@@ -53,17 +51,9 @@ class OfferRow:
 def _offers(session: Session, viewer: Viewer, locale: str, translate: Translate) -> list[OfferRow]:
     """Active offers with their company's name: the facilitator may see identities, and each
     company's decryption is recorded in the audit chain (identity_of)."""
-    query = (
-        select(Flow)
-        .where(Flow.direction == Direction.OFFER, Flow.status == FlowStatus.ACTIVE)
-        .order_by(col(Flow.kind), col(Flow.low_code), col(Flow.created_at))
-        .limit(MAX_OFFERS_SHOWN)
-    )
-    flows: Sequence[Flow] = session.exec(query).all()
-    site_ids = {f.site_id for f in flows}
-    sites = {s.id: s for s in session.exec(select(Site).where(col(Site.id).in_(site_ids)))}
-    company_ids = {f.company_id for f in flows}
-    companies = session.exec(select(Company).where(col(Company.id).in_(company_ids))).all()
+    flows = list_active_offers(session, MAX_OFFERS_SHOWN)
+    sites = sites_by_id(session, (f.site_id for f in flows))
+    companies = companies_by_id(session, (f.company_id for f in flows))
     names = {c.id: identity_of(session, viewer.actor, c).legal_name for c in companies}
     departements = departement_names()
     rows = []

@@ -7,9 +7,7 @@ from typing import Any
 
 from fastapi import APIRouter, Request
 from fastapi.responses import RedirectResponse, Response
-from sqlmodel import select
 
-from core.reference.models import Departement, Region
 from marketplace.catalogue.service import company_names_changed
 from marketplace.companies.models import Site
 from marketplace.companies.schemas import SiteCreate, SiteRead, SiteUpdate
@@ -20,6 +18,7 @@ from marketplace.companies.service import (
     read_site,
     update_site,
 )
+from marketplace.reference.service import place_names, place_of
 from web.forms import (
     FieldErrors,
     SubmittedForm,
@@ -37,17 +36,11 @@ router = APIRouter(include_in_schema=False, dependencies=COMPANY_PAGES)
 SITE_FIELDS = ("name", "latitude", "longitude", "commune")
 
 
-def _place_names(session: DbSession) -> tuple[dict[str, str], dict[str, str]]:
-    departements = {d.code: d.name for d in session.exec(select(Departement))}
-    regions = {r.code: r.name for r in session.exec(select(Region))}
-    return departements, regions
-
-
 @router.get("/sites")
 def sites_page(request: Request, session: DbSession, viewer: CurrentViewer) -> Response:
     company = own_company(session, viewer)
     sites = [read_site(company, s) for s in list_sites(session, viewer.actor)]
-    departements, regions = _place_names(session)
+    departements, regions = place_names(session)
     return render(
         request,
         "sites.html",
@@ -65,12 +58,7 @@ def _form_page(
 ) -> Response:
     place = None
     if site is not None:
-        departement = session.get(Departement, site.departement_code)
-        region = session.get(Region, site.region_code)
-        place = (
-            departement.name if departement else site.departement_code,
-            region.name if region else site.region_code,
-        )
+        place = place_of(session, site.departement_code, site.region_code)
     return render(
         request,
         "site_form.html",

@@ -911,3 +911,14 @@ def published_cells(session: Session, with_ghosts: bool = False) -> dict[tuple[s
             if key in cells:
                 cells[key].add(ghost.legal_unit)
     return cells
+
+
+def live_listings(session: Session, flow_ids: Iterable[uuid.UUID]) -> dict[uuid.UUID, Listing]:
+    """The live (not withdrawn, expired or fulfilled) listing of each flow, in one query."""
+    ids = list(flow_ids)
+    if not ids:
+        return {}
+    query = select(Listing).where(
+        col(Listing.flow_id).in_(ids), col(Listing.status).not_in([s.value for s in TERMINAL])
+    )
+    return {listing.flow_id: listing for listing in session.exec(query) if listing.flow_id}

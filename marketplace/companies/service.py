@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 import uuid
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -383,3 +383,20 @@ def deny_terms(session: Session, company: Company) -> list[str]:
         if commune:
             terms.append(commune)
     return [t for t in terms if t and t.strip()]
+
+
+def count_sites_by_company(session: Session) -> dict[uuid.UUID, int]:
+    """How many sites each company has (counts only, for the facilitator's list): one grouped
+    query rather than every site of the territory loaded."""
+    query = select(Site.company_id, func.count()).group_by(col(Site.company_id))
+    return dict(session.exec(query).all())
+
+
+def sites_by_id(session: Session, site_ids: Iterable[uuid.UUID]) -> dict[uuid.UUID, Site]:
+    """The sites of these ids, in one query."""
+    return {s.id: s for s in session.exec(select(Site).where(col(Site.id).in_(set(site_ids))))}
+
+
+def companies_by_id(session: Session, company_ids: Iterable[uuid.UUID]) -> Sequence[Company]:
+    """The companies of these ids, in one query."""
+    return session.exec(select(Company).where(col(Company.id).in_(set(company_ids)))).all()

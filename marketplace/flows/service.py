@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from pydantic import ValidationError
-from sqlmodel import Session, col, select
+from sqlmodel import Session, col, func, select
 
 from core.db import lock_for_update
 from core.inputs import invalid_from
@@ -292,3 +292,24 @@ def read_flow(flow: Flow, rules: FlowRules | None = None) -> FlowRead:
         if flow.virgin_price_cents is None
         else flow.virgin_price_cents / 100,
     )
+
+
+def count_active_flows_by_company(session: Session) -> dict[uuid.UUID, int]:
+    """How many active flows each company has (counts only, for the facilitator's list)."""
+    query = (
+        select(Flow.company_id, func.count())
+        .where(Flow.status == FlowStatus.ACTIVE)
+        .group_by(col(Flow.company_id))
+    )
+    return dict(session.exec(query).all())
+
+
+def list_active_offers(session: Session, limit: int) -> Sequence[Flow]:
+    """The territory's active offers, by kind, code and age: the facilitator's pool builder."""
+    query = (
+        select(Flow)
+        .where(Flow.direction == Direction.OFFER, Flow.status == FlowStatus.ACTIVE)
+        .order_by(col(Flow.kind), col(Flow.low_code), col(Flow.created_at))
+        .limit(limit)
+    )
+    return session.exec(query).all()

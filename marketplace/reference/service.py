@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 
 from sqlmodel import Session, col, select
 
-from core.reference.models import LowCode, Operation
+from core.reference.models import Departement, LowCode, Operation, Region
 from core.text import fold
 
 
@@ -28,3 +28,28 @@ def search_low_codes(
 
 def list_operations(session: Session) -> Sequence[Operation]:
     return session.exec(select(Operation).order_by(col(Operation.code))).all()
+
+
+def low_codes_by_code(session: Session, codes: Iterable[str]) -> Sequence[LowCode]:
+    """The reference entries of these codes, in one query (public reference data)."""
+    wanted = sorted(set(codes))
+    if not wanted:
+        return []
+    return session.exec(select(LowCode).where(col(LowCode.code).in_(wanted))).all()
+
+
+def place_names(session: Session) -> tuple[dict[str, str], dict[str, str]]:
+    """Names of the departements and of the regions, by code."""
+    departements = {d.code: d.name for d in session.exec(select(Departement))}
+    regions = {r.code: r.name for r in session.exec(select(Region))}
+    return departements, regions
+
+
+def place_of(session: Session, departement_code: str, region_code: str) -> tuple[str, str]:
+    """The departement's and the region's names, or their codes when the table lacks them."""
+    departement = session.get(Departement, departement_code)
+    region = session.get(Region, region_code)
+    return (
+        departement.name if departement else departement_code,
+        region.name if region else region_code,
+    )
