@@ -5,6 +5,7 @@ from __future__ import annotations
 from fastapi import APIRouter, FastAPI
 from starlette.datastructures import Headers
 
+import marketplace.handlers  # noqa: F401 - domain-event handlers, before any request
 from api.deps import current_user
 from api.docs import install_docs
 from api.errors import install_error_handlers, unexpected_error

@@ -9,6 +9,7 @@ from pathlib import Path
 import typer
 from sqlmodel import Session, col, select
 
+import marketplace.handlers  # noqa: F401 - domain-event handlers, before any command
 from core.db import get_engine, unit_of_work
 from core.errors import DomainError
 from core.migrate import upgrade as migrate_upgrade
@@ -38,7 +39,7 @@ def _every_table_known() -> None:
 @keys_app.command("rotate")
 def keys_rotate() -> None:
     """Re-wrap data keys and re-seal free text under the first KEK of SYMBIOSE_VAULT_KEKS."""
-    from marketplace.companies.keys import rotate_keys
+    from marketplace.flows.keys import rotate_keys
 
     with unit_of_work() as session:
         done = rotate_keys(session)

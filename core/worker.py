@@ -26,6 +26,7 @@ celery_app = Celery(
     broker=_settings.broker_url or "memory://",
     backend=_settings.result_backend or None,
     include=[
+        "marketplace.handlers",  # domain-event handlers (core/events.py)
         "marketplace.accounts.tasks",
         "marketplace.imports.tasks",
         "marketplace.alerts.tasks",

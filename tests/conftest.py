@@ -25,6 +25,7 @@ import sqlalchemy as sa  # noqa: E402
 from fastapi.testclient import TestClient  # noqa: E402
 from sqlmodel import Session, SQLModel  # noqa: E402
 
+import marketplace.handlers  # noqa: E402, F401 - domain-event handlers
 from core import ratelimit  # noqa: E402
 from core.db import get_engine  # noqa: E402
 from core.migrate import upgrade  # noqa: E402

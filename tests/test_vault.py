@@ -110,8 +110,8 @@ def test_flow_texts_are_stored_sealed(session: Session) -> None:
 def test_rotating_keys_lets_the_old_kek_go(session: Session, monkeypatch) -> None:
     from sqlalchemy import text
 
-    from marketplace.companies.keys import rotate_keys
     from marketplace.companies.service import identity_of
+    from marketplace.flows.keys import rotate_keys
     from marketplace.flows.models import Flow
     from tests.factories import create_flow_row, create_site_row
 

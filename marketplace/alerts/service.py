@@ -16,6 +16,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import Session, col, select
 
 from core.errors import DomainError
+from core.events import handles
 from core.inputs import checked_line
 from core.mail import MailRefused, SendMail
 from core.models import new_id, utcnow
@@ -32,18 +33,17 @@ from marketplace.alerts.errors import (
 from marketplace.alerts.mail import alert_message
 from marketplace.alerts.models import Notification, SavedSearch
 from marketplace.alerts.schemas import NotificationRead
-from marketplace.catalogue.models import Listing, PoolShare
+from marketplace.catalogue.cards import card_revision, to_public
+from marketplace.catalogue.events import LISTINGS_CHANGED
+from marketplace.catalogue.models import Listing, PoolShare, is_public, public_where
 from marketplace.catalogue.search import (
     BAND_KEYS,
     CatalogueQuery,
     Origin,
-    _filters,
-    _visible,
+    equality_filters,
     origin_of,
     words_of,
 )
-from marketplace.catalogue.service import card_revision, to_public
-from marketplace.catalogue.states import ListingStatus
 
 log = logging.getLogger(__name__)
 
@@ -139,15 +139,6 @@ def delete_search(session: Session, actor: Actor, search_id: uuid.UUID) -> None:
 # --- notifications -----------------------------------------------------------------------------
 
 
-def _in_catalogue(listing: Listing) -> bool:
-    """What the catalogue shows (search._visible, get_public): published and not brokered."""
-    return (
-        listing.status == ListingStatus.PUBLISHED
-        and not listing.brokered_only
-        and listing.published_at is not None
-    )
-
-
 def list_notifications(
     session: Session, actor: Actor, unread_only: bool = False
 ) -> list[NotificationRead]:
@@ -186,7 +177,7 @@ def _read(
         emailed_at=notification.emailed_at,
         # Only while the listing is in the catalogue: once withdrawn, expired or brokered only,
         # an alert shows no more than the catalogue would.
-        listing=to_public(listing) if listing is not None and _in_catalogue(listing) else None,
+        listing=to_public(listing) if listing is not None and is_public(listing) else None,
     )
 
 
@@ -206,9 +197,11 @@ def mark_read(session: Session, actor: Actor, notification_id: uuid.UUID) -> Not
 # --- matching changed listings -----------------------------------------------------------------
 
 
+@handles(LISTINGS_CHANGED)
 def listings_changed(session: Session, listing_ids: Iterable[uuid.UUID]) -> None:
-    """Called by the catalogue when listings are published or their public view changes: one
-    matching task for them all, sent once this transaction commits (never if it rolls back)."""
+    """The catalogue announced (LISTINGS_CHANGED) that listings were published or their public
+    view changed: one matching task for them all, sent once this transaction commits (never if
+    it rolls back)."""
     ids = sorted({str(listing_id) for listing_id in listing_ids})
     if not ids:
         return
@@ -257,7 +250,7 @@ def _fitting(
     blocks as search() does; switch to such a helper once the catalogue has one.
     """
     query = candidate.query
-    conditions = [*_visible(), *_filters(query), col(Listing.id).in_(listings)]
+    conditions = [*public_where(), *equality_filters(query), col(Listing.id).in_(listings)]
     conditions += [col(Listing.search_text).like(f"%{word}%") for word in words_of(query.q)]
     band = BAND_KEYS.index(query.distance_band) if query.distance_band else None
     origin = candidate.origin
@@ -328,7 +321,7 @@ def notify_matches(session: Session, listing_ids: Sequence[uuid.UUID]) -> list[u
     unique = sorted(set(listing_ids))
     for start in range(0, len(unique), MATCH_BATCH):
         batch = unique[start : start + MATCH_BATCH]
-        visible = select(Listing).where(col(Listing.id).in_(batch), *_visible())
+        visible = select(Listing).where(col(Listing.id).in_(batch), *public_where())
         listings = {x.id: x for x in session.exec(visible)}
         if not listings:
             continue
@@ -412,7 +405,7 @@ def email_notification(session: Session, notification_id: uuid.UUID, send: SendM
         or search is None
         or user is None
         or not user.is_active
-        or not _in_catalogue(listing)
+        or not is_public(listing)
         # A later change has its own notification and e-mail: do not mail a stale version.
         or revision_of(listing) != notification.revision
     ):

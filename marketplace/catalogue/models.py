@@ -6,11 +6,16 @@ import uuid
 from datetime import datetime
 
 import sqlalchemy as sa
-from sqlmodel import Field, SQLModel
+from sqlalchemy.sql.elements import ColumnElement
+from sqlmodel import Field, SQLModel, col
 
 from core.models import UTCDateTime, new_id, utcnow
 from marketplace.catalogue.states import ListingStatus
 
+# What the public may see, written once here: a listing is public when it is published and not
+# brokered only (a waiting listing is brokered only until a run places it). Search, alerts, the word
+# indexes, pools and statistics use `is_public` or `public_where`; the partial indexes below (and
+# migration 0003, frozen) repeat it as literal SQL, which the planners need to use them.
 PUBLIC_SQLITE = sa.text("status = 'published' AND brokered_only = 0")
 PUBLIC_POSTGRESQL = sa.text("status = 'published' AND brokered_only = false")
 PUBLISHED_ORDER_COLUMNS = (
@@ -134,6 +139,21 @@ class Listing(SQLModel, table=True):
     # SQLite, two trigram indexes (listings_fts, listings_fts_titles) follow it through triggers
     # (migration 0002): they are not tables SQLModel can declare.
     search_text: str = ""
+
+
+def is_public(listing: Listing) -> bool:
+    """Shown in the catalogue to everyone: published and not brokered only."""
+    return listing.status == ListingStatus.PUBLISHED and not listing.brokered_only
+
+
+def public_where() -> list[ColumnElement[bool]]:
+    """``is_public`` as SQL conditions. The constants are written in the SQL rather than bound:
+    SQLite uses a partial index (the one on the public listings' dates) only when the query
+    repeats its WHERE terms literally."""
+    return [
+        col(Listing.status) == sa.literal_column(f"'{ListingStatus.PUBLISHED.value}'"),
+        col(Listing.brokered_only) == sa.false(),
+    ]
 
 
 class PoolShare(SQLModel, table=True):

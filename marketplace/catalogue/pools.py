@@ -15,6 +15,7 @@ from core.models import utcnow
 from core.settings import get_settings
 from marketplace.accounts.service import Actor
 from marketplace.catalogue.cache import catalogue_changed
+from marketplace.catalogue.cards import apply_view, group_key_of, legal_units, public_card
 from marketplace.catalogue.errors import (
     PoolArea,
     PoolMixesKinds,
@@ -26,7 +27,6 @@ from marketplace.catalogue.errors import (
 )
 from marketplace.catalogue.models import Listing, PoolShare
 from marketplace.catalogue.public_text import require_public_text
-from marketplace.catalogue.service import apply_view, group_key_of, legal_units, public_card
 from marketplace.catalogue.states import TERMINAL, ListingStatus
 from marketplace.companies.models import Company, Site
 from marketplace.companies.service import deny_terms

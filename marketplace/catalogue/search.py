@@ -41,12 +41,11 @@ from core.settings import get_settings
 from core.text import fold
 from marketplace.accounts.service import Actor
 from marketplace.catalogue.cache import serve, site_place
+from marketplace.catalogue.cards import to_public
 from marketplace.catalogue.errors import CursorNotValid, Invalid, NotFound, NotYourSite
 from marketplace.catalogue.labels import departement_names, region_names
-from marketplace.catalogue.models import Listing
+from marketplace.catalogue.models import Listing, is_public, public_where
 from marketplace.catalogue.schemas import ListingPublic
-from marketplace.catalogue.service import to_public
-from marketplace.catalogue.states import ListingStatus
 from marketplace.catalogue.words import WordPlan, plan_words, title_score
 from marketplace.flows.models import Direction, Kind, Regularity
 from privacy.generalisation import (
@@ -304,16 +303,7 @@ def decode_cursor(query: CatalogueQuery, sort: SortOrder) -> SortKey | None:
 # --- search ------------------------------------------------------------------------------------
 
 
-def _visible() -> list[ColumnElement[bool]]:
-    # Constants written in the SQL rather than bound: SQLite uses a partial index (the one on
-    # the visible listings' dates) only when the query repeats its WHERE terms literally.
-    return [
-        col(Listing.status) == sa.literal_column(f"'{ListingStatus.PUBLISHED.value}'"),
-        col(Listing.brokered_only) == sa.false(),
-    ]
-
-
-def _filters(query: CatalogueQuery) -> list[ColumnElement[bool]]:
+def equality_filters(query: CatalogueQuery) -> list[ColumnElement[bool]]:
     """Equality filters, each on a column the card shows (never on an internal one)."""
     pairs: list[tuple[Any, Any]] = [
         (Listing.direction, query.direction.value if query.direction else None),
@@ -470,9 +460,9 @@ def search(session: Session, actor: Actor | None, query: CatalogueQuery) -> Cata
     position = decode_cursor(query, sort)
     band = BAND_KEYS.index(query.distance_band) if query.distance_band else None
 
-    filters = _filters(query)
+    filters = equality_filters(query)
     plan = plan_words(session, words, sort is SortOrder.RELEVANCE, filtered=bool(filters))
-    conditions = _visible() + filters + plan.conditions
+    conditions = public_where() + filters + plan.conditions
     wanted = query.limit + 1  # one more tells whether a next page exists
     hits: list[_Hit] = []
     for segment in _segments(sort, origin, band, words, plan):
@@ -489,7 +479,9 @@ def search(session: Session, actor: Actor | None, query: CatalogueQuery) -> Cata
     chosen = [hit.listing_id for hit in page]
     loaded = {
         listing.id: listing
-        for listing in session.exec(select(Listing).where(*_visible(), col(Listing.id).in_(chosen)))
+        for listing in session.exec(
+            select(Listing).where(*public_where(), col(Listing.id).in_(chosen))
+        )
     }
     items = [
         to_public(loaded[listing_id], _band_label(origin, loaded[listing_id], actor))
@@ -509,7 +501,7 @@ def matching(
     band = BAND_KEYS.index(query.distance_band) if query.distance_band else None
     if band is not None and origin is None:
         return set()
-    conditions = _visible() + _filters(query) + [col(Listing.id).in_(list(listing_ids))]
+    conditions = public_where() + equality_filters(query) + [col(Listing.id).in_(list(listing_ids))]
     conditions += [col(Listing.search_text).like(f"%{word}%") for word in words_of(query.q)]
     if origin is not None and band is not None:
         conditions.append(origin.within(band))
@@ -560,12 +552,7 @@ def get_public(
     """One listing as the catalogue shows it; "not found" unless it is published and public."""
     origin = origin_of(session, actor, from_site)
     listing = session.get(Listing, listing_id)
-    if (
-        listing is None
-        or listing.status != ListingStatus.PUBLISHED
-        or listing.brokered_only
-        or listing.published_at is None
-    ):
+    if listing is None or not is_public(listing):
         raise NotFound("no such listing")
     return to_public(listing, _band_label(origin, listing, actor))
 

@@ -3,8 +3,6 @@ change touches. Search lives in search.py, pooled offers in pools.py."""
 
 from __future__ import annotations
 
-import hashlib
-import json
 import uuid
 from collections.abc import Iterable, Sequence
 from datetime import datetime, timedelta
@@ -14,51 +12,45 @@ import sqlalchemy as sa
 from sqlmodel import Session, col, select
 
 from core.db import lock_for_update, select_for_update
+from core.events import emit, handles
 from core.models import utcnow
 from core.settings import get_settings
-from core.text import fold
 from marketplace.accounts.service import Actor
+from marketplace.catalogue import pools
 from marketplace.catalogue.cache import catalogue_changed
+from marketplace.catalogue.cards import (
+    apply_view,
+    group_key_of,
+    legal_units,
+    public_card,
+    to_public,
+)
 from marketplace.catalogue.errors import ListingExists, NotFound, WithdrawnFlowNotListed
-from marketplace.catalogue.labels import departement_names, low_label, region_names
-from marketplace.catalogue.models import Listing, ListingGhost
+from marketplace.catalogue.events import LISTINGS_CHANGED
+from marketplace.catalogue.models import Listing, ListingGhost, PoolShare, is_public, public_where
 from marketplace.catalogue.public_text import TextNotPublic, require_public_text
-from marketplace.catalogue.schemas import Area, ListingOwnerView, ListingPublic
+from marketplace.catalogue.schemas import ListingOwnerView, ListingPublic
 from marketplace.catalogue.states import TERMINAL, ListingEvent, ListingStatus, transition
 from marketplace.companies.models import Company, Site
 from marketplace.companies.service import deny_terms
 from marketplace.flows.errors import NoSuchFlow
+from marketplace.flows.events import FLOW_CHANGED
 from marketplace.flows.models import Flow, FlowStatus
-from marketplace.flows.service import months_of
 from privacy.generalisation import (
-    FAMILIES,
-    TEMPERATURE_LABELS,
-    Generalised,
     Ghost,
     ListingFacts,
-    LocationLevel,
-    MaterialLevel,
     cell_key,
-    class_representative,
     generalise,
     hazard_key,
     ladder_of,
     offers_step,
-    quantity_class,
-    temperature_class,
     view_at,
 )
-from privacy.places import published_cell, published_point
-
-PRESENT_FR = "présent"
+from privacy.places import published_point
 
 GroupKey = tuple[str, str, str, str]  # kind, direction, région, chapter (or kind)
 # Where a listing stands once published: in the catalogue, or waiting for the next run.
 Placement = Literal["public", "waiting"]
-
-
-def group_key_of(kind: str, low_code: str | None) -> str:
-    return low_code[:2] if kind == "material" and low_code else kind
 
 
 def _group(listing: Listing) -> GroupKey:
@@ -105,116 +97,12 @@ def _facts(listing: Listing, legal_unit: str) -> ListingFacts:
     )
 
 
-def legal_units(session: Session, company_ids: Iterable[uuid.UUID | None]) -> dict[Any, str]:
-    """The legal unit (blind index of the SIREN) of each company: what k and dominance count."""
-    ids = sorted({i for i in company_ids if i is not None})
-    units: dict[Any, str] = {}
-    for start in range(0, len(ids), 1000):
-        query = select(Company.id, Company.legal_unit_index).where(
-            col(Company.id).in_(ids[start : start + 1000])
-        )
-        units.update(dict(session.exec(query).all()))
-    return units
-
-
 def _legal_unit_of(session: Session, listing: Listing) -> str:
     # A listing without a company (none today but pools, placed elsewhere) stands for itself.
     return legal_units(session, [listing.company_id]).get(listing.company_id, str(listing.id))
 
 
 # --- the public view ---------------------------------------------------------------------------
-
-
-def apply_view(listing: Listing, view: Generalised) -> bool:
-    """Store the generalised view on the listing; True when anything public changed."""
-    code = listing.low_code if listing.kind == "material" else None
-    level = view.material_level
-    values = {
-        "brokered_only": view.brokered_only,
-        "material_level": level.value,
-        "material_key": view.material_key,
-        "family": view.family.key,
-        "low_chapter": code[:2] if code else None,
-        "low_subchapter": code[:4]
-        if code and level in (MaterialLevel.CODE, MaterialLevel.SUBCHAPTER)
-        else None,
-        "public_low_code": code if code and level == MaterialLevel.CODE else None,
-        "location_level": view.location_level.value,
-        "location_key": view.location_key,
-        "public_departement": listing.departement_code
-        if view.location_level in (LocationLevel.CELL, LocationLevel.DEPARTEMENT)
-        else None,
-        "quantity_band": view.quantity_class.band if view.quantity_class else None,
-        "temperature_band": temperature_class(listing.temperature_c)[0]
-        if listing.kind == "heat" and listing.temperature_c is not None
-        else None,
-    }
-    changed = any(getattr(listing, name) != value for name, value in values.items())
-    for name, value in values.items():
-        setattr(listing, name, value)
-    # Distance bands are measured to this point, never to the site (privacy/places.py).
-    listing.latitude, listing.longitude = published_point(view.location_level, view.location_key)
-    listing.search_text = _search_text(listing)
-    return changed
-
-
-def _search_text(listing: Listing) -> str:
-    """Folded words a full-text search may match: only what the public view shows."""
-    family = FAMILIES.get(listing.family)
-    parts = [listing.title, listing.description]
-    if family:
-        parts += [family.label_fr, family.label_en]
-    for code in (listing.low_chapter, listing.low_subchapter, listing.public_low_code):
-        parts.append(low_label(code, "fr") or "")
-        parts.append(low_label(code, "en") or "")
-    return fold(" ".join(parts))
-
-
-def _quantity_label(listing: Listing) -> str:
-    # From the stored band only: a pool's band is not its exact sum's (classes of sums of classes).
-    if listing.quantity_band is None:
-        return PRESENT_FR
-    return quantity_class(listing.kind, class_representative(listing.quantity_band)).label
-
-
-def to_public(listing: Listing, distance_band: str | None = None) -> ListingPublic:
-    """The allow-listed public view; reads only the generalised columns (and the quantity through
-    its band)."""
-    family = FAMILIES.get(listing.family)
-    departement = listing.public_departement
-    return ListingPublic(
-        id=listing.id,
-        direction=listing.direction,
-        kind=listing.kind,
-        aggregated=listing.aggregated,
-        family=listing.family,
-        family_label=family.label_fr if family else listing.family,
-        hazardous=listing.hazardous,
-        low_chapter=listing.low_chapter,
-        low_subchapter=listing.low_subchapter,
-        low_subchapter_label=low_label(listing.low_subchapter) or low_label(listing.low_chapter),
-        low_code=listing.public_low_code,
-        low_label=low_label(listing.public_low_code),
-        location_level=listing.location_level,
-        cell=published_cell(listing.location_level, listing.location_key),
-        departement=Area(code=departement, name=departement_names().get(departement, departement))
-        if departement
-        else None,
-        region=Area(
-            code=listing.region_code,
-            name=region_names().get(listing.region_code, listing.region_code),
-        ),
-        quantity_class=_quantity_label(listing),
-        temperature_class=TEMPERATURE_LABELS[listing.temperature_band]
-        if listing.temperature_band is not None
-        else None,
-        regularity=listing.regularity,
-        months=months_of(listing.months_mask),
-        title=listing.title,
-        description=listing.description,
-        published_on=listing.published_at.date() if listing.published_at else None,
-        distance_band=distance_band,
-    )
 
 
 def owner_view(session: Session, listing: Listing) -> ListingOwnerView:
@@ -297,32 +185,12 @@ def _group_members(session: Session, group: GroupKey) -> list[Listing]:
     return select_for_update(session, query.order_by(col(Listing.id)))
 
 
-def is_public(listing: Listing) -> bool:
-    """Shown in the catalogue: published, placed at a step, not waiting nor brokered only."""
-    return listing.status == ListingStatus.PUBLISHED and not listing.brokered_only
-
-
-def public_card(listing: Listing) -> dict[str, Any] | None:
-    """The listing's public card as everyone sees it (without the viewer's distance band), or
-    None while the catalogue does not show it: what alerts compare."""
-    if not is_public(listing):
-        return None
-    return to_public(listing).model_dump(mode="json", exclude={"distance_band"})
-
-
-def card_revision(listing: Listing) -> str:
-    """A digest of the public card: equal digests, nothing public changed."""
-    card = json.dumps(public_card(listing), sort_keys=True, ensure_ascii=False)
-    return hashlib.sha256(card.encode()).hexdigest()[:32]
-
-
 def _shown_cells(session: Session, group: GroupKey, besides: uuid.UUID) -> set[tuple[int, str]]:
     """The (step, cell) pairs the catalogue shows in ``group`` now, except ``besides``'s own:
     public information (every such cell holds k legal units)."""
     query = (
         select(Listing.public_step, Listing.public_cell)
-        .where(*_in_group(group), Listing.status == ListingStatus.PUBLISHED)
-        .where(Listing.brokered_only == False, Listing.id != besides)  # noqa: E712
+        .where(*_in_group(group), *public_where(), Listing.id != besides)
         .distinct()
     )
     return {
@@ -419,9 +287,7 @@ def run_publication(session: Session, groups: Iterable[GroupKey] | None = None) 
         for group in sorted(set(groups))  # a fixed order: two runs never wait on each other
         for listing_id in _run_group(session, group, settings.k_anonymity, now)
     ]
-    from marketplace.catalogue.pools import refresh_pools
-
-    changed += refresh_pools(session)
+    changed += pools.refresh_pools(session)
     catalogue_changed(session)
     session.flush()
     _notify(session, changed)
@@ -500,9 +366,7 @@ def next_publication_at() -> datetime:
 
 
 def _notify(session: Session, listing_ids: Iterable[uuid.UUID]) -> None:
-    from marketplace.alerts.service import listings_changed
-
-    listings_changed(session, listing_ids)
+    emit(session, LISTINGS_CHANGED, list(listing_ids))
 
 
 def get_listing(session: Session, actor: Actor, listing_id: uuid.UUID) -> Listing:
@@ -581,11 +445,9 @@ def _change(
         listing.expires_at = now + timedelta(days=get_settings().listing_ttl_days)
     if listing.aggregated:
         # A pool is the facilitator's: publishing it places it at once (pools.recheck_pool).
-        from marketplace.catalogue.pools import recheck_pool
-
         if event == ListingEvent.PUBLISH:
             listing.published_at = now
-        recheck_pool(session, listing)
+        pools.recheck_pool(session, listing)
     elif event in (ListingEvent.PUBLISH, ListingEvent.RESUME):
         _join_or_wait(session, listing)
     else:
@@ -632,16 +494,14 @@ def list_own(session: Session, actor: Actor) -> Sequence[Listing]:
     return session.exec(query.limit(1000)).all()
 
 
+@handles(FLOW_CHANGED)
 def sync_flow(session: Session, flow: Flow) -> None:
-    """Called when a flow is edited or withdrawn, with the flow locked (flows.service): its live
-    listing follows (and only it), and any pooled offer it contributes to takes the new share at
-    the next run."""
-    from marketplace.catalogue.pools import flow_changed
-
+    """A flow was edited or withdrawn (FLOW_CHANGED, the flow locked): its live listing follows
+    (and only it), and any pooled offer it contributes to takes the new share at the next run."""
     listing = live_listing_of(session, flow.id)
     if listing is not None:
         _follow_flow(session, flow, listing)
-    flow_changed(session, flow)
+    pools.flow_changed(session, flow)
 
 
 def _groups_of_edit(session: Session, flow: Flow, listing: Listing) -> set[GroupKey]:
@@ -873,13 +733,8 @@ def published_cells(session: Session, with_ghosts: bool = False) -> dict[tuple[s
     """Every published, searchable cell with the distinct legal units in it (for checks and
     stats); ``with_ghosts`` adds those that left a shown cell within the hysteresis, which still
     count for k until then. A pooled offer counts each of its contributors."""
-    from marketplace.catalogue.models import PoolShare
-
     cells: dict[tuple[str, ...], set[str]] = {}
-    query = select(Listing).where(
-        Listing.status == ListingStatus.PUBLISHED,
-        Listing.brokered_only == False,  # noqa: E712
-    )
+    query = select(Listing).where(*public_where())
     shown = list(session.exec(query))
     pooled = {x.id for x in shown if x.aggregated}
     contributors: dict[uuid.UUID, list[uuid.UUID]] = {}

@@ -12,6 +12,7 @@ from pydantic import ValidationError
 from sqlmodel import Session, col, func, select
 
 from core.db import lock_for_update
+from core.events import emit
 from core.inputs import invalid_from
 from core.models import utcnow
 from core.reference.models import LowCode, Operation
@@ -35,6 +36,7 @@ from marketplace.flows.errors import (
     UnknownLowCode,
     UnknownOperation,
 )
+from marketplace.flows.events import FLOW_CHANGED
 from marketplace.flows.models import Direction, Flow, FlowStatus, Kind, PhysicalState, Regularity
 from marketplace.flows.schemas import FlowCreate, FlowFields, FlowRead, FlowUpdate
 from marketplace.flows.units import BASE_UNIT, normalise
@@ -256,15 +258,8 @@ def update_flow(session: Session, actor: Actor, flow: Flow, data: FlowUpdate) ->
     flow.updated_at = utcnow()
     session.add(flow)
     session.flush()
-    _sync_listing(session, flow)
+    emit(session, FLOW_CHANGED, flow)
     return flow
-
-
-def _sync_listing(session: Session, flow: Flow) -> None:
-    """A flow's live listing follows its edits; imported lazily as the catalogue builds on flows."""
-    from marketplace.catalogue.service import sync_flow
-
-    sync_flow(session, flow)
 
 
 def withdraw_flow(session: Session, actor: Actor, flow: Flow) -> Flow:
@@ -275,7 +270,7 @@ def withdraw_flow(session: Session, actor: Actor, flow: Flow) -> Flow:
     flow.updated_at = utcnow()
     session.add(flow)
     session.flush()
-    _sync_listing(session, flow)
+    emit(session, FLOW_CHANGED, flow)
     return flow
 
 

@@ -30,6 +30,9 @@ from sqlmodel import Session, SQLModel, col, select
 from core.db import get_engine, refresh_statistics, unit_of_work
 from core.models import utcnow
 from marketplace.accounts.service import Actor
+from marketplace.catalogue.models import Listing
+from marketplace.catalogue.public_text import TextNotPublic
+from marketplace.catalogue.service import company_names_changed, publish_flows
 from marketplace.companies.models import Company, Site
 from marketplace.companies.schemas import Identity
 from marketplace.companies.service import (
@@ -447,9 +450,6 @@ def _sites(
 def _names_grown(session: Session, company_ids: set[uuid.UUID]) -> None:
     """A site new to a company is a new name of it (its own, its town): the company's listings
     already in the catalogue are checked against it (catalogue.company_names_changed)."""
-    from marketplace.catalogue.models import Listing
-    from marketplace.catalogue.service import company_names_changed
-
     listed: set[uuid.UUID] = set()
     for chunk in _chunks(sorted(company_ids), LOOKUP_CHUNK):
         query = select(Listing.company_id).where(
@@ -506,9 +506,6 @@ def _publish(
     A row whose label or description would name or locate its company is imported as a flow but
     not published; the returned entries say which line, field and what to rewrite, never quoting
     the cell."""
-    from marketplace.catalogue.public_text import TextNotPublic
-    from marketplace.catalogue.service import publish_flows
-
     flows: list[Flow] = []
     for chunk in _chunks(flow_ids, 1000):
         flows += session.exec(select(Flow).where(col(Flow.id).in_(chunk))).all()
