@@ -33,9 +33,9 @@ from marketplace.alerts.errors import (
 from marketplace.alerts.mail import alert_message
 from marketplace.alerts.models import Notification, SavedSearch
 from marketplace.alerts.schemas import NotificationRead
-from marketplace.catalogue.cards import card_revision, to_public
+from marketplace.catalogue.cards import card_revision, companies_behind, to_public
 from marketplace.catalogue.events import LISTINGS_CHANGED
-from marketplace.catalogue.models import Listing, PoolShare, is_public, public_where
+from marketplace.catalogue.models import Listing, is_public, public_where
 from marketplace.catalogue.search import (
     BAND_KEYS,
     CatalogueQuery,
@@ -265,24 +265,6 @@ def _fitting(
     return found
 
 
-def _owner_companies(
-    session: Session, listings: Iterable[Listing]
-) -> dict[uuid.UUID, set[uuid.UUID]]:
-    """The companies behind each listing: its owner, or every contributor of a pooled offer."""
-    listings = list(listings)
-    owners = {x.id: {x.company_id} if x.company_id is not None else set() for x in listings}
-    pooled = [x.id for x in listings if x.aggregated]
-    if pooled:
-        shares = session.exec(
-            select(PoolShare.listing_id, PoolShare.company_id).where(
-                col(PoolShare.listing_id).in_(pooled)
-            )
-        ).all()
-        for listing_id, company_id in shares:
-            owners[listing_id].add(company_id)
-    return owners
-
-
 def revision_of(listing: Listing) -> str:
     """The public card's digest: a notification is keyed by it, so an owner's private edit (a
     price, a quantity inside its class) that leaves the card as it was notifies nobody, and a
@@ -325,7 +307,7 @@ def notify_matches(session: Session, listing_ids: Sequence[uuid.UUID]) -> list[u
         listings = {x.id: x for x in session.exec(visible)}
         if not listings:
             continue
-        owners = _owner_companies(session, listings.values())
+        owners = companies_behind(session, listings.values())
         for candidate in candidates:
             for listing_id in sorted(_fitting(session, candidate, listings)):
                 if candidate.company_id is not None and candidate.company_id in owners[listing_id]:

@@ -16,7 +16,7 @@ from sqlmodel import Session, col, select
 
 from core.text import fold
 from marketplace.catalogue.labels import departement_names, low_label, region_names
-from marketplace.catalogue.models import Listing, is_public
+from marketplace.catalogue.models import Listing, PoolShare, is_public
 from marketplace.catalogue.schemas import Area, ListingPublic
 from marketplace.companies.models import Company
 from marketplace.flows.service import months_of
@@ -49,6 +49,25 @@ def legal_units(session: Session, company_ids: Iterable[uuid.UUID | None]) -> di
         )
         units.update(dict(session.exec(query).all()))
     return units
+
+
+def companies_behind(
+    session: Session, listings: Iterable[Listing]
+) -> dict[uuid.UUID, set[uuid.UUID]]:
+    """The companies behind each listing: its owner, or every contributor of a pooled offer
+    (what k counts, and whom an alert must not tell about its own listing)."""
+    listings = list(listings)
+    owners = {x.id: {x.company_id} if x.company_id is not None else set() for x in listings}
+    pooled = [x.id for x in listings if x.aggregated]
+    for start in range(0, len(pooled), 1000):
+        shares = session.exec(
+            select(PoolShare.listing_id, PoolShare.company_id).where(
+                col(PoolShare.listing_id).in_(pooled[start : start + 1000])
+            )
+        ).all()
+        for listing_id, company_id in shares:
+            owners[listing_id].add(company_id)
+    return owners
 
 
 def apply_view(listing: Listing, view: Generalised) -> bool:

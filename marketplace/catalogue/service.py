@@ -20,6 +20,7 @@ from marketplace.catalogue import pools
 from marketplace.catalogue.cache import catalogue_changed
 from marketplace.catalogue.cards import (
     apply_view,
+    companies_behind,
     group_key_of,
     legal_units,
     public_card,
@@ -27,7 +28,7 @@ from marketplace.catalogue.cards import (
 )
 from marketplace.catalogue.errors import ListingExists, NotFound, WithdrawnFlowNotListed
 from marketplace.catalogue.events import LISTINGS_CHANGED
-from marketplace.catalogue.models import Listing, ListingGhost, PoolShare, is_public, public_where
+from marketplace.catalogue.models import Listing, ListingGhost, is_public, public_where
 from marketplace.catalogue.public_text import TextNotPublic, require_public_text
 from marketplace.catalogue.schemas import ListingOwnerView, ListingPublic
 from marketplace.catalogue.states import TERMINAL, ListingEvent, ListingStatus, transition
@@ -736,18 +737,8 @@ def published_cells(session: Session, with_ghosts: bool = False) -> dict[tuple[s
     cells: dict[tuple[str, ...], set[str]] = {}
     query = select(Listing).where(*public_where())
     shown = list(session.exec(query))
-    pooled = {x.id for x in shown if x.aggregated}
-    contributors: dict[uuid.UUID, list[uuid.UUID]] = {}
-    if pooled:
-        rows = session.exec(
-            select(PoolShare.listing_id, PoolShare.company_id).where(
-                col(PoolShare.listing_id).in_(pooled)
-            )
-        ).all()
-        for listing_id, company_id in rows:
-            contributors.setdefault(listing_id, []).append(company_id)
-    companies = [x.company_id for x in shown] + [c for cs in contributors.values() for c in cs]
-    units = legal_units(session, companies)
+    behind = companies_behind(session, shown)
+    units = legal_units(session, [c for companies in behind.values() for c in companies])
     for listing in shown:
         cell = (
             listing.kind,
@@ -758,8 +749,7 @@ def published_cells(session: Session, with_ghosts: bool = False) -> dict[tuple[s
             listing.location_level,
             listing.location_key,
         )
-        owners = contributors.get(listing.id, []) if listing.aggregated else [listing.company_id]
-        cells.setdefault(cell, set()).update(units.get(c, str(c)) for c in owners)
+        cells.setdefault(cell, set()).update(units.get(c, str(c)) for c in behind[listing.id])
     if with_ghosts:
         for ghost in session.exec(select(ListingGhost)):
             key = tuple(ghost.cell.split("|"))
