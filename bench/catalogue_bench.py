@@ -58,7 +58,7 @@ BENCH_DATABASE = "symbiose_bench_catalogue"
 
 # Candidate indexes a run may add (--index NAME); the chosen ones belong in the model + migration.
 # "{false}" is the boolean literal of the backend: SQLite uses a partial index only when the
-# query repeats its WHERE terms literally, as search._visible() does.
+# query repeats its WHERE terms literally, as catalogue.models.public_where() does.
 _VISIBLE = "WHERE status = 'published' AND brokered_only = {false}"
 CANDIDATE_INDEXES: dict[str, tuple[str, ...]] = {
     "published": (f"CREATE INDEX ix_listings_published ON listings (published_at, id) {_VISIBLE}",),

@@ -162,7 +162,7 @@ def to_public(listing: Listing, distance_band: str | None = None) -> ListingPubl
     )
 
 
-def public_card(listing: Listing) -> dict[str, Any] | None:
+def card_shown(listing: Listing) -> dict[str, Any] | None:
     """The listing's public card as everyone sees it (without the viewer's distance band), or
     None while the catalogue does not show it: what alerts compare."""
     if not is_public(listing):
@@ -172,5 +172,5 @@ def public_card(listing: Listing) -> dict[str, Any] | None:
 
 def card_revision(listing: Listing) -> str:
     """A digest of the public card: equal digests, nothing public changed."""
-    card = json.dumps(public_card(listing), sort_keys=True, ensure_ascii=False)
+    card = json.dumps(card_shown(listing), sort_keys=True, ensure_ascii=False)
     return hashlib.sha256(card.encode()).hexdigest()[:32]

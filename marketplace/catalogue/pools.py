@@ -15,7 +15,7 @@ from core.models import utcnow
 from core.settings import get_settings
 from marketplace.accounts.service import Actor
 from marketplace.catalogue.cache import catalogue_changed
-from marketplace.catalogue.cards import apply_view, group_key_of, legal_units, public_card
+from marketplace.catalogue.cards import apply_view, card_shown, group_key_of, legal_units
 from marketplace.catalogue.errors import (
     PoolArea,
     PoolMixesKinds,
@@ -177,9 +177,9 @@ def refresh_pools(session: Session) -> list[uuid.UUID]:
     changed = []
     # Locked: a pool withdrawn meanwhile (its last contributor left) is not placed again.
     for listing in select_for_update(session, query.order_by(col(Listing.id))):
-        before = public_card(listing)
+        before = card_shown(listing)
         recheck_pool(session, listing)
-        after = public_card(listing)
+        after = card_shown(listing)
         if after is not None and after != before:
             changed.append(listing.id)
     return changed

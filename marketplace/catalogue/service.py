@@ -20,10 +20,10 @@ from marketplace.catalogue import pools
 from marketplace.catalogue.cache import catalogue_changed
 from marketplace.catalogue.cards import (
     apply_view,
+    card_shown,
     companies_behind,
     group_key_of,
     legal_units,
-    public_card,
     to_public,
 )
 from marketplace.catalogue.errors import ListingExists, NotFound, WithdrawnFlowNotListed
@@ -328,10 +328,10 @@ def _run_group(session: Session, group: GroupKey, k: int, now: datetime) -> list
     views = generalise(facts.values(), k=k, pinned=pinned, ghosts=ghosts)
     changed = []
     for member in members:
-        before = public_card(member)
+        before = card_shown(member)
         _place(member, views[member.id].step, waiting=False)
         _mark_published(member, now)
-        after = public_card(member)
+        after = card_shown(member)
         if after is not None and after != before:
             changed.append(member.id)
         session.add(member)
@@ -433,7 +433,7 @@ def _change(
     Decided on the listing as it stands once locked: of concurrent steps, those that are no
     longer legal then get a Conflict naming its state, and change (and alert) nothing."""
     _lock_listing(session, listing)
-    before = public_card(listing)
+    before = card_shown(listing)
     status = transition(listing.status, event)
     if check_text and listing.flow_id is not None:
         # The company's names may have grown since the draft, or while it was paused (a new site,
@@ -456,7 +456,7 @@ def _change(
     session.add(listing)
     session.flush()
     catalogue_changed(session)
-    after = public_card(listing)
+    after = card_shown(listing)
     _notify(session, [listing.id] if after is not None and after != before else [])
     return listing
 
@@ -523,7 +523,7 @@ def _follow_flow(session: Session, flow: Flow, listing: Listing) -> None:
         for group in sorted(_groups_of_edit(session, flow, listing)):
             _lock_group(session, group)
     lock_for_update(session, listing)
-    before = public_card(listing)
+    before = card_shown(listing)
     if flow.status == FlowStatus.WITHDRAWN:
         listing.status = ListingStatus.WITHDRAWN
         listing.updated_at = utcnow()
@@ -539,7 +539,7 @@ def _follow_flow(session: Session, flow: Flow, listing: Listing) -> None:
     session.add(listing)
     session.flush()
     catalogue_changed(session)
-    after = public_card(listing)
+    after = card_shown(listing)
     # Only a change of the public card alerts: a new price, or a quantity inside its class, is
     # private and must not reach the watchers as an echo.
     _notify(session, [listing.id] if after is not None and after != before else [])
