@@ -39,6 +39,7 @@ REFERENCE_TABLES = {
     "end_of_waste_acts",
     "regions",
     "departements",
+    "sectors",
     "alembic_version",
 }
 

@@ -32,7 +32,10 @@ CASES: Mapping[type[DomainError], str] = {
     accounts.TooManyFailedLogins: N_("Too many failed logins. Try again in %(seconds)s seconds."),
     # Companies and sites.
     companies.InvalidSiret: N_("Not a valid SIRET: 14 digits with a valid checksum."),
-    companies.InvalidNace: N_("Not a NAF code such as 23.51Z."),
+    companies.InvalidNace: N_(
+        "Not a sector code: a NACE class or NAF subclass such as 23.51 or 23.51Z."
+    ),
+    companies.UnknownNace: N_("%(code)s is not a code of the NAF / NACE nomenclature."),
     companies.UnknownSizeClass: N_("Choose a size from the list."),
     companies.SiretTaken: N_("A company with this SIRET is already registered."),
     companies.SiteNameTaken: N_("Your company already has a site with this name."),

@@ -86,3 +86,40 @@ def load_reference_data(connection: Connection) -> None:
             connection.execute(table.insert(), fresh)
         for row in stale:
             connection.execute(table.update().where(table.c[key] == row[key]).values(**row))
+
+
+def parent_of(code: str) -> str | None:
+    """A NAF code's parent: ``23.51Z`` → ``23.51`` → ``23.5`` → ``23`` → None."""
+    if len(code) == 6:
+        return code[:5]
+    if len(code) == 5:
+        return code[:4]
+    if len(code) == 4:
+        return code[:2]
+    return None
+
+
+def sector_rows() -> list[dict[str, Any]]:
+    return [
+        {
+            "code": row["code"],
+            "level": row["level"],
+            "parent": parent_of(row["code"]),
+            "label_fr": row["label_fr"],
+            "label_en": None,
+        }
+        for row in read_csv("naf_rev2.csv")
+    ]
+
+
+def load_sectors(connection: Connection) -> None:
+    """Upsert the NAF rév. 2 nomenclature into `sectors` (migration 0005; idempotent)."""
+    table = sa.Table("sectors", sa.MetaData(), autoload_with=connection)
+    existing = {row[0] for row in connection.execute(sa.select(table.c.code))}
+    rows = sector_rows()
+    fresh = [r for r in rows if r["code"] not in existing]
+    if fresh:
+        connection.execute(table.insert(), fresh)
+    for row in rows:
+        if row["code"] in existing:
+            connection.execute(table.update().where(table.c.code == row["code"]).values(**row))

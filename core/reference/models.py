@@ -51,3 +51,18 @@ class Departement(SQLModel, table=True):
     code: str = Field(primary_key=True, max_length=3)
     name: str
     region_code: str = Field(foreign_key="regions.code", max_length=3)
+
+
+class Sector(SQLModel, table=True):
+    """One line of the French activity nomenclature NAF rév. 2, the French refinement of NACE
+    Rev. 2: a division (``23``), group (``23.5``), class (``23.51``, the NACE class) or NAF
+    subclass (``23.51Z``)."""
+
+    __tablename__ = "sectors"
+
+    code: str = Field(primary_key=True, max_length=8)
+    level: str = Field(max_length=10)  # division | group | class | subclass
+    parent: str | None = Field(default=None, max_length=8)
+    label_fr: str
+    # No packaged English source of NAF labels is at hand: pages fall back to the French label.
+    label_en: str | None = None

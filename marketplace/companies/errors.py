@@ -27,7 +27,11 @@ class InvalidSiret(Invalid):
 
 
 class InvalidNace(Invalid):
-    message = "not a NAF/NACE code such as 23.51Z"
+    message = "not a NACE class or NAF subclass code, such as 23.51 or 23.51Z"
+
+
+class UnknownNace(Invalid):
+    message = "{code} is not a code of the NAF rév. 2 / NACE Rev. 2 nomenclature"
 
 
 class UnknownSizeClass(Invalid):

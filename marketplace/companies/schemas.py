@@ -35,7 +35,11 @@ class Identity(BaseModel):
 
 
 class CompanyCreate(Identity):
-    nace: Code = Field(min_length=4, examples=["23.51Z"])
+    nace: Code = Field(
+        min_length=4,
+        examples=["23.51Z", "23.51"],
+        description="a NACE Rev. 2 class (23.51, 2351) or a NAF rév. 2 subclass (23.51Z, 2351Z)",
+    )
     size_class: Code = Field(default="small", examples=["micro", "small", "medium", "large"])
 
 
@@ -48,7 +52,7 @@ class CompanyUpdate(BaseModel):
     address: Line | None = None
     contacts: Annotated[list[Contact], Field(max_length=20)] | None = None
     brands: Annotated[list[NonBlankName], Field(max_length=20)] | None = None
-    nace: Code | None = None  # checked as a NAF code by the service
+    nace: Code | None = None  # a NACE class or NAF subclass, checked by the service
     size_class: Code | None = None
 
 
@@ -62,6 +66,9 @@ class CompanyRead(BaseModel):
     contacts: list[Contact]
     brands: list[str]
     nace: str
+    nace_label: str | None = Field(
+        default=None, description="the sector's French label (NAF rév. 2), if the code is known"
+    )
     size_class: str
 
 

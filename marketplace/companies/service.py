@@ -17,6 +17,7 @@ from stdnum.fr import siret as siret_checker
 from core.inputs import invalid_from
 from core.models import utcnow
 from core.reference.geo import in_france, locate
+from core.reference.sectors import SectorRefused, parse_sector, sector_label
 from core.settings import get_settings
 from marketplace.accounts.service import Actor
 from marketplace.companies.errors import (
@@ -30,6 +31,7 @@ from marketplace.companies.errors import (
     OutsideFrance,
     SiretTaken,
     SiteNameTaken,
+    UnknownNace,
     UnknownSizeClass,
 )
 from marketplace.companies.models import Company, Site, SiteMove
@@ -46,7 +48,6 @@ from privacy import audit
 from privacy.blind_index import blind_index
 from privacy.vault import Sealed, open_json, seal_json
 
-NACE_PATTERN = re.compile(r"^\d{2}\.\d{2}[A-Z]$")
 SIZE_CLASSES = ("micro", "small", "medium", "large")
 # The finest position kept in clear (~5 km²): its resolution-6 parent is the finest public cell.
 SITE_H3_RESOLUTION = 7
@@ -61,12 +62,14 @@ def normalise_siret(raw: str, field: str = "siret") -> str:
 
 
 def normalise_nace(raw: str, field: str = "nace") -> str:
-    value = (raw or "").strip().upper()
-    if re.fullmatch(r"\d{4}[A-Z]", value):
-        value = f"{value[:2]}.{value[2:]}"
-    if not NACE_PATTERN.match(value):
-        raise InvalidNace(field=field)
-    return value
+    """A sector code as typed (NACE class or NAF subclass, dotted or not), as stored: the most
+    precise level given, checked against the nomenclature (core/reference/sectors.py)."""
+    try:
+        return parse_sector(raw).code
+    except SectorRefused as refused:
+        if refused.reason == "unknown":
+            raise UnknownNace(field=field, code=refused.code) from None
+        raise InvalidNace(field=field) from None
 
 
 def _check_size(size_class: str) -> str:
@@ -144,7 +147,11 @@ def identity_of(session: Session, actor: Actor, company: Company) -> Identity:
 def read_company(session: Session, actor: Actor, company: Company) -> CompanyRead:
     identity = identity_of(session, actor, company)
     return CompanyRead(
-        id=company.id, nace=company.nace, size_class=company.size_class, **identity.model_dump()
+        id=company.id,
+        nace=company.nace,
+        nace_label=sector_label(company.nace),
+        size_class=company.size_class,
+        **identity.model_dump(),
     )
 
 
