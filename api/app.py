@@ -13,7 +13,17 @@ from api.guard import Credential, RequestGuard
 from api.openapi import document_errors
 from api.proxies import TrustedProxyMiddleware
 from api.request_id import RequestIdMiddleware
-from api.routers import accounts, alerts, catalogue, companies, flows, imports, listings, reference
+from api.routers import (
+    accounts,
+    alerts,
+    catalogue,
+    companies,
+    flows,
+    imports,
+    listings,
+    matching,
+    reference,
+)
 from core.settings import get_settings
 from web import mount_web, page_credential
 
@@ -36,7 +46,18 @@ def create_app() -> FastAPI:
     )
     install_error_handlers(app)
     api = APIRouter(prefix=API_PREFIX)
-    for module in (reference, accounts, companies, flows, imports, listings, alerts, catalogue):
+    modules = (
+        reference,
+        accounts,
+        companies,
+        flows,
+        imports,
+        listings,
+        alerts,
+        catalogue,
+        matching,
+    )
+    for module in modules:
         api.include_router(module.router)
     app.include_router(api)
     install_docs(app, API_PREFIX)

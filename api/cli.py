@@ -1,10 +1,12 @@
-"""The `symbiose` command: demo, serve, worker, db upgrade, users create, import, keys rotate,
-audit verify | checkpoint | public-key."""
+"""The `symbiose` command: demo, serve, worker, db upgrade, users create, import, match,
+keys rotate, audit verify | checkpoint | public-key."""
 
 from __future__ import annotations
 
+import json
 import uuid
 from pathlib import Path
+from typing import Any
 
 import typer
 from sqlmodel import Session, col, select
@@ -15,7 +17,10 @@ from core.errors import DomainError
 from core.migrate import upgrade as migrate_upgrade
 from core.settings import get_settings
 from marketplace.accounts.models import Role, User
-from marketplace.accounts.service import actor_of, create_user, email_index
+from marketplace.accounts.service import Actor, actor_of, create_user, email_index
+from marketplace.companies.models import Company, Site
+from marketplace.companies.service import identity_of, site_name
+from marketplace.flows.models import Flow
 from marketplace.tables import import_all_tables
 
 app = typer.Typer(help="Symbiose: industrial symbiosis marketplace.", no_args_is_help=True)
@@ -226,6 +231,66 @@ def _print_report(job_id: uuid.UUID) -> None:
             f"status: {job.status}; created: {report.get('created', {})}; "
             f"reused: {report.get('reused', {})}"
         )
+
+
+@app.command("match")
+def match(
+    as_json: bool = typer.Option(False, "--json", help="one JSON array of ranked pairs"),
+    as_user: str = typer.Option("", "--as", help="the facilitator's e-mail (default: the first)"),
+) -> None:
+    """Compute the matches not computed yet, then print every offer's ranked requests with the
+    facilitator's rights (each company named is an identity read, in the audit chain)."""
+    from marketplace.matching import service as matching
+
+    with unit_of_work() as session:
+        actor = actor_of(_staff_user(session, as_user or None))
+        matching.match_flows(session, matching.unmatched_flows(session))
+    with unit_of_work() as session:
+        actor = actor_of(_staff_user(session, as_user or None))
+        pairs = matching.territory_ranking(session, actor)
+        names = _Names(session, actor)
+        rows: list[dict[str, Any]] = [
+            {
+                "offer": names.side(pair.offer),
+                "request": names.side(pair.request),
+                "score": round(pair.match.score, 4),
+                "rank": pair.rank,
+            }
+            for pair in pairs
+        ]
+    if as_json:
+        typer.echo(json.dumps(rows, ensure_ascii=False, indent=2))
+        return
+    for row in rows:
+        offer, request = row["offer"], row["request"]
+        typer.echo(
+            f"{row['rank']:>3}. {row['score']:.2f}  {offer['company']} / {offer['label']}"
+            f" → {request['company']} / {request['label']}"
+        )
+
+
+class _Names:
+    """Companies' and sites' names for the facilitator, each company's identity read once (and
+    logged as such by companies.service.identity_of)."""
+
+    def __init__(self, session: Session, actor: Actor) -> None:
+        self.session, self.actor = session, actor
+        self._companies: dict[uuid.UUID, tuple[Company, str]] = {}
+
+    def side(self, flow: Flow) -> dict[str, str | None]:
+        if flow.company_id not in self._companies:
+            company = self.session.get(Company, flow.company_id)
+            assert company is not None
+            identity = identity_of(self.session, self.actor, company)
+            self._companies[flow.company_id] = (company, identity.legal_name)
+        company, legal_name = self._companies[flow.company_id]
+        site = self.session.get(Site, flow.site_id)
+        return {
+            "company": legal_name,
+            "site": site_name(company, site) if site else None,
+            "label": flow.label,
+            "low_code": flow.low_code,
+        }
 
 
 @app.command("demo")

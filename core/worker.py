@@ -31,6 +31,7 @@ celery_app = Celery(
         "marketplace.imports.tasks",
         "marketplace.alerts.tasks",
         "marketplace.catalogue.tasks",
+        "marketplace.matching.tasks",
         "privacy.tasks",
     ],
 )

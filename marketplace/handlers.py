@@ -10,4 +10,5 @@ event adds its module here.
 from __future__ import annotations
 
 import marketplace.alerts.service
-import marketplace.catalogue.service  # noqa: F401 - handles flows.FLOW_CHANGED
+import marketplace.catalogue.service
+import marketplace.matching.service  # noqa: F401 - handles flows.FLOW_CREATED and FLOW_CHANGED

@@ -13,6 +13,7 @@ TABLE_MODULES = (
     "marketplace.imports.models",
     "marketplace.catalogue.models",
     "marketplace.alerts.models",
+    "marketplace.matching.models",
 )
 
 

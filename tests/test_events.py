@@ -14,7 +14,7 @@ from sqlmodel import Session
 from core.events import Event, UnhandledEvent, emit, handlers_of, handles
 from marketplace.catalogue.events import LISTINGS_CHANGED
 from marketplace.catalogue.models import Listing
-from marketplace.flows.events import FLOW_CHANGED
+from marketplace.flows.events import FLOW_CHANGED, FLOW_CREATED
 from marketplace.flows.models import Flow
 from tests.factories import create_flow_row, create_site_row, create_tenant
 
@@ -48,6 +48,7 @@ def test_handlers_receive_the_session_and_arguments_in_order(session: Session) -
 # Each event of the marketplace, by the module that declares it.
 EVENTS = {
     FLOW_CHANGED: ("marketplace.flows.events", "FLOW_CHANGED"),
+    FLOW_CREATED: ("marketplace.flows.events", "FLOW_CREATED"),
     LISTINGS_CHANGED: ("marketplace.catalogue.events", "LISTINGS_CHANGED"),
 }
 

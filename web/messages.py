@@ -59,7 +59,7 @@ CASES: Mapping[type[DomainError], str] = {
     flows.SafeCodeDeclaredHazardous: N_(
         "This code is non-hazardous: a hazardous waste takes its mirror entry."
     ),
-    flows.MaterialNeedsLowCode: N_("A material needs its List of Waste code."),
+    flows.MaterialNeedsLowCode: N_("A material offer needs its List of Waste code."),
     flows.HazardousNeedsLowCode: N_("A hazardous flow needs its List of Waste code."),
     flows.BadMonths: N_("Months go from 1 to 12."),
     flows.SeasonalNeedsMonths: N_("A seasonal flow needs the months it runs."),

@@ -27,7 +27,7 @@ class SafeCodeDeclaredHazardous(Invalid):
 
 
 class MaterialNeedsLowCode(Invalid):
-    message = "a material needs its List of Waste code"
+    message = "a material offer needs its List of Waste code"
 
 
 class HazardousNeedsLowCode(Invalid):

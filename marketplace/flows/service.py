@@ -36,7 +36,7 @@ from marketplace.flows.errors import (
     UnknownLowCode,
     UnknownOperation,
 )
-from marketplace.flows.events import FLOW_CHANGED
+from marketplace.flows.events import FLOW_CHANGED, FLOW_CREATED
 from marketplace.flows.models import Direction, Flow, FlowStatus, Kind, PhysicalState, Regularity
 from marketplace.flows.schemas import FlowCreate, FlowFields, FlowRead, FlowUpdate
 from marketplace.flows.units import BASE_UNIT, normalise
@@ -119,7 +119,9 @@ def check_flow(
         if fields.hazardous is not None and fields.hazardous != entry.hazardous:
             mismatch = HazardousCodeDeclaredSafe if entry.hazardous else SafeCodeDeclaredHazardous
             raise mismatch(field="hazardous")
-    elif kind == Kind.MATERIAL:
+    elif kind == Kind.MATERIAL and direction == Direction.OFFER:
+        # The holder of a waste must classify it; a buyer describes the material it needs and
+        # its use instead (the matching engine reads its words and its sector).
         raise MaterialNeedsLowCode(field="low_code")
     elif fields.hazardous:
         raise HazardousNeedsLowCode(field="low_code")
@@ -189,6 +191,7 @@ def create_flow(session: Session, actor: Actor, data: FlowCreate) -> Flow:
     flow = Flow(company_id=site.company_id, site_id=site.id, **values)
     session.add(flow)
     session.flush()
+    emit(session, FLOW_CREATED, flow)
     return flow
 
 

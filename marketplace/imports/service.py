@@ -50,6 +50,7 @@ from marketplace.imports.models import ImportJob, ImportStatus
 from marketplace.imports.parser import count_rows, open_table, text_table
 from marketplace.imports.rows import CheckedRow, RowChecks
 from marketplace.imports.schemas import ImportJobRead
+from marketplace.matching.service import flows_changed
 from privacy.vault import Sealed, open_json, seal_json
 
 log = logging.getLogger(__name__)
@@ -330,6 +331,8 @@ def _write(
         _names_grown(session, set(grown))
         flow_ids = _flows(session, checks, companies, sites, now)
         flows = len(flow_ids)
+        # The new flows' matches, computed once this transaction commits.
+        flows_changed(session, flow_ids)
         job = session.get(ImportJob, job_id)
         unpublished = []
         if job is not None and job.publish:

@@ -1,0 +1,1 @@
+"""Matching: the synergy engine (offer ↔ request pairs, explained), above the catalogue."""

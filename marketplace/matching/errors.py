@@ -1,0 +1,10 @@
+"""Errors of this domain: the shared hierarchy, re-exported so callers import from their domain,
+and one class per case a user can meet (translated by class in web/messages.py)."""
+
+from core.errors import Forbidden, NotFound
+
+__all__ = ["Forbidden", "NotFound"]
+
+
+class NoSuchMatch(NotFound):
+    message = "no such match"

@@ -1,0 +1,245 @@
+"""Scoring one offer against one request: a score in [0, 1] and the reasons a person can read.
+
+Six criteria, each scored in [0, 1] and weighted (WEIGHTS): material compatibility (the knowledge
+base, codes, words and sectors: matching/compatibility.py), distance (against the farthest a kind
+and material usually travel), quantity (how much of the need the offer covers, and of the offer
+the need takes), timing (months both run, regularity), quality (temperature for heat and water,
+physical state for materials) and the precision of the figures (measured or estimated).
+
+A pair is a candidate only when the material is compatible at all (MATERIAL_GATE) and the
+distance is within reach: a perfect quantity never makes gypsum into cement.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from marketplace.matching.compatibility import MaterialSide, material_compatibility
+from marketplace.matching.facts import Facts
+from marketplace.matching.knowledge import max_distance_km
+from privacy.generalisation import DISTANCE_BANDS, haversine_km
+
+WEIGHTS: dict[str, float] = {
+    "material": 0.40,
+    "distance": 0.20,
+    "quantity": 0.15,
+    "timing": 0.10,
+    "quality": 0.10,
+    "precision": 0.05,
+}
+MATERIAL_GATE = 0.2
+ALL_MONTHS = (1 << 12) - 1
+# What a member's score takes for the distance to a card, from the band its own site is in: the
+# band's middle (the farthest band: 300 km). A member's score then moves only when the band does.
+BAND_MIDDLES_KM: tuple[float, ...] = (5.0, 20.0, 55.0, 140.0, 300.0)
+_BAND_UPPERS = tuple(upper for upper, _ in DISTANCE_BANDS)
+
+
+@dataclass(frozen=True)
+class Criterion:
+    name: str
+    score: float
+    weight: float
+    reason: str  # English, for the API and the logs
+    code: str  # the reason's case, for the pages' translations (web/messages.py)
+    params: dict[str, Any] = field(default_factory=dict)
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "criterion": self.name,
+            "score": round(self.score, 3),
+            "weight": self.weight,
+            "reason": self.reason,
+            "code": self.code,
+            "params": self.params,
+        }
+
+
+@dataclass(frozen=True)
+class Scored:
+    offer: Facts
+    request: Facts
+    score: float
+    distance_km: float
+    criteria: tuple[Criterion, ...]
+    archetype_id: str | None
+
+    def breakdown(self) -> list[dict[str, Any]]:
+        return [c.as_dict() for c in self.criteria]
+
+
+def band_middle_km(km: float) -> float:
+    """The middle of the public distance band ``km`` falls in."""
+    for index, upper in enumerate(_BAND_UPPERS):
+        if km < upper:
+            return BAND_MIDDLES_KM[index]
+    return BAND_MIDDLES_KM[-1]
+
+
+def _side(facts: Facts) -> MaterialSide:
+    return MaterialSide(
+        kind=facts.kind,
+        low_code=facts.low_code,
+        label=facts.label,
+        description=facts.description,
+        virgin_material=facts.virgin_material,
+        nace=facts.nace,
+    )
+
+
+def material(offer: Facts, request: Facts) -> tuple[Criterion, str | None]:
+    found = material_compatibility(_side(offer), _side(request))
+    reason = "; ".join(found.reasons) or "no known use of this material for this need"
+    criterion = Criterion(
+        "material",
+        max(0.0, min(1.0, found.score)),
+        WEIGHTS["material"],
+        reason,
+        "material",
+        {"reasons": list(found.reasons), "archetype": found.archetype_id},
+    )
+    return criterion, found.archetype_id
+
+
+def reach_km(offer: Facts) -> float:
+    return max_distance_km(offer.kind, offer.low_code)
+
+
+def distance(km: float, reach: float, band: str | None = None) -> Criterion:
+    """``band``: the public band a member sees instead of kilometres (``km`` is then its middle)."""
+    score = max(0.0, 1.0 - km / reach) if reach > 0 else 0.0
+    if band is not None:
+        return Criterion(
+            "distance",
+            score,
+            WEIGHTS["distance"],
+            f"{band} from your site, within the {round(reach)} km this flow usually travels",
+            "distance_band",
+            {"band": band, "reach_km": round(reach)},
+        )
+    shown = round(km) if km >= 10 else round(km, 1)
+    return Criterion(
+        "distance",
+        score,
+        WEIGHTS["distance"],
+        f"{shown} km apart, within the {round(reach)} km this flow usually travels",
+        "distance",
+        {"km": shown, "reach_km": round(reach)},
+    )
+
+
+def quantity(offer: Facts, request: Facts) -> Criterion:
+    given, needed = offer.quantity_per_year, request.quantity_per_year
+    if not given or not needed:
+        return Criterion(
+            "quantity", 0.5, WEIGHTS["quantity"], "a quantity is not stated", "quantity_unknown"
+        )
+    covered = min(1.0, given / needed)
+    taken = min(1.0, needed / given)
+    # The need covered matters most to the taker, the residue taken to the giver: both count.
+    score = 0.6 * covered + 0.4 * taken
+    return Criterion(
+        "quantity",
+        score,
+        WEIGHTS["quantity"],
+        f"the offer covers {round(covered * 100)} % of the need, "
+        f"the need takes {round(taken * 100)} % of the offer",
+        "quantity",
+        {"covered_pct": round(covered * 100), "taken_pct": round(taken * 100)},
+    )
+
+
+def _months(facts: Facts) -> int:
+    return facts.months_mask & ALL_MONTHS or ALL_MONTHS
+
+
+def timing(offer: Facts, request: Facts) -> Criterion:
+    needed = _months(request)
+    common = bin(_months(offer) & needed).count("1")
+    score = common / bin(needed).count("1")
+    if "one-off" in (offer.regularity, request.regularity) and offer.regularity != (
+        request.regularity
+    ):
+        score *= 0.7  # a one-off lot for a continuous need (or the reverse) is a weaker fit
+    return Criterion(
+        "timing",
+        score,
+        WEIGHTS["timing"],
+        f"{common} of the {bin(needed).count('1')} months needed are available"
+        + ("" if score == common / bin(needed).count("1") else "; one side is one-off"),
+        "timing",
+        {"common": common, "needed": bin(needed).count("1")},
+    )
+
+
+def quality(offer: Facts, request: Facts) -> Criterion:
+    weight = WEIGHTS["quality"]
+    if offer.kind in ("heat", "water") and request.temperature_c is not None:
+        if offer.temperature_c is None:
+            return Criterion(
+                "quality", 0.5, weight, "the offer's temperature is not stated", "t_unknown"
+            )
+        gap = request.temperature_c - offer.temperature_c
+        if offer.kind == "heat" and gap > 0:
+            # Heat below the need can only preheat: the score falls 2 % a degree short.
+            score = max(0.0, 1.0 - gap / 50)
+            return Criterion(
+                "quality",
+                score,
+                weight,
+                f"the offer is {round(gap)} °C below the temperature needed",
+                "t_short",
+                {"gap": round(gap)},
+            )
+        return Criterion("quality", 1.0, weight, "the offer's temperature meets the need", "t_met")
+    if offer.physical_state and request.physical_state:
+        same = offer.physical_state == request.physical_state
+        return Criterion(
+            "quality",
+            1.0 if same else 0.5,
+            weight,
+            "same physical state" if same else "the physical states differ",
+            "state_same" if same else "state_differs",
+        )
+    return Criterion("quality", 0.7, weight, "quality not stated on both sides", "quality_unknown")
+
+
+def precision(offer: Facts, request: Facts) -> Criterion:
+    measured = [p == "measured" for p in (offer.precision, request.precision) if p is not None]
+    if len(measured) < 2:
+        score, code, text = 0.7, "precision_unknown", "the precision of the figures is not known"
+    elif all(measured):
+        score, code, text = 1.0, "measured", "both quantities are measured"
+    elif any(measured):
+        score, code, text = 0.85, "one_estimated", "one quantity is an estimate"
+    else:
+        score, code, text = 0.7, "estimated", "both quantities are estimates"
+    return Criterion("precision", score, WEIGHTS["precision"], text, code)
+
+
+def score_pair(
+    offer: Facts, request: Facts, km: float | None = None, band: str | None = None
+) -> Scored | None:
+    """The pair's score and reasons, or None when it is no candidate (material incompatible, or
+    out of reach). ``km`` and ``band`` replace the distance for a member: its band's middle."""
+    if offer.kind != request.kind or offer.direction == request.direction:
+        return None
+    found, archetype = material(offer, request)
+    if found.score < MATERIAL_GATE:
+        return None
+    if km is None:
+        km = haversine_km(offer.latitude, offer.longitude, request.latitude, request.longitude)
+    reach = reach_km(offer)
+    if km > reach:
+        return None
+    criteria = (
+        found,
+        distance(km, reach, band),
+        quantity(offer, request),
+        timing(offer, request),
+        quality(offer, request),
+        precision(offer, request),
+    )
+    total = sum(c.score * c.weight for c in criteria) / sum(WEIGHTS.values())
+    return Scored(offer, request, min(1.0, max(0.0, total)), km, criteria, archetype)

@@ -1,0 +1,363 @@
+"""The synergy engine's use cases: compute matches, and read them as each party may.
+
+Two readings of one engine (matching/facts.py):
+- the facilitator's matches are computed on the flows as they are and stored (`matches`), after
+  commit whenever a flow is created or changed, or for the whole territory in chunks;
+- a member's matches for one of its flows are scored on the spot against the public catalogue's
+  cards (what it may see), from its own site; a counterpart the catalogue does not show appears
+  only once the facilitator has suggested it, as "the facilitator has a possible counterpart",
+  with no detail. A stored match is never read for a member: its exact distance and quantity
+  would be an oracle.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+
+import sqlalchemy as sa
+from sqlmodel import Session, col, select
+
+from core.events import handles
+from core.models import utcnow
+from core.worker import enqueue
+from marketplace.accounts.service import Actor
+from marketplace.catalogue.cache import site_place
+from marketplace.catalogue.cards import to_public
+from marketplace.catalogue.models import Listing, public_where
+from marketplace.catalogue.schemas import ListingPublic
+from marketplace.companies.models import Company, Site
+from marketplace.flows.errors import NoSuchFlow
+from marketplace.flows.events import FLOW_CHANGED, FLOW_CREATED
+from marketplace.flows.models import Direction, Flow, FlowStatus
+from marketplace.matching.candidates import (
+    offers_for,
+    offers_index,
+    requests_for,
+    requests_index,
+)
+from marketplace.matching.errors import NoSuchMatch
+from marketplace.matching.facts import Facts, card_facts, flow_facts, own_flow_facts
+from marketplace.matching.models import Match, MatchedFlow
+from marketplace.matching.scoring import Scored, band_middle_km, score_pair
+from privacy.generalisation import distance_band, haversine_km
+
+# Matches kept per flow, best first: enough for a facilitator's shortlist and the plan.
+KEEP_PER_FLOW = 25
+CHUNK = 500
+
+
+# --- the territory as facts -------------------------------------------------------------------
+
+
+def _facts_query(kind: str | None = None, direction: str | None = None) -> sa.Select:
+    query = (
+        select(Flow, Site.h3_cell, Company.nace)
+        .join(Site, col(Site.id) == col(Flow.site_id))
+        .join(Company, col(Company.id) == col(Flow.company_id))
+        .where(Flow.status == FlowStatus.ACTIVE)
+    )
+    if kind is not None:
+        query = query.where(Flow.kind == kind)
+    if direction is not None:
+        query = query.where(Flow.direction == direction)
+    return query
+
+
+def territory_facts(
+    session: Session, kind: str | None = None, direction: str | None = None
+) -> list[Facts]:
+    """Every active flow (of a kind and direction) as exact facts."""
+    rows = session.exec(_facts_query(kind, direction)).all()  # type: ignore[call-overload]
+    return [flow_facts(flow, cell, nace) for flow, cell, nace in rows]
+
+
+def _pair(offer: Facts, request: Facts) -> Scored | None:
+    if request.company_id == offer.company_id:
+        return None  # a company's own flows: no exchange to broker
+    return score_pair(offer, request)
+
+
+def _best(scored: list[Scored]) -> list[Scored]:
+    """The pairs among the KEEP_PER_FLOW best of their offer or of their request, best first:
+    every offer keeps its best requests, and every request its best offers."""
+    scored.sort(key=lambda s: (-s.score, str(s.offer.ref), str(s.request.ref)))
+    ranks: dict[uuid.UUID, int] = {}
+    kept = []
+    for pair in scored:
+        offer_rank = ranks[pair.offer.ref] = ranks.get(pair.offer.ref, 0) + 1
+        request_rank = ranks[pair.request.ref] = ranks.get(pair.request.ref, 0) + 1
+        if min(offer_rank, request_rank) <= KEEP_PER_FLOW:
+            kept.append(pair)
+    return kept
+
+
+# --- computing and storing the facilitator's matches -------------------------------------------
+
+
+def compute_pairs(session: Session, flow_ids: Sequence[uuid.UUID]) -> list[Scored]:
+    """The scored pairs involving the active flows among ``flow_ids``, against the territory."""
+    wanted = set(flow_ids)
+    mine = [
+        f
+        for start in range(0, len(flow_ids), CHUNK)
+        for f in _facts_of(session, flow_ids[start : start + CHUNK])
+        if f.ref in wanted
+    ]
+    pairs: dict[tuple[uuid.UUID, uuid.UUID], Scored] = {}
+    for kind in sorted({f.kind for f in mine}):
+        offers = [f for f in mine if f.kind == kind and f.direction == Direction.OFFER]
+        requests = [f for f in mine if f.kind == kind and f.direction == Direction.REQUEST]
+        if offers:
+            index = requests_index(territory_facts(session, kind, Direction.REQUEST))
+            for offer in offers:
+                for request in requests_for(index, offer):
+                    if (scored := _pair(offer, request)) is not None:
+                        pairs[(offer.ref, request.ref)] = scored
+        if requests:
+            index = offers_index(territory_facts(session, kind, Direction.OFFER))
+            for request in requests:
+                for offer in offers_for(index, request):
+                    if (scored := _pair(offer, request)) is not None:
+                        pairs[(offer.ref, request.ref)] = scored
+    return list(pairs.values())
+
+
+def _facts_of(session: Session, flow_ids: Sequence[uuid.UUID]) -> list[Facts]:
+    query = _facts_query().where(col(Flow.id).in_(list(flow_ids)))
+    rows = session.exec(query).all()  # type: ignore[call-overload]
+    return [flow_facts(flow, cell, nace) for flow, cell, nace in rows]
+
+
+def store_matches(session: Session, flow_ids: Sequence[uuid.UUID], pairs: list[Scored]) -> int:
+    """Replace the stored matches of ``flow_ids`` with ``pairs`` (keeping a facilitator's
+    suggestion on a pair that is still a match)."""
+    ids = list(flow_ids)
+    old = {
+        (m.offer_flow_id, m.request_flow_id): m
+        for start in range(0, len(ids), CHUNK)
+        for m in session.exec(
+            select(Match).where(
+                col(Match.offer_flow_id).in_(ids[start : start + CHUNK])
+                | col(Match.request_flow_id).in_(ids[start : start + CHUNK])
+            )
+        )
+    }
+    now = utcnow()
+    kept = _best(pairs)
+    fresh = set()
+    for pair in kept:
+        key = (pair.offer.ref, pair.request.ref)
+        fresh.add(key)
+        match = old.get(key) or Match(
+            offer_flow_id=pair.offer.ref,
+            request_flow_id=pair.request.ref,
+            score=0.0,
+            distance_km=0.0,
+            breakdown=[],
+        )
+        match.score = round(pair.score, 4)
+        match.distance_km = round(pair.distance_km, 2)
+        match.archetype_id = pair.archetype_id
+        match.breakdown = pair.breakdown()
+        match.estimate = estimate_of(pair)
+        match.computed_at = now
+        session.add(match)
+    for key, match in old.items():
+        if key not in fresh:
+            session.delete(match)
+    _mark_matched(session, ids, now)
+    session.flush()
+    return len(kept)
+
+
+def _mark_matched(session: Session, flow_ids: list[uuid.UUID], now: datetime) -> None:
+    for flow_id in flow_ids:
+        row = session.get(MatchedFlow, flow_id) or MatchedFlow(flow_id=flow_id, matched_at=now)
+        row.matched_at = now
+        session.add(row)
+
+
+def unmatched_flows(session: Session) -> list[uuid.UUID]:
+    """Active flows never matched, or changed since they last were."""
+    query = (
+        select(Flow.id)
+        .outerjoin(MatchedFlow, col(MatchedFlow.flow_id) == col(Flow.id))
+        .where(
+            Flow.status == FlowStatus.ACTIVE,
+            col(MatchedFlow.matched_at).is_(None) | (col(MatchedFlow.matched_at) < Flow.updated_at),
+        )
+        .order_by(col(Flow.id))
+    )
+    return list(session.exec(query).all())
+
+
+def estimate_of(pair: Scored) -> dict[str, object] | None:
+    """€ and CO₂e of the pair (matching/economics.py), when the engine knows enough."""
+    from marketplace.matching.economics import estimate
+
+    return estimate(pair)
+
+
+def match_flows(session: Session, flow_ids: Sequence[uuid.UUID]) -> int:
+    """Recompute and store the matches of these flows (a withdrawn flow loses its matches)."""
+    pairs = compute_pairs(session, flow_ids)
+    return store_matches(session, flow_ids, pairs)
+
+
+def recompute_chunk(session: Session, offer_ids: Sequence[uuid.UUID]) -> int:
+    """One chunk of a whole-territory recompute: these offers against every request."""
+    return match_flows(session, offer_ids)
+
+
+def offer_chunks(session: Session, size: int = CHUNK) -> list[list[uuid.UUID]]:
+    """Every active offer's id, in chunks that workers can take in parallel."""
+    ids = session.exec(
+        select(Flow.id)
+        .where(Flow.status == FlowStatus.ACTIVE, Flow.direction == Direction.OFFER)
+        .order_by(col(Flow.id))
+    ).all()
+    return [list(ids[i : i + size]) for i in range(0, len(ids), size)]
+
+
+@handles(FLOW_CREATED)
+@handles(FLOW_CHANGED)
+def flow_changed(session: Session, flow: Flow) -> None:
+    """A flow was created, edited or withdrawn: its matches are recomputed after commit."""
+    flows_changed(session, [flow.id])
+
+
+def flows_changed(session: Session, flow_ids: Sequence[uuid.UUID]) -> None:
+    """Recompute these flows' matches once the transaction commits (an import's flows too)."""
+    # Imported here: the task module imports this one.
+    from marketplace.matching.tasks import match_flows_task
+
+    for start in range(0, len(flow_ids), CHUNK):
+        enqueue(session, match_flows_task, [str(i) for i in flow_ids[start : start + CHUNK]])
+
+
+# --- reading matches ---------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class MemberMatch:
+    score: float
+    breakdown: list[dict[str, object]]
+    counterpart: ListingPublic
+
+
+@dataclass(frozen=True)
+class FlowMatches:
+    flow_id: uuid.UUID
+    matches: list[MemberMatch]
+    # Counterparts the catalogue does not show that the facilitator suggested: no detail.
+    facilitator_has_counterpart: bool
+
+
+def _own_flow(session: Session, actor: Actor, flow_id: uuid.UUID) -> Flow:
+    flow = session.get(Flow, flow_id)
+    if flow is None or not actor.may_access_company(flow.company_id):
+        raise NoSuchFlow()
+    return flow
+
+
+def member_matches(
+    session: Session, actor: Actor, flow_id: uuid.UUID, limit: int = 10
+) -> FlowMatches:
+    """A flow's matches as its owner may see them: scored on the public cards, from its site."""
+    flow = _own_flow(session, actor, flow_id)
+    place = site_place(session, flow.site_id)
+    assert place is not None
+    _, latitude, longitude = place
+    company = session.get(Company, flow.company_id)
+    own = own_flow_facts(flow, latitude, longitude, company.nace if company else None)
+    other = Direction.REQUEST if flow.direction == Direction.OFFER else Direction.OFFER
+    listings = session.exec(
+        select(Listing).where(
+            *public_where(), Listing.kind == str(flow.kind), Listing.direction == str(other)
+        )
+    ).all()
+    found: list[tuple[Scored, Listing, str]] = []
+    for listing in listings:
+        if listing.company_id == flow.company_id:
+            continue
+        card = card_facts(listing)
+        band = distance_band(haversine_km(latitude, longitude, card.latitude, card.longitude))
+        km = band_middle_km(haversine_km(latitude, longitude, card.latitude, card.longitude))
+        offer, request = (own, card) if flow.direction == Direction.OFFER else (card, own)
+        scored = score_pair(offer, request, km=km, band=band)
+        if scored is not None:
+            found.append((scored, listing, band))
+    found.sort(key=lambda item: (-item[0].score, str(item[1].id)))
+    matches = [
+        MemberMatch(
+            score=round(scored.score, 3),
+            breakdown=scored.breakdown(),
+            counterpart=to_public(listing, band),
+        )
+        for scored, listing, band in found[:limit]
+    ]
+    return FlowMatches(flow.id, matches, _suggested(session, flow))
+
+
+def _suggested(session: Session, flow: Flow) -> bool:
+    column = Match.offer_flow_id if flow.direction == Direction.OFFER else Match.request_flow_id
+    return (
+        session.exec(
+            select(Match.id).where(column == flow.id, col(Match.suggested_at).is_not(None))
+        ).first()
+        is not None
+    )
+
+
+def stored_matches(
+    session: Session, actor: Actor, flow_id: uuid.UUID, limit: int = 25
+) -> list[Match]:
+    """A flow's stored matches, best first: the facilitator's view."""
+    actor.require_staff()
+    flow = _own_flow(session, actor, flow_id)
+    column = Match.offer_flow_id if flow.direction == Direction.OFFER else Match.request_flow_id
+    query = select(Match).where(column == flow.id).order_by(col(Match.score).desc()).limit(limit)
+    return list(session.exec(query).all())
+
+
+def suggest(session: Session, actor: Actor, match_id: uuid.UUID) -> Match:
+    """The facilitator judges a match worth proposing to both members."""
+    actor.require_staff()
+    match = session.get(Match, match_id)
+    if match is None:
+        raise NoSuchMatch()
+    if match.suggested_at is None:
+        match.suggested_at = utcnow()
+        session.add(match)
+        session.flush()
+    return match
+
+
+@dataclass(frozen=True)
+class RankedPair:
+    match: Match
+    offer: Flow
+    request: Flow
+    rank: int  # 1 = the offer's best request
+
+
+def territory_ranking(session: Session, actor: Actor) -> list[RankedPair]:
+    """Every offer's stored requests, ranked: the facilitator's whole-territory view."""
+    actor.require_staff()
+    offer, request = sa.orm.aliased(Flow), sa.orm.aliased(Flow)
+    rows = session.exec(
+        select(Match, offer, request)
+        .join(offer, col(offer.id) == col(Match.offer_flow_id))
+        .join(request, col(request.id) == col(Match.request_flow_id))
+        .where(col(offer.status) == FlowStatus.ACTIVE, col(request.status) == FlowStatus.ACTIVE)
+        .order_by(col(Match.offer_flow_id), col(Match.score).desc(), col(Match.request_flow_id))
+    ).all()
+    ranked, rank, previous = [], 0, None
+    for match, offer_flow, request_flow in rows:
+        rank = rank + 1 if match.offer_flow_id == previous else 1
+        previous = match.offer_flow_id
+        ranked.append(RankedPair(match, offer_flow, request_flow, rank))
+    return ranked

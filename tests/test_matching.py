@@ -1,0 +1,269 @@
+"""The synergy engine: explained matches for the facilitator (flows as they are) and for members
+(scored on the public cards only), computed after commit when flows change."""
+
+from __future__ import annotations
+
+import json
+import uuid
+from typing import Any
+
+from fastapi.testclient import TestClient
+from sqlmodel import Session, col, select
+from typer.testing import CliRunner
+
+from api.cli import app as cli
+from marketplace.accounts.models import Role
+from marketplace.matching.models import Match
+from privacy.models import AuditEntry
+from tests.factories import (
+    bearer,
+    create_company_row,
+    create_flow_row,
+    create_site_row,
+    create_user_row,
+)
+from tests.members import member, publication_run, publish
+
+DUNKERQUE = (51.0343, 2.3768)
+GRAVELINES = (50.9862, 2.1281)  # ~19 km from Dunkerque
+LOON = (51.0000, 2.2200)  # ~12 km
+MARDYCK = (51.0200, 2.3400)  # ~3 km
+LILLE = (50.6292, 3.0573)  # ~65 km
+
+
+def _company(session: Session, name: str, nace: str, position: tuple[float, float]) -> Any:
+    company = create_company_row(session, name, nace=nace)
+    site = create_site_row(session, company, f"Site {name}", *position)
+    return company, site
+
+
+def _matches(session: Session, flow_id: uuid.UUID) -> list[Match]:
+    session.expire_all()
+    query = select(Match).where(
+        (col(Match.offer_flow_id) == flow_id) | (col(Match.request_flow_id) == flow_id)
+    )
+    return sorted(session.exec(query).all(), key=lambda m: -m.score)
+
+
+def staff_headers(session: Session) -> dict[str, str]:
+    return bearer(session, create_user_row(session, Role.FACILITATOR))
+
+
+def test_a_request_without_code_meets_the_residue_its_sector_and_words_name(
+    session: Session,
+) -> None:
+    """A cement plant asks for « ajouts cimentaires » with no LoW code: fly ash and slag come
+    first, a pallet offer nowhere."""
+    _, power = _company(session, "Centrale Test SAS", "35.11Z", GRAVELINES)
+    _, steel = _company(session, "Aciérie Test SA", "24.10Z", LOON)
+    _, depot = _company(session, "Logistique Test SAS", "52.10B", DUNKERQUE)
+    _, cement = _company(session, "Cimenterie Test SAS", "23.51Z", DUNKERQUE)
+    ash = create_flow_row(session, power, label="Cendres volantes", low_code="10 01 02")
+    slag = create_flow_row(session, steel, label="Laitier de haut fourneau", low_code="10 02 02")
+    pallets = create_flow_row(session, depot, label="Palettes bois", low_code="15 01 03")
+    need = create_flow_row(
+        session,
+        cement,
+        direction="request",
+        label="Ajouts cimentaires",
+        low_code=None,
+        description="matières de substitution au clinker",
+        quantity=50000,
+    )
+    found = {m.offer_flow_id: m for m in _matches(session, need.id)}
+    assert set(found) >= {ash.id, slag.id}
+    assert pallets.id not in found
+    best = found[ash.id]
+    assert 0 < best.score <= 1
+    assert [c["criterion"] for c in best.breakdown] == [
+        "material",
+        "distance",
+        "quantity",
+        "timing",
+        "quality",
+        "precision",
+    ]
+    material = best.breakdown[0]
+    assert material["score"] >= 0.6 and material["reason"]
+
+
+def test_heat_travels_a_few_kilometres_and_a_company_never_matches_itself(
+    session: Session,
+) -> None:
+    _, near = _company(session, "Usine Chaleur Près SAS", "10.62Z", MARDYCK)
+    _, far = _company(session, "Usine Chaleur Loin SAS", "10.62Z", LILLE)
+    owner, greenhouse = _company(session, "Serres Test SAS", "01.13Z", DUNKERQUE)
+    heat = {"kind": "heat", "low_code": None, "unit": "MWh", "quantity": 5000}
+    close = create_flow_row(session, near, label="Chaleur fatale", temperature_c=80, **heat)
+    distant = create_flow_row(session, far, label="Chaleur fatale", temperature_c=80, **heat)
+    own = create_flow_row(session, greenhouse, label="Chaleur interne", temperature_c=80, **heat)
+    need = create_flow_row(
+        session,
+        greenhouse,
+        direction="request",
+        label="Chauffage des serres",
+        temperature_c=60,
+        **heat,
+    )
+    offers = {m.offer_flow_id for m in _matches(session, need.id)}
+    assert close.id in offers
+    assert distant.id not in offers  # 65 km: beyond what heat travels
+    assert own.id not in offers  # the same company: nothing to broker
+    assert owner is not None
+
+
+def test_matches_follow_edits_and_withdrawals(client: TestClient, session: Session) -> None:
+    company, power = _company(session, "Centrale Suivi SAS", "35.11Z", GRAVELINES)
+    admin = bearer(session, create_user_row(session, Role.COMPANY_ADMIN, company))
+    _, plaster = _company(session, "Plâtrerie Suivi SAS", "23.62Z", DUNKERQUE)
+    gypsum = create_flow_row(session, power, label="Gypse de désulfuration", low_code="10 01 05")
+    need = create_flow_row(
+        session,
+        plaster,
+        direction="request",
+        label="Gypse naturel pour plaques de plâtre",
+        low_code=None,
+    )
+    assert [m.offer_flow_id for m in _matches(session, need.id)] == [gypsum.id]
+    withdrawn = client.post(f"/api/v1/flows/{gypsum.id}/withdraw", headers=admin)
+    assert withdrawn.status_code == 200, withdrawn.text
+    assert _matches(session, need.id) == []
+
+
+def _published_pair(client: TestClient, session: Session) -> tuple[Any, list[Any]]:
+    """A cement plant's request, and three power stations' fly ash published in one cell."""
+    cement = member(
+        session,
+        "Cimenterie Lecture SAS",
+        DUNKERQUE,
+        direction="request",
+        label="Cendres volantes pour ajout cimentier",
+        low_code="10 01 02",
+        quantity=40000,
+    )
+    offers = [
+        member(session, f"Centrale Lecture {i} SAS", (50.99 + i * 0.003, 2.13), quantity=20000)
+        for i in range(3)
+    ]
+    for offer in offers:
+        publish(client, offer)
+    publication_run(session)
+    return cement, offers
+
+
+def test_a_member_sees_its_matches_as_public_cards_with_reasons(
+    client: TestClient, session: Session
+) -> None:
+    cement, offers = _published_pair(client, session)
+    answer = client.get(f"/api/v1/flows/{cement.flow_id}/matches", headers=cement.headers)
+    assert answer.status_code == 200, answer.text
+    body = answer.json()
+    assert len(body["matches"]) == 3
+    first = body["matches"][0]
+    assert 0 < first["score"] <= 1
+    assert {r["criterion"] for r in first["why"]} >= {"material", "distance", "quantity"}
+    card = first["counterpart"]
+    assert card["distance_band"] == "10–30 km"
+    # Only the card: no flow id, company, exact quantity or position in the answer.
+    text = json.dumps(body)
+    for offer in offers:
+        assert str(offer.flow_id) not in text
+    assert "20000" not in text and "Centrale" not in text
+
+
+def test_a_members_score_moves_only_with_what_the_card_shows(
+    client: TestClient, session: Session
+) -> None:
+    """An owner edits a counterpart's exact quantity inside its class: the member's answer does
+    not change by a digit (no oracle on quantities); the facilitator's stored score does."""
+    cement, offers = _published_pair(client, session)
+    url = f"/api/v1/flows/{cement.flow_id}/matches"
+    before = client.get(url, headers=cement.headers).json()
+    stored_before = {m.offer_flow_id: m.score for m in _matches(session, cement.flow_id)}
+    edit = client.patch(
+        f"/api/v1/flows/{offers[0].flow_id}", headers=offers[0].headers, json={"quantity": 25000}
+    )
+    assert edit.status_code == 200, edit.text
+    assert client.get(url, headers=cement.headers).json() == before
+    stored_after = {m.offer_flow_id: m.score for m in _matches(session, cement.flow_id)}
+    assert stored_after[offers[0].flow_id] != stored_before[offers[0].flow_id]
+
+
+def test_another_companys_flow_is_not_found_like_a_missing_one(
+    client: TestClient, session: Session
+) -> None:
+    cement, offers = _published_pair(client, session)
+    theirs = client.get(f"/api/v1/flows/{offers[0].flow_id}/matches", headers=cement.headers)
+    missing = client.get(f"/api/v1/flows/{uuid.uuid4()}/matches", headers=cement.headers)
+    assert theirs.status_code == missing.status_code == 404
+    assert {k: v for k, v in theirs.json().items() if k != "request_id"} == {
+        k: v for k, v in missing.json().items() if k != "request_id"
+    }
+    assert (
+        client.get(
+            "/api/v1/matches", params={"flow_id": str(cement.flow_id)}, headers=cement.headers
+        ).status_code
+        == 403
+    )
+
+
+def test_a_brokered_only_counterpart_shows_only_once_the_facilitator_suggests_it(
+    client: TestClient, session: Session
+) -> None:
+    cement = member(
+        session,
+        "Cimenterie Seule SAS",
+        DUNKERQUE,
+        direction="request",
+        label="Cendres volantes",
+        low_code="10 01 02",
+    )
+    lone = member(session, "Centrale Seule SAS", GRAVELINES, quantity=20000)
+    publish(client, lone)  # alone in its cell: brokered only
+    publication_run(session)
+    url = f"/api/v1/flows/{cement.flow_id}/matches"
+    quiet = client.get(url, headers=cement.headers).json()
+    assert quiet["matches"] == [] and quiet["facilitator_has_counterpart"] is False
+
+    staff = staff_headers(session)
+    stored = client.get("/api/v1/matches", params={"flow_id": str(cement.flow_id)}, headers=staff)
+    assert stored.status_code == 200, stored.text
+    [match] = stored.json()
+    assert match["offer_flow_id"] == str(lone.flow_id) and match["distance_km"] > 0
+    suggested = client.post(f"/api/v1/matches/{match['id']}/suggest", headers=staff)
+    assert suggested.status_code == 200 and suggested.json()["suggested_at"]
+    told = client.get(url, headers=cement.headers).json()
+    assert told["matches"] == [] and told["facilitator_has_counterpart"] is True
+
+
+def test_the_command_prints_every_offers_ranked_requests_and_logs_identity_reads(
+    session: Session,
+) -> None:
+    create_user_row(session, Role.FACILITATOR)
+    _, power = _company(session, "Centrale Commande SAS", "35.11Z", GRAVELINES)
+    _, cement = _company(session, "Cimenterie Commande SAS", "23.51Z", DUNKERQUE)
+    _, plaster = _company(session, "Plâtrerie Commande SAS", "23.62Z", LOON)
+    create_flow_row(session, power, label="Cendres volantes", low_code="10 01 02")
+    create_flow_row(session, cement, direction="request", label="Ajouts cimentaires", low_code=None)
+    create_flow_row(session, plaster, direction="request", label="Cendres", low_code="10 01 02")
+    session.exec(select(Match)).all()
+    reads_before = len(session.exec(select(AuditEntry)).all())
+
+    result = CliRunner().invoke(cli, ["match", "--json"])
+    assert result.exit_code == 0, result.output
+    rows = json.loads(result.output)
+    assert [r["rank"] for r in rows] == [1, 2]
+    assert rows[0]["score"] >= rows[1]["score"]
+    assert rows[0]["offer"] == {
+        "company": "Centrale Commande SAS",
+        "site": "Site Centrale Commande SAS",
+        "label": "Cendres volantes",
+        "low_code": "100102",
+    }
+    assert {r["request"]["company"] for r in rows} == {
+        "Cimenterie Commande SAS",
+        "Plâtrerie Commande SAS",
+    }
+    session.expire_all()
+    reads = session.exec(select(AuditEntry)).all()[reads_before:]
+    assert sum(1 for r in reads if r.action == "identity.read") == 3
