@@ -16,6 +16,7 @@ from marketplace.catalogue.public_text import WHAT, WHERE, TextNotPublic
 from marketplace.companies import errors as companies
 from marketplace.flows import errors as flows
 from marketplace.imports import errors as imports
+from marketplace.matching import errors as matching
 from web.i18n import N_, Translate
 
 CASES: Mapping[type[DomainError], str] = {
@@ -74,6 +75,8 @@ CASES: Mapping[type[DomainError], str] = {
     flows.UnknownUnit: N_("Unknown unit for this kind of flow (use one of: %(units)s)."),
     flows.FlowWithdrawn: N_("A withdrawn flow cannot be edited."),
     flows.NoSuchFlow: N_("Choose flows from the list."),
+    # Matching.
+    matching.NoSuchMatch: N_("This match no longer exists."),
     # Catalogue, listings and pooled offers.
     catalogue.CursorNotValid: N_(
         "This page of results is no longer valid: start the search again."
