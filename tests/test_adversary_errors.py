@@ -3,15 +3,19 @@ most a member can be) names another company's objects by id, in paths and in bod
 state those objects can be in, and compares each answer with the answer to an id that names
 nothing: status, body, headers and the error's `field` must be the same, or the difference tells
 that the object exists and what state it is in. The same for the pages, the database's own
-errors, the unexpected ones (what they show and what they log) and the request id.
+errors, the unexpected ones (what they show and what they log), the request id, and the
+search cursor of a cached page.
 
 Each test names the attack; a difference found is printed with the route that gave it.
 """
 
 from __future__ import annotations
 
+import base64
 import logging
 import re
+import struct
+import time
 import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -28,6 +32,7 @@ from marketplace.accounts.models import Role
 from marketplace.accounts.service import actor_of, list_api_tokens
 from marketplace.alerts import service as alerts
 from marketplace.alerts.models import Notification
+from marketplace.catalogue import cache
 from marketplace.catalogue import service as catalogue
 from marketplace.flows import service as flows
 from marketplace.imports import service as imports
@@ -37,7 +42,7 @@ from tests.factories import (
     create_tenant,
     create_user_row,
 )
-from tests.members import CELL, member, publish
+from tests.members import CELL, member, publication_run, publish
 from tests.test_web import login, token_in
 from web import pages_catalogue
 
@@ -420,3 +425,47 @@ def test_a_request_id_tells_nothing_of_other_requests(client: TestClient, attack
         given = answer_.headers["X-Request-ID"]
         assert re.fullmatch(r"[0-9a-f]{32}", given) and answer_.json()["request_id"] == given
         assert "script" not in answer_.text and "Set-Cookie" not in answer_.text
+
+
+# --- the cursor -----------------------------------------------------------------------------------
+
+
+def _cursor_page(client: TestClient) -> tuple[str, str]:
+    page = client.get("/api/v1/catalogue", params={"limit": 1, "sort": "date"})
+    assert page.status_code == 200, page.text
+    cursor = page.json()["next_cursor"]
+    assert cursor
+    return cursor, page.text
+
+
+@pytest.fixture
+def two_cards(client: TestClient, session: Session) -> None:
+    for i, position in enumerate(CELL[:3]):
+        publish(client, member(session, f"Carte {i} SA", position))
+    publication_run(session)
+
+
+def test_a_cached_page_does_not_date_the_search_that_filled_it(
+    client: TestClient, two_cards: None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Attack: read a search page that someone else's search put in the response cache, and read
+    from its cursor when that search was made (a Fernet token carries its encryption time in
+    clear): what a competitor searches for, and when."""
+    earlier = time.time() - 3 * 3600
+    monkeypatch.setattr(time, "time", lambda: earlier)
+    _cursor_page(client)  # someone else's search, three hours ago
+    monkeypatch.undo()
+    cursor, _ = _cursor_page(client)
+    raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
+    dated = raw[0] == 0x80 and abs(struct.unpack(">Q", raw[1:9])[0] - earlier) < 60
+    assert not dated, "the cursor dates the search that filled the cache"
+
+
+def test_a_page_rendered_again_is_the_cached_page(client: TestClient, two_cards: None) -> None:
+    """Attack: poll one search and compare the bytes. The cache is emptied by every change to
+    any listing (a draft withdrawn, a publication pressed that waits for the run): a cursor that
+    differed at each rendering would tell each such change of anyone, to the poll's second."""
+    _, first = _cursor_page(client)
+    cache.responses.clear()
+    _, again = _cursor_page(client)
+    assert first == again, "the same page rendered twice differs: a re-rendering is visible"
