@@ -103,3 +103,10 @@ class RefusedCharacter(Invalid):
 
 class TooManySearches(RateLimited):
     message = "too many searches, retry in {seconds} s"
+
+
+class ValueRefused(Invalid):
+    """A schema's refusal (pydantic) met inside a service, naming the first field at fault: the
+    pages say it by its pydantic `type` and limits, as they say a form's (web/messages.py)."""
+
+    message = "{where}: {reason}"

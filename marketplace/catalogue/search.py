@@ -46,7 +46,12 @@ from core.text import fold
 from marketplace.accounts.service import Actor
 from marketplace.catalogue.cache import serve, site_place
 from marketplace.catalogue.cards import to_public
-from marketplace.catalogue.errors import CursorNotValid, Invalid, NotFound, NotYourSite
+from marketplace.catalogue.errors import (
+    CursorNotValid,
+    NoSuchListing,
+    NotYourSite,
+    SignInForDistances,
+)
 from marketplace.catalogue.labels import departement_names, region_names
 from marketplace.catalogue.models import Listing, is_public, public_where
 from marketplace.catalogue.schemas import ListingPublic
@@ -244,7 +249,7 @@ def origin_of(session: Session, actor: Actor | None, site_id: uuid.UUID | None) 
     if site_id is None:
         return None
     if actor is None:
-        raise Invalid("sign in to measure distances from one of your sites", field="from_site")
+        raise SignInForDistances(field="from_site")
     place = site_place(session, site_id)
     # The facilitator sees every position anyway; a member only its own company's sites.
     if place is None or not actor.may_access_company(place[0]):
@@ -558,7 +563,7 @@ def get_public(
     origin = origin_of(session, actor, from_site)
     listing = session.get(Listing, listing_id)
     if listing is None or not is_public(listing):
-        raise NotFound("no such listing")
+        raise NoSuchListing()
     return to_public(listing, _band_label(origin, listing, actor))
 
 
