@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from fastapi import APIRouter, FastAPI
 from starlette.datastructures import Headers
+from starlette.responses import Response
+from starlette.types import Scope
 
 import marketplace.handlers  # noqa: F401 - domain-event handlers, before any request
 from api.deps import current_user
@@ -25,7 +27,7 @@ from api.routers import (
     reference,
 )
 from core.settings import get_settings
-from web import mount_web, page_credential
+from web import mount_web, page_credential, unexpected_page
 
 API_PREFIX = "/api/v1"
 
@@ -33,6 +35,14 @@ API_PREFIX = "/api/v1"
 def _has_bearer(headers: Headers) -> bool:
     scheme, _, token = headers.get("authorization", "").partition(" ")
     return scheme.lower() == "bearer" and bool(token.strip())
+
+
+def _unexpected(scope: Scope, exc: Exception) -> Response:
+    """An exception nothing handled: the API's JSON 500 or a page's HTML one, neither letting its
+    message reach a client or the server's log."""
+    if scope["path"].startswith(f"{API_PREFIX}/"):
+        return unexpected_error(scope, exc)
+    return unexpected_page(scope, exc)
 
 
 def create_app() -> FastAPI:
@@ -75,7 +85,7 @@ def create_app() -> FastAPI:
     # Every later step (rate limits, logs) sees the client, not the proxy.
     app.add_middleware(TrustedProxyMiddleware, trusted=get_settings().trusted_proxies)
     # Outermost of ours: every answer carries the request id, the guard's refusals included.
-    app.add_middleware(RequestIdMiddleware, prefix=f"{API_PREFIX}/", on_error=unexpected_error)
+    app.add_middleware(RequestIdMiddleware, on_error=_unexpected)
     return app
 
 

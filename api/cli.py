@@ -6,7 +6,7 @@ from __future__ import annotations
 import json
 import uuid
 from pathlib import Path
-from typing import Any
+from typing import Any, NoReturn
 
 import typer
 from sqlmodel import Session, col, select
@@ -68,8 +68,7 @@ def audit_verify(
     try:
         keys = trusted_keys(public_key)
     except InvalidKey as error:
-        _fail(DomainError(str(error), field="public-key"))
-        return
+        _fail(str(error), "public-key")
     with unit_of_work() as session:
         report = verify(session, keys)
     if not report.intact:
@@ -107,9 +106,11 @@ def audit_public_key() -> None:
     typer.echo(public_key_text(signing_key().public_key()))
 
 
-def _fail(error: DomainError) -> None:
-    field = f" ({error.field})" if error.field else ""
-    typer.secho(f"error{field}: {error.detail}", fg=typer.colors.RED, err=True)
+def _fail(detail: str, field: str | None = None) -> NoReturn:
+    """End a command refused by what the operator gave (a service's refusal, or the command's
+    own): the operator's words are English, like the services' `detail`."""
+    where = f" ({field})" if field else ""
+    typer.secho(f"error{where}: {detail}", fg=typer.colors.RED, err=True)
     raise typer.Exit(code=2)
 
 
@@ -146,7 +147,7 @@ def users_create(
             if siret:
                 company = find_by_siret(session, siret)
                 if company is None:
-                    raise DomainError("no company with this SIRET", field="siret")
+                    _fail("no company with this SIRET", "siret")
                 company_id = company.id
             user = create_user(
                 session,
@@ -158,7 +159,7 @@ def users_create(
             )
             typer.echo(f"created {user.email} ({role.value})")
     except DomainError as error:
-        _fail(error)
+        _fail(error.detail, error.field)
 
 
 def _staff_user(session: Session, email: str | None) -> User:
@@ -167,9 +168,7 @@ def _staff_user(session: Session, email: str | None) -> User:
         query = query.where(User.email_index == email_index(email))
     user = session.exec(query).first()
     if user is None:
-        raise DomainError(
-            "no facilitator account: create one with `symbiose users create`", field="as"
-        )
+        _fail("no facilitator account: create one with `symbiose users create`", "as")
     return user
 
 
@@ -200,8 +199,7 @@ def import_file(
             )
             job_id, total = job.id, job.total_rows
     except DomainError as error:
-        _fail(error)
-        return
+        _fail(error.detail, error.field)
     with typer.progressbar(length=total, label=f"import {file.name}") as bar:
         seen = 0
 

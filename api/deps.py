@@ -8,7 +8,7 @@ from fastapi import Depends, Request
 from sqlmodel import Session
 
 from core.db import request_session
-from core.errors import Unauthorized
+from marketplace.accounts.errors import TokenNotValid, TokenRequired
 from marketplace.accounts.models import User
 from marketplace.accounts.service import Actor, actor_of, resolve_api_token
 
@@ -21,14 +21,14 @@ def bearer_token(request: Request) -> str:
     header = request.headers.get("authorization", "")
     scheme, _, token = header.partition(" ")
     if scheme.lower() != "bearer" or not token.strip():
-        raise Unauthorized("a bearer token is required")
+        raise TokenRequired()
     return token.strip()
 
 
 def current_user(request: Request, session: SessionDep) -> User:
     user = resolve_api_token(session, bearer_token(request))
     if user is None:
-        raise Unauthorized("invalid or revoked token")
+        raise TokenNotValid()
     return user
 
 

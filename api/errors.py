@@ -4,7 +4,6 @@
 from __future__ import annotations
 
 import logging
-import traceback
 from collections.abc import Mapping
 from typing import Any
 
@@ -17,7 +16,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import Scope
 
 from api.request_id import HEADER, request_id_of
-from core.errors import DomainError
+from core.errors import DomainError, log_unexpected
 
 log = logging.getLogger("symbiose.api")
 
@@ -124,7 +123,6 @@ def unexpected_error(scope: Scope, exc: Exception) -> JSONResponse:
     server, nor reach the log (they may hold a company's data): its type and where it was raised
     do, with the request id the client is given."""
     request_id = request_id_of(scope)
-    where = "".join(traceback.format_list(traceback.extract_tb(exc.__traceback__)))
-    log.error("unexpected %s, request id %s\n%s", type(exc).__name__, request_id, where.rstrip())
+    log_unexpected(log, exc, request_id)
     detail = f"an unexpected error occurred; it has been recorded as request id {request_id}"
     return _json(scope, 500, error_body(scope, "InternalError", detail))

@@ -29,16 +29,13 @@ def request_id_of(scope: Scope) -> str:
 class RequestIdMiddleware:
     """Pure ASGI: streamed responses pass through untouched.
 
-    It also answers an exception that nothing handled on the API's paths, with `on_error`'s
-    response: Starlette's outermost middleware would answer too, but then raise the exception
-    again for the server to log it whole, message and values included.
+    It also answers an exception that nothing handled, API or page, with `on_error`'s response:
+    Starlette's outermost middleware would answer too, but then raise the exception again for the
+    server to log it whole, message and values included.
     """
 
-    def __init__(
-        self, app: ASGIApp, prefix: str, on_error: Callable[[Scope, Exception], Response]
-    ) -> None:
+    def __init__(self, app: ASGIApp, on_error: Callable[[Scope, Exception], Response]) -> None:
         self.app = app
-        self.prefix = prefix
         self.on_error = on_error
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
@@ -61,6 +58,6 @@ class RequestIdMiddleware:
         try:
             await self.app(scope, receive, send_with_id)
         except Exception as exc:
-            if started or not scope["path"].startswith(self.prefix):
-                raise  # a page: its error page is rendered by web/errors.py
+            if started:
+                raise  # too late for an answer of ours
             await self.on_error(scope, exc)(scope, receive, send_with_id)

@@ -8,6 +8,8 @@ Each case a user can meet is a subclass of a kind in its domain's `errors.py`: i
 
 from __future__ import annotations
 
+import logging
+import traceback
 from typing import ClassVar
 
 
@@ -39,6 +41,14 @@ class DomainError(Exception):
         clients rely on these few names, whichever case of the kind was met."""
         kind = next(c for c in type(self).__mro__ if "status_code" in vars(c))
         return kind.__name__
+
+
+def log_unexpected(log: logging.Logger, exc: BaseException, request_id: str) -> None:
+    """Log an exception no handler knows, as the API and the pages both do: its type and where it
+    was raised, with the request id the client is given. Neither its message nor its values
+    (they may hold a company's data), so never the exception itself for a handler to print."""
+    where = "".join(traceback.format_list(traceback.extract_tb(exc.__traceback__)))
+    log.error("unexpected %s, request id %s\n%s", type(exc).__name__, request_id, where.rstrip())
 
 
 class NotFound(DomainError):
@@ -93,3 +103,10 @@ class RefusedCharacter(Invalid):
 
 class TooManySearches(RateLimited):
     message = "too many searches, retry in {seconds} s"
+
+
+class ValueRefused(Invalid):
+    """A schema's refusal (pydantic) met inside a service, naming the first field at fault: the
+    pages say it by its pydantic `type` and limits, as they say a form's (web/messages.py)."""
+
+    message = "{where}: {reason}"

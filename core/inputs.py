@@ -25,9 +25,9 @@ from pydantic import (
     ValidationError,
     ValidationInfo,
 )
-from pydantic_core import PydanticCustomError
+from pydantic_core import ErrorDetails, PydanticCustomError
 
-from core.errors import Invalid, RefusedCharacter
+from core.errors import RefusedCharacter, ValueRefused
 
 # Bounds, documented in the OpenAPI through the fields' constraints.
 # Euros per unit: far above any real price, and its cents (1e9) still fit the 32-bit INTEGER
@@ -185,9 +185,24 @@ Offset = Annotated[int, Field(ge=0, le=MAX_OFFSET), NOT_BOOLEAN]
 Limit = Annotated[int, Field(ge=1, le=MAX_LIMIT), NOT_BOOLEAN]
 
 
-def invalid_from(exc: ValidationError, *, prefix: str = "") -> Invalid:
+# The limits a refusal's words quote, of pydantic's context (its other values may be objects).
+_LIMITS = ("min_length", "max_length", "gt", "ge", "lt", "le")
+
+
+def schema_refusal(error: ErrorDetails) -> dict[str, Any]:
+    """What a page words a pydantic refusal with (web/messages.py): its type, its limits and
+    whether it refused a text; plain JSON values, never the refused input (an import's report is
+    stored unencrypted)."""
+    ctx = error.get("ctx") or {}
+    limits = {k: ctx[k] for k in _LIMITS if isinstance(ctx.get(k), int | float)}
+    return {"type": error["type"], "text": isinstance(error.get("input"), str), **limits}
+
+
+def invalid_from(exc: ValidationError, *, prefix: str = "") -> ValueRefused:
     """A pydantic refusal raised inside a service (a model built from stored and changed values)
     as the domain's 422, naming the first field, so it never escapes as a 500."""
     error = exc.errors(include_url=False)[0]
     where = ".".join(str(part) for part in (*([prefix] if prefix else []), *error["loc"]))
-    return Invalid(f"{where}: {error['msg']}" if where else error["msg"], field=where or None)
+    params = {"where": where, "reason": error["msg"], **schema_refusal(error)}
+    # Without a field (a rule across fields), the detail is the reason alone.
+    return ValueRefused(None if where else error["msg"], field=where or None, **params)

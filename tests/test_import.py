@@ -350,7 +350,16 @@ def test_skip_bad_rows_imports_the_good_ones_and_reports_the_bad(
     )
 
     assert job["status"] == "done"
-    assert job["report"]["errors"] == [{"line": 4, "field": "quantity", "reason": "not a number"}]
+    # The reason in English for the API's clients, and its case for the pages to say it.
+    assert job["report"]["errors"] == [
+        {
+            "line": 4,
+            "field": "quantity",
+            "reason": "not a number",
+            "code": "NotANumber",
+            "params": {},
+        }
+    ]
     # The bad row's company had no other row: it is not created.
     assert job["report"]["created"] == {"companies": 1, "sites": 1, "flows": 2}
     assert counts(session) == {"companies": 1, "sites": 1, "flows": 2, "jobs": 1}

@@ -730,6 +730,10 @@ def test_import_runs_and_reports_bad_rows(client: TestClient, session: Session) 
             "Cendres volantes,5000,t,year,continuous",
             f"Cimenterie du Port SAS,{siret},23.51Z,Usine,50.99,2.15,request,material,99 99 99,"
             "Inconnu,5,t,year,continuous",
+            f"Cimenterie du Port SAS,{siret},23.51Z,Usine,50.99,2.15,request,palettes,,"
+            "Palettes,5,t,year,continuous",
+            f"Cimenterie du Port SAS,{siret},23.51Z,Usine,50.99,2.15,request,material,10 01 02,"
+            "Cendres,beaucoup,t,year,continuous",
         ]
     ).encode()
     response = client.post(
@@ -744,6 +748,13 @@ def test_import_runs_and_reports_bad_rows(client: TestClient, session: Session) 
     assert page.status_code == 200 and "<progress" in page.text
     assert "Terminé" in page.text and "Lignes erronées" in page.text
     assert re.search(r'<td class="num">3</td><td class="code">low_code</td>', page.text)
+    # Each row's reason in the page's language, found by its case, never its English words.
+    assert "Code déchet inconnu" in page.text
+    assert "Valeur hors de la liste\u00a0: gas, heat, material, water." in page.text
+    assert "Ce n&#39;est pas un nombre." in page.text
+    assert "not one of" not in page.text and "not a number" not in page.text
+    english = client.get(f"{job_url}?lang=en")
+    assert "Not one of: gas, heat, material, water." in english.text
     fragment = client.get(f"{job_url}/progress")
     assert "<html" not in fragment.text
     assert 'hx-trigger="every 1s"' not in fragment.text  # finished: the polling stops

@@ -8,6 +8,8 @@ from typing import Any
 from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
 from starlette.datastructures import Headers
+from starlette.responses import Response
+from starlette.types import Scope
 
 
 def mount_web(app: FastAPI) -> None:
@@ -35,3 +37,11 @@ def page_credential() -> tuple[Callable[..., Any], Callable[[Headers], bool]]:
         return f"{SESSION_COOKIE}=" in headers.get("cookie", "")
 
     return current_viewer, has_session
+
+
+def unexpected_page(scope: Scope, exc: Exception) -> Response:
+    """A page's answer to an exception no handler knows: its 500 page, the exception logged
+    without its message (web/errors.py). The composition root's request-id middleware sends it."""
+    from web.errors import unexpected_page as page
+
+    return page(scope, exc)

@@ -15,11 +15,12 @@ from fastapi.exceptions import RequestValidationError
 from sqlalchemy.exc import IntegrityError, OperationalError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.responses import HTMLResponse, PlainTextResponse, RedirectResponse, Response
+from starlette.types import Scope
 
-from core.errors import DomainError
+from core.errors import DomainError, log_unexpected
 from web.forms import explain
 from web.i18n import N_, page_translator
-from web.middleware import is_api_path
+from web.middleware import SECURITY_HEADERS, is_api_path
 from web.security import CsrfRejected, LoginRequired, RoleRefused, login_url
 from web.templating import render
 
@@ -102,7 +103,7 @@ def install_error_pages(app: FastAPI) -> None:
     wrap(OperationalError, _database_busy)
     wrap(StarletteHTTPException, lambda r, exc: error_page(r, exc.status_code))
     wrap(RequestValidationError, _validation_error)
-    wrap(Exception, _server_error)
+    wrap(Exception, lambda r, exc: unexpected_page(r.scope, exc))
 
 
 def _login_redirect(request: Request, exc: LoginRequired) -> Response:
@@ -136,11 +137,18 @@ def _validation_error(request: Request, exc: RequestValidationError) -> Response
     return error_page(request, 404 if in_path else 400)
 
 
-def _server_error(request: Request, exc: Exception) -> Response:
-    # Starlette raises the exception again once this page is sent, so the server logs it in full.
+def unexpected_page(scope: Scope, exc: Exception) -> Response:
+    """The 500 page of an exception no handler knows, logged as the API logs one: its type and
+    place, never its message or values (a company's name, a position). The request id's
+    middleware sends it (api/request_id.py): Starlette's outermost one would send it too, then
+    raise the exception again for the server to log whole."""
+    request = Request(scope)
+    request_id = getattr(request.state, "request_id", None) or ""
+    log_unexpected(log, exc, request_id)
     page = error_page(request, 500)
-    # Sent from outside every middleware: the request id (api/request_id.py) is put here.
-    request_id = getattr(request.state, "request_id", None)
+    # Sent from outside the page middleware: its headers are put here.
+    for name, value in SECURITY_HEADERS.items():
+        page.headers.setdefault(name, value)
     if request_id:
         page.headers["X-Request-ID"] = request_id
     return page

@@ -12,39 +12,21 @@ from pydantic import ValidationError
 from sqlmodel import Session
 from starlette.datastructures import FormData
 
-from core.errors import DomainError, RefusedCharacter
+from core.errors import DomainError
+from core.inputs import schema_refusal
 from web.i18n import N_, Translate
 from web.messages import (
     BY_NAME,
-    CASES,
     REWRITE_WORDS,
     case_message,
     error_message,
     remove_sentence,
+    schema_message,
 )
 
 # Errors that belong to no field shown on the form go at the top of it, under this key.
 GENERAL = "__all__"
 FieldErrors = dict[str, str]
-
-# The refusals that reach a page as text only, not as an error of a known case (web/messages.py
-# translates those by class): the reasons an import's report stores without a case, its rows'
-# own checks (marketplace.imports.rows) and the schemas' refusals, which name no class.
-_TEXT_MESSAGES: tuple[tuple[re.Pattern[str], str], ...] = tuple(
-    (re.compile(pattern), message)
-    for pattern, message in (
-        (r"^months are numbers from 1 to 12", N_("Months go from 1 to 12.")),
-        (
-            r"^contains a character that is not allowed",
-            N_(
-                "This text contains a character that is not allowed "
-                "(a control or text-direction character)."
-            ),
-        ),
-        (r"^a value is required", N_("This field is required.")),
-    )
-)
-
 
 # What a listing's text must lose, as stored text (a listing's view, an import's report): its
 # sentences are "remove WHAT from the WHERE", joined by "; " (public_text.TextNotPublic).
@@ -63,20 +45,13 @@ def _explain_rewrite(detail: str, translate: Translate) -> str | None:
 
 def explain_known(error: DomainError | str, translate: Translate) -> str | None:
     """A service's error in the page's language, or None when it is not a known one: a case by
-    its class (web/messages.py), a text by what it says."""
+    its class (web/messages.py); as text, only what a listing's text must lose."""
     if isinstance(error, DomainError):
         known = error_message(error, translate)
         if known is not None:
             return known
         error = error.detail
-    rewrite = _explain_rewrite(error, translate)
-    if rewrite is not None:
-        return rewrite
-    for pattern, message in _TEXT_MESSAGES:
-        match = pattern.search(error)
-        if match:
-            return translate(message, **match.groupdict())
-    return None
+    return _explain_rewrite(error, translate)
 
 
 def explain(error: DomainError | str, translate: Translate) -> str:
@@ -87,7 +62,8 @@ def explain(error: DomainError | str, translate: Translate) -> str:
 
 
 def explain_reason(reason: dict[str, Any], translate: Translate) -> str:
-    """One refusal of an import's report: by its case's name when it was stored with one."""
+    """One refusal of an import's report, by its case's name and parameters; a report stored
+    before its rows' refusals had a case shows their English reason."""
     case = BY_NAME.get(str(reason.get("code", "")))
     params = reason.get("params")
     text = str(reason.get("reason", ""))
@@ -98,47 +74,14 @@ def explain_reason(reason: dict[str, Any], translate: Translate) -> str:
     return explain_known(text, translate) or text
 
 
-# The types of the refusals the shared input checks raise (core.inputs, PydanticCustomError).
-_VALIDATION_TYPES = {
-    "text_character": CASES[RefusedCharacter],
-    "months": N_("Months go from 1 to 12."),
-}
-
-
-def _validation_message(error: Any, translate: Translate) -> str:
-    kind = error.get("type", "")
-    ctx = error.get("ctx") or {}
-    if kind == "missing" or (kind == "string_too_short" and ctx.get("min_length") == 1):
-        return translate(N_("This field is required."))
-    if kind in ("float_parsing", "float_type", "int_parsing", "int_type", "finite_number"):
-        return translate(N_("Enter a number."))
-    if kind == "string_too_short":
-        return translate(N_("At least %(count)s characters."), count=ctx.get("min_length"))
-    if kind == "string_too_long" or (kind == "too_long" and isinstance(error.get("input"), str)):
-        return translate(N_("At most %(count)s characters."), count=ctx.get("max_length"))
-    if kind == "too_long":
-        return translate(N_("Too many entries."))
-    if kind in ("greater_than", "greater_than_equal"):
-        limit = ctx.get("gt", ctx.get("ge"))
-        return translate(N_("Must be at least %(limit)s."), limit=limit)
-    if kind in ("less_than", "less_than_equal"):
-        limit = ctx.get("lt", ctx.get("le"))
-        return translate(N_("Must be at most %(limit)s."), limit=limit)
-    if kind in ("enum", "literal_error", "uuid_parsing", "uuid_type"):
-        return translate(N_("Choose a value from the list."))
-    if kind == "value_error" and "email" in str(error.get("msg", "")):
-        return translate(N_("Not a valid e-mail address."))
-    # The shared input checks' own types (core.inputs).
-    if kind in _VALIDATION_TYPES:
-        return translate(_VALIDATION_TYPES[kind])
-    return translate(N_("Invalid value."))
-
-
 def validation_errors(exc: ValidationError, translate: Translate) -> FieldErrors:
+    """A form's schema refusals, by their pydantic type (as web/messages.py words the same
+    refusals met in a service or an import's row)."""
     errors: FieldErrors = {}
     for error in exc.errors():
         key = ".".join(str(part) for part in error["loc"]) or GENERAL
-        errors.setdefault(key, _validation_message(error, translate))
+        params = {"reason": error.get("msg", ""), **schema_refusal(error)}
+        errors.setdefault(key, schema_message(params, translate))
     return errors
 
 

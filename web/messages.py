@@ -28,9 +28,24 @@ CASES: Mapping[type[DomainError], str] = {
     core.TooManySearches: N_(
         "Too many searches in a short time. Please wait a minute, then search again."
     ),
-    # Accounts.
+    # Accounts, roles and API tokens.
     accounts.WrongCredentials: N_("Wrong e-mail or password."),
     accounts.TooManyFailedLogins: N_("Too many failed logins. Try again in %(seconds)s seconds."),
+    accounts.TokenRequired: N_("An API token is required."),
+    accounts.TokenNotValid: N_("This API token is not valid or was revoked."),
+    accounts.StaffOnly: N_("This is reserved to the facilitating association."),
+    accounts.CompanyAccountOnly: N_("This action belongs to a company account."),
+    accounts.CompanyAdminOnly: N_("Only your company's administrator may do this."),
+    accounts.PasswordTooShort: N_("The password needs at least %(count)s characters."),
+    accounts.NotAnEmail: N_("Not a valid e-mail address."),
+    accounts.CompanyRoleNeedsCompany: N_("A company role needs a company."),
+    accounts.StaffHaveNoCompany: N_("The association's staff belong to no company."),
+    accounts.EmailTaken: N_("An account with this e-mail already exists."),
+    accounts.AddingUsersAdminOnly: N_("Only a company administrator may add users."),
+    accounts.CompanyRolesOnly: N_("A company administrator adds company roles only."),
+    accounts.PlatformAdminsOnly: N_("Only a platform administrator adds platform administrators."),
+    accounts.TokenLifetimeNotPositive: N_("A token's lifetime must be positive."),
+    accounts.NoSuchToken: N_("No such token."),
     # Companies and sites.
     companies.InvalidSiret: N_("Not a valid SIRET: 14 digits with a valid checksum."),
     companies.InvalidNace: N_(
@@ -49,6 +64,8 @@ CASES: Mapping[type[DomainError], str] = {
     ),
     companies.NotInDepartement: N_("This position is not within a French département."),
     companies.NoSuchSite: N_("Choose one of your sites."),
+    companies.NoSuchCompany: N_("No such company."),
+    companies.IdentityAdminOnly: N_("Only your company's administrator may change its identity."),
     # Flows.
     flows.UnknownLowCode: N_(
         "Unknown List of Waste code: a six-digit entry is expected, e.g. 10 01 02."
@@ -75,6 +92,9 @@ CASES: Mapping[type[DomainError], str] = {
     flows.UnknownUnit: N_("Unknown unit for this kind of flow (use one of: %(units)s)."),
     flows.FlowWithdrawn: N_("A withdrawn flow cannot be edited."),
     flows.NoSuchFlow: N_("Choose flows from the list."),
+    flows.FlowAlreadyWithdrawn: N_("This flow is already withdrawn."),
+    flows.WithdrawnFlowNotEdited: N_("A withdrawn flow cannot be edited."),
+    flows.NoSuchLowCode: N_("No such List of Waste code."),
     # Matching.
     matching.NoSuchMatch: N_("This match no longer exists."),
     # Catalogue, listings and pooled offers.
@@ -96,6 +116,8 @@ CASES: Mapping[type[DomainError], str] = {
     catalogue.PoolSpansDepartements: N_("Pooled flows must lie in the same département."),
     catalogue.PoolSpansRegions: N_("Pooled flows must lie in the same région."),
     catalogue.PoolOfOneCompany: N_("A pooled offer gathers flows of at least two companies."),
+    catalogue.NoSuchListing: N_("No such listing."),
+    catalogue.SignInForDistances: N_("Sign in to measure distances from one of your sites."),
     # An import's file checks.
     imports.UploadTooLarge: N_("The file is larger than the upload limit."),
     imports.FileEmpty: N_("The file is empty."),
@@ -124,12 +146,94 @@ CASES: Mapping[type[DomainError], str] = {
     imports.SharedTextsTooLarge: N_(
         "The workbook unpacks to more than %(count)s MB, the most an import reads."
     ),
-    # Saved searches.
+    imports.NoSuchImport: N_("No such import."),
+    imports.NotUtf16: N_("The file starts as UTF-16 but is not valid UTF-16."),
+    imports.UnknownEncoding: N_("Unknown text encoding."),
+    imports.ByteNotInEncoding: N_(
+        "The file is not valid %(encoding)s (byte %(byte)s cannot be read)."
+    ),
+    imports.NotInEncoding: N_("The file is not valid %(encoding)s."),
+    imports.UnreadableCsv: N_("Unreadable CSV at line %(line)s."),
+    imports.ColumnTwice: N_("The column “%(column)s” appears twice in the header."),
+    # An import's rows, each refused with the first reason found (the report keeps its name).
+    imports.RowTooWide: N_(
+        "This row has more cells than the header has columns: "
+        "a value containing the delimiter must be quoted."
+    ),
+    imports.ValueRequired: N_("This field is required."),
+    imports.OtherCompanyName: N_("This SIRET has another company name on line %(line)s."),
+    imports.OtherNace: N_("This SIRET has another NACE code on line %(line)s."),
+    imports.OtherSitePosition: N_(
+        "This company's site of the same name is at another position on line %(line)s."
+    ),
+    imports.NaceRequired: N_("The NACE code is required for a company not registered yet."),
+    imports.NotANumber: N_("Not a number."),
+    imports.NotAFiniteNumber: N_("Not a finite number."),
+    imports.AmountTooLarge: N_("Too large an amount."),
+    imports.NotOneOf: N_("Not one of: %(choices)s."),
+    imports.ValueNotValid: N_("Invalid value."),
+    imports.MonthsNotNumbers: N_("Months are numbers from 1 to 12, such as 10;11;12."),
+    imports.NotABoolean: N_("Expected true/false (or oui/non)."),
+    imports.NumberNotFinite: N_("The number is too large once converted."),
+    imports.NumberNotStorable: N_("The number is too large to be stored."),
+    imports.ContainsNul: N_("This value contains a NUL character."),
+    imports.RowNotChecked: N_("This row could not be checked."),
+    # Saved searches and their alerts.
     alerts.SearchNameLength: N_("Give a name of at most %(count)s characters."),
     alerts.TooManySavedSearches: N_("You already have %(count)s saved searches: delete one first."),
+    alerts.SearchesForMembers: N_("Saved searches belong to company members and the facilitator."),
+    alerts.PagingNotSaved: N_("A saved search keeps filters only, not %(keys)s."),
+    alerts.NoSuchSavedSearch: N_("No such saved search."),
+    alerts.NoSuchNotification: N_("No such notification."),
 }
-# By name, for the refusals stored with their case's name (an import's report).
-BY_NAME = {case.__name__: case for case in CASES}
+
+
+# The words of a schema's refusal (pydantic), by its type and limits (core.inputs.schema_refusal):
+# a form's, and one a service met (ValueRefused) or an import's row (RowValueRefused).
+_SCHEMA_TYPES = {
+    "float_parsing": N_("Enter a number."),
+    "float_type": N_("Enter a number."),
+    "int_parsing": N_("Enter a number."),
+    "int_type": N_("Enter a number."),
+    "finite_number": N_("Enter a number."),
+    "enum": N_("Choose a value from the list."),
+    "literal_error": N_("Choose a value from the list."),
+    "uuid_parsing": N_("Choose a value from the list."),
+    "uuid_type": N_("Choose a value from the list."),
+    # The shared input checks' own types (core.inputs).
+    "text_character": CASES[core.RefusedCharacter],
+    "months": N_("Months go from 1 to 12."),
+}
+
+
+def schema_message(params: Mapping[str, object], translate: Translate) -> str:
+    kind = params.get("type", "")
+    if kind == "missing" or (kind == "string_too_short" and params.get("min_length") == 1):
+        return translate(N_("This field is required."))
+    if kind == "string_too_short":
+        return translate(N_("At least %(count)s characters."), count=params.get("min_length"))
+    if kind == "string_too_long" or (kind == "too_long" and params.get("text")):
+        return translate(N_("At most %(count)s characters."), count=params.get("max_length"))
+    if kind == "too_long":
+        return translate(N_("Too many entries."))
+    if kind in ("greater_than", "greater_than_equal"):
+        limit = params.get("gt", params.get("ge"))
+        return translate(N_("Must be at least %(limit)s."), limit=limit)
+    if kind in ("less_than", "less_than_equal"):
+        limit = params.get("lt", params.get("le"))
+        return translate(N_("Must be at most %(limit)s."), limit=limit)
+    if kind == "value_error" and "email" in str(params.get("reason", "")):
+        return translate(N_("Not a valid e-mail address."))
+    return translate(_SCHEMA_TYPES.get(str(kind), N_("Invalid value.")))
+
+
+# The cases whose words follow their parameters rather than one message.
+FROM_PARAMS: Mapping[type[DomainError], Callable[[Mapping[str, object], Translate], str]] = {
+    core.ValueRefused: schema_message,
+    imports.RowValueRefused: schema_message,
+}
+# By name, for the refusals stored with their case's name and parameters (an import's report).
+BY_NAME = {case.__name__: case for case in (*CASES, *FROM_PARAMS)}
 
 
 # What a listing's text must lose (TextNotPublic): one sentence per part to remove, the parts
@@ -179,6 +283,9 @@ def case_message(
     case: type[DomainError], params: Mapping[str, object], translate: Translate
 ) -> str | None:
     """The case's words in the page's language, or None for a kind or an unlisted case."""
+    from_params = FROM_PARAMS.get(case)
+    if from_params is not None:
+        return from_params(params, translate)
     message = CASES.get(case)
     return None if message is None else translate(message, **params)
 

@@ -8,8 +8,8 @@ from fastapi import APIRouter, Request
 from fastapi.responses import RedirectResponse, Response
 from starlette.datastructures import FormData
 
-from core.errors import Forbidden
 from marketplace.catalogue.service import company_names_changed
+from marketplace.companies.errors import IdentityAdminOnly
 from marketplace.companies.schemas import CompanyRead, CompanyUpdate
 from marketplace.companies.service import read_company, update_company
 from web.forms import (
@@ -34,7 +34,7 @@ IDENTITY_FIELDS = ("legal_name", "address", "nace", "size_class", "brands")
 
 def _require_admin(viewer: Viewer) -> None:
     if not viewer.actor.is_company_admin:
-        raise Forbidden("only the company's administrator may change its identity")
+        raise IdentityAdminOnly()
 
 
 @router.get("/company")

@@ -12,12 +12,13 @@ from fastapi import APIRouter, Query, Request
 from fastapi.responses import RedirectResponse, Response
 from sqlmodel import Session
 
-from core.errors import Conflict, NotFound
+from core.errors import Conflict
 from core.inputs import SearchWords
 from core.reference.models import LowCode
 from marketplace.catalogue.service import live_listings
 from marketplace.companies.models import Company
 from marketplace.companies.service import list_sites, site_name
+from marketplace.flows.errors import NoSuchLowCode, WithdrawnFlowNotEdited
 from marketplace.flows.models import Direction, FlowStatus, Kind
 from marketplace.flows.schemas import FlowCreate, FlowFields, FlowRead, FlowUpdate
 from marketplace.flows.service import (
@@ -241,7 +242,7 @@ def edit_flow_page(
 ) -> Response:
     flow = read_flow(get_flow(session, viewer.actor, flow_id))
     if flow.status == FlowStatus.WITHDRAWN:
-        raise NotFound("a withdrawn flow is not edited")
+        raise WithdrawnFlowNotEdited()
     return _form_page(request, session, viewer, flow=flow, values=values_of(flow), errors={})
 
 
@@ -312,7 +313,7 @@ def low_code_pick(request: Request, session: DbSession, code: SearchText = "") -
     compact = compact_low_code(code)
     low = _low_options(session, [compact], page_locale(request)).get(compact)
     if low is None:
-        raise NotFound("no such List of Waste code")
+        raise NoSuchLowCode()
     return render(
         request,
         "_low_code_field.html",

@@ -11,8 +11,8 @@ from pydantic import BaseModel, Field
 
 from api.deps import ActorDep, SessionDep, UserDep
 from api.errors import RATE_LIMITED, UNAUTHORIZED
-from core.errors import Invalid
 from core.inputs import NOT_BOOLEAN, EmailText, Name
+from marketplace.accounts.errors import AddingUsersAdminOnly, CompanyRolesOnly, PlatformAdminsOnly
 from marketplace.accounts.models import COMPANY_ROLES, ApiToken, Role, User
 from marketplace.accounts.schemas import ApiTokenRead, InvitationRead
 from marketplace.accounts.service import (
@@ -123,14 +123,14 @@ def add_user(body: UserCreate, session: SessionDep, actor: ActorDep) -> Invitati
     route does not tell who has an account."""
     if not actor.is_staff:
         if not actor.is_company_admin:
-            raise Invalid("only a company administrator may add users", field="role")
+            raise AddingUsersAdminOnly(field="role")
         if body.role not in COMPANY_ROLES:
-            raise Invalid("a company administrator adds company roles only", field="role")
+            raise CompanyRolesOnly(field="role")
         if body.company_id not in (None, actor.company_id):
             get_company(session, actor, body.company_id)  # raises NotFound for a foreign id
         body.company_id = actor.company_id
     elif body.role == Role.PLATFORM_ADMIN and actor.role != Role.PLATFORM_ADMIN:
-        raise Invalid("only a platform administrator adds platform administrators", field="role")
+        raise PlatformAdminsOnly(field="role")
     invitation = invite_user(
         session,
         email=body.email,

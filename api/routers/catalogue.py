@@ -23,7 +23,7 @@ from starlette.concurrency import run_in_threadpool
 from api.deps import bearer_token
 from api.errors import RATE_LIMITED, UNAUTHORIZED
 from core.db import unit_of_work
-from marketplace.accounts.errors import Unauthorized
+from marketplace.accounts.errors import TokenNotValid
 from marketplace.accounts.service import Actor, actor_for_public_read
 from marketplace.catalogue import cache
 from marketplace.catalogue.schemas import ListingPublic
@@ -57,7 +57,7 @@ def optional_actor(request: Request, session: Session) -> Actor | None:
         return None
     actor = actor_for_public_read(session, bearer_token(request))
     if actor is None:
-        raise Unauthorized("invalid or revoked token")
+        raise TokenNotValid()
     return actor
 
 

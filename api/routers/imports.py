@@ -9,9 +9,10 @@ from fastapi import APIRouter, File, Form, Request, Response, UploadFile
 
 from api.deps import ActorDep, SessionDep
 from api.guard import UPLOAD_MARK
-from core.errors import Invalid, TooLarge
+from core.errors import Invalid
 from core.settings import get_settings
 from marketplace.imports import service
+from marketplace.imports.errors import UploadTooLarge
 from marketplace.imports.models import ImportStatus
 from marketplace.imports.schemas import ImportJobRead
 
@@ -74,7 +75,7 @@ def import_flows(
     limit = get_settings().max_upload_bytes
     content = file.file.read(limit + 1)
     if len(content) > limit:
-        raise TooLarge(f"the file exceeds the upload limit of {limit} bytes", field="file")
+        raise UploadTooLarge(field="file", megabytes=limit // (1024 * 1024), limit=limit)
     job = service.create_job(
         session,
         actor,

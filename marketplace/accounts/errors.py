@@ -12,3 +12,63 @@ class WrongCredentials(Unauthorized):
 
 class TooManyFailedLogins(RateLimited):
     message = "too many failed logins, retry in {seconds} s"
+
+
+class TokenRequired(Unauthorized):
+    message = "a bearer token is required"
+
+
+class TokenNotValid(Unauthorized):
+    message = "invalid or revoked token"
+
+
+class StaffOnly(Forbidden):
+    message = "reserved to the facilitating association"
+
+
+class CompanyAccountOnly(Forbidden):
+    message = "this action belongs to a company account"
+
+
+class CompanyAdminOnly(Forbidden):
+    message = "only the company's administrator may do this"
+
+
+class PasswordTooShort(Invalid):
+    message = "password must have at least {count} characters"
+
+
+class NotAnEmail(Invalid):
+    message = "not an e-mail address"
+
+
+class CompanyRoleNeedsCompany(Invalid):
+    message = "a company role needs a company"
+
+
+class StaffHaveNoCompany(Invalid):
+    message = "the association's staff belong to no company"
+
+
+class EmailTaken(Conflict):
+    message = "an account with this e-mail already exists"
+
+
+class AddingUsersAdminOnly(Invalid):
+    message = "only a company administrator may add users"
+
+
+class CompanyRolesOnly(Invalid):
+    message = "a company administrator adds company roles only"
+
+
+class PlatformAdminsOnly(Invalid):
+    message = "only a platform administrator adds platform administrators"
+
+
+class TokenLifetimeNotPositive(Invalid):
+    message = "a token's lifetime must be positive"
+
+
+class NoSuchToken(NotFound):
+    message = "no such token"

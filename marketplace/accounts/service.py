@@ -28,10 +28,16 @@ from core.models import utcnow
 from core.settings import get_settings
 from core.worker import enqueue
 from marketplace.accounts.errors import (
-    Conflict,
-    Forbidden,
-    Invalid,
-    NotFound,
+    CompanyAccountOnly,
+    CompanyAdminOnly,
+    CompanyRoleNeedsCompany,
+    EmailTaken,
+    NoSuchToken,
+    NotAnEmail,
+    PasswordTooShort,
+    StaffHaveNoCompany,
+    StaffOnly,
+    TokenLifetimeNotPositive,
     TooManyFailedLogins,
     Unauthorized,
     WrongCredentials,
@@ -64,11 +70,11 @@ class Actor:
 
     def require_staff(self) -> None:
         if not self.is_staff:
-            raise Forbidden("reserved to the facilitating association")
+            raise StaffOnly()
 
     def require_company(self) -> uuid.UUID:
         if self.company_id is None:
-            raise Forbidden("this action belongs to a company account")
+            raise CompanyAccountOnly()
         return self.company_id
 
     def may_access_company(self, company_id: uuid.UUID) -> bool:
@@ -85,9 +91,7 @@ def _sha256(token: str) -> str:
 
 def hash_password(password: str) -> str:
     if len(password) < MIN_PASSWORD_LENGTH:
-        raise Invalid(
-            f"password must have at least {MIN_PASSWORD_LENGTH} characters", field="password"
-        )
+        raise PasswordTooShort(field="password", count=MIN_PASSWORD_LENGTH)
     return _hasher.hash(password)
 
 
@@ -107,11 +111,11 @@ def find_user_by_email(session: Session, email: str) -> User | None:
 def _checked_new_user(email: str, role: Role, company_id: uuid.UUID | None) -> str:
     email = normalise_email(email)
     if "@" not in email or len(email) > 254:
-        raise Invalid("not an e-mail address", field="email")
+        raise NotAnEmail(field="email")
     if role in COMPANY_ROLES and company_id is None:
-        raise Invalid("a company role needs a company", field="company")
+        raise CompanyRoleNeedsCompany(field="company")
     if role in STAFF_ROLES and company_id is not None:
-        raise Invalid("the association's staff belong to no company", field="company")
+        raise StaffHaveNoCompany(field="company")
     return email
 
 
@@ -128,7 +132,7 @@ def create_user(
     Members adding colleagues go through invite_user, which does not say."""
     email = _checked_new_user(email, role, company_id)
     if find_user_by_email(session, email) is not None:
-        raise Conflict("an account with this e-mail already exists", field="email")
+        raise EmailTaken(field="email")
     user = User(
         email=email,
         email_index=email_index(email),
@@ -271,7 +275,7 @@ def issue_api_token(
     longest = timedelta(days=get_settings().api_token_max_age_days)
     lifetime = longest if lifetime is None else min(lifetime, longest)
     if lifetime <= timedelta(0):
-        raise Invalid("a token's lifetime must be positive", field="expires_in_days")
+        raise TokenLifetimeNotPositive(field="expires_in_days")
     token = "sym_" + secrets.token_urlsafe(32)
     row = ApiToken(
         token_hash=_sha256(token), user_id=user.id, name=name[:100], expires_at=utcnow() + lifetime
@@ -318,7 +322,7 @@ def revoke_api_token(session: Session, actor: Actor, token_id: uuid.UUID) -> Api
     that second."""
     row = session.exec(_token_query(actor).where(col(ApiToken.id) == token_id)).first()
     if row is None:
-        raise NotFound("no such token")
+        raise NoSuchToken()
     row.revoked = True
     session.add(row)
     session.flush()
@@ -388,4 +392,4 @@ def require_company_admin(actor: Actor, company_id: uuid.UUID) -> None:
     if actor.is_staff:
         return
     if actor.company_id != company_id or not actor.is_company_admin:
-        raise Forbidden("only the company's administrator may do this")
+        raise CompanyAdminOnly()

@@ -12,3 +12,19 @@ class SearchNameLength(Invalid):
 
 class TooManySavedSearches(Invalid):
     message = "at most {count} saved searches per person"
+
+
+class SearchesForMembers(Forbidden):
+    message = "saved searches belong to company members and the facilitator"
+
+
+class PagingNotSaved(Invalid):
+    message = "a saved search keeps filters only, not {keys}"
+
+
+class NoSuchSavedSearch(NotFound):
+    message = "no such saved search"
+
+
+class NoSuchNotification(NotFound):
+    message = "no such notification"

@@ -17,16 +17,18 @@ from sqlmodel import Session, col, select
 
 from core.errors import DomainError
 from core.events import handles
-from core.inputs import checked_line
+from core.inputs import checked_line, invalid_from
 from core.mail import MailRefused, SendMail
 from core.models import new_id, utcnow
 from core.worker import enqueue
 from marketplace.accounts.models import Role, User
 from marketplace.accounts.service import Actor, actor_of
 from marketplace.alerts.errors import (
-    Forbidden,
-    Invalid,
+    NoSuchNotification,
+    NoSuchSavedSearch,
     NotFound,
+    PagingNotSaved,
+    SearchesForMembers,
     SearchNameLength,
     TooManySavedSearches,
 )
@@ -65,15 +67,11 @@ def parse_filters(filters: dict[str, Any]) -> CatalogueQuery:
     """Check saved filters exactly as the catalogue search checks its query."""
     paging = sorted(PAGING_KEYS & filters.keys())
     if paging:
-        raise Invalid(
-            "a saved search keeps filters only, not " + ", ".join(paging), field="filters"
-        )
+        raise PagingNotSaved(field="filters", keys=", ".join(paging))
     try:
         return CatalogueQuery.model_validate(filters)
     except ValidationError as exc:
-        error = exc.errors()[0]
-        where = ".".join(str(part) for part in ("filters", *error["loc"]))
-        raise Invalid(f"{where}: {error['msg']}", field=where) from None
+        raise invalid_from(exc, prefix="filters") from None
 
 
 def save_search(
@@ -86,7 +84,7 @@ def save_search(
 ) -> SavedSearch:
     """Save a catalogue search of a company member (or the facilitator) to be alerted about."""
     if actor.role not in SEARCH_ROLES:
-        raise Forbidden("saved searches belong to company members and the facilitator")
+        raise SearchesForMembers()
     # One line: the name becomes the subject of the alert e-mails. The web form sends it here
     # without the API's schema, so the shared text rules are applied here too.
     name = " ".join(checked_line(name, "name").split())
@@ -130,7 +128,7 @@ def delete_search(session: Session, actor: Actor, search_id: uuid.UUID) -> None:
     """Delete one of the actor's saved searches, and its notifications with it."""
     search = session.get(SavedSearch, search_id)
     if search is None or search.user_id != actor.user_id:
-        raise NotFound("no such saved search")
+        raise NoSuchSavedSearch()
     session.execute(sa.delete(Notification).where(col(Notification.saved_search_id) == search.id))
     session.delete(search)
     session.flush()
@@ -184,7 +182,7 @@ def _read(
 def mark_read(session: Session, actor: Actor, notification_id: uuid.UUID) -> NotificationRead:
     notification = session.get(Notification, notification_id)
     if notification is None or notification.user_id != actor.user_id:
-        raise NotFound("no such notification")
+        raise NoSuchNotification()
     if notification.read_at is None:
         notification.read_at = utcnow()
         session.add(notification)

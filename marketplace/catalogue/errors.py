@@ -52,3 +52,12 @@ class PoolSpansRegions(Invalid):
 
 class PoolOfOneCompany(Invalid):
     message = "a pool gathers flows of at least two companies"
+
+
+class NoSuchListing(NotFound):
+    # The same for a listing that does not exist and one that is not the reader's to see.
+    message = "no such listing"
+
+
+class SignInForDistances(Invalid):
+    message = "sign in to measure distances from one of your sites"

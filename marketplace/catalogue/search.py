@@ -9,8 +9,11 @@ Privacy rules applied here (PRODUCT.md, "What each party may see"):
 - "by distance" orders by band, then by date: ordering by exact distance would let a member compare
   any listing against one of its own (known) listings and narrow its position down far below the
   band's width;
-- the cursor is encrypted and authenticated (Fernet: AES-CBC + HMAC-SHA256) so a client can neither
-  forge a position nor read the exact timestamps it holds.
+- the cursor is encrypted and authenticated (AES-SIV) so a client can neither forge a position nor
+  read the exact timestamps it holds; and deterministically, so it is the same bytes for the same
+  page whoever asks and whenever: a cached page's cursor neither dates the search that filled the
+  cache (a Fernet token carries its encryption time in clear) nor tells, by changing, that the
+  page was rendered again after some listing of anyone's changed.
 """
 
 from __future__ import annotations
@@ -29,7 +32,8 @@ from functools import lru_cache
 from typing import Annotated, Any
 
 import sqlalchemy as sa
-from cryptography.fernet import Fernet, InvalidToken
+from cryptography.exceptions import InvalidTag
+from cryptography.hazmat.primitives.ciphers.aead import AESSIV
 from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator
 from sqlalchemy.sql.elements import ColumnElement
 from sqlmodel import Session, col, select
@@ -42,7 +46,12 @@ from core.text import fold
 from marketplace.accounts.service import Actor
 from marketplace.catalogue.cache import serve, site_place
 from marketplace.catalogue.cards import to_public
-from marketplace.catalogue.errors import CursorNotValid, Invalid, NotFound, NotYourSite
+from marketplace.catalogue.errors import (
+    CursorNotValid,
+    NoSuchListing,
+    NotYourSite,
+    SignInForDistances,
+)
 from marketplace.catalogue.labels import departement_names, region_names
 from marketplace.catalogue.models import Listing, is_public, public_where
 from marketplace.catalogue.schemas import ListingPublic
@@ -240,7 +249,7 @@ def origin_of(session: Session, actor: Actor | None, site_id: uuid.UUID | None) 
     if site_id is None:
         return None
     if actor is None:
-        raise Invalid("sign in to measure distances from one of your sites", field="from_site")
+        raise SignInForDistances(field="from_site")
     place = site_place(session, site_id)
     # The facilitator sees every position anyway; a member only its own company's sites.
     if place is None or not actor.may_access_company(place[0]):
@@ -252,9 +261,9 @@ def origin_of(session: Session, actor: Actor | None, site_id: uuid.UUID | None) 
 
 
 @lru_cache
-def _fernet(secret_key: str) -> Fernet:
-    key = hmac.new(secret_key.encode(), b"symbiose/catalogue-cursor", hashlib.sha256).digest()
-    return Fernet(base64.urlsafe_b64encode(key))
+def _cipher(secret_key: str) -> AESSIV:
+    key = hmac.new(secret_key.encode(), b"symbiose/catalogue-cursor", hashlib.sha512).digest()
+    return AESSIV(key)  # 64 bytes: AES-256-SIV
 
 
 def _digest(query: CatalogueQuery) -> str:
@@ -274,8 +283,8 @@ def encode_cursor(query: CatalogueQuery, sort: SortOrder, key: SortKey) -> str:
         "d": _digest(query),
         "k": [lead, published_at.isoformat(), listing_id.hex],
     }
-    token = _fernet(get_settings().secret_key).encrypt(json.dumps(payload).encode())
-    return token.decode()
+    sealed = _cipher(get_settings().secret_key).encrypt(json.dumps(payload).encode(), None)
+    return base64.urlsafe_b64encode(sealed).decode()
 
 
 def decode_cursor(query: CatalogueQuery, sort: SortOrder) -> SortKey | None:
@@ -283,7 +292,8 @@ def decode_cursor(query: CatalogueQuery, sort: SortOrder) -> SortKey | None:
         return None
     invalid = CursorNotValid(field="cursor")
     try:
-        raw = _fernet(get_settings().secret_key).decrypt(query.cursor.encode())
+        sealed = base64.urlsafe_b64decode(query.cursor)
+        raw = _cipher(get_settings().secret_key).decrypt(sealed, None)
         payload = json.loads(raw)
         lead, published_at, listing_id = payload["k"]
         key: SortKey = (
@@ -291,7 +301,7 @@ def decode_cursor(query: CatalogueQuery, sort: SortOrder) -> SortKey | None:
             datetime.fromisoformat(published_at),
             uuid.UUID(hex=listing_id),
         )
-    except (InvalidToken, ValueError, KeyError, TypeError):
+    except (InvalidTag, ValueError, KeyError, TypeError):
         raise invalid from None
     if payload.get("s") != sort.value or payload.get("d") != _digest(query):
         raise invalid
@@ -553,7 +563,7 @@ def get_public(
     origin = origin_of(session, actor, from_site)
     listing = session.get(Listing, listing_id)
     if listing is None or not is_public(listing):
-        raise NotFound("no such listing")
+        raise NoSuchListing()
     return to_public(listing, _band_label(origin, listing, actor))
 
 

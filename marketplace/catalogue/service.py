@@ -26,7 +26,11 @@ from marketplace.catalogue.cards import (
     legal_units,
     to_public,
 )
-from marketplace.catalogue.errors import ListingExists, NotFound, WithdrawnFlowNotListed
+from marketplace.catalogue.errors import (
+    ListingExists,
+    NoSuchListing,
+    WithdrawnFlowNotListed,
+)
 from marketplace.catalogue.events import LISTINGS_CHANGED
 from marketplace.catalogue.models import Listing, ListingGhost, is_public, public_where
 from marketplace.catalogue.public_text import TextNotPublic, require_public_text
@@ -377,7 +381,7 @@ def get_listing(session: Session, actor: Actor, listing_id: uuid.UUID) -> Listin
         actor.is_staff
         or (listing.company_id is not None and listing.company_id == actor.company_id)
     ):
-        raise NotFound("no such listing")
+        raise NoSuchListing()
     return listing
 
 

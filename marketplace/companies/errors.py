@@ -63,3 +63,12 @@ class MovedTooOften(RateLimited):
         "{whose} moved {count} times in the last 24 hours, the most allowed; "
         "the position can change again in {wait} s"
     )
+
+
+class NoSuchCompany(NotFound):
+    # The same for a company that does not exist and another one: its existence is not disclosed.
+    message = "no such company"
+
+
+class IdentityAdminOnly(Forbidden):
+    message = "only the company's administrator may change its identity"

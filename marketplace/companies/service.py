@@ -21,12 +21,12 @@ from core.reference.sectors import SectorRefused, parse_sector, sector_label
 from core.settings import get_settings
 from marketplace.accounts.service import Actor
 from marketplace.companies.errors import (
-    Forbidden,
+    IdentityAdminOnly,
     InvalidNace,
     InvalidSiret,
     MovedTooOften,
+    NoSuchCompany,
     NoSuchSite,
-    NotFound,
     NotInDepartement,
     OutsideFrance,
     SiretTaken,
@@ -131,14 +131,14 @@ def get_company(session: Session, actor: Actor, company_id: uuid.UUID) -> Compan
     company = session.get(Company, company_id)
     # A foreign company is "not found", not "forbidden": its existence is not disclosed.
     if company is None or not actor.may_access_company(company_id):
-        raise NotFound("no such company")
+        raise NoSuchCompany()
     return company
 
 
 def identity_of(session: Session, actor: Actor, company: Company) -> Identity:
     """Decrypt a company's identity for its own members or the facilitator (logged)."""
     if not actor.may_access_company(company.id):
-        raise NotFound("no such company")
+        raise NoSuchCompany()
     if actor.company_id != company.id:
         audit.append(session, "identity.read", actor_id=actor.user_id, subject_id=company.id)
     return Identity(**open_json(_sealed(company), aad=_aad(company.id)))
@@ -166,7 +166,7 @@ def update_company(
     session: Session, actor: Actor, company: Company, data: CompanyUpdate
 ) -> Company:
     if not (actor.is_staff or (actor.company_id == company.id and actor.is_company_admin)):
-        raise Forbidden("only the company's administrator may change its identity")
+        raise IdentityAdminOnly()
     changes = data.model_dump(exclude_unset=True)
     if "nace" in changes and changes["nace"] is not None:
         company.nace = normalise_nace(changes.pop("nace"))
@@ -253,7 +253,7 @@ def site_position(company: Company, site: Site) -> SitePosition:
 
 def create_site(session: Session, actor: Actor, company: Company, data: SiteCreate) -> Site:
     if not actor.may_access_company(company.id):
-        raise NotFound("no such company")
+        raise NoSuchCompany()
     name = data.name.strip()
     index = site_name_index(company.id, name)
     duplicate = select(Site.id).where(Site.company_id == company.id, Site.name_index == index)

@@ -74,3 +74,15 @@ class NoSuchFlow(NotFound):
 
 class FlowWithdrawn(Conflict):
     message = "a withdrawn flow cannot be edited"
+
+
+class FlowAlreadyWithdrawn(Conflict):
+    message = "this flow is already withdrawn"
+
+
+class WithdrawnFlowNotEdited(NotFound):
+    message = "a withdrawn flow is not edited"
+
+
+class NoSuchLowCode(NotFound):
+    message = "no such List of Waste code"

@@ -21,7 +21,7 @@ from marketplace.companies.errors import NoSuchSite
 from marketplace.companies.models import Site
 from marketplace.flows.errors import (
     BadMonths,
-    Conflict,
+    FlowAlreadyWithdrawn,
     FlowWithdrawn,
     HazardousCodeDeclaredSafe,
     HazardousNeedsLowCode,
@@ -268,7 +268,7 @@ def update_flow(session: Session, actor: Actor, flow: Flow, data: FlowUpdate) ->
 def withdraw_flow(session: Session, actor: Actor, flow: Flow) -> Flow:
     lock_for_update(session, flow)
     if flow.status == FlowStatus.WITHDRAWN:
-        raise Conflict("this flow is already withdrawn", field="status")
+        raise FlowAlreadyWithdrawn(field="status")
     flow.status = FlowStatus.WITHDRAWN
     flow.updated_at = utcnow()
     session.add(flow)

@@ -70,3 +70,114 @@ class WorkbookTooLarge(TooLarge):
 
 class SharedTextsTooLarge(TooLarge):
     message = "the workbook's shared texts unpack to more than {count} MB, the most an import reads"
+
+
+class NoSuchImport(NotFound):
+    # The same for an import that does not exist and someone else's.
+    message = "no such import"
+
+
+class NotUtf16(Invalid):
+    message = "the file starts as UTF-16 but is not valid UTF-16"
+
+
+class UnknownEncoding(Invalid):
+    message = "unknown text encoding"
+
+
+class ByteNotInEncoding(Invalid):
+    message = "the file is not valid {encoding} (byte {byte} cannot be read)"
+
+
+class NotInEncoding(Invalid):
+    message = "the file is not valid {encoding}"
+
+
+class UnreadableCsv(Invalid):
+    message = "unreadable CSV at line {line}: {why}"
+
+
+class ColumnTwice(Invalid):
+    message = "the column {column!r} appears twice in the header"
+
+
+# --- one row's refusals, stored in the report with their name and parameters --------------------
+
+
+class RowTooWide(Invalid):
+    message = (
+        "this row has more cells than the header has columns (a value containing the "
+        "delimiter must be quoted)"
+    )
+
+
+class ValueRequired(Invalid):
+    message = "a value is required"
+
+
+class OtherCompanyName(Invalid):
+    message = "this SIRET has another company name on line {line}"
+
+
+class OtherNace(Invalid):
+    message = "this SIRET has another NACE code on line {line}"
+
+
+class OtherSitePosition(Invalid):
+    message = "this company's site of the same name is at another position on line {line}"
+
+
+class NaceRequired(Invalid):
+    message = "the NACE code is required for a company not registered yet"
+
+
+class NotANumber(Invalid):
+    message = "not a number"
+
+
+class NotAFiniteNumber(Invalid):
+    message = "not a finite number"
+
+
+class AmountTooLarge(Invalid):
+    message = "too large an amount"
+
+
+class NotOneOf(Invalid):
+    message = "not one of: {choices}"
+
+
+class ValueNotValid(Invalid):
+    message = "not a valid value ({why})"
+
+
+class MonthsNotNumbers(Invalid):
+    message = "months are numbers from 1 to 12, such as 10;11;12"
+
+
+class NotABoolean(Invalid):
+    message = "not true/false (or oui/non)"
+
+
+class NumberNotFinite(Invalid):
+    message = "too large a number (not finite once converted)"
+
+
+class NumberNotStorable(Invalid):
+    message = "too large a number to be stored"
+
+
+class ContainsNul(Invalid):
+    message = "contains a NUL character"
+
+
+class RowValueRefused(Invalid):
+    """The forms' model refusing a cell (pydantic): said by its `type` and limits, as a form's."""
+
+    message = "{reason}"
+
+
+class RowNotChecked(Invalid):
+    """An unexpected failure on one row (a bug, a library's surprise): only its type is said."""
+
+    message = "this row could not be checked ({why})"

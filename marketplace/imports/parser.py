@@ -22,18 +22,23 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any, NamedTuple
 
-from core.errors import Invalid
 from core.settings import get_settings
 from core.text import fold
 from marketplace.imports.errors import (
     BinaryContent,
+    ByteNotInEncoding,
     CellTooLong,
+    ColumnTwice,
     EncodingUnsure,
     FileEmpty,
     MissingColumns,
     NoDataRows,
+    NotInEncoding,
+    NotUtf16,
     OldExcel,
     TooManyRows,
+    UnknownEncoding,
+    UnreadableCsv,
     UploadTooLarge,
     ValueBeyondColumn,
 )
@@ -173,7 +178,7 @@ def _decode(content: bytes, encoding: str | None) -> str:
             _refuse_binary(content.decode("latin-1"))
             text = _western(content)
     if text is None:
-        raise Invalid("the file starts as UTF-16 but is not valid UTF-16", field="file")
+        raise NotUtf16(field="file")
     _refuse_binary(text)
     return text
 
@@ -183,15 +188,12 @@ def _explicit(content: bytes, encoding: str) -> str:
         codec = codecs.lookup(encoding)
         return content.decode(codec.name)
     except LookupError:
-        raise Invalid("unknown text encoding", field="encoding") from None
+        raise UnknownEncoding(field="encoding") from None
     except UnicodeDecodeError as exc:
-        raise Invalid(
-            f"the file is not valid {codec.name} (byte {exc.start + 1} cannot be read)",
-            field="encoding",
-        ) from None
+        raise ByteNotInEncoding(field="encoding", encoding=codec.name, byte=exc.start + 1) from None
     except ValueError:
         # Codecs such as idna or punycode fail in their own ways (UnicodeError): not readable.
-        raise Invalid(f"the file is not valid {codec.name}", field="encoding") from None
+        raise NotInEncoding(field="encoding", encoding=codec.name) from None
 
 
 def _western(content: bytes) -> str:
@@ -244,7 +246,7 @@ def _guard_csv(reader: Any) -> Iterator[list[str]]:
         except StopIteration:
             return
         except csv.Error as exc:
-            raise Invalid(f"unreadable CSV at line {line + 1}: {exc}", field="file") from None
+            raise UnreadableCsv(field="file", line=line + 1, why=str(exc)) from None
         line += 1
         _check_record(record, line, settings.import_max_cell_chars, settings.import_max_columns)
         yield record
@@ -284,7 +286,7 @@ def _rows_of(records: Iterator[list[str]]) -> tuple[tuple[str, ...], Iterator[Sh
     seen: set[str] = set()
     for name in names:
         if name in KNOWN_COLUMNS and name in seen:
-            raise Invalid(f"the column {name!r} appears twice in the header", field="file")
+            raise ColumnTwice(field="file", column=name)
         seen.add(name)
     missing = [c for c in REQUIRED_COLUMNS if c not in seen]
     if missing:

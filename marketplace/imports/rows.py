@@ -25,13 +25,34 @@ import sqlalchemy as sa
 from pydantic import ValidationError
 from sqlmodel import SQLModel
 
-from core.errors import DomainError, Invalid
+from core.errors import DomainError
+from core.inputs import schema_refusal
 from core.text import fold
 from marketplace.companies.schemas import Identity, SiteCreate
 from marketplace.companies.service import normalise_nace, normalise_siret, place
 from marketplace.flows.models import Direction, Kind, Period, Regularity
 from marketplace.flows.schemas import FlowFields
 from marketplace.flows.service import FlowRules, check_flow
+from marketplace.imports.errors import (
+    AmountTooLarge,
+    ContainsNul,
+    MonthsNotNumbers,
+    NaceRequired,
+    NotABoolean,
+    NotAFiniteNumber,
+    NotANumber,
+    NotOneOf,
+    NumberNotFinite,
+    NumberNotStorable,
+    OtherCompanyName,
+    OtherNace,
+    OtherSitePosition,
+    RowNotChecked,
+    RowTooWide,
+    RowValueRefused,
+    ValueNotValid,
+    ValueRequired,
+)
 from marketplace.imports.parser import OVERFLOW, REQUIRED_COLUMNS, SheetRow
 
 log = logging.getLogger(__name__)
@@ -134,18 +155,20 @@ class RowChecks:
         try:
             self.rows.append(self._check(row))
         except DomainError as exc:
-            self._refuse(row.line, exc.field or "row", exc.detail, exc)
+            self._refuse(row.line, exc)
         except Exception as exc:
             # A bug or a library's surprise on one odd cell: that row is refused, the others go
             # on. The message may quote the cell, so only its type is reported and logged.
             log.warning("import line %s: unexpected %s", row.line, type(exc).__name__)
-            self._refuse(row.line, "row", f"this row could not be checked ({type(exc).__name__})")
+            self._refuse(row.line, RowNotChecked(field="row", why=type(exc).__name__))
 
-    def _refuse(
-        self, line: int, column: str, reason: str, error: DomainError | None = None
-    ) -> None:
-        refusal: dict[str, Any] = {"line": line, "field": column, "reason": reason}
-        if error is not None and error.message:
+    def _refuse(self, line: int, error: DomainError) -> None:
+        refusal: dict[str, Any] = {
+            "line": line,
+            "field": error.field or "row",
+            "reason": error.detail,
+        }
+        if error.message:
             # A case of its own (UnknownLowCode...): its name and parameters let the import's
             # page say it in its own language, as the forms do.
             refusal.update(code=type(error).__name__, params=error.params)
@@ -163,13 +186,7 @@ class RowChecks:
         kept = []
         for row in self.rows:
             if row.siret in missing:
-                self.errors.append(
-                    {
-                        "line": row.line,
-                        "field": "nace",
-                        "reason": "the NACE code is required for a company not registered yet",
-                    }
-                )
+                self._refuse(row.line, NaceRequired(field="nace"))
             else:
                 kept.append(row)
         self.rows = kept
@@ -180,14 +197,10 @@ class RowChecks:
     def _check(self, row: SheetRow) -> CheckedRow:
         values = row.values
         if OVERFLOW in values:
-            raise Invalid(
-                "this row has more cells than the header has columns (a value containing the "
-                "delimiter must be quoted)",
-                field="row",
-            )
+            raise RowTooWide(field="row")
         for name in REQUIRED_COLUMNS:
             if not values[name]:
-                raise Invalid("a value is required", field=name)
+                raise ValueRequired(field=name)
         siret = self._siret(values["siret"])
         self._company(row.line, siret, values)
         site_key = self._site(row.line, siret, values)
@@ -214,17 +227,12 @@ class RowChecks:
             self.companies[siret] = CompanyInFile(line, name, name_key, nace, line)
             return
         if name_key != seen.name_key:
-            raise Invalid(
-                f"this SIRET has another company name on line {seen.line}", field="company"
-            )
+            raise OtherCompanyName(field="company", line=seen.line)
         if nace is not None:
             if seen.nace is None:
                 seen.nace, seen.nace_line = nace, line
             elif nace != seen.nace:
-                raise Invalid(
-                    f"this SIRET has another NACE code on line {seen.nace_line}",
-                    field="nace",
-                )
+                raise OtherNace(field="nace", line=seen.nace_line)
 
     def _name(self, raw: str) -> tuple[str, str]:
         """The name with its spaces collapsed, and its folded form for comparisons.
@@ -271,10 +279,7 @@ class RowChecks:
             round(seen.latitude, _POSITION_DECIMALS),
             round(seen.longitude, _POSITION_DECIMALS),
         ):
-            raise Invalid(
-                f"this company's site of the same name is at another position on line {seen.line}",
-                field="site",
-            )
+            raise OtherSitePosition(field="site", line=seen.line)
         return key
 
     def _flow_fields(self, values: dict[str, str]) -> FlowFields:
@@ -299,10 +304,10 @@ def _number(raw: str, name: str) -> float:
     if "," in text and "." not in text:
         text = text.replace(",", ".")
     if not _NUMBER.fullmatch(text):
-        raise Invalid("not a number", field=name)
+        raise NotANumber(field=name)
     value = float(text)
     if not math.isfinite(value):
-        raise Invalid("not a finite number", field=name)
+        raise NotAFiniteNumber(field=name)
     return value
 
 
@@ -311,7 +316,7 @@ def _money(raw: str, name: str) -> float:
     as converting it would raise deep in the flow's checks, without naming the column."""
     value = _number(raw, name)
     if not math.isfinite(value * 100):
-        raise Invalid("too large an amount", field=name)
+        raise AmountTooLarge(field=name)
     return value
 
 
@@ -319,7 +324,7 @@ def _choice(raw: str, allowed: dict[str, Any], name: str) -> Any:
     value = allowed.get(raw) or allowed.get(fold(raw))
     if value is None:
         choices = ", ".join(sorted({str(v) for v in allowed.values()}))
-        raise Invalid(f"not one of: {choices}", field=name)
+        raise NotOneOf(field=name, choices=choices)
     return value
 
 
@@ -330,7 +335,7 @@ def _converted(convert: Callable[[str, str], Any], raw: str, name: str) -> Any:
     except DomainError:
         raise
     except (ValueError, OverflowError, ArithmeticError) as exc:
-        raise Invalid(f"not a valid value ({type(exc).__name__})", field=name) from None
+        raise ValueNotValid(field=name, why=type(exc).__name__) from None
 
 
 def _months(raw: str, name: str) -> list[int]:
@@ -338,7 +343,7 @@ def _months(raw: str, name: str) -> list[int]:
     for part in filter(None, _MONTH_SEPARATORS.split(raw)):
         # str.isdigit() also accepts "²" and other scripts' digits, which int() may refuse.
         if not (part.isascii() and part.isdigit()):
-            raise Invalid("months are numbers from 1 to 12, such as 10;11;12", field=name)
+            raise MonthsNotNumbers(field=name)
         months.append(int(part))
     return months
 
@@ -349,7 +354,7 @@ def _flag(raw: str, name: str) -> bool:
         return True
     if key in _FALSE:
         return False
-    raise Invalid("not true/false (or oui/non)", field=name)
+    raise NotABoolean(field=name)
 
 
 def _text(raw: str, name: str) -> str:
@@ -399,15 +404,15 @@ def _storable(checked: dict[str, Any]) -> None:
     for name, value in checked.items():
         column_name = _FILE_COLUMN_OF.get(name, name)
         if isinstance(value, float) and not math.isfinite(value):
-            raise Invalid("too large a number (not finite once converted)", field=column_name)
+            raise NumberNotFinite(field=column_name)
         if isinstance(value, int) and not isinstance(value, bool) and name in columns:
             kind = columns[name].type
             bound = next((b for t, b in _INTEGER_RANGES.items() if isinstance(kind, t)), 2**63)
             if not -bound <= value < bound:
-                raise Invalid("too large a number to be stored", field=column_name)
+                raise NumberNotStorable(field=column_name)
         if isinstance(value, str) and "\x00" in value:
             # PostgreSQL refuses NUL in text whatever the schema says.
-            raise Invalid("contains a NUL character", field=column_name)
+            raise ContainsNul(field=column_name)
 
 
 def _validated(model: type[M], data: dict[str, Any], columns: dict[str, str]) -> M:
@@ -425,4 +430,6 @@ def _validated(model: type[M], data: dict[str, Any], columns: dict[str, str]) ->
         reason = error["msg"]
         if isinstance(value, str | int | float) and str(value) and str(value) in reason:
             reason = f"not valid ({error['type']})"
-        raise Invalid(reason, field=columns.get(name, name)) from None
+        raise RowValueRefused(
+            field=columns.get(name, name), reason=reason, **schema_refusal(error)
+        ) from None

@@ -45,7 +45,7 @@ from marketplace.companies.service import (
 )
 from marketplace.flows.models import Flow, FlowStatus
 from marketplace.flows.service import FlowRules
-from marketplace.imports.errors import NotFound
+from marketplace.imports.errors import NoSuchImport
 from marketplace.imports.models import ImportJob, ImportStatus
 from marketplace.imports.parser import count_rows, open_table, text_table
 from marketplace.imports.rows import CheckedRow, RowChecks
@@ -122,7 +122,7 @@ def get_job(session: Session, actor: Actor, job_id: uuid.UUID) -> ImportJob:
     job = session.get(ImportJob, job_id)
     # Someone else's import is "not found": its existence is not disclosed.
     if job is None or not (actor.is_staff or job.user_id == actor.user_id):
-        raise NotFound("no such import")
+        raise NoSuchImport()
     return job
 
 
@@ -166,7 +166,7 @@ def run_job(
     with unit_of_work(engine) as session:
         job = session.get(ImportJob, job_id)
         if job is None:
-            raise NotFound("no such import")
+            raise NoSuchImport()
         if job.status in FINISHED:
             return job
         # A job found VALIDATING or WRITING was cut short by a lost worker: phase 2 is a single
