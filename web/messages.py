@@ -97,6 +97,7 @@ CASES: Mapping[type[DomainError], str] = {
     flows.NoSuchLowCode: N_("No such List of Waste code."),
     # Matching.
     matching.NoSuchMatch: N_("This match no longer exists."),
+    matching.NotAnOffer: N_("Prospects are found for an offer, not for a request."),
     # Catalogue, listings and pooled offers.
     catalogue.CursorNotValid: N_(
         "This page of results is no longer valid: start the search again."

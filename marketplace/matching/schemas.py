@@ -50,3 +50,46 @@ class MatchRead(BaseModel):
     estimate: dict[str, Any] | None
     suggested_at: datetime | None
     computed_at: datetime
+
+
+class ProspectSectorRead(BaseModel):
+    nace: str = Field(description="a NACE division, group or class that usually takes the residue")
+    label: str | None
+    use_fr: str
+    use_en: str
+    archetype_id: str
+
+
+class ProspectCompanyRead(BaseModel):
+    company_id: uuid.UUID
+    nace: str
+    nace_label: str | None
+    distance_km: float
+    archetype_ids: list[str]
+
+
+class ProspectsRead(BaseModel):
+    flow_id: uuid.UUID
+    sectors: list[ProspectSectorRead]
+    companies: list[ProspectCompanyRead] = Field(
+        description="the facilitator's only: member companies of those sectors within reach"
+    )
+
+
+class PlannedExchangeRead(BaseModel):
+    match_id: uuid.UUID
+    offer_flow_id: uuid.UUID
+    request_flow_id: uuid.UUID
+    offer_label: str
+    request_label: str
+    quantity_per_year: float
+    unit: str
+    co2e_t_per_year: float
+    eur_per_year: float
+
+
+class TerritoryPlanRead(BaseModel):
+    objective: str
+    exchanges: list[PlannedExchangeRead]
+    total_co2e_t_per_year: float
+    total_eur_per_year: float

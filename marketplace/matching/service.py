@@ -22,6 +22,7 @@ from sqlmodel import Session, col, select
 
 from core.events import handles
 from core.models import utcnow
+from core.reference.sectors import SectorRefused, parse_sector, sector_label
 from core.worker import enqueue
 from marketplace.accounts.service import Actor
 from marketplace.catalogue.cache import site_place
@@ -32,15 +33,19 @@ from marketplace.companies.models import Company, Site
 from marketplace.flows.errors import NoSuchFlow
 from marketplace.flows.events import FLOW_CHANGED, FLOW_CREATED
 from marketplace.flows.models import Direction, Flow, FlowStatus
+from marketplace.matching import plan
 from marketplace.matching.candidates import (
+    offer_archetypes,
     offers_for,
     offers_index,
     requests_for,
     requests_index,
 )
-from marketplace.matching.errors import NoSuchMatch
-from marketplace.matching.facts import Facts, card_facts, flow_facts, own_flow_facts
+from marketplace.matching.errors import NoSuchMatch, NotAnOffer
+from marketplace.matching.facts import Facts, card_facts, cell_point, flow_facts, own_flow_facts
+from marketplace.matching.knowledge import archetypes, max_distance_km
 from marketplace.matching.models import Match, MatchedFlow
+from marketplace.matching.plan import PlanPair
 from marketplace.matching.scoring import Scored, band_middle_km, score_pair
 from privacy.generalisation import distance_band, haversine_km
 
@@ -361,3 +366,143 @@ def territory_ranking(session: Session, actor: Actor) -> list[RankedPair]:
         previous = match.offer_flow_id
         ranked.append(RankedPair(match, offer_flow, request_flow, rank))
     return ranked
+
+
+# --- prospects: who usually takes this residue ---------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ProspectSector:
+    nace: str  # a NACE division, group or class, as the knowledge base names receivers
+    label: str | None
+    use_fr: str
+    use_en: str
+    archetype_id: str
+
+
+@dataclass(frozen=True)
+class ProspectCompany:
+    company_id: uuid.UUID
+    nace: str
+    nace_label: str | None
+    distance_km: float
+    archetype_ids: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class Prospects:
+    flow_id: uuid.UUID
+    sectors: list[ProspectSector]
+    # The facilitator's only: member companies of those sectors within the offer's reach.
+    companies: list[ProspectCompany]
+
+
+def prospects(session: Session, actor: Actor, flow_id: uuid.UUID, limit: int = 25) -> Prospects:
+    """The sectors that usually take an offer's residue (from the knowledge base: the same for
+    everyone, so it teaches nothing about who is in the territory) and, for the facilitator
+    only, the member companies of those sectors within reach, nearest first."""
+    flow = _own_flow(session, actor, flow_id)
+    if flow.direction != Direction.OFFER:
+        raise NotAnOffer(field="flow_id")
+    found = _facts_of(session, [flow.id])
+    if not found:  # withdrawn: no prospects to look for
+        return Prospects(flow.id, [], [])
+    offer = found[0]
+    known = {a.id: a for a in archetypes()}
+    chosen = [known[i] for i in sorted(offer_archetypes(offer)) if i in known]
+    sectors = [
+        ProspectSector(nace, sector_label(_naf(nace)), a.use_fr, a.use_en, a.id)
+        for a in chosen
+        for nace in a.receiving_nace
+    ]
+    companies: list[ProspectCompany] = []
+    if actor.is_staff and sectors:
+        reach = max_distance_km(offer.kind, offer.low_code)
+        rows = session.exec(
+            select(Company.id, Company.nace, Site.h3_cell)
+            .join(Site, col(Site.company_id) == col(Company.id))
+            .where(col(Company.id) != flow.company_id)
+        ).all()
+        best: dict[uuid.UUID, ProspectCompany] = {}
+        for company_id, nace, cell in rows:
+            fits = tuple(sorted({s.archetype_id for s in sectors if nace.startswith(s.nace)}))
+            if not fits:
+                continue
+            latitude, longitude = cell_point(cell)
+            km = haversine_km(offer.latitude, offer.longitude, latitude, longitude)
+            if km > reach:
+                continue
+            known_best = best.get(company_id)
+            if known_best is None or km < known_best.distance_km:
+                best[company_id] = ProspectCompany(
+                    company_id, nace, sector_label(nace), round(km, 1), fits
+                )
+        companies = sorted(best.values(), key=lambda c: (c.distance_km, str(c.company_id)))
+    return Prospects(flow.id, sectors, companies[:limit])
+
+
+def _naf(nace: str) -> str:
+    """The nomenclature's code for a knowledge-base sector: "23.51" is stored as its subclass
+    when it has one, "23" or "23.5" as they are."""
+    try:
+        return parse_sector(nace).code if len(nace) == 5 else nace
+    except SectorRefused:
+        return nace
+
+
+# --- the territory plan ------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class PlannedExchange:
+    match: Match
+    offer: Flow
+    request: Flow
+    quantity: float  # per year, in the flows' base unit
+    co2e_t: float
+    eur: float
+
+
+@dataclass(frozen=True)
+class TerritoryPlan:
+    objective: str
+    exchanges: list[PlannedExchange]
+    total_co2e_t: float
+    total_eur: float
+
+
+def territory_plan(session: Session, actor: Actor, objective: str = "co2e") -> TerritoryPlan:
+    """The exchanges that maximise CO₂e avoided (or € saved) under every offer's quantity and
+    every request's need, quantities split where that is better (matching/plan.py)."""
+    actor.require_staff()
+    pairs = territory_ranking(session, actor)
+    by_key = {pair.match.id: pair for pair in pairs}
+    per_unit = "co2e_kg_per_unit" if objective == "co2e" else "eur_per_unit"
+    candidates = [
+        PlanPair(p.match.id, p.offer.id, p.request.id, float(p.match.estimate[per_unit]))
+        for p in pairs
+        if p.match.estimate and p.match.estimate.get(per_unit) is not None
+    ]
+    supply = {p.offer.id: p.offer.quantity_per_year for p in pairs}
+    demand = {p.request.id: p.request.quantity_per_year for p in pairs}
+    exchanges = []
+    for allocation in plan.solve(candidates, supply, demand):
+        pair = by_key[allocation.pair.key]
+        estimate = pair.match.estimate or {}
+        exchanges.append(
+            PlannedExchange(
+                pair.match,
+                pair.offer,
+                pair.request,
+                round(allocation.quantity, 3),
+                round(allocation.quantity * float(estimate.get("co2e_kg_per_unit") or 0) / 1000, 3),
+                round(allocation.quantity * float(estimate.get("eur_per_unit") or 0), 2),
+            )
+        )
+    exchanges.sort(key=lambda e: -(e.co2e_t if objective == "co2e" else e.eur))
+    return TerritoryPlan(
+        objective,
+        exchanges,
+        round(sum(e.co2e_t for e in exchanges), 3),
+        round(sum(e.eur for e in exchanges), 2),
+    )
