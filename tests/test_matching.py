@@ -14,6 +14,7 @@ from typer.testing import CliRunner
 from api.cli import app as cli
 from marketplace.accounts.models import Role
 from marketplace.matching.models import Match
+from marketplace.matching.plan import PlanPair, solve
 from privacy.models import AuditEntry
 from tests.factories import (
     bearer,
@@ -267,3 +268,45 @@ def test_the_command_prints_every_offers_ranked_requests_and_logs_identity_reads
     session.expire_all()
     reads = session.exec(select(AuditEntry)).all()[reads_before:]
     assert sum(1 for r in reads if r.action == "identity.read") == 3
+
+
+def test_the_plan_splits_an_offer_where_that_is_worth_more() -> None:
+    offer, near, far = uuid.uuid4(), uuid.uuid4(), uuid.uuid4()
+    pairs = [
+        PlanPair(uuid.uuid4(), offer, near, value_per_unit=2.0),
+        PlanPair(uuid.uuid4(), offer, far, value_per_unit=1.0),
+        PlanPair(uuid.uuid4(), offer, far, value_per_unit=-0.5),  # costs more than it saves
+    ]
+    allocations = solve(pairs, supply={offer: 100.0}, demand={near: 60.0, far: 70.0})
+    got = {a.pair.request: round(a.quantity, 6) for a in allocations}
+    assert got == {near: 60.0, far: 40.0}
+    assert round(sum(a.value for a in allocations), 6) == 160.0
+    assert solve(pairs[2:], {offer: 100.0}, {far: 70.0}) == []
+
+
+def test_prospects_name_sectors_to_the_owner_and_companies_to_the_facilitator(
+    client: TestClient, session: Session
+) -> None:
+    power = member(session, "Centrale Prospects SAS", GRAVELINES, label="Cendres volantes")
+    cement_company, _ = _company(session, "Cimenterie Prospects SAS", "23.51Z", DUNKERQUE)
+    _company(session, "Boulangerie Prospects SAS", "10.71C", DUNKERQUE)
+    url = f"/api/v1/flows/{power.flow_id}/prospects"
+    own = client.get(url, headers=power.headers)
+    assert own.status_code == 200, own.text
+    sectors = {s["nace"] for s in own.json()["sectors"]}
+    assert any("23.51".startswith(s) or s.startswith("23.5") for s in sectors)
+    assert own.json()["companies"] == []  # who is in the territory is not the owner's to learn
+
+    staff = client.get(url, headers=staff_headers(session))
+    assert staff.status_code == 200, staff.text
+    companies = staff.json()["companies"]
+    assert [c["company_id"] for c in companies] == [str(cement_company.id)]
+    assert 15 < companies[0]["distance_km"] < 25
+
+    request = member(
+        session, "Cimenterie Demande SAS", DUNKERQUE, direction="request", label="Cendres"
+    )
+    refused = client.get(f"/api/v1/flows/{request.flow_id}/prospects", headers=request.headers)
+    assert refused.status_code == 422 and refused.json()["field"] == "flow_id"
+    foreign = client.get(url, headers=request.headers)
+    assert foreign.status_code == 404
