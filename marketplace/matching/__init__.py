@@ -1,1 +1,3 @@
-"""Matching: the synergy engine (offer ↔ request pairs, explained), above the catalogue."""
+"""Matching of offers and requests: candidates, scoring and its explanation, economics and CO2e.
+The substitution knowledge base and material compatibility live in knowledge.py and
+compatibility.py, with their data files in data/ (see data/SOURCES.md)."""
