@@ -2,9 +2,10 @@
 
 Scoring every offer against every request is quadratic. An index of the requests by what an
 offer can share with them cuts that to the pairs with a chance:
-- materials: the request's own LoW code, subchapter and chapter, and the knowledge base's
-  archetypes the request's sector or words point to (a request usually has no code); an offer
-  looks up its code, subchapter, chapter and the archetypes its code is a residue of;
+- materials: the request's own LoW code and subchapter, and the knowledge base's archetypes the
+  request's sector or words point to (a request usually has no code); an offer looks up its
+  code, its subchapter and the archetypes its code is a residue of (a pair sharing only a
+  chapter is too weak a fit to be worth scoring);
 - heat, water and gas: the kind alone (their compatibility is temperature and quality).
 Within a key, requests are bucketed by coarse H3 cell, so an offer visits only the buckets within
 its reach (heat a few km, bulk minerals a few hundred).
@@ -19,9 +20,16 @@ from functools import lru_cache
 
 import h3
 
-from core.text import fold
 from marketplace.matching.facts import Facts
-from marketplace.matching.knowledge import Archetype, archetypes, max_distance_km
+from marketplace.matching.knowledge import (
+    archetypes,
+    archetypes_by_code,
+    archetypes_for_code,
+    archetypes_for_sector,
+    max_distance_km,
+    named_archetypes,
+    words_of,
+)
 
 # H3 resolution of the buckets: resolution 3 cells are ~70 km across, so a reach of r km visits
 # a disk of about r / 60 + 1 rings.
@@ -29,64 +37,42 @@ BUCKET_RESOLUTION = 3
 BUCKET_RING_KM = 60.0
 
 
-def _stem(word: str) -> str:
-    return word[:-1] if len(word) > 3 and word[-1] in "sx" else word
+def request_archetypes(request: Facts) -> set[int]:
+    """The archetypes (by index) a request may be a need of: its sector receives the archetype's
+    residue, or its words name the archetype's use, residue or the virgin material replaced."""
+    text = " ".join((request.label, request.description, request.virgin_material or ""))
+    found = set(archetypes_for_sector(request.nace)) | set(named_archetypes(words_of(text)))
+    every = archetypes()
+    return {i for i in found if every[i].kind == request.kind}
 
 
-def _words(text: str) -> set[str]:
-    return {_stem(w) for w in fold(text).split() if len(w) > 2}
-
-
-@lru_cache(maxsize=1)
-def _archetype_words() -> tuple[tuple[Archetype, tuple[frozenset[str], ...]], ...]:
-    """Each archetype with its phrases as sets of folded, stemmed words (both languages)."""
-    table = []
-    for archetype in archetypes():
-        phrases = tuple(
-            frozenset(_words(phrase))
-            for phrase in (*archetype.words_fr, *archetype.words_en)
-            if _words(phrase)
+@lru_cache(maxsize=4_096)
+def _archetypes_under(code: str) -> tuple[int, ...]:
+    """For a card's coarser code (a subchapter or chapter), every archetype whose residue lies
+    below it or above it."""
+    return tuple(
+        sorted(
+            {
+                i
+                for listed, indexes in archetypes_by_code().items()
+                if listed.startswith(code) or code.startswith(listed)
+                for i in indexes
+            }
         )
-        table.append((archetype, phrases))
-    return tuple(table)
+    )
 
 
-def _nace_under(nace: str | None, receiving: Iterable[str]) -> bool:
-    if not nace:
-        return False
-    return any(nace.startswith(prefix) for prefix in receiving)
-
-
-def request_archetypes(request: Facts) -> set[str]:
-    """The archetypes a request may be a need of: its sector receives the archetype's residue,
-    or its words name the archetype's use or the virgin material replaced."""
-    words = _words(" ".join((request.label, request.description, request.virgin_material or "")))
-    found = set()
-    for archetype, phrases in _archetype_words():
-        if archetype.kind != request.kind:
-            continue
-        if _nace_under(request.nace, archetype.receiving_nace) or any(
-            phrase <= words for phrase in phrases
-        ):
-            found.add(archetype.id)
-    return found
-
-
-def _covers(prefix: str, code: str) -> bool:
-    return code.startswith(prefix) or prefix.startswith(code)
-
-
-def offer_archetypes(offer: Facts) -> set[str]:
-    """The archetypes whose residue the offer's code is (or, for a card's coarser code, may be)."""
+def offer_archetypes(offer: Facts) -> set[int]:
+    """The archetypes (by index) whose residue the offer is (or, for a card's coarser code,
+    may be); for heat, water and gas every archetype of the kind."""
+    every = archetypes()
     if offer.kind != "material":
-        return {a.id for a in archetypes() if a.kind == offer.kind}
+        return {i for i, a in enumerate(every) if a.kind == offer.kind}
     if not offer.low_code:
         return set()
-    return {
-        a.id
-        for a in archetypes()
-        if a.kind == "material" and any(_covers(p, offer.low_code) for p in a.residue_low_codes)
-    }
+    if len(offer.low_code) == 6:
+        return set(archetypes_for_code(offer.low_code))
+    return set(_archetypes_under(offer.low_code))
 
 
 def request_keys(request: Facts) -> set[str]:
@@ -95,7 +81,7 @@ def request_keys(request: Facts) -> set[str]:
     keys = {f"arch:{a}" for a in request_archetypes(request)}
     if request.low_code:
         code = request.low_code
-        keys |= {f"code:{code[:n]}" for n in (2, 4, 6) if len(code) >= n}
+        keys |= {f"code:{code[:n]}" for n in (4, 6) if len(code) >= n}
     return keys
 
 
@@ -105,7 +91,7 @@ def offer_keys(offer: Facts) -> set[str]:
     keys = {f"arch:{a}" for a in offer_archetypes(offer)}
     if offer.low_code:
         code = offer.low_code
-        keys |= {f"code:{code[:n]}" for n in (2, 4, 6) if len(code) >= n}
+        keys |= {f"code:{code[:n]}" for n in (4, 6) if len(code) >= n}
     return keys
 
 
@@ -125,17 +111,19 @@ class Index:
                 self._by_key[key][bucket].append(facts)
             self.size += 1
 
-    def near(self, origin: Facts, keys: set[str], reach_km: float) -> Iterator[Facts]:
-        """Each indexed flow sharing a key with ``keys`` in a bucket within ``reach_km`` of
+    def near(
+        self, origin: Facts, keys: set[str], reach_km: Callable[[str], float]
+    ) -> Iterator[Facts]:
+        """Each indexed flow sharing a key with ``keys`` in a bucket within the key's reach of
         ``origin`` (a superset: the exact distance is the scorer's), once."""
-        rings = math.ceil(reach_km / BUCKET_RING_KM) + 1
-        disk = h3.grid_disk(_bucket(origin), rings)
         seen: set[object] = set()
+        origin_bucket = _bucket(origin)
         for key in keys:
             buckets = self._by_key.get(key)
             if not buckets:
                 continue
-            for cell in disk:
+            rings = math.ceil(reach_km(key) / BUCKET_RING_KM) + 1
+            for cell in h3.grid_disk(origin_bucket, rings):
                 for facts in buckets.get(cell, ()):
                     if facts.ref not in seen:
                         seen.add(facts.ref)
@@ -151,17 +139,26 @@ def offers_index(offers: Iterable[Facts]) -> Index:
 
 
 def requests_for(index: Index, offer: Facts) -> Iterator[Facts]:
-    """The requests worth scoring against ``offer``."""
-    return index.near(offer, offer_keys(offer), max_distance_km(offer.kind, offer.low_code))
+    """The requests worth scoring against ``offer``: within the offer's own reach."""
+    reach = max_distance_km(offer.kind, offer.low_code)
+    return index.near(offer, offer_keys(offer), lambda _key: reach)
 
 
 def offers_for(index: Index, request: Facts) -> Iterator[Facts]:
-    """The offers worth scoring against ``request``: within the farthest any offer of its kind
-    travels (each offer's own reach is the scorer's test)."""
-    return index.near(request, request_keys(request), farthest_km(request.kind))
+    """The offers worth scoring against ``request``: within the farthest any offer sharing the
+    key travels (each offer's own reach is then the scorer's test)."""
+    return index.near(request, request_keys(request), lambda key: key_reach(request.kind, key))
 
 
-@lru_cache(maxsize=8)
-def farthest_km(kind: str) -> float:
-    codes = {None} | {c for a in archetypes() if a.kind == kind for c in a.residue_low_codes}
+@lru_cache(maxsize=4_096)
+def key_reach(kind: str, key: str) -> float:
+    """The farthest an offer indexed under ``key`` may travel."""
+    every = archetypes()
+    if key.startswith("arch:"):
+        codes = every[int(key[5:])].residue_low_codes or (None,)
+    elif key.startswith("code:"):
+        prefix = key[5:]
+        codes = (prefix, *{c for a in every for c in a.residue_low_codes if c.startswith(prefix)})
+    else:
+        codes = (None,)
     return max(max_distance_km(kind, code) for code in codes)

@@ -52,7 +52,9 @@ class Facts:
     latitude: float
     longitude: float
     current_cost_cents: int | None = None
+    current_operation: str | None = None
     virgin_price_cents: int | None = None
+    base_unit: str = ""
     # A card (what a member sees of a counterpart) rather than a flow as it is; for a card, the
     # listing's flow (None for a pooled offer), so a member's own listings can be left out.
     is_card: bool = False
@@ -89,7 +91,9 @@ def flow_facts(flow: Flow, cell: str, nace: str | None) -> Facts:
         latitude=latitude,
         longitude=longitude,
         current_cost_cents=flow.current_cost_cents,
+        current_operation=flow.current_operation,
         virgin_price_cents=flow.virgin_price_cents,
+        base_unit=flow.base_unit,
     )
 
 

@@ -41,6 +41,7 @@ from marketplace.matching.candidates import (
     requests_for,
     requests_index,
 )
+from marketplace.matching.economics import estimate
 from marketplace.matching.errors import NoSuchMatch, NotAnOffer
 from marketplace.matching.facts import Facts, card_facts, cell_point, flow_facts, own_flow_facts
 from marketplace.matching.knowledge import archetypes, max_distance_km
@@ -167,7 +168,7 @@ def store_matches(session: Session, flow_ids: Sequence[uuid.UUID], pairs: list[S
         match.distance_km = round(pair.distance_km, 2)
         match.archetype_id = pair.archetype_id
         match.breakdown = pair.breakdown()
-        match.estimate = estimate_of(pair)
+        match.estimate = estimate(pair)
         match.computed_at = now
         session.add(match)
     for key, match in old.items():
@@ -197,13 +198,6 @@ def unmatched_flows(session: Session) -> list[uuid.UUID]:
         .order_by(col(Flow.id))
     )
     return list(session.exec(query).all())
-
-
-def estimate_of(pair: Scored) -> dict[str, object] | None:
-    """€ and CO₂e of the pair (matching/economics.py), when the engine knows enough."""
-    from marketplace.matching.economics import estimate
-
-    return estimate(pair)
 
 
 def match_flows(session: Session, flow_ids: Sequence[uuid.UUID]) -> int:
@@ -408,8 +402,8 @@ def prospects(session: Session, actor: Actor, flow_id: uuid.UUID, limit: int = 2
     if not found:  # withdrawn: no prospects to look for
         return Prospects(flow.id, [], [])
     offer = found[0]
-    known = {a.id: a for a in archetypes()}
-    chosen = [known[i] for i in sorted(offer_archetypes(offer)) if i in known]
+    every = archetypes()
+    chosen = [every[i] for i in sorted(offer_archetypes(offer))]
     sectors = [
         ProspectSector(nace, sector_label(_naf(nace)), a.use_fr, a.use_en, a.id)
         for a in chosen
