@@ -507,7 +507,7 @@ def named_archetypes(words: frozenset[str]) -> Mapping[int, Naming]:
     touched = [vocab.phrases[n] for n in _touched(words)]
     touched = [p for p in touched if p.owner >= 0]
     whole = [p for p in touched if p.words <= words]
-    explained: frozenset[str] = frozenset().union(*(p.words for p in whole))
+    explained: frozenset[str] = frozenset().union(*(p.words for p in whole if len(p.words) > 1))
     best: dict[int, Naming] = {}
 
     def keep(phrase: Phrase, strength: float) -> None:
@@ -523,7 +523,7 @@ def named_archetypes(words: frozenset[str]) -> Mapping[int, Naming]:
         fresh = (phrase.words & words) - explained
         covered = vocab.weight(fresh) / vocab.weight(phrase.words)
         if fresh and covered >= 0.5:
-            keep(phrase, 0.5 * covered)
+            keep(phrase, 0.8 * covered)
     return best
 
 
@@ -571,14 +571,18 @@ def codes_for_words(text: str) -> list[tuple[str, float]]:
 # ------------------------------------------------------------------------------- indexes
 
 
-@lru_cache(maxsize=1)
-def archetypes_by_code() -> Mapping[str, tuple[int, ...]]:
-    """Archetype indexes by the residue code they list (6-digit, 4-digit or 2-digit)."""
+@lru_cache(maxsize=2)
+def _index(field: str) -> Mapping[str, tuple[int, ...]]:
     found: dict[str, list[int]] = {}
     for index, archetype in enumerate(archetypes()):
-        for code in archetype.residue_low_codes:
+        for code in getattr(archetype, field):
             found.setdefault(code, []).append(index)
     return {code: tuple(indexes) for code, indexes in found.items()}
+
+
+def archetypes_by_code() -> Mapping[str, tuple[int, ...]]:
+    """Archetype indexes by the residue code they list (6-digit, 4-digit or 2-digit)."""
+    return _index("residue_low_codes")
 
 
 def archetypes_for_code(low_code: str) -> tuple[int, ...]:
@@ -593,14 +597,9 @@ def archetypes_for_code(low_code: str) -> tuple[int, ...]:
     return tuple(found)
 
 
-@lru_cache(maxsize=1)
 def archetypes_by_sector() -> Mapping[str, tuple[int, ...]]:
     """Archetype indexes by receiving NACE code (division, group or class)."""
-    found: dict[str, list[int]] = {}
-    for index, archetype in enumerate(archetypes()):
-        for code in archetype.receiving_nace:
-            found.setdefault(code, []).append(index)
-    return {code: tuple(indexes) for code, indexes in found.items()}
+    return _index("receiving_nace")
 
 
 def sector_prefixes(nace: str | None) -> tuple[str, ...]:
