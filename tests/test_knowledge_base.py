@@ -473,3 +473,16 @@ def test_a_sector_of_one_use_and_words_of_another_use_of_the_same_residue_meet_f
 def test_a_sector_whose_words_ask_for_another_use_says_so():
     found = material_compatibility(offer("100102"), request("combustible de substitution", "23.51"))
     assert found.reasons[-1] == "but the request's words name another use"
+
+
+def test_a_request_naming_another_residue_scores_lower_than_the_residue_it_names():
+    asked = request("Cendres volantes pour ajout cimentier", "23.51Z")
+    fly_ash, slag = (
+        material_compatibility(offer("100102"), asked),
+        material_compatibility(offer("100202"), asked),
+    )
+    assert fly_ash.score >= HIGH
+    assert LOW < slag.score < fly_ash.score
+    assert slag.reasons[-1].startswith("but the request names")
+    bricks = request("Boues de papeterie comme agent porogène", "23.32Z")
+    assert score(offer("030305"), bricks) > score(offer("100102"), bricks)

@@ -10,9 +10,12 @@ can read.
   name the archetype's use, virgin material or residue. Both give a high score (0.7 to 0.95),
   words alone a partial one (up to 0.6), the sector alone 0.4, or 0.15 when the request's words
   name another use (a cement plant asking for fuel does not want fly ash).
+- A request whose words name another residue (a brick works asking for « boues de papeterie »)
+  gets 0.6 x the score from an offer of a residue its words do not even touch (coal fly ash).
 - Heat, water and gas compare kinds (0 across kinds, 0.5 alike), then the same evidence over the
-  archetypes of that kind lifts the score; two gases that the texts name differently (hydrogen
-  offered, CO2 asked for) score 0.1.
+  archetypes of that kind lifts the score; two utilities that the texts name differently
+  (hydrogen offered, CO2 asked for; process water offered, warm seawater asked for) score 0.1,
+  and an offered gas that the text names only takes its own archetypes' uses.
 
 Each side's reading is cached (one per distinct side), so scoring a pair is a few dictionary
 look-ups: matching one flow calls this thousands of times.
@@ -61,6 +64,9 @@ SECTOR_ONLY_OTHER_USE = 0.15
 OTHER_CODE_CAP = 0.85
 SAME_KIND = 0.5
 OTHER_GAS = 0.1
+OTHER_RESIDUE = 0.6
+ASKED_SHARE = 2 / 3
+TOUCHED_SHARE = 1 / 3
 
 
 @dataclass(frozen=True)
@@ -71,6 +77,8 @@ class _Reading:
     code: str | None
     named: Mapping[int, Naming]
     residues: frozenset[int]
+    asked_residues: frozenset[int]
+    touched_residues: frozenset[int]
     sector: Mapping[int, str]
     by_code: tuple[int, ...]
 
@@ -89,6 +97,8 @@ def _read(side: MaterialSide) -> _Reading:
         code=code,
         named=named_archetypes(words),
         residues=named_residues(words),
+        asked_residues=named_residues(words, ASKED_SHARE),
+        touched_residues=named_residues(words, TOUCHED_SHARE),
         sector=archetypes_for_sector(side.nace),
         by_code=archetypes_for_code(code) if code else (),
     )
@@ -178,7 +188,11 @@ def _across(candidates: tuple[int, ...], request: _Reading) -> tuple[float, list
     archetype's words): a fairly high score, below both pieces of evidence on one archetype."""
     table = archetypes()
     sector = next(((i, request.sector[i]) for i in candidates if i in request.sector), None)
-    named = [(i, n) for i in candidates if (n := _naming(i, request, utility=False))]
+    named = [
+        (i, n)
+        for i in candidates
+        if (n := _naming(i, request, utility=False)) and n.strength >= 1.0
+    ]
     if sector is None or not named:
         return 0.0, [], None
     index, naming = max(named, key=lambda item: item[1].strength)
@@ -210,6 +224,10 @@ def _material(offer: _Reading, request: _Reading) -> Compatibility:
     across, why, taker = _across(candidates, request)
     if min(across, cap) > best:
         best, best_reasons, best_id = min(across, cap), why, taker
+    asked = request.asked_residues
+    if best_id and asked and not request.touched_residues & set(candidates):
+        best *= OTHER_RESIDUE
+        best_reasons = [*best_reasons, f"but the request names {_name(table[min(asked)])}"]
     if not best_reasons:
         best_reasons = ["no known substitution links this residue to the request"]
     return Compatibility(round(best, 4), tuple(best_reasons), best_id)
@@ -225,7 +243,9 @@ def _utility(kind: str, offer: _Reading, request: _Reading) -> Compatibility:
             (f"both are {kind}", f"the offer is {offered}; the request names {asked}"),
             None,
         )
-    candidates = offer.residues or {i for i, a in enumerate(table) if a.kind == kind}
+    candidates = {i for i, a in enumerate(table) if a.kind == kind}
+    if kind == "gas" and offer.residues:
+        candidates = set(offer.residues)
     best, best_reasons, best_id = SAME_KIND, [f"both are {kind}"], None
     for index in sorted(candidates):
         naming = _naming(index, request, utility=True)

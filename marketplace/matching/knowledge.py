@@ -448,9 +448,15 @@ def _archetype_phrases(index: int, archetype: Archetype) -> list[Phrase]:
         archetype.virgin_material_fr,
         archetype.virgin_material_en,
     ]
-    found = [Phrase(t, words_of(t), index, True) for t in residue]
-    found += [Phrase(t, words_of(t), index, False) for t in uses]
+    found = [Phrase(t, _essential(t), index, True) for t in residue]
+    found += [Phrase(t, _essential(t), index, False) for t in uses]
     return [p for p in found if p.words]
+
+
+def _essential(phrase: str) -> frozenset[str]:
+    """A phrase's words but those in parentheses, which qualify it: « cendres volantes (de
+    charbon) » is named by "cendres volantes"."""
+    return words_of(re.sub(r"\([^)]*\)", " ", phrase)) or words_of(phrase)
 
 
 @lru_cache(maxsize=1)
@@ -527,14 +533,19 @@ def named_archetypes(words: frozenset[str]) -> Mapping[int, Naming]:
     return best
 
 
-def named_residues(words: frozenset[str]) -> frozenset[int]:
-    """The archetypes (by index) one of whose residue names is wholly in a text's words."""
-    phrases = vocabulary().phrases
-    return frozenset(
-        phrases[n].owner
-        for n in _touched(words)
-        if phrases[n].owner >= 0 and phrases[n].residue and phrases[n].words <= words
-    )
+def named_residues(words: frozenset[str], share: float = 1.0) -> frozenset[int]:
+    """The archetypes (by index) one of whose residue names a text's words hold, wholly or at
+    least for ``share`` of it (by rarity)."""
+    vocab = vocabulary()
+    found = set()
+    for number in _touched(words):
+        phrase = vocab.phrases[number]
+        if phrase.owner < 0 or not phrase.residue:
+            continue
+        shared = phrase.words & words
+        if shared == phrase.words or vocab.weight(shared) >= share * vocab.weight(phrase.words):
+            found.add(phrase.owner)
+    return frozenset(found)
 
 
 @lru_cache(maxsize=4_096)
