@@ -10,9 +10,12 @@ can read.
   name the archetype's use, virgin material or residue. Both give a high score (0.7 to 0.95),
   words alone a partial one (up to 0.6), the sector alone 0.4, or 0.15 when the request's words
   name another use (a cement plant asking for fuel does not want fly ash).
+- A request whose words name another residue (a brick works asking for « boues de papeterie »)
+  gets 0.6 x the score from an offer of a residue its words do not even touch (coal fly ash).
 - Heat, water and gas compare kinds (0 across kinds, 0.5 alike), then the same evidence over the
-  archetypes of that kind lifts the score; two gases that the texts name differently (hydrogen
-  offered, CO2 asked for) score 0.1.
+  archetypes of that kind lifts the score; two utilities that the texts name differently
+  (hydrogen offered, CO2 asked for; process water offered, warm seawater asked for) score 0.1,
+  and an offered gas that the text names only takes its own archetypes' uses.
 
 Each side's reading is cached (one per distinct side), so scoring a pair is a few dictionary
 look-ups: matching one flow calls this thousands of times.
@@ -61,6 +64,9 @@ SECTOR_ONLY_OTHER_USE = 0.15
 OTHER_CODE_CAP = 0.85
 SAME_KIND = 0.5
 OTHER_GAS = 0.1
+OTHER_RESIDUE = 0.6
+ASKED_SHARE = 2 / 3
+TOUCHED_SHARE = 1 / 3
 
 
 @dataclass(frozen=True)
@@ -71,6 +77,8 @@ class _Reading:
     code: str | None
     named: Mapping[int, Naming]
     residues: frozenset[int]
+    asked_residues: frozenset[int]
+    touched_residues: frozenset[int]
     sector: Mapping[int, str]
     by_code: tuple[int, ...]
 
@@ -89,6 +97,8 @@ def _read(side: MaterialSide) -> _Reading:
         code=code,
         named=named_archetypes(words),
         residues=named_residues(words),
+        asked_residues=named_residues(words, ASKED_SHARE),
+        touched_residues=named_residues(words, TOUCHED_SHARE),
         sector=archetypes_for_sector(side.nace),
         by_code=archetypes_for_code(code) if code else (),
     )
@@ -121,31 +131,44 @@ def _name(archetype: Archetype) -> str:
     return archetype.residue_en.split(";")[0].strip()
 
 
+def _naming(index: int, request: _Reading, *, utility: bool) -> Naming | None:
+    """How the request names archetype ``index``: its words, or its own code when the archetype
+    lists it. For a utility only a whole use phrase counts: its residue names ("waste heat") and
+    its kind's own words ("chaleur" in « récupération de chaleur ») say nothing of the use."""
+    naming = request.named.get(index)
+    if utility and naming is not None and (naming.residue or naming.strength < 1.0):
+        naming = None
+    if index in request.by_code and (naming is None or naming.strength < 1.0):
+        naming = Naming(1.0, f"List of Waste {_spaced(request.code or '')}", True)
+    return naming
+
+
 def _evidence(
-    archetype: Archetype, index: int, request: _Reading, *, base: float
+    archetype: Archetype,
+    sector: str | None,
+    naming: Naming | None,
+    request: _Reading,
+    *,
+    base: float,
 ) -> tuple[float, list[str]]:
     """Score one archetype by the request's sector and words (module doc); ``base`` is what a
     pair gets with no evidence at all (0 for materials, SAME_KIND for utilities)."""
-    matched_sector = request.sector.get(index)
-    naming = request.named.get(index)
-    if index in request.by_code and (naming is None or naming.strength < 1.0):
-        naming = Naming(1.0, f"List of Waste {_spaced(request.code or '')}", True)
     words = naming.strength if naming else 0.0
     tag = f"[archetype {archetype.id}]"
-    if matched_sector and words:
+    if sector and words:
         score = 0.7 + 0.25 * words
         reasons = [
             f"{_name(archetype)} is a usual input for {archetype.use_en} "
-            f"in the requester's sector (NACE {matched_sector}) {tag}"
+            f"in the requester's sector (NACE {sector}) {tag}"
         ]
     elif words:
         score = 0.3 + 0.3 * words
         reasons = [f"{_name(archetype)} can serve for {archetype.use_en} {tag}"]
-    elif matched_sector:
+    elif sector:
         other_use = any(n.strength >= 1.0 for n in request.named.values())
         score = SECTOR_ONLY_OTHER_USE if other_use else SECTOR_ONLY
         reasons = [
-            f"the requester's sector (NACE {matched_sector}) usually takes "
+            f"the requester's sector (NACE {sector}) usually takes "
             f"{_name(archetype)} for {archetype.use_en} {tag}"
         ]
         if other_use:
@@ -159,18 +182,52 @@ def _evidence(
     return score, reasons
 
 
+def _across(candidates: tuple[int, ...], request: _Reading) -> tuple[float, list[str], str | None]:
+    """The requester's sector takes this residue for one use, and its words name another use of
+    the same residue (a cement plant asking for "ciment" meets fly ash through the concrete
+    archetype's words): a fairly high score, below both pieces of evidence on one archetype."""
+    table = archetypes()
+    sector = next(((i, request.sector[i]) for i in candidates if i in request.sector), None)
+    named = [
+        (i, n)
+        for i in candidates
+        if (n := _naming(i, request, utility=False)) and n.strength >= 1.0
+    ]
+    if sector is None or not named:
+        return 0.0, [], None
+    index, naming = max(named, key=lambda item: item[1].strength)
+    taker, other = table[sector[0]], table[index]
+    return (
+        0.65 + 0.2 * naming.strength,
+        [
+            f"{_name(taker)} is a usual input for {taker.use_en} in the requester's sector "
+            f"(NACE {sector[1]}) [archetype {taker.id}]",
+            f"{_words_reason(naming)}: {other.use_en} [archetype {other.id}]",
+        ],
+        taker.id,
+    )
+
+
 def _material(offer: _Reading, request: _Reading) -> Compatibility:
     best, reasons = _code_match(offer.code, request.code)
     best_reasons = [reasons] if reasons else []
     best_id: str | None = None
-    candidates = offer.by_code or tuple(offer.residues)
+    candidates = offer.by_code or tuple(sorted(offer.residues))
     table = archetypes()
     cap = OTHER_CODE_CAP if request.code and request.code != offer.code else 1.0
     for index in candidates:
-        score, why = _evidence(table[index], index, request, base=0.0)
+        naming = _naming(index, request, utility=False)
+        score, why = _evidence(table[index], request.sector.get(index), naming, request, base=0.0)
         score = min(score, cap)
         if score > best:
             best, best_reasons, best_id = score, why, table[index].id
+    across, why, taker = _across(candidates, request)
+    if min(across, cap) > best:
+        best, best_reasons, best_id = min(across, cap), why, taker
+    asked = request.asked_residues
+    if best_id and asked and not request.touched_residues & set(candidates):
+        best *= OTHER_RESIDUE
+        best_reasons = [*best_reasons, f"but the request names {_name(table[min(asked)])}"]
     if not best_reasons:
         best_reasons = ["no known substitution links this residue to the request"]
     return Compatibility(round(best, 4), tuple(best_reasons), best_id)
@@ -186,10 +243,15 @@ def _utility(kind: str, offer: _Reading, request: _Reading) -> Compatibility:
             (f"both are {kind}", f"the offer is {offered}; the request names {asked}"),
             None,
         )
-    candidates = offer.residues or {i for i, a in enumerate(table) if a.kind == kind}
+    candidates = {i for i, a in enumerate(table) if a.kind == kind}
+    if kind == "gas" and offer.residues:
+        candidates = set(offer.residues)
     best, best_reasons, best_id = SAME_KIND, [f"both are {kind}"], None
     for index in sorted(candidates):
-        score, why = _evidence(table[index], index, request, base=SAME_KIND)
+        naming = _naming(index, request, utility=True)
+        score, why = _evidence(
+            table[index], request.sector.get(index), naming, request, base=SAME_KIND
+        )
         if score > best:
             best, best_reasons, best_id = score, [f"both are {kind}", *why], table[index].id
     return Compatibility(round(best, 4), tuple(best_reasons), best_id)

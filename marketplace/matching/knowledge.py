@@ -448,9 +448,15 @@ def _archetype_phrases(index: int, archetype: Archetype) -> list[Phrase]:
         archetype.virgin_material_fr,
         archetype.virgin_material_en,
     ]
-    found = [Phrase(t, words_of(t), index, True) for t in residue]
-    found += [Phrase(t, words_of(t), index, False) for t in uses]
+    found = [Phrase(t, _essential(t), index, True) for t in residue]
+    found += [Phrase(t, _essential(t), index, False) for t in uses]
     return [p for p in found if p.words]
+
+
+def _essential(phrase: str) -> frozenset[str]:
+    """A phrase's words but those in parentheses, which qualify it: « cendres volantes (de
+    charbon) » is named by "cendres volantes"."""
+    return words_of(re.sub(r"\([^)]*\)", " ", phrase)) or words_of(phrase)
 
 
 @lru_cache(maxsize=1)
@@ -507,7 +513,7 @@ def named_archetypes(words: frozenset[str]) -> Mapping[int, Naming]:
     touched = [vocab.phrases[n] for n in _touched(words)]
     touched = [p for p in touched if p.owner >= 0]
     whole = [p for p in touched if p.words <= words]
-    explained: frozenset[str] = frozenset().union(*(p.words for p in whole))
+    explained: frozenset[str] = frozenset().union(*(p.words for p in whole if len(p.words) > 1))
     best: dict[int, Naming] = {}
 
     def keep(phrase: Phrase, strength: float) -> None:
@@ -523,18 +529,23 @@ def named_archetypes(words: frozenset[str]) -> Mapping[int, Naming]:
         fresh = (phrase.words & words) - explained
         covered = vocab.weight(fresh) / vocab.weight(phrase.words)
         if fresh and covered >= 0.5:
-            keep(phrase, 0.5 * covered)
+            keep(phrase, 0.8 * covered)
     return best
 
 
-def named_residues(words: frozenset[str]) -> frozenset[int]:
-    """The archetypes (by index) one of whose residue names is wholly in a text's words."""
-    phrases = vocabulary().phrases
-    return frozenset(
-        phrases[n].owner
-        for n in _touched(words)
-        if phrases[n].owner >= 0 and phrases[n].residue and phrases[n].words <= words
-    )
+def named_residues(words: frozenset[str], share: float = 1.0) -> frozenset[int]:
+    """The archetypes (by index) one of whose residue names a text's words hold, wholly or at
+    least for ``share`` of it (by rarity)."""
+    vocab = vocabulary()
+    found = set()
+    for number in _touched(words):
+        phrase = vocab.phrases[number]
+        if phrase.owner < 0 or not phrase.residue:
+            continue
+        shared = phrase.words & words
+        if shared == phrase.words or vocab.weight(shared) >= share * vocab.weight(phrase.words):
+            found.add(phrase.owner)
+    return frozenset(found)
 
 
 @lru_cache(maxsize=4_096)
@@ -571,14 +582,18 @@ def codes_for_words(text: str) -> list[tuple[str, float]]:
 # ------------------------------------------------------------------------------- indexes
 
 
-@lru_cache(maxsize=1)
-def archetypes_by_code() -> Mapping[str, tuple[int, ...]]:
-    """Archetype indexes by the residue code they list (6-digit, 4-digit or 2-digit)."""
+@lru_cache(maxsize=2)
+def _index(field: str) -> Mapping[str, tuple[int, ...]]:
     found: dict[str, list[int]] = {}
     for index, archetype in enumerate(archetypes()):
-        for code in archetype.residue_low_codes:
+        for code in getattr(archetype, field):
             found.setdefault(code, []).append(index)
     return {code: tuple(indexes) for code, indexes in found.items()}
+
+
+def archetypes_by_code() -> Mapping[str, tuple[int, ...]]:
+    """Archetype indexes by the residue code they list (6-digit, 4-digit or 2-digit)."""
+    return _index("residue_low_codes")
 
 
 def archetypes_for_code(low_code: str) -> tuple[int, ...]:
@@ -593,14 +608,9 @@ def archetypes_for_code(low_code: str) -> tuple[int, ...]:
     return tuple(found)
 
 
-@lru_cache(maxsize=1)
 def archetypes_by_sector() -> Mapping[str, tuple[int, ...]]:
     """Archetype indexes by receiving NACE code (division, group or class)."""
-    found: dict[str, list[int]] = {}
-    for index, archetype in enumerate(archetypes()):
-        for code in archetype.receiving_nace:
-            found.setdefault(code, []).append(index)
-    return {code: tuple(indexes) for code, indexes in found.items()}
+    return _index("receiving_nace")
 
 
 def sector_prefixes(nace: str | None) -> tuple[str, ...]:
