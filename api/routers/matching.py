@@ -42,6 +42,7 @@ def flow_matches(
                 score=m.score,
                 why=[Reason.model_validate(r) for r in m.breakdown],
                 counterpart=m.counterpart,
+                estimate=m.estimate,
             )
             for m in found.matches
         ],

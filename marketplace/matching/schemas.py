@@ -24,6 +24,9 @@ class MatchForMember(BaseModel):
     score: float = Field(ge=0, le=1)
     why: list[Reason]
     counterpart: ListingPublic = Field(description="the counterpart's public card, nothing more")
+    estimate: dict[str, Any] | None = Field(
+        description="€ and CO₂e a year, from your own figures and the card's classes"
+    )
 
 
 class FlowMatchesRead(BaseModel):

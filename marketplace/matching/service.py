@@ -16,6 +16,7 @@ import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 import sqlalchemy as sa
 from sqlmodel import Session, col, select
@@ -245,6 +246,8 @@ class MemberMatch:
     score: float
     breakdown: list[dict[str, object]]
     counterpart: ListingPublic
+    # From the same facts as the score: the member's own figures and the card's classes.
+    estimate: dict[str, Any] | None
 
 
 @dataclass(frozen=True)
@@ -295,6 +298,7 @@ def member_matches(
             score=round(scored.score, 3),
             breakdown=scored.breakdown(),
             counterpart=to_public(listing, band),
+            estimate=estimate(scored),
         )
         for scored, listing, band in found[:limit]
     ]
