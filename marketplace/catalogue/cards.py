@@ -19,7 +19,7 @@ from marketplace.catalogue.labels import departement_names, low_label, region_na
 from marketplace.catalogue.models import Listing, PoolShare, is_public
 from marketplace.catalogue.schemas import Area, ListingPublic
 from marketplace.companies.models import Company
-from marketplace.flows.service import months_of
+from marketplace.flows.months import months_of
 from privacy.generalisation import (
     FAMILIES,
     TEMPERATURE_LABELS,

@@ -38,6 +38,7 @@ from marketplace.flows.errors import (
 )
 from marketplace.flows.events import FLOW_CHANGED
 from marketplace.flows.models import Direction, Flow, FlowStatus, Kind, PhysicalState, Regularity
+from marketplace.flows.months import months_of
 from marketplace.flows.schemas import FlowCreate, FlowFields, FlowRead, FlowUpdate
 from marketplace.flows.units import BASE_UNIT, normalise
 
@@ -89,10 +90,6 @@ def months_mask(months: Sequence[int]) -> int:
             raise BadMonths(field="months")
         mask |= 1 << (month - 1)
     return mask
-
-
-def months_of(mask: int) -> list[int]:
-    return [m for m in range(1, 13) if mask & (1 << (m - 1))]
 
 
 def _cents(euros: float | None) -> int | None:
