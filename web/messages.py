@@ -112,6 +112,10 @@ CASES: Mapping[type[DomainError], str] = {
     catalogue.PoolMixesMaterials: N_(
         "Pooled flows must share one material (the same List of Waste code)."
     ),
+    catalogue.PoolMixesUnits: N_(
+        "Pooled flows must share one unit: a gas metered in energy (MWh) is not pooled with a "
+        "gas metered in volume (m³)."
+    ),
     catalogue.PoolArea: N_("A pooled offer covers a département or a région."),
     catalogue.PoolSpansDepartements: N_("Pooled flows must lie in the same département."),
     catalogue.PoolSpansRegions: N_("Pooled flows must lie in the same région."),

@@ -119,7 +119,8 @@ def _quantity_label(listing: Listing) -> str:
     # From the stored band only: a pool's band is not its exact sum's (classes of sums of classes).
     if listing.quantity_band is None:
         return PRESENT_FR
-    return quantity_class(listing.kind, class_representative(listing.quantity_band)).label
+    representative = class_representative(listing.quantity_band)
+    return quantity_class(listing.kind, representative, base_unit=listing.base_unit).label
 
 
 def to_public(listing: Listing, distance_band: str | None = None) -> ListingPublic:

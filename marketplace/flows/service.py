@@ -40,7 +40,7 @@ from marketplace.flows.events import FLOW_CHANGED
 from marketplace.flows.models import Direction, Flow, FlowStatus, Kind, PhysicalState, Regularity
 from marketplace.flows.months import months_of
 from marketplace.flows.schemas import FlowCreate, FlowFields, FlowRead, FlowUpdate
-from marketplace.flows.units import BASE_UNIT, normalise
+from marketplace.flows.units import base_unit_of, normalise
 
 _LOW_CODE = re.compile(r"^\d{6}$")
 
@@ -154,7 +154,7 @@ def check_flow(
         "unit": fields.unit.strip(),
         "period": fields.period,
         "quantity_per_year": per_year,
-        "base_unit": BASE_UNIT[kind],
+        "base_unit": base_unit_of(kind, fields.unit),
         "regularity": fields.regularity,
         "months_mask": mask,
         "temperature_c": fields.temperature_c,
