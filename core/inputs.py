@@ -175,12 +175,15 @@ FreeText = Annotated[
 Number = Annotated[float, Field(allow_inf_nan=False), NOT_BOOLEAN]
 Money = Annotated[float, Field(ge=0, le=MAX_MONEY_EUR, allow_inf_nan=False), NOT_BOOLEAN]
 Quantity = Annotated[float, Field(le=MAX_QUANTITY, allow_inf_nan=False), NOT_BOOLEAN]
-_MONTHS_SCHEMA = {"items": {"type": "integer", "minimum": 1, "maximum": 12}, "uniqueItems": True}
-Months = Annotated[
-    list[Annotated[int, NOT_BOOLEAN]],
-    Field(max_length=12, json_schema_extra=_MONTHS_SCHEMA),
-    AfterValidator(_months),
-]
+# Month numbers, each at most once. The field taking them (a flow's months, which takes text too)
+# documents them with MONTHS_JSON_SCHEMA.
+Months = Annotated[list[Annotated[int, NOT_BOOLEAN]], Field(max_length=12), AfterValidator(_months)]
+MONTHS_JSON_SCHEMA = {
+    "type": "array",
+    "maxItems": 12,
+    "items": {"type": "integer", "minimum": 1, "maximum": 12},
+    "uniqueItems": True,
+}
 Offset = Annotated[int, Field(ge=0, le=MAX_OFFSET), NOT_BOOLEAN]
 Limit = Annotated[int, Field(ge=1, le=MAX_LIMIT), NOT_BOOLEAN]
 

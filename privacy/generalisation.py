@@ -196,8 +196,14 @@ def material_key(low_code_compact: str | None, kind: str, level: MaterialLevel) 
 
 # Bands by powers of ten: below the first bound, between consecutive bounds, and above the last.
 QUANTITY_BOUNDS: tuple[float, ...] = (10, 100, 1_000, 10_000, 100_000)
-UNITS_FR = {"material": "t/an", "heat": "MWh/an", "water": "m³/an", "gas": "m³/an"}
-UNITS_EN = {"material": "t/yr", "heat": "MWh/yr", "water": "m³/yr", "gas": "m³/yr"}
+# A quantity's base unit (marketplace/flows/units.py) and its French and English labels. Each kind
+# has its own, except a gas, metered in volume (m³) or in energy (MWh on the lower heating value).
+UNIT_LABELS = {
+    "t/yr": ("t/an", "t/yr"),
+    "MWh/yr": ("MWh/an", "MWh/yr"),
+    "m3/yr": ("m³/an", "m³/yr"),
+}
+KIND_BASE_UNITS = {"material": "t/yr", "heat": "MWh/yr", "water": "m3/yr", "gas": "m3/yr"}
 # Heat is only usable by a taker who needs it at that temperature, so its class says so too.
 TEMPERATURE_BOUNDS: tuple[float, ...] = (40, 90, 150)
 TEMPERATURE_LABELS = ("< 40 °C", "40–90 °C", "90–150 °C", "> 150 °C")
@@ -232,14 +238,21 @@ def temperature_class(temperature_c: float) -> tuple[int, str]:
 
 
 def quantity_class(
-    kind: str, quantity_per_year: float, temperature_c: float | None = None
+    kind: str,
+    quantity_per_year: float,
+    temperature_c: float | None = None,
+    base_unit: str | None = None,
 ) -> QuantityClass:
-    """The logarithmic band of a yearly quantity, in the kind's base unit (t, MWh, m³ per year)."""
-    if kind not in UNITS_FR:
+    """The logarithmic band of a yearly quantity, in its base unit (t, MWh, m³ per year): the
+    kind's unless ``base_unit`` says otherwise (a gas metered in energy, "MWh/yr")."""
+    if kind not in KIND_BASE_UNITS:
         raise ValueError(f"unknown flow kind: {kind!r}")
     if math.isnan(quantity_per_year) or quantity_per_year < 0:
         raise ValueError(f"not a quantity: {quantity_per_year!r}")
-    unit, unit_en = UNITS_FR[kind], UNITS_EN[kind]
+    labels = UNIT_LABELS.get(base_unit or KIND_BASE_UNITS[kind])
+    if labels is None:
+        raise ValueError(f"unknown base unit: {base_unit!r}")
+    unit, unit_en = labels
     band = sum(1 for bound in QUANTITY_BOUNDS if quantity_per_year >= bound)
     lower = QUANTITY_BOUNDS[band - 1] if band > 0 else None
     upper = QUANTITY_BOUNDS[band] if band < len(QUANTITY_BOUNDS) else None
@@ -262,9 +275,12 @@ def quantity_class(
 
 @lru_cache
 def _quantity_labels_en() -> dict[str, str]:
-    """Every French quantity class label → its English label (a handful of bands per kind)."""
+    """Every French quantity class label → its English label (a handful of bands per unit)."""
     samples = (0.0, *QUANTITY_BOUNDS)
-    classes = (quantity_class(kind, sample) for kind in UNITS_FR for sample in samples)
+    # A label depends on its unit only, whichever kind it is asked for.
+    classes = (
+        quantity_class("gas", sample, base_unit=unit) for unit in UNIT_LABELS for sample in samples
+    )
     return {q.label: q.label_en for q in classes}
 
 
@@ -311,6 +327,7 @@ class ListingFacts:
     quantity_per_year: float
     temperature_c: float | None = None
     hazardous: bool = False
+    base_unit: str | None = None  # of quantity_per_year; None: the kind's
 
 
 @dataclass(frozen=True)
@@ -406,7 +423,9 @@ def view_at(
         brokered_only=step is None,
         quantity_class=None
         if step is None
-        else quantity_class(entry.kind, entry.quantity_per_year, entry.temperature_c),
+        else quantity_class(
+            entry.kind, entry.quantity_per_year, entry.temperature_c, entry.base_unit
+        ),
     )
 
 
@@ -482,9 +501,11 @@ def aggregate_class(
     quantities: Mapping[Any, float],
     dominance: float = DEFAULT_DOMINANCE,
     temperature_c: float | None = None,
+    base_unit: str | None = None,
 ) -> QuantityClass | None:
     """The public quantity class of an aggregate (a pool, a statistic) of legal units'
-    quantities, or None when one legal unit dominates (more than ``dominance`` of the total).
+    quantities, all in one ``base_unit``, or None when one legal unit dominates (more than
+    ``dominance`` of the total).
 
     Each legal unit's quantity is first replaced by its class's representative, then the sum and
     the dominance test use the representatives: a contributor moving its own quantity inside its
@@ -497,7 +518,7 @@ def aggregate_class(
     total = sum(representatives.values())
     if not representatives or max(representatives.values()) > dominance * total:
         return None
-    return quantity_class(kind, total, temperature_c)
+    return quantity_class(kind, total, temperature_c, base_unit)
 
 
 # --- distances -----------------------------------------------------------------------------------

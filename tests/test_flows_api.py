@@ -124,6 +124,47 @@ def test_edit_and_withdraw_a_flow(client: TestClient, session: Session) -> None:
         assert "withdrawn" in late.json()["detail"]
 
 
+def test_months_as_text_and_gas_in_energy_units(client: TestClient, session: Session) -> None:
+    tenant = create_tenant(session)
+    gas = client.post(
+        "/api/v1/flows",
+        headers=tenant.headers,
+        json=_flow(
+            str(tenant.site.id),
+            kind="gas",
+            low_code=None,
+            label="Gaz de haut fourneau",
+            quantity=1000,
+            unit="MWh PCS",
+            period="year",
+            regularity="seasonal",
+            months="10-3",
+        ),
+    )
+    assert gas.status_code == 201, gas.text
+    body = gas.json()
+    # PCS → PCI: × 0.9, the usual ratio of natural gas.
+    assert body["quantity_per_year"] == pytest.approx(900) and body["base_unit"] == "MWh/yr"
+    assert body["unit"] == "MWh PCS" and body["months"] == [1, 2, 3, 10, 11, 12]
+    url = f"/api/v1/flows/{body['id']}"
+    edited = client.patch(
+        url, headers=tenant.headers, json={"unit": "Nm3", "months": "janv.-mars, Sept"}
+    )
+    assert edited.status_code == 200, edited.text
+    assert edited.json()["base_unit"] == "m3/yr" and edited.json()["quantity_per_year"] == 1000
+    assert edited.json()["months"] == [1, 2, 3, 9]
+    for unit, per_year in (("kWhPCI", 1), ("MWh_pcs", 900), ("GWh", 1e6), ("MWh (HHV)", 900)):
+        again = client.patch(url, headers=tenant.headers, json={"unit": unit})
+        assert again.status_code == 200, again.text
+        assert again.json()["quantity_per_year"] == pytest.approx(per_year), unit
+        assert again.json()["base_unit"] == "MWh/yr"
+    refused = client.patch(url, headers=tenant.headers, json={"months": "oct-juinet"})
+    assert refused.status_code == 422 and refused.json()["field"] == "months"
+    assert "« juinet » is not a month" in refused.json()["detail"]
+    # Months and unit are as before the refusal.
+    assert client.get(url, headers=tenant.headers).json()["months"] == [1, 2, 3, 9]
+
+
 BAD_FLOWS = [
     ({"low_code": "99 99 99"}, "low_code", "unknown List of Waste code"),
     ({"low_code": "10 01 04", "hazardous": False}, "hazardous", "hazardous"),
@@ -136,6 +177,11 @@ BAD_FLOWS = [
     ({"direction": "gift"}, "direction", "offer"),
     ({"regularity": "seasonal", "months": []}, "months", "months"),
     ({"regularity": "seasonal", "months": [13]}, "months", "1 to 12"),
+    ({"regularity": "seasonal", "months": "10-3;juinet"}, "months", "« juinet » is not a month"),
+    ({"regularity": "seasonal", "months": "10-"}, "months", "not a range of months"),
+    ({"regularity": "seasonal", "months": " "}, "months", "needs the months"),
+    ({"months": "1" * 201}, "months", "200 characters"),
+    ({"kind": "gas", "low_code": None, "unit": "MWh PCX"}, "unit", "unknown unit"),
     ({"kind": "heat", "low_code": None, "unit": "MWh"}, "temperature_c", "temperature"),
     ({"current_operation": "R 99"}, "current_operation", "unknown recovery"),
     ({"replaces_material": "sable"}, "replaces_material", "request"),

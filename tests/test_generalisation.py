@@ -7,6 +7,7 @@ import math
 import random
 from collections import defaultdict
 from collections.abc import Hashable
+from dataclasses import replace
 
 import h3
 import pytest
@@ -36,7 +37,9 @@ from privacy.generalisation import (
     material_key,
     offers_step,
     quantity_class,
+    quantity_label_en,
     temperature_class,
+    view_at,
 )
 
 # Positions on the Dunkirk coast and inland, with their département and région.
@@ -218,6 +221,22 @@ def test_quantity_units_per_kind_and_english_labels() -> None:
     assert quantity_class("gas", 2e6).label == "≥ 100 000 m³/an"
     assert quantity_class("material", 1_500).label_en == "1,000 – 10,000 t/yr"
     assert quantity_class("heat", 5).label_en == "< 10 MWh/yr"
+
+
+def test_a_gas_metered_in_energy_is_classed_in_mwh() -> None:
+    energy = quantity_class("gas", 2e6, base_unit="MWh/yr")
+    assert (energy.band, energy.unit, energy.label) == (5, "MWh/an", "≥ 100 000 MWh/an")
+    assert energy.label_en == "≥ 100,000 MWh/yr"
+    assert quantity_class("gas", 2e6, base_unit="m3/yr").label == "≥ 100 000 m³/an"
+    assert quantity_label_en("100 – 1 000 m³/an") == "100 – 1,000 m³/yr"
+    assert quantity_label_en("100 – 1 000 MWh/an") == "100 – 1,000 MWh/yr"
+    with pytest.raises(ValueError):
+        quantity_class("gas", 10, base_unit="furlong/yr")
+    facts = replace(listing(1, "u1", kind="gas", quantity=500.0), base_unit="MWh/yr")
+    shown = view_at(facts, 0).quantity_class
+    assert shown is not None and shown.label == "100 – 1 000 MWh/an"
+    pooled = aggregate_class("gas", {"a": 500.0, "b": 600.0}, base_unit="MWh/yr")
+    assert pooled is not None and pooled.unit == "MWh/an"
 
 
 @pytest.mark.parametrize(

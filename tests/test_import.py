@@ -319,7 +319,36 @@ def test_the_documented_template_imports(client: TestClient, session: Session) -
     content = (ROOT / "docs" / "import-template.csv").read_bytes()
     job = import_file(client, staff_headers(session), content)
     assert job["status"] == "done", job["report"]
-    assert job["report"]["created"] == {"companies": 2, "sites": 2, "flows": 3}
+    assert job["report"]["created"] == {"companies": 2, "sites": 2, "flows": 4}
+    flows = flows_by_label(session)
+    assert flows["Gaz de cubilot"].quantity_per_year == pytest.approx(12_000 * 0.9)
+    assert flows["Chauffage des serres"].months_mask == 0b111000000111
+
+
+def test_months_and_gas_energy_as_plants_write_them(client: TestClient, session: Session) -> None:
+    """Months as ranges across the new year, lists and names; a gas metered in energy, on the
+    higher heating value, stored in MWh/yr on the lower (× 0.9)."""
+    site = f"{LEGAL_NAME_A},{SIRET_A},24.51Z,Usine Nord,51.0343,2.3768"
+    rows = [
+        f"{site},offer,gas,,Gaz de haut fourneau,1000,MWh PCS,year,seasonal,10-3,,",
+        f'{site},offer,gas,,Gaz de cokerie,2,GWh_pci,month,seasonal,"1-5,10-12",,',
+        f"{site},offer,gas,,Biogaz,500,Nm3,day,seasonal,janv.-Mars; Sept,,",
+        f"{site},offer,heat,,Vapeur,100,MWh,year,seasonal,nov-feb,180,",
+    ]
+    job = import_file(client, staff_headers(session), csv_of(*rows))
+    assert job["status"] == "done", job["report"]
+    flows = flows_by_label(session)
+    furnace = flows["Gaz de haut fourneau"]
+    assert (furnace.unit, furnace.base_unit) == ("MWh PCS", "MWh/yr")
+    assert furnace.quantity_per_year == pytest.approx(900)
+    assert furnace.months_mask == 0b111000000111  # October to March
+    coke = flows["Gaz de cokerie"]
+    assert coke.base_unit == "MWh/yr" and coke.quantity_per_year == pytest.approx(24_000)
+    assert coke.months_mask == 0b111000011111
+    biogas = flows["Biogaz"]
+    assert biogas.base_unit == "m3/yr" and biogas.quantity_per_year == pytest.approx(182_500)
+    assert biogas.months_mask == 0b000100000111
+    assert flows["Vapeur"].months_mask == 0b110000000011
 
 
 # --- bad rows ----------------------------------------------------------------------------------
@@ -392,7 +421,8 @@ BAD_ROWS = {
     "unknown kind": ({"kind": "plasma"}, "kind", "material"),
     "unknown period": ({"period": "fortnight"}, "period", "year"),
     "bad months": ({"months": "13"}, "months", "1 to 12"),
-    "months not numbers": ({"months": "oct"}, "months", "1 to 12"),
+    "month not a name": ({"months": "oct;juinet"}, "months", "part 2 of the months"),
+    "month range without its end": ({"months": "10-"}, "months", "part 1 of the months"),
     "bad SIRET": ({"siret": "12345678901234"}, "siret", "SIRET"),
     "bad NACE": ({"nace": "cement"}, "nace", "NACE class or NAF subclass"),
     "NACE absent from the nomenclature": ({"nace": "99.99Z"}, "nace", "99.99Z is not a code"),

@@ -287,6 +287,35 @@ def test_the_facilitator_pools_flows_of_several_companies(
     assert mixed.status_code == 422
 
 
+def test_a_gas_metered_in_energy_shows_its_class_in_mwh_and_is_never_pooled_with_volumes(
+    client: TestClient, session: Session
+) -> None:
+    gas: dict[str, Any] = {"kind": "gas", "low_code": None, "label": "Gaz de haut fourneau"}
+    # 5,000 MWh PCS a year: 4,500 MWh PCI.
+    tenants = _tenants(session, 3, **gas, quantity=5000, unit="MWh PCS")
+    assert tenants[0].flow.base_unit == "MWh/yr"
+    ids = [_publish(client, t.headers, t.flow.id)["id"] for t in tenants]
+    run_publication()
+    cards = [client.get(f"/api/v1/catalogue/{i}").json() for i in ids]
+    assert [c["quantity_class"] for c in cards] == ["1 000 – 10 000 MWh/an"] * 3
+    english = client.get(f"/catalogue/{ids[0]}?lang=en")
+    assert english.status_code == 200 and "1,000 – 10,000 MWh/yr" in english.text
+    staff = bearer(session, create_user_row(session, Role.FACILITATOR))
+    body = {"flow_ids": [str(t.flow.id) for t in tenants], "area": "region", "title": "Gaz"}
+    pool = client.post("/api/v1/pools", headers=staff, json=body)
+    assert pool.status_code == 201, pool.text
+    published = client.post(f"/api/v1/listings/{pool.json()['id']}/publish", headers=staff)
+    assert published.json()["public"]["quantity_class"].endswith(" MWh/an")
+    [volume] = _tenants(session, 1, **gas, quantity=5000, unit="Nm3")
+    mixed = client.post(
+        "/api/v1/pools",
+        headers=staff,
+        json=body | {"flow_ids": [*body["flow_ids"], str(volume.flow.id)]},
+    )
+    assert mixed.status_code == 422 and mixed.json()["field"] == "flow_ids"
+    assert "one unit" in mixed.json()["detail"]
+
+
 def test_every_published_cell_holds_k_legal_units_after_random_churn_and_runs(
     client: TestClient, session: Session
 ) -> None:

@@ -369,21 +369,26 @@ def test_a_refused_site_edit_keeps_nothing(client: TestClient, session: Session)
     assert site_position(tenant.company, site).latitude == 51.0
 
 
-def test_flow_form_errors_are_french_and_write_nothing(
-    client: TestClient, session: Session
-) -> None:
+def _new_flow_form(client: TestClient, session: Session, **fields: str) -> dict[str, str]:
+    """A new tenant logged in, and the new flow form's fields: an offer of 10 t of « Boues »."""
     tenant = create_tenant(session)
     login(client, tenant.admin.email)
-    token = csrf_of(client, "/flows/new")
-    base = {
-        "csrf_token": token,
+    return {
+        "csrf_token": csrf_of(client, "/flows/new"),
         "direction": "offer",
         "kind": "material",
         "site_id": str(tenant.site.id),
         "label": "Boues",
         "quantity": "10",
         "unit": "t",
+        **fields,
     }
+
+
+def test_flow_form_errors_are_french_and_write_nothing(
+    client: TestClient, session: Session
+) -> None:
+    base = _new_flow_form(client, session)
     response = client.post("/flows/new", data=base)
     assert response.status_code == 422
     assert "Une matière doit avoir son code déchet." in response.text
@@ -395,6 +400,32 @@ def test_flow_form_errors_are_french_and_write_nothing(
     assert "La chaleur doit avoir sa température." in response.text
     session.expire_all()
     assert len(session.exec(select(Flow)).all()) == 1
+
+
+def test_flow_form_takes_written_months_and_gas_in_energy(
+    client: TestClient, session: Session
+) -> None:
+    base = _new_flow_form(
+        client,
+        session,
+        kind="gas",
+        label="Gaz de cokerie",
+        quantity="1000",
+        unit="MWh PCS",
+        regularity="seasonal",
+    )
+    refused = client.post("/flows/new", data={**base, "months_text": "oct-juinet"})
+    assert refused.status_code == 422
+    assert "« juinet » n'est pas un mois" in refused.text.replace("&#39;", "'")
+    assert 'value="oct-juinet"' in refused.text  # what was typed is kept
+    # Written months and ticked boxes together: October to March, and May.
+    response = client.post("/flows/new", data={**base, "months_text": "oct-mars", "months": ["5"]})
+    assert response.url.path == "/flows", response.text
+    assert "Gaz de cokerie" in response.text and "MWh/an" in response.text
+    session.expire_all()
+    flow = session.exec(select(Flow).where(Flow.kind == "gas")).one()
+    assert flow.base_unit == "MWh/yr" and flow.quantity_per_year == pytest.approx(900)
+    assert flow.months_mask == 0b111000010111
 
 
 def test_heat_offer_ignores_the_hidden_material_fields(

@@ -44,6 +44,8 @@ _NUMBERS = (
 )
 _CHOICES = ("physical_state", "period", "regularity", "precision")
 FORM_FIELDS = (*FlowFields.model_fields, "site_id", "direction", "kind")
+# Months may also be written ("10-3", "janv.-mars"), next to the twelve boxes.
+MONTHS_TEXT = "months_text"
 
 
 def applies(field: str, direction: Direction | str, kind: Kind | str) -> bool:
@@ -66,6 +68,14 @@ def months_in(form: FormData) -> list[int]:
     return [int(m) for m in form.getlist("months") if isinstance(m, str) and m.isdigit()]
 
 
+def months_submitted(form: FormData) -> list[int] | str:
+    """The ticked months, or with the written ones a text the schema reads as one ("10-3;5"):
+    a written part that is not a month is refused naming it."""
+    ticked = months_in(form)
+    written = text(form, MONTHS_TEXT)
+    return ";".join([written, *map(str, ticked)]) if written else ticked
+
+
 def submitted_fields(form: FormData, direction: str, kind: str) -> dict[str, Any]:
     """FlowFields input from the form; empty fields left out so the schema's defaults apply and a
     missing required one is reported as such."""
@@ -74,7 +84,7 @@ def submitted_fields(form: FormData, direction: str, kind: str) -> dict[str, Any
     data.update({name: number(form, name) for name in _NUMBERS})
     # Unticked means "as the code says", not "not hazardous": the service derives the flag.
     data["hazardous"] = True if checked(form, "hazardous") else None
-    data["months"] = months_in(form)
+    data["months"] = months_submitted(form)
     return {
         name: value
         for name, value in data.items()
@@ -111,6 +121,7 @@ def form_values(form: FormData) -> dict[str, Any]:
     values: dict[str, Any] = {name: text(form, name) for name in FORM_FIELDS}
     values["hazardous"] = checked(form, "hazardous")
     values["months"] = months_in(form)
+    values[MONTHS_TEXT] = text(form, MONTHS_TEXT)
     return values
 
 

@@ -80,6 +80,12 @@ CASES: Mapping[type[DomainError], str] = {
     flows.MaterialNeedsLowCode: N_("A material offer needs its List of Waste code."),
     flows.HazardousNeedsLowCode: N_("A hazardous flow needs its List of Waste code."),
     flows.BadMonths: N_("Months go from 1 to 12."),
+    flows.UnknownMonth: N_(
+        "« %(part)s » is not a month: write 1 to 12 or a month's name, such as 10-3 or oct-mars."
+    ),
+    flows.MonthRangeIncomplete: N_(
+        "« %(part)s » is not a range of months: write it as 10-3 or oct-mars."
+    ),
     flows.SeasonalNeedsMonths: N_("A seasonal flow needs the months it runs."),
     flows.HeatNeedsTemperature: N_("Heat needs its temperature."),
     flows.OfferOnly: N_("The current route and its cost belong to an offer."),
@@ -112,6 +118,10 @@ CASES: Mapping[type[DomainError], str] = {
     catalogue.PoolMixesKinds: N_("Pooled flows must all be offers of the same kind."),
     catalogue.PoolMixesMaterials: N_(
         "Pooled flows must share one material (the same List of Waste code)."
+    ),
+    catalogue.PoolMixesUnits: N_(
+        "Pooled flows must share one unit: a gas metered in energy (MWh) is not pooled with a "
+        "gas metered in volume (m³)."
     ),
     catalogue.PoolArea: N_("A pooled offer covers a département or a région."),
     catalogue.PoolSpansDepartements: N_("Pooled flows must lie in the same département."),
@@ -173,7 +183,10 @@ CASES: Mapping[type[DomainError], str] = {
     imports.AmountTooLarge: N_("Too large an amount."),
     imports.NotOneOf: N_("Not one of: %(choices)s."),
     imports.ValueNotValid: N_("Invalid value."),
-    imports.MonthsNotNumbers: N_("Months are numbers from 1 to 12, such as 10;11;12."),
+    imports.MonthsPartNotRead: N_(
+        "Part %(position)s of the months is not a month: write numbers from 1 to 12 or month "
+        "names, as a list or ranges such as 10;11;12, 10-3 or janv.-mars."
+    ),
     imports.NotABoolean: N_("Expected true/false (or oui/non)."),
     imports.NumberNotFinite: N_("The number is too large once converted."),
     imports.NumberNotStorable: N_("The number is too large to be stored."),

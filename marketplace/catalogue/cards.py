@@ -19,7 +19,7 @@ from marketplace.catalogue.labels import departement_names, low_label, region_na
 from marketplace.catalogue.models import Listing, PoolShare, is_public
 from marketplace.catalogue.schemas import Area, ListingPublic
 from marketplace.companies.models import Company
-from marketplace.flows.service import months_of
+from marketplace.flows.months import months_of
 from privacy.generalisation import (
     FAMILIES,
     TEMPERATURE_LABELS,
@@ -119,7 +119,8 @@ def _quantity_label(listing: Listing) -> str:
     # From the stored band only: a pool's band is not its exact sum's (classes of sums of classes).
     if listing.quantity_band is None:
         return PRESENT_FR
-    return quantity_class(listing.kind, class_representative(listing.quantity_band)).label
+    representative = class_representative(listing.quantity_band)
+    return quantity_class(listing.kind, representative, base_unit=listing.base_unit).label
 
 
 def to_public(listing: Listing, distance_band: str | None = None) -> ListingPublic:

@@ -38,6 +38,13 @@ class PoolMixesMaterials(Invalid):
     message = "pooled flows share one material (List of Waste code)"
 
 
+class PoolMixesUnits(Invalid):
+    message = (
+        "pooled flows must share one unit: a gas metered in energy (MWh) is not pooled with a "
+        "gas metered in volume (m³)"
+    )
+
+
 class PoolArea(Invalid):
     message = "a pool covers a département or a région"
 

@@ -94,6 +94,9 @@ class Listing(SQLModel, table=True):
     departement_code: str = Field(max_length=3)
     low_code: str | None = Field(default=None, max_length=8)
     quantity_per_year: float
+    # Its unit, as the flow's (marketplace/flows/units.py): a gas is metered in m³ or in MWh, and
+    # the card's quantity class says which. None: the kind's (migration 0005 filled the older rows).
+    base_unit: str | None = Field(default=None, max_length=8)
     temperature_c: float | None = None
     # The recompute group: every cell a listing can be published in lies inside its
     # (kind, direction, région, chapter-or-kind), so a change re-checks that group only.

@@ -20,6 +20,7 @@ from marketplace.catalogue.errors import (
     PoolArea,
     PoolMixesKinds,
     PoolMixesMaterials,
+    PoolMixesUnits,
     PoolOfOneCompany,
     PoolSpansDepartements,
     PoolSpansRegions,
@@ -64,6 +65,9 @@ def _check_compatible(
             raise PoolMixesKinds(field="flow_ids")
         if flow.low_code != first.low_code:
             raise PoolMixesMaterials(field="flow_ids")
+        if flow.base_unit != first.base_unit:
+            # A gas metered in m³ and one in MWh: their quantities cannot be summed.
+            raise PoolMixesUnits(field="flow_ids")
     if area == LocationLevel.CELL:
         raise PoolArea(field="area")
     attribute = "departement_code" if area == LocationLevel.DEPARTEMENT else "region_code"
@@ -109,6 +113,7 @@ def create_pool(session: Session, actor: Actor, data: PoolCreate) -> Listing:
         low_code=first.low_code,
         hazardous=first.hazardous,
         quantity_per_year=sum(f.quantity_per_year for f in flows),
+        base_unit=first.base_unit,
         temperature_c=first.temperature_c,
         group_key=group_key_of(str(first.kind), first.low_code),
         direction=str(first.direction),
@@ -158,7 +163,9 @@ def recheck_pool(session: Session, listing: Listing) -> None:
         ),
         family=family_of(listing.low_code, listing.kind),
         brokered_only=not enough,
-        quantity_class=aggregate_class(listing.kind, per_unit) if enough else None,
+        quantity_class=aggregate_class(listing.kind, per_unit, base_unit=listing.base_unit)
+        if enough
+        else None,
     )
     if apply_view(listing, view):
         listing.updated_at = utcnow()

@@ -79,6 +79,7 @@ def sync_from_flow(listing: Listing, flow: Flow, site: Site, deny: Sequence[str]
     )
     listing.low_code, listing.hazardous = flow.low_code, flow.hazardous
     listing.quantity_per_year, listing.temperature_c = flow.quantity_per_year, flow.temperature_c
+    listing.base_unit = flow.base_unit
     listing.group_key = group_key_of(listing.kind, flow.low_code)
     listing.regularity, listing.months_mask = str(flow.regularity), flow.months_mask
     listing.title = flow.label[:200]
@@ -99,6 +100,7 @@ def _facts(listing: Listing, legal_unit: str) -> ListingFacts:
         quantity_per_year=listing.quantity_per_year,
         temperature_c=listing.temperature_c,
         hazardous=listing.hazardous,
+        base_unit=listing.base_unit,
     )
 
 

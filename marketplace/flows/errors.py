@@ -10,6 +10,14 @@ class BadMonths(Invalid):
     message = "months are numbers from 1 to 12"
 
 
+class UnknownMonth(Invalid):
+    message = "« {part} » is not a month (use 1 to 12 or a month's name, such as 10-3 or oct-mars)"
+
+
+class MonthRangeIncomplete(Invalid):
+    message = "« {part} » is not a range of months (write it as 10-3 or oct-mars)"
+
+
 class UnknownLowCode(Invalid):
     message = "unknown List of Waste code (a six-digit entry is expected)"
 

@@ -6,12 +6,24 @@ import uuid
 from datetime import datetime
 from typing import Annotated, Any
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationInfo,
+    ValidatorFunctionWrapHandler,
+    WithJsonSchema,
+    WrapValidator,
+    field_validator,
+)
+from pydantic_core import PydanticCustomError
 
 from core.inputs import (
+    MAX_LABEL_LENGTH,
     MAX_MONEY_EUR,
     MAX_QUANTITY,
     MAX_QUANTITY_PER_YEAR,
+    MONTHS_JSON_SCHEMA,
     NOT_BOOLEAN,
     Code,
     FreeText,
@@ -34,10 +46,39 @@ from marketplace.flows.models import (
     Precision,
     Regularity,
 )
+from marketplace.flows.months import months_of, parse_months
 
 # Bounds of the flow's own numbers (core.inputs gives the shared ones).
 Temperature = Annotated[float, Field(ge=-200, le=2000, allow_inf_nan=False), NOT_BOOLEAN]
 Power = Annotated[float, Field(gt=0, le=MAX_QUANTITY, allow_inf_nan=False), NOT_BOOLEAN]
+
+
+def _months_text(value: Any, handler: ValidatorFunctionWrapHandler) -> list[int]:
+    """Months as a list of numbers, or as text read by parse_months ("10-3", "janv.-mars, oct"):
+    a part that is not a month is refused as its own case (UnknownMonth...), naming `months`."""
+    if not isinstance(value, str):
+        return list(handler(value))
+    if len(value) > MAX_LABEL_LENGTH:
+        raise PydanticCustomError(
+            "string_too_long",
+            "String should have at most {max_length} characters",
+            {"max_length": MAX_LABEL_LENGTH},
+        )
+    return months_of(parse_months(value))
+
+
+_MONTHS_TEXT_SCHEMA = {
+    "type": "string",
+    "maxLength": MAX_LABEL_LENGTH,
+    "description": "ranges and lists, numbers or names in French or English: "
+    "1-12, 10-3 (October to March), 1-5,10-12, 10;11;12, janv.-mars, oct-feb",
+}
+MonthsInput = Annotated[
+    Months,
+    WrapValidator(_months_text),
+    WithJsonSchema({"anyOf": [MONTHS_JSON_SCHEMA, _MONTHS_TEXT_SCHEMA]}, mode="validation"),
+]
+MONTHS = "1 = January, each at most once; empty = all year; or text such as 10-3 or janv.-mars"
 
 QUANTITY = (
     f"Declared quantity per period, > 0 and at most {MAX_QUANTITY:.0f}; its yearly quantity in "
@@ -61,9 +102,7 @@ class FlowFields(BaseModel):
     unit: Code = Field(min_length=1, examples=["t", "MWh", "m3"])
     period: Period = Period.YEAR
     regularity: Regularity = Regularity.CONTINUOUS
-    months: Months = Field(
-        default_factory=list, description="1 = January, each at most once; empty = all year"
-    )
+    months: MonthsInput = Field(default_factory=list, description=MONTHS)
     temperature_c: Temperature | None = None
     medium: Code | None = None
     power_kw: Power | None = None
@@ -105,7 +144,7 @@ class FlowUpdate(BaseModel):
     unit: NonBlankCode | None = kept()
     period: Period | None = kept()
     regularity: Regularity | None = kept()
-    months: Months | None = kept()
+    months: MonthsInput | None = kept(description=MONTHS)
     temperature_c: Temperature | None = None
     medium: Code | None = None
     power_kw: Power | None = None

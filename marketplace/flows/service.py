@@ -38,8 +38,9 @@ from marketplace.flows.errors import (
 )
 from marketplace.flows.events import FLOW_CHANGED, FLOW_CREATED
 from marketplace.flows.models import Direction, Flow, FlowStatus, Kind, PhysicalState, Regularity
+from marketplace.flows.months import months_of
 from marketplace.flows.schemas import FlowCreate, FlowFields, FlowRead, FlowUpdate
-from marketplace.flows.units import BASE_UNIT, normalise
+from marketplace.flows.units import base_unit_of, normalise
 
 _LOW_CODE = re.compile(r"^\d{6}$")
 
@@ -89,10 +90,6 @@ def months_mask(months: Sequence[int]) -> int:
             raise BadMonths(field="months")
         mask |= 1 << (month - 1)
     return mask
-
-
-def months_of(mask: int) -> list[int]:
-    return [m for m in range(1, 13) if mask & (1 << (m - 1))]
 
 
 def _cents(euros: float | None) -> int | None:
@@ -159,7 +156,7 @@ def check_flow(
         "unit": fields.unit.strip(),
         "period": fields.period,
         "quantity_per_year": per_year,
-        "base_unit": BASE_UNIT[kind],
+        "base_unit": base_unit_of(kind, fields.unit),
         "regularity": fields.regularity,
         "months_mask": mask,
         "temperature_c": fields.temperature_c,

@@ -151,8 +151,11 @@ class ValueNotValid(Invalid):
     message = "not a valid value ({why})"
 
 
-class MonthsNotNumbers(Invalid):
-    message = "months are numbers from 1 to 12, such as 10;11;12"
+class MonthsPartNotRead(Invalid):
+    message = (
+        "part {position} of the months is not a month: write numbers from 1 to 12 or month "
+        "names, as a list or ranges such as 10;11;12, 10-3 or janv.-mars"
+    )
 
 
 class NotABoolean(Invalid):

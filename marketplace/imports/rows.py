@@ -30,13 +30,15 @@ from core.inputs import schema_refusal
 from core.text import fold
 from marketplace.companies.schemas import Identity, SiteCreate
 from marketplace.companies.service import normalise_nace, normalise_siret, place
+from marketplace.flows.errors import MonthRangeIncomplete, UnknownMonth
 from marketplace.flows.models import Direction, Kind, Period, Regularity
+from marketplace.flows.months import months_of, parse_months
 from marketplace.flows.schemas import FlowFields
 from marketplace.flows.service import FlowRules, check_flow
 from marketplace.imports.errors import (
     AmountTooLarge,
     ContainsNul,
-    MonthsNotNumbers,
+    MonthsPartNotRead,
     NaceRequired,
     NotABoolean,
     NotAFiniteNumber,
@@ -99,7 +101,6 @@ _TRUE = frozenset({"true", "vrai", "oui", "yes", "y", "o", "1"})
 _FALSE = frozenset({"false", "faux", "non", "no", "n", "0"})
 _NUMBER = re.compile(r"[+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?")
 _SPACES = re.compile(r"[\s\u00a0\u202f]+")
-_MONTH_SEPARATORS = re.compile(r"[;,\s]+")
 M = TypeVar("M", Identity, SiteCreate, FlowFields)
 # Positions closer than this (about 10 cm) are the same position written twice.
 _POSITION_DECIMALS = 6
@@ -339,13 +340,12 @@ def _converted(convert: Callable[[str, str], Any], raw: str, name: str) -> Any:
 
 
 def _months(raw: str, name: str) -> list[int]:
-    months = []
-    for part in filter(None, _MONTH_SEPARATORS.split(raw)):
-        # str.isdigit() also accepts "²" and other scripts' digits, which int() may refuse.
-        if not (part.isascii() and part.isdigit()):
-            raise MonthsNotNumbers(field=name)
-        months.append(int(part))
-    return months
+    """Months as the forms read them ("10-3", "1-5,10-12", "janv.-mars"); a part that is not a
+    month is named by its position, never quoted (the report is stored unencrypted)."""
+    try:
+        return months_of(parse_months(raw))
+    except (UnknownMonth, MonthRangeIncomplete) as exc:
+        raise MonthsPartNotRead(field=name, position=exc.params["position"]) from None
 
 
 def _flag(raw: str, name: str) -> bool:
