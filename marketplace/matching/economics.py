@@ -167,7 +167,7 @@ def _utility(
     price = book.get(f"price.virgin.{slug}") or 0.0
     co2e = book.get(f"co2e.virgin.{slug}") or 0.0
     per_unit = 1.0
-    if kind == "gas" and pair.offer.base_unit == "m3":
+    if kind == "gas" and pair.offer.base_unit.startswith("m3"):
         # A volume of gas: as energy (natural gas by default) or as CO₂'s mass.
         if slug == "liquid_co2":
             per_unit = book.need("convert.co2_kg_per_m3") / 1000

@@ -135,4 +135,5 @@ def card_facts(listing: Listing) -> Facts:
         longitude=listing.longitude,
         is_card=True,
         flow_id=listing.flow_id,
+        base_unit=listing.base_unit or "",
     )

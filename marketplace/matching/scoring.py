@@ -131,6 +131,15 @@ def distance(km: float, reach: float, band: str | None = None) -> Criterion:
 
 def quantity(offer: Facts, request: Facts) -> Criterion:
     given, needed = offer.quantity_per_year, request.quantity_per_year
+    if offer.base_unit and request.base_unit and offer.base_unit != request.base_unit:
+        # A gas in m³ and a gas in MWh: no conversion without knowing the gas.
+        return Criterion(
+            "quantity",
+            0.5,
+            WEIGHTS["quantity"],
+            "the quantities are stated in different units",
+            "quantity_units_differ",
+        )
     if not given or not needed:
         return Criterion(
             "quantity", 0.5, WEIGHTS["quantity"], "a quantity is not stated", "quantity_unknown"

@@ -1,7 +1,7 @@
 """A listing's quantity unit: a gas is metered in volume or in energy
 
 Revision ID: 0005_listing_units
-Revises: 0004_fixes_cell
+Revises: 0006_matches
 Create Date: 2026-11-30 16:00:00
 
 A gas flow's quantity is now normalised to m³/yr (declared in m³, Nm³...) or to MWh/yr on the
@@ -17,7 +17,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0005_listing_units"
-down_revision = "0004_fixes_cell"
+down_revision = "0006_matches"
 branch_labels = None
 depends_on = None
 
