@@ -8,12 +8,11 @@ offer can share with them cuts that to the pairs with a chance:
   chapter is too weak a fit to be worth scoring);
 - heat, water and gas: the kind alone (their compatibility is temperature and quality).
 Within a key, requests are bucketed by coarse H3 cell, so an offer visits only the buckets within
-its reach (heat a few km, bulk minerals a few hundred).
+its reach (heat a few km, bulk minerals a few hundred), found once per bucket and key.
 """
 
 from __future__ import annotations
 
-import math
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Iterator
 from functools import lru_cache
@@ -30,11 +29,12 @@ from marketplace.matching.knowledge import (
     named_archetypes,
     words_of,
 )
+from privacy.generalisation import haversine_km
 
-# H3 resolution of the buckets: resolution 3 cells are ~70 km across, so a reach of r km visits
-# a disk of about r / 60 + 1 rings.
+# H3 resolution of the buckets: resolution 3 cells are about 70 km across (centre to vertex at
+# most ~70 km), so two flows within r km lie in buckets whose centres are within r + 140 km.
 BUCKET_RESOLUTION = 3
-BUCKET_RING_KM = 60.0
+BUCKET_SLACK_KM = 140.0
 
 
 def request_archetypes(request: Facts) -> set[int]:
@@ -99,17 +99,39 @@ def _bucket(facts: Facts) -> str:
     return str(h3.latlng_to_cell(facts.latitude, facts.longitude, BUCKET_RESOLUTION))
 
 
+@lru_cache(maxsize=4_096)
+def _center(bucket: str) -> tuple[float, float]:
+    latitude, longitude = h3.cell_to_latlng(bucket)
+    return latitude, longitude
+
+
 class Index:
     """Flows of one side by key and coarse cell; built once per computation."""
 
     def __init__(self, flows: Iterable[Facts], keys: Callable[[Facts], set[str]]) -> None:
         self._by_key: dict[str, dict[str, list[Facts]]] = defaultdict(lambda: defaultdict(list))
+        self._near: dict[tuple[str, str, float], list[list[Facts]]] = {}
         self.size = 0
         for facts in flows:
             bucket = _bucket(facts)
             for key in keys(facts):
                 self._by_key[key][bucket].append(facts)
             self.size += 1
+
+    def _buckets(self, origin: str, key: str, reach_km: float) -> list[list[Facts]]:
+        """The key's buckets whose centre lies within reach of the origin's bucket (plus the
+        two buckets' radii), computed once per origin bucket, key and reach."""
+        found = self._near.get((origin, key, reach_km))
+        if found is None:
+            latitude, longitude = _center(origin)
+            limit = reach_km + BUCKET_SLACK_KM
+            found = [
+                flows
+                for bucket, flows in self._by_key.get(key, {}).items()
+                if haversine_km(latitude, longitude, *_center(bucket)) <= limit
+            ]
+            self._near[(origin, key, reach_km)] = found
+        return found
 
     def near(
         self, origin: Facts, keys: set[str], reach_km: Callable[[str], float]
@@ -119,12 +141,8 @@ class Index:
         seen: set[object] = set()
         origin_bucket = _bucket(origin)
         for key in keys:
-            buckets = self._by_key.get(key)
-            if not buckets:
-                continue
-            rings = math.ceil(reach_km(key) / BUCKET_RING_KM) + 1
-            for cell in h3.grid_disk(origin_bucket, rings):
-                for facts in buckets.get(cell, ()):
+            for flows in self._buckets(origin_bucket, key, reach_km(key)):
+                for facts in flows:
                     if facts.ref not in seen:
                         seen.add(facts.ref)
                         yield facts

@@ -77,7 +77,7 @@ def band_middle_km(km: float) -> float:
     return BAND_MIDDLES_KM[-1]
 
 
-def _side(facts: Facts) -> MaterialSide:
+def material_side(facts: Facts) -> MaterialSide:
     return MaterialSide(
         kind=facts.kind,
         low_code=facts.low_code,
@@ -89,7 +89,7 @@ def _side(facts: Facts) -> MaterialSide:
 
 
 def material(offer: Facts, request: Facts) -> tuple[Criterion, str | None]:
-    found = material_compatibility(_side(offer), _side(request))
+    found = material_compatibility(material_side(offer), material_side(request))
     reason = "; ".join(found.reasons) or "no known use of this material for this need"
     criterion = Criterion(
         "material",
@@ -146,11 +146,9 @@ def quantity(offer: Facts, request: Facts) -> Criterion:
         )
     covered = min(1.0, given / needed)
     taken = min(1.0, needed / given)
-    # The need covered matters most to the taker, the residue taken to the giver: both count.
-    score = 0.6 * covered + 0.4 * taken
     return Criterion(
         "quantity",
-        score,
+        _quantity_score(offer, request),
         WEIGHTS["quantity"],
         f"the offer covers {round(covered * 100)} % of the need, "
         f"the need takes {round(taken * 100)} % of the offer",
@@ -166,11 +164,7 @@ def _months(facts: Facts) -> int:
 def timing(offer: Facts, request: Facts) -> Criterion:
     needed = _months(request)
     common = bin(_months(offer) & needed).count("1")
-    score = common / bin(needed).count("1")
-    if "one-off" in (offer.regularity, request.regularity) and offer.regularity != (
-        request.regularity
-    ):
-        score *= 0.7  # a one-off lot for a continuous need (or the reverse) is a weaker fit
+    score = _timing_score(offer, request)
     return Criterion(
         "timing",
         score,
@@ -225,6 +219,52 @@ def precision(offer: Facts, request: Facts) -> Criterion:
     else:
         score, code, text = 0.7, "estimated", "both quantities are estimates"
     return Criterion("precision", score, WEIGHTS["precision"], text, code)
+
+
+# --- the numbers alone -----------------------------------------------------------------------
+#
+# The same scores as the criteria above without their words, for ranking the candidates of a
+# whole territory: only the pairs kept are then scored in full, with their reasons.
+
+
+def quick_total(
+    offer: Facts, request: Facts, material_score: float, km: float, reach: float
+) -> float:
+    weights = WEIGHTS
+    total = material_score * weights["material"] + max(0.0, 1.0 - km / reach) * weights["distance"]
+    total += _quantity_score(offer, request) * weights["quantity"]
+    total += _timing_score(offer, request) * weights["timing"]
+    total += _quality_score(offer, request) * weights["quality"]
+    total += _precision_score(offer, request) * weights["precision"]
+    return total / sum(weights.values())
+
+
+def _quantity_score(offer: Facts, request: Facts) -> float:
+    given, needed = offer.quantity_per_year, request.quantity_per_year
+    if offer.base_unit and request.base_unit and offer.base_unit != request.base_unit:
+        return 0.5
+    if not given or not needed:
+        return 0.5
+    # The need covered matters most to the taker, the residue taken to the giver: both count.
+    return 0.6 * min(1.0, given / needed) + 0.4 * min(1.0, needed / given)
+
+
+def _timing_score(offer: Facts, request: Facts) -> float:
+    needed = _months(request)
+    score = bin(_months(offer) & needed).count("1") / bin(needed).count("1")
+    if "one-off" in (offer.regularity, request.regularity) and offer.regularity != (
+        request.regularity
+    ):
+        score *= 0.7  # a one-off lot for a continuous need (or the reverse) is a weaker fit
+    return score
+
+
+def _quality_score(offer: Facts, request: Facts) -> float:
+    return quality(offer, request).score
+
+
+def _precision_score(offer: Facts, request: Facts) -> float:
+    return precision(offer, request).score
 
 
 def score_pair(

@@ -35,14 +35,9 @@ from marketplace.flows.errors import NoSuchFlow
 from marketplace.flows.events import FLOW_CHANGED, FLOW_CREATED
 from marketplace.flows.models import Direction, Flow, FlowStatus
 from marketplace.matching import plan
-from marketplace.matching.candidates import (
-    offer_archetypes,
-    offers_for,
-    offers_index,
-    requests_for,
-    requests_index,
-)
+from marketplace.matching.candidates import offer_archetypes, offers_index, requests_index
 from marketplace.matching.economics import estimate
+from marketplace.matching.engine import best_for_offers, best_for_request
 from marketplace.matching.errors import NoSuchMatch, NotAnOffer
 from marketplace.matching.facts import Facts, card_facts, cell_point, flow_facts, own_flow_facts
 from marketplace.matching.knowledge import archetypes, max_distance_km
@@ -81,12 +76,6 @@ def territory_facts(
     return [flow_facts(flow, cell, nace) for flow, cell, nace in rows]
 
 
-def _pair(offer: Facts, request: Facts) -> Scored | None:
-    if request.company_id == offer.company_id:
-        return None  # a company's own flows: no exchange to broker
-    return score_pair(offer, request)
-
-
 def _best(scored: list[Scored]) -> list[Scored]:
     """The pairs among the KEEP_PER_FLOW best of their offer or of their request, best first:
     every offer keeps its best requests, and every request its best offers."""
@@ -119,16 +108,13 @@ def compute_pairs(session: Session, flow_ids: Sequence[uuid.UUID]) -> list[Score
         requests = [f for f in mine if f.kind == kind and f.direction == Direction.REQUEST]
         if offers:
             index = requests_index(territory_facts(session, kind, Direction.REQUEST))
-            for offer in offers:
-                for request in requests_for(index, offer):
-                    if (scored := _pair(offer, request)) is not None:
-                        pairs[(offer.ref, request.ref)] = scored
+            for scored in best_for_offers(offers, index):
+                pairs[(scored.offer.ref, scored.request.ref)] = scored
         if requests:
             index = offers_index(territory_facts(session, kind, Direction.OFFER))
             for request in requests:
-                for offer in offers_for(index, request):
-                    if (scored := _pair(offer, request)) is not None:
-                        pairs[(offer.ref, request.ref)] = scored
+                for scored in best_for_request(request, index):
+                    pairs[(scored.offer.ref, scored.request.ref)] = scored
     return list(pairs.values())
 
 
