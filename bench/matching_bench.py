@@ -28,8 +28,8 @@ import uuid
 from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
-from marketplace.matching.candidates import offers_index, requests_index
-from marketplace.matching.engine import KEEP, best_for_offers, best_for_request
+from marketplace.matching.candidates import offers_index
+from marketplace.matching.engine import KEEP, best_for_offers, best_for_request, requests_side
 from marketplace.matching.facts import Facts
 from marketplace.matching.knowledge import archetypes
 from marketplace.matching.scoring import score_pair
@@ -108,11 +108,11 @@ def synthetic(direction: str, count: int, seed: int) -> list[Facts]:
                 virgin_material=None,
                 nace=rng.choice(NACE),
                 quantity_per_year=10 ** rng.uniform(1, 5),
-                months_mask=0,
-                regularity="continuous",
+                months_mask=rng.getrandbits(12) if rng.random() < 0.3 else 0,
+                regularity=rng.choices(["continuous", "batch", "one-off"], [0.7, 0.2, 0.1])[0],
                 temperature_c=rng.uniform(30, 150) if kind in ("heat", "water") else None,
-                physical_state=None,
-                precision=rng.choice(["measured", "estimated"]),
+                physical_state=rng.choice([None, "solid", "sludge", "liquid"]),
+                precision=rng.choice(["measured", "estimated", None]),
                 latitude=lat,
                 longitude=lon,
             )
@@ -122,7 +122,7 @@ def synthetic(direction: str, count: int, seed: int) -> list[Facts]:
 
 def _match_all(offers: list[Facts], requests: list[Facts]) -> int:
     """Every offer's best requests, as a worker's recompute does (engine.best_for_offers)."""
-    return len(best_for_offers(offers, requests_index(requests)))
+    return len(best_for_offers(offers, requests_side(requests)))
 
 
 def _half(args: tuple[int, int, int, int]) -> int:
@@ -157,7 +157,7 @@ def main() -> None:
     figures["generate_s"] = round(time.perf_counter() - started, 2)
 
     started = time.perf_counter()
-    r_index = requests_index(requests)
+    r_side = requests_side(requests)
     o_index = offers_index(offers)
     figures["index_s"] = round(time.perf_counter() - started, 2)
 
@@ -168,7 +168,7 @@ def main() -> None:
     for flow in [*new_offers, *new_requests]:
         t = time.perf_counter()
         if flow.direction == "offer":
-            best_for_offers([flow], r_index)
+            best_for_offers([flow], r_side)
         else:
             best_for_request(flow, o_index)
         timings.append((time.perf_counter() - t) * 1000)

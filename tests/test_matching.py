@@ -7,6 +7,7 @@ import json
 import uuid
 from typing import Any
 
+import numpy as np
 from fastapi.testclient import TestClient
 from sqlmodel import Session, col, select
 from typer.testing import CliRunner
@@ -310,3 +311,21 @@ def test_prospects_name_sectors_to_the_owner_and_companies_to_the_facilitator(
     assert refused.status_code == 422 and refused.json()["field"] == "flow_id"
     foreign = client.get(url, headers=request.headers)
     assert foreign.status_code == 404
+
+
+def test_the_territory_pass_ranks_with_the_same_numbers_as_the_full_score() -> None:
+    """engine.py computes the five numeric criteria over arrays; scoring.py one pair at a time:
+    on varied flows both give the same totals, so the kept pairs are the best ones."""
+    from bench.matching_bench import synthetic
+    from marketplace.matching.engine import _numbers, requests_side
+    from marketplace.matching.scoring import WEIGHTS, quick_total
+
+    offers, requests = synthetic("offer", 40, 11), synthetic("request", 300, 12)
+    side = requests_side(requests)
+    rows = np.arange(len(requests), dtype=np.int64)
+    for offer in offers:
+        same_kind = rows[[r.kind == offer.kind for r in requests]]
+        km = np.full(len(same_kind), 12.0)
+        vector = _numbers(offer, side, same_kind, km, 50.0) / sum(WEIGHTS.values())
+        scalar = [quick_total(offer, requests[i], 0.0, 12.0, 50.0) for i in same_kind]
+        assert np.allclose(vector, scalar), offer

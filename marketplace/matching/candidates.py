@@ -13,9 +13,11 @@ its reach (heat a few km, bulk minerals a few hundred), found once per bucket an
 
 from __future__ import annotations
 
+import uuid
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Iterator
 from functools import lru_cache
+from typing import Generic, Protocol, TypeVar
 
 import h3
 
@@ -95,7 +97,7 @@ def offer_keys(offer: Facts) -> set[str]:
     return keys
 
 
-def _bucket(facts: Facts) -> str:
+def _bucket(facts: Located) -> str:
     return str(h3.latlng_to_cell(facts.latitude, facts.longitude, BUCKET_RESOLUTION))
 
 
@@ -105,12 +107,28 @@ def _center(bucket: str) -> tuple[float, float]:
     return latitude, longitude
 
 
-class Index:
+class Located(Protocol):
+    """What the index needs of what it holds: an identity and a position."""
+
+    @property
+    def ref(self) -> uuid.UUID: ...
+
+    @property
+    def latitude(self) -> float: ...
+
+    @property
+    def longitude(self) -> float: ...
+
+
+T = TypeVar("T", bound=Located)
+
+
+class Index(Generic[T]):
     """Flows of one side by key and coarse cell; built once per computation."""
 
-    def __init__(self, flows: Iterable[Facts], keys: Callable[[Facts], set[str]]) -> None:
-        self._by_key: dict[str, dict[str, list[Facts]]] = defaultdict(lambda: defaultdict(list))
-        self._near: dict[tuple[str, str, float], list[list[Facts]]] = {}
+    def __init__(self, flows: Iterable[T], keys: Callable[[T], set[str]]) -> None:
+        self._by_key: dict[str, dict[str, list[T]]] = defaultdict(lambda: defaultdict(list))
+        self._near: dict[tuple[str, str, float], list[list[T]]] = {}
         self.size = 0
         for facts in flows:
             bucket = _bucket(facts)
@@ -118,7 +136,7 @@ class Index:
                 self._by_key[key][bucket].append(facts)
             self.size += 1
 
-    def _buckets(self, origin: str, key: str, reach_km: float) -> list[list[Facts]]:
+    def _buckets(self, origin: str, key: str, reach_km: float) -> list[list[T]]:
         """The key's buckets whose centre lies within reach of the origin's bucket (plus the
         two buckets' radii), computed once per origin bucket, key and reach."""
         found = self._near.get((origin, key, reach_km))
@@ -133,9 +151,14 @@ class Index:
             self._near[(origin, key, reach_km)] = found
         return found
 
+    def buckets_near(self, origin: Located, keys: set[str], reach_km: float) -> list[list[T]]:
+        """The buckets (lists of flows, shared: do not change them) of ``keys`` within reach."""
+        origin_bucket = _bucket(origin)
+        return [flows for key in keys for flows in self._buckets(origin_bucket, key, reach_km)]
+
     def near(
-        self, origin: Facts, keys: set[str], reach_km: Callable[[str], float]
-    ) -> Iterator[Facts]:
+        self, origin: Located, keys: set[str], reach_km: Callable[[str], float]
+    ) -> Iterator[T]:
         """Each indexed flow sharing a key with ``keys`` in a bucket within the key's reach of
         ``origin`` (a superset: the exact distance is the scorer's), once."""
         seen: set[object] = set()
@@ -148,21 +171,21 @@ class Index:
                         yield facts
 
 
-def requests_index(requests: Iterable[Facts]) -> Index:
+def requests_index(requests: Iterable[Facts]) -> Index[Facts]:
     return Index(requests, request_keys)
 
 
-def offers_index(offers: Iterable[Facts]) -> Index:
+def offers_index(offers: Iterable[Facts]) -> Index[Facts]:
     return Index(offers, offer_keys)
 
 
-def requests_for(index: Index, offer: Facts) -> Iterator[Facts]:
+def requests_for(index: Index[Facts], offer: Facts) -> Iterator[Facts]:
     """The requests worth scoring against ``offer``: within the offer's own reach."""
     reach = max_distance_km(offer.kind, offer.low_code)
     return index.near(offer, offer_keys(offer), lambda _key: reach)
 
 
-def offers_for(index: Index, request: Facts) -> Iterator[Facts]:
+def offers_for(index: Index[Facts], request: Facts) -> Iterator[Facts]:
     """The offers worth scoring against ``request``: within the farthest any offer sharing the
     key travels (each offer's own reach is then the scorer's test)."""
     return index.near(request, request_keys(request), lambda key: key_reach(request.kind, key))

@@ -15,7 +15,11 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from marketplace.matching.compatibility import MaterialSide, material_compatibility
+from marketplace.matching.compatibility import (
+    Compatibility,
+    MaterialSide,
+    material_compatibility,
+)
 from marketplace.matching.facts import Facts
 from marketplace.matching.knowledge import max_distance_km
 from privacy.generalisation import DISTANCE_BANDS, haversine_km
@@ -88,8 +92,10 @@ def material_side(facts: Facts) -> MaterialSide:
     )
 
 
-def material(offer: Facts, request: Facts) -> tuple[Criterion, str | None]:
-    found = material_compatibility(material_side(offer), material_side(request))
+def material(
+    offer: Facts, request: Facts, known: Compatibility | None = None
+) -> tuple[Criterion, str | None]:
+    found = known or material_compatibility(material_side(offer), material_side(request))
     reason = "; ".join(found.reasons) or "no known use of this material for this need"
     criterion = Criterion(
         "material",
@@ -268,13 +274,17 @@ def _precision_score(offer: Facts, request: Facts) -> float:
 
 
 def score_pair(
-    offer: Facts, request: Facts, km: float | None = None, band: str | None = None
+    offer: Facts,
+    request: Facts,
+    km: float | None = None,
+    band: str | None = None,
+    compatibility: Compatibility | None = None,
 ) -> Scored | None:
     """The pair's score and reasons, or None when it is no candidate (material incompatible, or
     out of reach). ``km`` and ``band`` replace the distance for a member: its band's middle."""
     if offer.kind != request.kind or offer.direction == request.direction:
         return None
-    found, archetype = material(offer, request)
+    found, archetype = material(offer, request, compatibility)
     if found.score < MATERIAL_GATE:
         return None
     if km is None:

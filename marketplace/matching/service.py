@@ -35,9 +35,9 @@ from marketplace.flows.errors import NoSuchFlow
 from marketplace.flows.events import FLOW_CHANGED, FLOW_CREATED
 from marketplace.flows.models import Direction, Flow, FlowStatus
 from marketplace.matching import plan
-from marketplace.matching.candidates import offer_archetypes, offers_index, requests_index
+from marketplace.matching.candidates import offer_archetypes, offers_index
 from marketplace.matching.economics import estimate
-from marketplace.matching.engine import best_for_offers, best_for_request
+from marketplace.matching.engine import best_for_offers, best_for_request, requests_side
 from marketplace.matching.errors import NoSuchMatch, NotAnOffer
 from marketplace.matching.facts import Facts, card_facts, cell_point, flow_facts, own_flow_facts
 from marketplace.matching.knowledge import archetypes, max_distance_km
@@ -107,8 +107,8 @@ def compute_pairs(session: Session, flow_ids: Sequence[uuid.UUID]) -> list[Score
         offers = [f for f in mine if f.kind == kind and f.direction == Direction.OFFER]
         requests = [f for f in mine if f.kind == kind and f.direction == Direction.REQUEST]
         if offers:
-            index = requests_index(territory_facts(session, kind, Direction.REQUEST))
-            for scored in best_for_offers(offers, index):
+            side = requests_side(territory_facts(session, kind, Direction.REQUEST))
+            for scored in best_for_offers(offers, side):
                 pairs[(scored.offer.ref, scored.request.ref)] = scored
         if requests:
             index = offers_index(territory_facts(session, kind, Direction.OFFER))
