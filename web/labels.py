@@ -109,4 +109,7 @@ NOTICES = {
     "listing-fulfilled": N_("The listing is marked as fulfilled."),
     "search-saved": N_("The search is saved: you will be alerted of new listings that fit it."),
     "search-deleted": N_("The saved search is deleted."),
+    "match-suggested": N_(
+        "The match is suggested: both members are told you have a possible counterpart."
+    ),
 }

@@ -11,6 +11,7 @@ from web import (
     pages_flows,
     pages_import,
     pages_listings,
+    pages_matching,
     pages_pools,
     pages_sites,
 )
@@ -27,5 +28,6 @@ for module in (
     pages_listings,
     pages_pools,
     pages_alerts,
+    pages_matching,
 ):
     router.include_router(module.router)
