@@ -391,7 +391,7 @@ def test_flow_form_errors_are_french_and_write_nothing(
     base = _new_flow_form(client, session)
     response = client.post("/flows/new", data=base)
     assert response.status_code == 422
-    assert "Une matière doit avoir son code déchet." in response.text
+    assert "Une offre de matière doit avoir son code déchet." in response.text
     response = client.post("/flows/new", data={**base, "low_code": "99 99 99"})
     assert "Code déchet inconnu" in response.text
     response = client.post("/flows/new", data={**base, "low_code": "10 01 02", "unit": "barrels"})

@@ -135,6 +135,7 @@ class Estimate:
     co2e_t: str
     investment: str  # "" when no connection is needed
     payback_years: str
+    payback_within_a_year: bool
     notes: list[str]  # the engine's, in English
     assumptions: list[Assumption]
 
@@ -156,6 +157,8 @@ def estimate_of(found: Mapping[str, Any] | None, unit: str, locale: str) -> Esti
         co2e_t=number("co2e_t_per_year", 1),
         investment=number("investment_eur"),
         payback_years=number("payback_years", 1),
+        payback_within_a_year=found.get("payback_years") is not None
+        and float(found["payback_years"]) < 1,
         notes=[str(n) for n in found.get("notes") or []],
         assumptions=[
             Assumption(

@@ -92,7 +92,7 @@ def estimate(pair: Scored) -> dict[str, Any] | None:
         "eur_taker_per_year": round(taker * quantity, 2),
         "co2e_t_per_year": round(co2e * quantity / 1000, 3),
         "investment_eur": round(investment, 2) if investment else None,
-        "payback_years": round(investment / yearly_eur, 1)
+        "payback_years": round(investment / yearly_eur, 2)
         if investment and yearly_eur > 0
         else None,
         "notes": notes,
