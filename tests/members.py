@@ -57,9 +57,12 @@ def member(
     position: tuple[float, float],
     legal_unit: str | None = None,
     establishment: int = 1,
+    nace: str = "23.51Z",
     **flow: Any,
 ) -> Member:
-    company = create_company_row(session, name, siret=siret(legal_unit or siren(), establishment))
+    company = create_company_row(
+        session, name, siret=siret(legal_unit or siren(), establishment), nace=nace
+    )
     admin = create_user_row(session, Role.COMPANY_ADMIN, company)
     site = create_site_row(session, company, f"Site {name}", *position)
     created = create_flow_row(session, site, **flow)

@@ -135,5 +135,7 @@ def card_facts(listing: Listing) -> Facts:
         longitude=listing.longitude,
         is_card=True,
         flow_id=listing.flow_id,
-        base_unit=listing.base_unit or "",
+        # The unit shows on the card with its class only: a dominated pool's « présent » says
+        # neither, and the quantity criterion must not say "different units" for it.
+        base_unit=(listing.base_unit or "") if quantity is not None else "",
     )

@@ -40,7 +40,8 @@ class Match(SQLModel, table=True):
     # Economics and CO2e (matching/economics.py), with the assumptions they rest on.
     estimate: dict[str, Any] | None = Field(default=None, sa_column=sa.Column(sa.JSON()))
     # The facilitator judged it worth proposing: the only way a member hears of a counterpart
-    # that the catalogue does not show (a brokered-only listing, an unlisted flow).
+    # that the catalogue does not show (a brokered-only listing, an unlisted flow). A suggested
+    # match is kept when it stops being one, scored 0 with no reasons (service.store_matches).
     suggested_at: datetime | None = Field(default=None, sa_column=sa.Column(UTCDateTime()))
     computed_at: datetime = Field(
         default_factory=utcnow, sa_column=sa.Column(UTCDateTime(), nullable=False)

@@ -7,7 +7,9 @@ Two readings of one engine (matching/facts.py):
   cards (what it may see), from its own site; a counterpart the catalogue does not show appears
   only once the facilitator has suggested it, as "the facilitator has a possible counterpart",
   with no detail. A stored match is never read for a member: its exact distance and quantity
-  would be an oracle.
+  would be an oracle. For the same reason a suggestion, once made, outlives the match: were it
+  dropped when a recomputation no longer finds the pair, a member moving or editing its own
+  flow would read, in the flag's flip, what the exact facts of the other side are.
 """
 
 from __future__ import annotations
@@ -159,8 +161,17 @@ def store_matches(session: Session, flow_ids: Sequence[uuid.UUID], pairs: list[S
         match.computed_at = now
         session.add(match)
     for key, match in old.items():
-        if key not in fresh:
+        if key in fresh:
+            continue
+        if match.suggested_at is None:
             session.delete(match)
+        elif match.score:
+            # No longer a match (an edit, a move, a withdrawal on either side), but its members
+            # were told: the suggestion stays, out of the ranking and the plan. Taking it back
+            # would tell a member where, or what, a counterpart it cannot see is.
+            match.score, match.breakdown, match.estimate = 0.0, [], None
+            match.computed_at = now
+            session.add(match)
     _mark_matched(session, ids, now)
     session.flush()
     return len(kept)
@@ -341,7 +352,11 @@ def territory_ranking(session: Session, actor: Actor) -> list[RankedPair]:
         select(Match, offer, request)
         .join(offer, col(offer.id) == col(Match.offer_flow_id))
         .join(request, col(request.id) == col(Match.request_flow_id))
-        .where(col(offer.status) == FlowStatus.ACTIVE, col(request.status) == FlowStatus.ACTIVE)
+        .where(
+            col(offer.status) == FlowStatus.ACTIVE,
+            col(request.status) == FlowStatus.ACTIVE,
+            col(Match.score) > 0,  # a suggestion that is no longer a match (store_matches)
+        )
         .order_by(col(Match.offer_flow_id), col(Match.score).desc(), col(Match.request_flow_id))
     ).all()
     ranked, rank, previous = [], 0, None
