@@ -11,4 +11,4 @@ from __future__ import annotations
 
 import marketplace.alerts.service
 import marketplace.catalogue.service
-import marketplace.matching.service  # noqa: F401 - handles flows.FLOW_CREATED and FLOW_CHANGED
+import marketplace.matching.service  # noqa: F401 - handles flows.FLOW_CREATED, FLOW_CHANGED and companies.SITE_MOVED

@@ -14,6 +14,7 @@ from sqlmodel import Session
 from core.events import Event, UnhandledEvent, emit, handlers_of, handles
 from marketplace.catalogue.events import LISTINGS_CHANGED
 from marketplace.catalogue.models import Listing
+from marketplace.companies.events import SITE_MOVED
 from marketplace.flows.events import FLOW_CHANGED, FLOW_CREATED
 from marketplace.flows.models import Flow
 from tests.factories import create_flow_row, create_site_row, create_tenant
@@ -49,6 +50,7 @@ def test_handlers_receive_the_session_and_arguments_in_order(session: Session) -
 EVENTS = {
     FLOW_CHANGED: ("marketplace.flows.events", "FLOW_CHANGED"),
     FLOW_CREATED: ("marketplace.flows.events", "FLOW_CREATED"),
+    SITE_MOVED: ("marketplace.companies.events", "SITE_MOVED"),
     LISTINGS_CHANGED: ("marketplace.catalogue.events", "LISTINGS_CHANGED"),
 }
 

@@ -329,3 +329,27 @@ def test_the_territory_pass_ranks_with_the_same_numbers_as_the_full_score() -> N
         vector = _numbers(offer, side, same_kind, km, 50.0) / sum(WEIGHTS.values())
         scalar = [quick_total(offer, requests[i], 0.0, 12.0, 50.0) for i in same_kind]
         assert np.allclose(vector, scalar), offer
+
+
+def test_a_site_moved_takes_its_flows_matches_with_it(client: TestClient, session: Session) -> None:
+    company, near = _company(session, "Usine Déménage SAS", "10.62Z", MARDYCK)
+    admin = bearer(session, create_user_row(session, Role.COMPANY_ADMIN, company))
+    _, greenhouse = _company(session, "Serres Fixes SAS", "01.13Z", DUNKERQUE)
+    heat = {"kind": "heat", "low_code": None, "unit": "MWh", "quantity": 5000}
+    offer = create_flow_row(session, near, label="Chaleur fatale", temperature_c=80, **heat)
+    create_flow_row(
+        session,
+        greenhouse,
+        direction="request",
+        label="Chauffage des serres",
+        temperature_c=60,
+        **heat,
+    )
+    assert len(_matches(session, offer.id)) == 1
+    moved = client.patch(
+        f"/api/v1/sites/{near.id}",
+        headers=admin,
+        json={"latitude": LILLE[0], "longitude": LILLE[1]},
+    )
+    assert moved.status_code == 200, moved.text
+    assert _matches(session, offer.id) == []  # 65 km: beyond what heat travels

@@ -14,6 +14,7 @@ from sqlalchemy.sql.elements import ColumnElement
 from sqlmodel import Session, col, func, select
 from stdnum.fr import siret as siret_checker
 
+from core.events import emit
 from core.inputs import invalid_from
 from core.models import utcnow
 from core.reference.geo import in_france, locate
@@ -34,6 +35,7 @@ from marketplace.companies.errors import (
     UnknownNace,
     UnknownSizeClass,
 )
+from marketplace.companies.events import SITE_MOVED
 from marketplace.companies.models import Company, Site, SiteMove
 from marketplace.companies.schemas import (
     CompanyCreate,
@@ -323,6 +325,8 @@ def update_site(session: Session, actor: Actor, site: Site, data: SiteUpdate) ->
         site.position_ciphertext = seal_site_position(company, position)
     session.add(site)
     session.flush()
+    if moved:
+        emit(session, SITE_MOVED, site)
     return site
 
 

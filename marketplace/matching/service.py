@@ -32,6 +32,7 @@ from marketplace.catalogue.cache import site_place
 from marketplace.catalogue.cards import to_public
 from marketplace.catalogue.models import Listing, public_where
 from marketplace.catalogue.schemas import ListingPublic
+from marketplace.companies.events import SITE_MOVED
 from marketplace.companies.models import Company, Site
 from marketplace.flows.errors import NoSuchFlow
 from marketplace.flows.events import FLOW_CHANGED, FLOW_CREATED
@@ -224,6 +225,13 @@ def offer_chunks(session: Session, size: int = CHUNK) -> list[list[uuid.UUID]]:
 def flow_changed(session: Session, flow: Flow) -> None:
     """A flow was created, edited or withdrawn: its matches are recomputed after commit."""
     flows_changed(session, [flow.id])
+
+
+@handles(SITE_MOVED)
+def site_moved(session: Session, site: Site) -> None:
+    """A site moved: its active flows' matches are recomputed after commit."""
+    query = select(Flow.id).where(Flow.site_id == site.id, Flow.status == FlowStatus.ACTIVE)
+    flows_changed(session, list(session.exec(query).all()))
 
 
 def flows_changed(session: Session, flow_ids: Sequence[uuid.UUID]) -> None:
