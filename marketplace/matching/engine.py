@@ -35,7 +35,9 @@ from marketplace.matching.scoring import (
 )
 from privacy.generalisation import EARTH_RADIUS_KM, haversine_km
 
-KEEP = 25
+# Each offer's requests kept (and scored in full): the facilitator's shortlist, and at least the
+# 10 best that `symbiose match` prints.
+KEEP = 12
 ALL_MONTHS = (1 << 12) - 1
 _POPCOUNT = np.array([bin(m).count("1") for m in range(1 << 12)], dtype=np.float64)
 Floats = npt.NDArray[np.float64]

@@ -13,6 +13,7 @@ distance is within reach: a perfect quantity never makes gypsum into cement.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from functools import lru_cache
 from typing import Any
 
 from marketplace.matching.compatibility import (
@@ -109,7 +110,12 @@ def material(
 
 
 def reach_km(offer: Facts) -> float:
-    return max_distance_km(offer.kind, offer.low_code)
+    return _reach(offer.kind, offer.low_code)
+
+
+@lru_cache(maxsize=8_192)
+def _reach(kind: str, low_code: str | None) -> float:
+    return max_distance_km(kind, low_code)
 
 
 def distance(km: float, reach: float, band: str | None = None) -> Criterion:
