@@ -77,24 +77,22 @@ def offer_archetypes(offer: Facts) -> set[int]:
     return set(_archetypes_under(offer.low_code))
 
 
-def request_keys(request: Facts) -> set[str]:
-    if request.kind != "material":
-        return {f"kind:{request.kind}"}
-    keys = {f"arch:{a}" for a in request_archetypes(request)}
-    if request.low_code:
-        code = request.low_code
+def _keys(facts: Facts, archetypes_of: Callable[[Facts], set[int]]) -> set[str]:
+    if facts.kind != "material":
+        return {f"kind:{facts.kind}"}
+    keys = {f"arch:{a}" for a in archetypes_of(facts)}
+    if facts.low_code:
+        code = facts.low_code
         keys |= {f"code:{code[:n]}" for n in (4, 6) if len(code) >= n}
     return keys
+
+
+def request_keys(request: Facts) -> set[str]:
+    return _keys(request, request_archetypes)
 
 
 def offer_keys(offer: Facts) -> set[str]:
-    if offer.kind != "material":
-        return {f"kind:{offer.kind}"}
-    keys = {f"arch:{a}" for a in offer_archetypes(offer)}
-    if offer.low_code:
-        code = offer.low_code
-        keys |= {f"code:{code[:n]}" for n in (4, 6) if len(code) >= n}
-    return keys
+    return _keys(offer, offer_archetypes)
 
 
 def _bucket(facts: Located) -> str:

@@ -34,9 +34,9 @@ from marketplace.catalogue.models import Listing, public_where
 from marketplace.catalogue.schemas import ListingPublic
 from marketplace.companies.events import SITE_MOVED
 from marketplace.companies.models import Company, Site
-from marketplace.flows.errors import NoSuchFlow
 from marketplace.flows.events import FLOW_CHANGED, FLOW_CREATED
 from marketplace.flows.models import Direction, Flow, FlowStatus
+from marketplace.flows.service import get_flow
 from marketplace.matching import plan
 from marketplace.matching.candidates import offer_archetypes, offers_index
 from marketplace.matching.economics import estimate
@@ -263,18 +263,11 @@ class FlowMatches:
     facilitator_has_counterpart: bool
 
 
-def _own_flow(session: Session, actor: Actor, flow_id: uuid.UUID) -> Flow:
-    flow = session.get(Flow, flow_id)
-    if flow is None or not actor.may_access_company(flow.company_id):
-        raise NoSuchFlow()
-    return flow
-
-
 def member_matches(
     session: Session, actor: Actor, flow_id: uuid.UUID, limit: int = 10
 ) -> FlowMatches:
     """A flow's matches as its owner may see them: scored on the public cards, from its site."""
-    flow = _own_flow(session, actor, flow_id)
+    flow = get_flow(session, actor, flow_id)
     place = site_place(session, flow.site_id)
     assert place is not None
     _, latitude, longitude = place
@@ -325,7 +318,7 @@ def stored_matches(
 ) -> list[Match]:
     """A flow's stored matches, best first: the facilitator's view."""
     actor.require_staff()
-    flow = _own_flow(session, actor, flow_id)
+    flow = get_flow(session, actor, flow_id)
     column = Match.offer_flow_id if flow.direction == Direction.OFFER else Match.request_flow_id
     query = select(Match).where(column == flow.id).order_by(col(Match.score).desc()).limit(limit)
     return list(session.exec(query).all())
@@ -408,7 +401,7 @@ def prospects(session: Session, actor: Actor, flow_id: uuid.UUID, limit: int = 2
     """The sectors that usually take an offer's residue (from the knowledge base: the same for
     everyone, so it teaches nothing about who is in the territory) and, for the facilitator
     only, the member companies of those sectors within reach, nearest first."""
-    flow = _own_flow(session, actor, flow_id)
+    flow = get_flow(session, actor, flow_id)
     if flow.direction != Direction.OFFER:
         raise NotAnOffer(field="flow_id")
     found = _facts_of(session, [flow.id])
