@@ -176,6 +176,9 @@ class CatalogueQuery(BaseModel):
 class CataloguePage(BaseModel):
     items: list[ListingPublic]
     next_cursor: str | None = None
+    total: int = Field(
+        description="how many public listings match: as many as the pages show, one after the other"
+    )
 
 
 def words_of(q: str | None) -> list[str]:
@@ -235,6 +238,18 @@ class Origin:
             )
             conditions.append(squared < reach * reach)
         return sa.and_(*conditions)
+
+    def near_edges(self, band: int) -> ColumnElement[bool]:
+        """The listings within the approximation's error of ``band``'s bounds: the only ones
+        within(band) may hold although they lie outside the band."""
+        lower, upper = _BAND_EDGES[band], _BAND_EDGES[band + 1]
+        squared = self.squared_km()
+        near: list[ColumnElement[bool]] = []
+        if lower > 0:
+            near.append(squared < (lower * (1 + _APPROX_MARGIN)) ** 2)
+        if math.isfinite(upper):
+            near.append(squared >= (upper * (1 - _APPROX_MARGIN)) ** 2)
+        return sa.or_(*near)
 
     def band_of(self, listing: Listing) -> int:
         return self.band_at(listing.latitude, listing.longitude)
@@ -456,6 +471,31 @@ def _read_segment(
     return hits
 
 
+def _count(
+    session: Session,
+    conditions: Sequence[ColumnElement[bool]],
+    origin: Origin | None,
+    band: int | None,
+) -> int:
+    """How many listings meet ``conditions`` and lie in ``band`` from ``origin`` (any band
+    without one): exactly the rows the pages return. The SQL band test is a slightly wider
+    approximation; only the rows near the band's bounds are measured exactly, in Python."""
+    where = list(conditions)
+    if origin is not None and band is not None:
+        where.append(origin.within(band))
+    connection = session.connection()
+    total = int(
+        connection.execute(sa.select(sa.func.count(col(Listing.id))).where(*where)).scalar_one()
+    )
+    if origin is None or band is None:
+        return total
+    edges = sa.select(col(Listing.latitude), col(Listing.longitude)).where(
+        *where, origin.near_edges(band)
+    )
+    outside = sum(1 for lat, lon in connection.execute(edges) if origin.band_at(lat, lon) != band)
+    return total - outside
+
+
 def search(session: Session, actor: Actor | None, query: CatalogueQuery) -> CataloguePage:
     """One page of published, publicly visible listings matching ``query``.
 
@@ -498,7 +538,10 @@ def search(session: Session, actor: Actor | None, query: CatalogueQuery) -> Cata
         for listing_id in chosen
         if listing_id in loaded
     ]
-    return CataloguePage(items=items, next_cursor=next_cursor)
+    # Counted as the pages read them, so it tells nothing the pages would not: public listings,
+    # these filters and words, this band.
+    total = _count(session, public_where() + filters + plan.matches, origin, band)
+    return CataloguePage(items=items, next_cursor=next_cursor, total=total)
 
 
 def matching(
