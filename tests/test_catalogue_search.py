@@ -648,6 +648,7 @@ def _every_page(session: Session, actor: Actor, params: dict[str, Any]) -> list[
     for _ in range(100):
         page = search(session, actor, CatalogueQuery(**params, limit=2, cursor=cursor))
         found += [item.id for item in page.items]
+        assert not page.more
         totals.add(page.total)
         cursor = page.next_cursor
         if cursor is None:

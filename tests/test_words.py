@@ -24,7 +24,9 @@ from core.db import get_engine
 from marketplace.accounts.models import Role, User
 from marketplace.accounts.service import actor_of
 from marketplace.catalogue import cache, cards, service
-from marketplace.catalogue.models import Listing
+from marketplace.catalogue import search as catalogue_search
+from marketplace.catalogue.models import Listing, public_where
+from marketplace.catalogue.search import BAND_KEYS, Origin
 from privacy.generalisation import EARTH_RADIUS_KM, haversine_km
 from tests.factories import (
     bearer,
@@ -35,6 +37,7 @@ from tests.factories import (
     create_user_row,
 )
 from tests.test_web import login
+from web import catalogue_form
 
 LOW_URL = "/api/v1/reference/low-codes"
 URL = "/api/v1/catalogue"
@@ -178,6 +181,7 @@ def found(
         assert response.status_code == 200, response.text
         body = response.json()
         names += [world.names[uuid.UUID(item["id"])] for item in body["items"]]
+        assert body["more"] is False
         totals.add(body["total"])
         cursor = body["next_cursor"]
         if cursor is None:
@@ -234,6 +238,24 @@ def test_the_total_is_what_the_pages_show(
     assert total == len(names) == len(set(names))
 
 
+def test_a_count_stops_at_its_bound(
+    client: TestClient, world: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(catalogue_search, "MAX_COUNTED", 2)
+    for params in ({"q": "cendres"}, {"q": "cendres", "sort": "date"}, {}):
+        body = client.get(URL, params={**params, "limit": 1}).json()
+        assert (body["total"], body["more"]) == (2, True), params
+        cache.responses.clear()
+    exact = client.get(URL, params={"q": "chaudière"}).json()
+    assert (exact["total"], exact["more"]) == (1, False)
+    monkeypatch.setattr(catalogue_form, "PAGE_SIZE", 1)
+    page = client.get("/catalogue", params={"q": "cendres", "lang": "fr"})
+    assert "Plus de 2 annonces correspondent à ces critères." in page.text
+    # A first page that holds every match has counted them: no count, and no bound.
+    whole = client.get(URL, params={"q": "cendres", "limit": 3}).json()
+    assert (whole["total"], whole["more"]) == (3, False)
+
+
 def test_the_catalogue_page_says_how_many_listings_match(client: TestClient, world: World) -> None:
     page = client.get("/catalogue", params={"q": "cendres", "limit": 2})
     assert page.status_code == 200
@@ -260,6 +282,11 @@ def test_the_total_of_a_band_counts_the_exact_band(
         names, total = found(client, world, headers, from_site=str(site.id), distance_band=band)
         assert total == len(names), band
         assert ("ash_0" in names) == (band == "10-30")
+        # The count itself, which a first page holding every match does without.
+        counted = catalogue_search._count(
+            session, public_where(), Origin(north, ash.longitude), BAND_KEYS.index(band)
+        )
+        assert counted == (len(names), False), band
 
 
 # --- migration 0008: the stored search texts recomputed ------------------------------------------
