@@ -643,13 +643,18 @@ WORD_QUERIES = (
 
 def _every_page(session: Session, actor: Actor, params: dict[str, Any]) -> list[uuid.UUID]:
     found: list[uuid.UUID] = []
+    totals: set[int] = set()
     cursor: str | None = None
     for _ in range(100):
         page = search(session, actor, CatalogueQuery(**params, limit=2, cursor=cursor))
         found += [item.id for item in page.items]
+        assert not page.more
+        totals.add(page.total)
         cursor = page.next_cursor
         if cursor is None:
             break
+    # Whichever way the words are read, the count is what the pages show, no more, no less.
+    assert totals == {len(found)}, (params, totals, len(found))
     return found
 
 

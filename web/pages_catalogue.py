@@ -61,6 +61,7 @@ def catalogue_page(request: Request, session: DbSession, viewer: OptionalViewer)
         else:
             params = search_params(parsed.query)
             context["cards"] = [card_of(item, locale, translate) for item in page.items]
+            context["total"], context["more"] = page.total, page.more
             if page.next_cursor:
                 context["next_url"] = catalogue_url([*params, ("cursor", page.next_cursor)])
             context["first_url"] = catalogue_url(params) if parsed.query.cursor else None

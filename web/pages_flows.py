@@ -31,7 +31,8 @@ from marketplace.flows.service import (
     withdraw_flow,
 )
 from marketplace.flows.units import units_for
-from marketplace.reference.service import list_operations, low_codes_by_code, search_low_codes
+from marketplace.matching.low_codes import find_low_codes
+from marketplace.reference.service import list_operations, low_codes_by_code
 from web.flow_form import (
     DEFAULTS,
     FORM_FIELDS,
@@ -303,7 +304,7 @@ SearchText = Annotated[SearchWords, Query()]
 @router.get("/low-codes/search")
 def low_code_search(request: Request, session: DbSession, q: SearchText = "") -> Response:
     locale = page_locale(request)
-    rows = search_low_codes(session, q, limit=LOW_SEARCH_LIMIT) if len(q.strip()) >= 2 else []
+    rows = find_low_codes(session, q, limit=LOW_SEARCH_LIMIT) if len(q.strip()) >= 2 else []
     options = [_low_option(row, locale) for row in rows]
     return render(request, "_low_options.html", {"options": options, "query": q.strip()})
 

@@ -10,6 +10,7 @@ from sqlalchemy import text
 
 from api.deps import SessionDep
 from core.inputs import SearchWords
+from marketplace.matching.low_codes import find_low_codes
 from marketplace.reference import service
 
 router = APIRouter(tags=["reference"])
@@ -45,8 +46,9 @@ def search_low_codes(
     entries_only: bool = True,
     limit: Annotated[int, Query(ge=1, le=100)] = 20,
 ) -> list[LowCodeRead]:
-    """Search the European List of Waste by code or by words, in French or English."""
-    rows = service.search_low_codes(session, q, entries_only=entries_only, limit=limit)
+    """Search the European List of Waste by code or by words, in French or English: the official
+    labels' words and the words practitioners use ("palettes", "fly ash"), best first."""
+    rows = find_low_codes(session, q, entries_only=entries_only, limit=limit)
     return [LowCodeRead.model_validate(r, from_attributes=True) for r in rows]
 
 

@@ -104,14 +104,19 @@ def apply_view(listing: Listing, view: Generalised) -> bool:
 
 
 def _search_text(listing: Listing) -> str:
-    """Folded words a full-text search may match: only what the public view shows."""
-    family = FAMILIES.get(listing.family)
+    """Folded words a full-text search may match: the listing's own words, and only what its
+    public card shows. The title opens it (words.title_text); then its description, the label of
+    the finest List of Waste level the card shows (the entry, else the subchapter, else the
+    chapter; French and English), and for heat, water and gas the kind, which is their family.
+    Never a material's family label: « Minéraux, cendres et laitiers » made demolition concrete
+    answer « cendres ». Migration 0008 recomputed the stored texts when this rule changed: a
+    further change needs its own."""
     parts = [listing.title, listing.description]
-    if family:
+    code = listing.public_low_code or listing.low_subchapter or listing.low_chapter
+    parts += [low_label(code, "fr") or "", low_label(code, "en") or ""]
+    family = FAMILIES.get(listing.family)
+    if family and listing.kind != "material":
         parts += [family.label_fr, family.label_en]
-    for code in (listing.low_chapter, listing.low_subchapter, listing.public_low_code):
-        parts.append(low_label(code, "fr") or "")
-        parts.append(low_label(code, "en") or "")
     return fold(" ".join(parts))
 
 

@@ -68,6 +68,8 @@ from privacy.generalisation import (
 )
 
 MAX_WORDS = 10
+# A search's count stops there: "more than 1,000 listings" (CataloguePage.more).
+MAX_COUNTED = 1_000
 MIN_WORD_LENGTH = 2
 
 # Band keys a URL can carry, in band order, with the label the card shows and the band's bounds.
@@ -176,6 +178,11 @@ class CatalogueQuery(BaseModel):
 class CataloguePage(BaseModel):
     items: list[ListingPublic]
     next_cursor: str | None = None
+    total: int = Field(
+        description="how many public listings match, as many as the pages show one after the "
+        f"other; counted up to {MAX_COUNTED:,} (then `more` is true)"
+    )
+    more: bool = Field(description=f"more than {MAX_COUNTED:,} listings match")
 
 
 def words_of(q: str | None) -> list[str]:
@@ -235,6 +242,21 @@ class Origin:
             )
             conditions.append(squared < reach * reach)
         return sa.and_(*conditions)
+
+    def near_edges(self, band: int) -> ColumnElement[bool]:
+        """The listings within the approximation's error of ``band``'s bounds: the only ones
+        within(band) may hold although they lie outside the band."""
+        lower, upper = _BAND_EDGES[band], _BAND_EDGES[band + 1]
+        squared = self.squared_km()
+        near: list[ColumnElement[bool]] = []
+        if lower > 0:
+            near.append(squared < (lower * (1 + _APPROX_MARGIN)) ** 2)
+        if math.isfinite(upper):
+            near.append(squared >= (upper * (1 - _APPROX_MARGIN)) ** 2)
+        # Both bounds lie within the farthest one's latitudes: a range the latitude index serves.
+        reach = (upper if math.isfinite(upper) else lower) * (1 + _APPROX_MARGIN) / _KM_PER_DEGREE
+        box = col(Listing.latitude).between(self.latitude - reach, self.latitude + reach)
+        return sa.and_(box, sa.or_(*near))
 
     def band_of(self, listing: Listing) -> int:
         return self.band_at(listing.latitude, listing.longitude)
@@ -456,6 +478,40 @@ def _read_segment(
     return hits
 
 
+def _count(
+    session: Session,
+    conditions: Sequence[ColumnElement[bool]],
+    origin: Origin | None,
+    band: int | None,
+) -> tuple[int, bool]:
+    """How many listings meet ``conditions`` and lie in ``band`` from ``origin`` (any band
+    without one), exactly the rows the pages return, counted up to MAX_COUNTED: (the count, at
+    most MAX_COUNTED; whether more match). Reading at most MAX_COUNTED + 1 index entries keeps it
+    as cheap as a page where a common search matches most of the catalogue. The SQL band test is
+    a slightly wider approximation: the rows near the band's bounds are measured exactly, in
+    Python, and the others counted in SQL."""
+    connection = session.connection()
+
+    def up_to(most: int, *extra: ColumnElement[bool]) -> int:
+        found = sa.select(col(Listing.id)).where(*conditions, *extra).limit(most).subquery()
+        return int(connection.execute(sa.select(sa.func.count()).select_from(found)).scalar_one())
+
+    wanted = MAX_COUNTED + 1
+    if origin is None or band is None:
+        total = up_to(wanted)
+    else:
+        # Away from the bounds first: when they alone pass the bound, no row is measured.
+        near = origin.near_edges(band)
+        total = up_to(wanted, origin.within(band), sa.not_(near))
+        if total < wanted:
+            edges = sa.select(col(Listing.latitude), col(Listing.longitude)).where(
+                *conditions, origin.within(band), near
+            )
+            rows = connection.execute(edges)
+            total += sum(1 for lat, lon in rows if origin.band_at(lat, lon) == band)
+    return min(total, MAX_COUNTED), total > MAX_COUNTED
+
+
 def search(session: Session, actor: Actor | None, query: CatalogueQuery) -> CataloguePage:
     """One page of published, publicly visible listings matching ``query``.
 
@@ -498,7 +554,13 @@ def search(session: Session, actor: Actor | None, query: CatalogueQuery) -> Cata
         for listing_id in chosen
         if listing_id in loaded
     ]
-    return CataloguePage(items=items, next_cursor=next_cursor)
+    # Counted as the pages read them, so it tells nothing the pages would not: public listings,
+    # these filters and words, this band. A first page that holds them all has counted them.
+    if position is None and len(hits) <= query.limit:
+        total, more = len(hits), False
+    else:
+        total, more = _count(session, public_where() + filters + plan.matches, origin, band)
+    return CataloguePage(items=items, next_cursor=next_cursor, total=total, more=more)
 
 
 def matching(

@@ -92,6 +92,8 @@ class WordPlan:
     then read down the dates, so a common word never makes a search score every match."""
 
     conditions: list[ColumnElement[bool]]
+    # Conditions the matching rows, and they alone, meet, whatever the levels: what a count reads.
+    matches: list[ColumnElement[bool]]
     levels: list[ColumnElement[bool]] | None = None
 
 
@@ -142,7 +144,7 @@ def plan_words(
     if not indexed or not sqlite:
         # PostgreSQL: the planner weighs the trigram indexes against the date walk, level by level.
         levels = _score_levels(words) if relevance else None
-        return WordPlan(likes if levels is None else [], levels)
+        return WordPlan(likes if levels is None else [], likes, levels)
     every = _phrases(indexed, "AND")
     short = [_contains(word) for word in words if word not in indexed]
     matches = _count_up_to(session, "listings_fts", every, COMMON_MATCHES)
@@ -151,18 +153,20 @@ def plan_words(
         # With filters, how many matches pass them is unknown: reading them all costs at most
         # COMMON_MATCHES rows, where walking to a page that too few of them fill could cost the
         # whole date index, once per relevance level.
-        return WordPlan(read)
+        return WordPlan(read, read)
     # Walked: the matches' rowids are gathered once, and each entry of the date index is tested
     # against them without reading its table row. Beyond COMMON_MATCHES, gathering them costs
     # more than testing the few rows a walk meets before its page fills.
     walked = [_WALKED_ROWID.in_(_indexed("listings_fts", every)), *short]
     found = walked if matches <= COMMON_MATCHES else likes
+    # A count reads the matches from the index when it has gathered them, not down the dates.
+    counted = read if matches <= COMMON_MATCHES else likes
     if not relevance:
-        return WordPlan(found)
+        return WordPlan(found, counted)
     if short:  # no index sees a short word: its levels test the title itself
         levels = _score_levels(words)
-        return WordPlan(found if levels is None else [], levels)
-    return WordPlan(found, _in_titles(session, words))
+        return WordPlan(found if levels is None else [], counted, levels)
+    return WordPlan(found, counted, _in_titles(session, words))
 
 
 def rebuild_word_indexes(connection: sa.Connection) -> None:

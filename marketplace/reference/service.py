@@ -12,8 +12,11 @@ from core.text import fold
 
 
 def search_low_codes(
-    session: Session, query: str, *, entries_only: bool = True, limit: int = 20
+    session: Session, query: str, *, entries_only: bool = True, limit: int | None = 20
 ) -> Sequence[LowCode]:
+    """Entries whose code starts with the digits typed, or whose folded French and English labels
+    hold every word typed (as a substring), by code; ``limit=None``: all of them. The picker
+    ranks these with the words practitioners use (matching/low_codes.py)."""
     statement = select(LowCode)
     if entries_only:
         statement = statement.where(LowCode.level == "entry")
@@ -23,7 +26,8 @@ def search_low_codes(
     else:
         for word in fold(query).split():
             statement = statement.where(col(LowCode.search_text).contains(word))
-    return session.exec(statement.order_by(col(LowCode.code)).limit(limit)).all()
+    statement = statement.order_by(col(LowCode.code))
+    return session.exec(statement if limit is None else statement.limit(limit)).all()
 
 
 def list_operations(session: Session) -> Sequence[Operation]:
