@@ -68,19 +68,27 @@ typecheck: install-dev
 # whatever is on its queue, so at once only with a broker per pass: the SQLite pass's Celery tests
 # use SYMBIOSE_TEST_SQLITE_BROKER_URL, else SYMBIOSE_TEST_BROKER_URL and the passes take turns.
 SQLITE_BROKER_URL := $(or $(SYMBIOSE_TEST_SQLITE_BROKER_URL),$(SYMBIOSE_TEST_BROKER_URL))
-PYTEST_JOBS := $(if $(and $(SYMBIOSE_TEST_BROKER_URL),$(filter $(SQLITE_BROKER_URL),$(SYMBIOSE_TEST_BROKER_URL))),1,2)
+ifneq ($(SYMBIOSE_TEST_BROKER_URL),)
+ifeq ($(SQLITE_BROKER_URL),$(SYMBIOSE_TEST_BROKER_URL))
+pytest-postgresql: pytest-sqlite
+endif
+endif
+# Each target's output is printed whole when it ends, so the passes' lines do not interleave.
+AT_ONCE := $(MAKE) --no-print-directory -j3 --output-sync=target
 
-pytest: install-dev chromium
-	@$(MAKE) --no-print-directory -j$(PYTEST_JOBS) --output-sync=target pytest-sqlite pytest-postgresql
+pytest:
+	@$(AT_ONCE) pytest-sqlite pytest-postgresql
 
-pytest-sqlite:
+pytest-sqlite: install-dev chromium
 	env -u SYMBIOSE_TEST_DATABASE_URL SYMBIOSE_TEST_BROKER_URL='$(SQLITE_BROKER_URL)' $(BIN)/pytest
 
-pytest-postgresql:
+pytest-postgresql: install-dev
 	@if [ -n "$$SYMBIOSE_TEST_DATABASE_URL" ]; then \
 		$(BIN)/pytest -m "not browser and not fuzz" -o cache_dir=.pytest_cache/postgresql; fi
 
-test: lint typecheck pytest
+# Lint first (a second); the type check then runs beside the tests.
+test: lint
+	@$(AT_ONCE) typecheck pytest-sqlite pytest-postgresql
 
 bench: install-dev
 	$(BIN)/python -m bench.import_bench
