@@ -4,7 +4,8 @@ VENV := .venv
 BIN := $(VENV)/bin
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 
-.PHONY: install install-dev assets demo serve test lint typecheck pytest chromium bench clean
+.PHONY: install install-dev assets demo serve test lint typecheck pytest pytest-sqlite \
+	pytest-postgresql chromium bench clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -62,12 +63,32 @@ typecheck: install-dev
 	$(BIN)/mypy .
 
 # The suite always runs on SQLite; it runs again on PostgreSQL when SYMBIOSE_TEST_DATABASE_URL is
-# set (the Celery tests use a real worker when SYMBIOSE_TEST_BROKER_URL is set).
-pytest: install-dev chromium
-	env -u SYMBIOSE_TEST_DATABASE_URL $(BIN)/pytest
-	@if [ -n "$$SYMBIOSE_TEST_DATABASE_URL" ]; then $(BIN)/pytest -m "not browser and not fuzz"; fi
+# set (the Celery tests use a real worker when SYMBIOSE_TEST_BROKER_URL is set). The two passes run
+# at once, each printed whole when it ends; `make pytest` fails if either fails. A worker takes
+# whatever is on its queue, so at once only with a broker per pass: the SQLite pass's Celery tests
+# use SYMBIOSE_TEST_SQLITE_BROKER_URL, else SYMBIOSE_TEST_BROKER_URL and the passes take turns.
+SQLITE_BROKER_URL := $(or $(SYMBIOSE_TEST_SQLITE_BROKER_URL),$(SYMBIOSE_TEST_BROKER_URL))
+ifneq ($(SYMBIOSE_TEST_BROKER_URL),)
+ifeq ($(SQLITE_BROKER_URL),$(SYMBIOSE_TEST_BROKER_URL))
+pytest-postgresql: pytest-sqlite
+endif
+endif
+# Each target's output is printed whole when it ends, so the passes' lines do not interleave.
+AT_ONCE := $(MAKE) --no-print-directory -j3 --output-sync=target
 
-test: lint typecheck pytest
+pytest:
+	@$(AT_ONCE) pytest-sqlite pytest-postgresql
+
+pytest-sqlite: install-dev chromium
+	env -u SYMBIOSE_TEST_DATABASE_URL SYMBIOSE_TEST_BROKER_URL='$(SQLITE_BROKER_URL)' $(BIN)/pytest
+
+pytest-postgresql: install-dev
+	@if [ -n "$$SYMBIOSE_TEST_DATABASE_URL" ]; then \
+		$(BIN)/pytest -m "not browser and not fuzz" -o cache_dir=.pytest_cache/postgresql; fi
+
+# Lint first (a second); the type check then runs beside the tests.
+test: lint
+	@$(AT_ONCE) typecheck pytest-sqlite pytest-postgresql
 
 bench: install-dev
 	$(BIN)/python -m bench.import_bench

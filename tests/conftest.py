@@ -12,7 +12,24 @@ import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 
+from sqlalchemy.engine import make_url
+
+
+def _commits_without_waiting_for_the_disk(url: str) -> str:
+    """PostgreSQL sessions with synchronous_commit off: a commit returns before its WAL is on disk
+    (~3.5 ms less each, and tests commit often). What it makes visible, and when, is unchanged;
+    only a crash of the server could lose the last commits, and a test database keeps nothing.
+    Written into the URL, so subprocesses, workers and the databases made beside it have it too."""
+    parsed = make_url(url)
+    options = f"{parsed.query.get('options', '')} --synchronous_commit=off".strip()
+    return parsed.update_query_dict({"options": options}).render_as_string(hide_password=False)
+
+
 _TMP = Path(tempfile.mkdtemp(prefix="symbiose-test-"))
+if os.environ.get("SYMBIOSE_TEST_DATABASE_URL", "").startswith("postgresql"):
+    os.environ["SYMBIOSE_TEST_DATABASE_URL"] = _commits_without_waiting_for_the_disk(
+        os.environ["SYMBIOSE_TEST_DATABASE_URL"]
+    )
 TEST_DATABASE_URL = os.environ.get("SYMBIOSE_TEST_DATABASE_URL") or f"sqlite:///{_TMP / 'test.db'}"
 TEST_BROKER_URL = os.environ.get("SYMBIOSE_TEST_BROKER_URL", "")
 os.environ["SYMBIOSE_DATABASE_URL"] = TEST_DATABASE_URL
@@ -76,13 +93,11 @@ def _data_tables() -> list[sa.Table]:
 
 def empty_database(engine: sa.Engine) -> None:
     """Delete every row but reference data, and what the process remembers of them."""
+    # DELETE in dependency order, on PostgreSQL too: a test leaves a few rows, and TRUNCATE costs
+    # ~60 ms whatever the rows (new files for every table), DELETE ~2 ms.
     with engine.begin() as connection:
-        if backend_name() == "postgresql":
-            names = ", ".join(t.name for t in _data_tables())
-            connection.execute(sa.text(f"TRUNCATE {names} CASCADE"))
-        else:
-            for table in _data_tables():
-                connection.execute(table.delete())
+        for table in _data_tables():
+            connection.execute(table.delete())
     # The data went behind the process's back: what it remembers of it goes too.
     forget_token_reads()
     cache.responses.clear()

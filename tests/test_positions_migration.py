@@ -21,6 +21,7 @@ from core.models import UTCDateTime
 from privacy.places import departement_point
 from privacy.vault import Sealed, new_data_key, open_json, seal_json
 from tests.conftest import TEST_DATABASE_URL, backend_name
+from tests.symbiose_process import postgresql_database
 
 AFTER = "0004_positions"
 # The revision it follows (the head when it was merged), and the one of 0003's shape of sites.
@@ -36,20 +37,10 @@ def engine(tmp_path: Path) -> Iterator[sa.Engine]:
         yield engine
         engine.dispose()
         return
-    main = sa.make_url(TEST_DATABASE_URL)
-    scratch = f"{main.database}_migration"
-    admin = make_engine(main.render_as_string(hide_password=False))
-    with admin.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
-        connection.exec_driver_sql(f'DROP DATABASE IF EXISTS "{scratch}"')
-        connection.exec_driver_sql(f'CREATE DATABASE "{scratch}"')
-    engine = make_engine(main.set(database=scratch).render_as_string(hide_password=False))
-    try:
+    with postgresql_database(TEST_DATABASE_URL, "migration") as url:
+        engine = make_engine(url)
         yield engine
-    finally:
         engine.dispose()
-        with admin.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
-            connection.exec_driver_sql(f'DROP DATABASE IF EXISTS "{scratch}"')
-        admin.dispose()
 
 
 def _downgrade(engine: sa.Engine, revision: str) -> None:
