@@ -122,7 +122,7 @@ def synthetic(direction: str, count: int, seed: int) -> list[Facts]:
 
 def _match_all(offers: list[Facts], requests: list[Facts]) -> int:
     """Every offer's best requests, as a worker's recompute does (engine.best_for_offers)."""
-    return len(best_for_offers(offers, requests_side(requests)))
+    return sum(1 for _ in best_for_offers(offers, requests_side(requests)))
 
 
 def _half(args: tuple[int, int, int, int]) -> int:
@@ -168,7 +168,7 @@ def main() -> None:
     for flow in [*new_offers, *new_requests]:
         t = time.perf_counter()
         if flow.direction == "offer":
-            best_for_offers([flow], r_side)
+            list(best_for_offers([flow], r_side))
         else:
             best_for_request(flow, o_index)
         timings.append((time.perf_counter() - t) * 1000)

@@ -20,6 +20,8 @@ from functools import lru_cache
 from typing import Generic, Protocol, TypeVar
 
 import h3
+import numpy as np
+import numpy.typing as npt
 
 from marketplace.matching.facts import Facts
 from marketplace.matching.knowledge import (
@@ -31,7 +33,7 @@ from marketplace.matching.knowledge import (
     named_archetypes,
     words_of,
 )
-from privacy.generalisation import haversine_km
+from privacy.generalisation import EARTH_RADIUS_KM
 
 # H3 resolution of the buckets: resolution 3 cells are about 70 km across (centre to vertex at
 # most ~70 km), so two flows within r km lie in buckets whose centres are within r + 140 km.
@@ -105,6 +107,19 @@ def _center(bucket: str) -> tuple[float, float]:
     return latitude, longitude
 
 
+Floats = npt.NDArray[np.float64]
+
+
+def distances_km(latitude: float, longitude: float, phi: Floats, lam: Floats) -> Floats:
+    """Great-circle distances from one point (degrees) to many (radians)."""
+    phi1, lambda1 = np.radians(latitude), np.radians(longitude)
+    a = (
+        np.sin((phi - phi1) / 2) ** 2
+        + np.cos(phi1) * np.cos(phi) * np.sin((lam - lambda1) / 2) ** 2
+    )
+    return np.asarray(2 * EARTH_RADIUS_KM * np.arcsin(np.sqrt(np.minimum(a, 1.0))))
+
+
 class Located(Protocol):
     """What the index needs of what it holds: an identity and a position."""
 
@@ -127,6 +142,7 @@ class Index(Generic[T]):
     def __init__(self, flows: Iterable[T], keys: Callable[[T], set[str]]) -> None:
         self._by_key: dict[str, dict[str, list[T]]] = defaultdict(lambda: defaultdict(list))
         self._near: dict[tuple[str, str, float], list[list[T]]] = {}
+        self._key_centres: dict[str, tuple[list[list[T]], Floats, Floats]] = {}
         self.size = 0
         for facts in flows:
             bucket = _bucket(facts)
@@ -139,15 +155,27 @@ class Index(Generic[T]):
         two buckets' radii), computed once per origin bucket, key and reach."""
         found = self._near.get((origin, key, reach_km))
         if found is None:
+            flows, latitudes, longitudes = self._centres(key)
             latitude, longitude = _center(origin)
-            limit = reach_km + BUCKET_SLACK_KM
-            found = [
-                flows
-                for bucket, flows in self._by_key.get(key, {}).items()
-                if haversine_km(latitude, longitude, *_center(bucket)) <= limit
-            ]
+            within = distances_km(latitude, longitude, latitudes, longitudes)
+            found = [flows[i] for i in np.nonzero(within <= reach_km + BUCKET_SLACK_KM)[0]]
             self._near[(origin, key, reach_km)] = found
         return found
+
+    def _centres(self, key: str) -> tuple[list[list[T]], Floats, Floats]:
+        """The key's buckets, their flows and their centres in radians (once per key)."""
+        known = self._key_centres.get(key)
+        if known is None:
+            buckets = self._by_key.get(key, {})
+            cells = list(buckets)
+            centres = [_center(cell) for cell in cells]
+            known = (
+                [buckets[cell] for cell in cells],
+                np.radians(np.array([c[0] for c in centres], dtype=np.float64)),
+                np.radians(np.array([c[1] for c in centres], dtype=np.float64)),
+            )
+            self._key_centres[key] = known
+        return known
 
     def buckets_near(self, origin: Located, keys: set[str], reach_km: float) -> list[list[T]]:
         """The buckets (lists of flows, shared: do not change them) of ``keys`` within reach."""

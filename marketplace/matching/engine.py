@@ -15,13 +15,19 @@ from __future__ import annotations
 
 import uuid
 from collections import defaultdict
-from collections.abc import Hashable, Iterable, Sequence
+from collections.abc import Hashable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
 import numpy.typing as npt
 
-from marketplace.matching.candidates import Index, offer_keys, offers_for, request_keys
+from marketplace.matching.candidates import (
+    Index,
+    distances_km,
+    offer_keys,
+    offers_for,
+    request_keys,
+)
 from marketplace.matching.compatibility import Compatibility, material_compatibility
 from marketplace.matching.facts import Facts
 from marketplace.matching.scoring import (
@@ -33,7 +39,7 @@ from marketplace.matching.scoring import (
     reach_km,
     score_pair,
 )
-from privacy.generalisation import EARTH_RADIUS_KM, haversine_km
+from privacy.generalisation import haversine_km
 
 # Each offer's requests kept (and scored in full): the facilitator's shortlist, and at least the
 # 10 best that `symbiose match` prints.
@@ -159,13 +165,7 @@ def _rows(flows: list[Facts]) -> list[_Row]:
 
 
 def _distances(lat: float, lon: float, side: Side, rows: Ints) -> Floats:
-    phi1, lambda1 = np.radians(lat), np.radians(lon)
-    phi2, lambda2 = side.lat[rows], side.lon[rows]
-    a = (
-        np.sin((phi2 - phi1) / 2) ** 2
-        + np.cos(phi1) * np.cos(phi2) * np.sin((lambda2 - lambda1) / 2) ** 2
-    )
-    return np.asarray(2 * EARTH_RADIUS_KM * np.arcsin(np.sqrt(np.minimum(a, 1.0))))
+    return distances_km(lat, lon, side.lat[rows], side.lon[rows])
 
 
 def _numbers(offer: Facts, requests: Side, rows: Ints, km: Floats, reach: float) -> Floats:
@@ -224,13 +224,13 @@ def _candidates(side: Side, origin: Facts, keys: set[str], reach: float) -> Ints
     return np.unique(np.concatenate(parts)) if len(parts) > 1 else parts[0]
 
 
-def best_for_offers(offers: Iterable[Facts], requests: Side, keep: int = KEEP) -> list[Scored]:
-    """Each offer's ``keep`` best requests, scored in full."""
+def best_for_offers(offers: Iterable[Facts], requests: Side, keep: int = KEEP) -> Iterator[Scored]:
+    """Each offer's ``keep`` best requests, scored in full, as they come (a caller storing them
+    in chunks never holds a whole territory's pairs)."""
     groups: dict[Hashable, list[Facts]] = defaultdict(list)
     for offer in offers:
         groups[_material_key(offer)].append(offer)
     weight, total_weight = WEIGHTS["material"], sum(WEIGHTS.values())
-    found: list[Scored] = []
     for group in groups.values():
         material = np.full(len(requests.signatures), np.nan)
         found_for: dict[int, Compatibility] = {}
@@ -262,8 +262,7 @@ def best_for_offers(offers: Iterable[Facts], requests: Side, keep: int = KEEP) -
                 known = found_for[int(requests.signature[rows[i]])]
                 scored = score_pair(offer, request, km=float(km[i]), compatibility=known)
                 if scored is not None:
-                    found.append(scored)
-    return found
+                    yield scored
 
 
 def best_for_request(request: Facts, offers: Index[Facts], keep: int = KEEP) -> list[Scored]:
