@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import uuid
+from dataclasses import replace
 from typing import Any
 
 import numpy as np
@@ -321,6 +322,9 @@ def test_the_territory_pass_ranks_with_the_same_numbers_as_the_full_score() -> N
     from marketplace.matching.scoring import WEIGHTS, quick_total
 
     offers, requests = synthetic("offer", 40, 11), synthetic("request", 300, 12)
+    requests = [replace(r, base_unit="m3/yr") if i % 3 == 0 else r for i, r in enumerate(requests)]
+    # Values the requests never hold: a state and a unit of the offer's only.
+    offers += [replace(o, physical_state="powder", base_unit="MWh/yr") for o in offers[:10]]
     side = requests_side(requests)
     rows = np.arange(len(requests), dtype=np.int64)
     for offer in offers:

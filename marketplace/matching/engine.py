@@ -118,12 +118,13 @@ class Side:
         self.temperature = np.array(
             [np.nan if f.temperature_c is None else f.temperature_c for f in flows]
         )
-        self.state = _codes([f.physical_state for f in flows])
+        self._codes: dict[Hashable, int] = {None: -1}
+        self.state = self._encode([f.physical_state for f in flows])
         self.measured = np.array(
             [np.nan if f.precision is None else float(f.precision == "measured") for f in flows]
         )
-        self.company = _codes([f.company_id for f in flows])
-        self.unit = _codes([f.base_unit or None for f in flows])
+        self.company = self._encode([f.company_id for f in flows])
+        self.unit = self._encode([f.base_unit or None for f in flows])
         known: dict[Hashable, int] = {}
         self.signatures = []
         rows = []
@@ -137,6 +138,16 @@ class Side:
         # The index's buckets as arrays of rows, built once per (key, bucket).
         self._arrays: dict[int, Ints] = {}
 
+    def _encode(self, values: Sequence[Hashable]) -> Ints:
+        """Small integers standing for values (None is -1), for comparisons over arrays."""
+        codes = self._codes
+        return np.array([codes.setdefault(v, len(codes)) for v in values], dtype=np.int64)
+
+    def code_of(self, value: Hashable) -> int:
+        """The integer of a value from the other side: -1 for None, -2 when this side has none
+        of it (equal to no row's)."""
+        return self._codes.get(value, -2)
+
     def rows_near(self, origin: Facts, keys: set[str], reach: float) -> list[Ints]:
         parts = []
         for bucket in self.index.buckets_near(origin, keys, reach):
@@ -145,14 +156,6 @@ class Side:
                 rows = self._arrays[id(bucket)] = np.array([r.row for r in bucket], np.int64)
             parts.append(rows)
         return parts
-
-
-_CODES: dict[Hashable, int] = {None: -1}
-
-
-def _codes(values: Sequence[Hashable]) -> Ints:
-    """Small integers standing for values (None is -1), shared by both sides so they compare."""
-    return np.array([_CODES.setdefault(v, len(_CODES)) for v in values], dtype=np.int64)
 
 
 def requests_side(requests: Iterable[Facts]) -> Side:
@@ -179,8 +182,8 @@ def _numbers(offer: Facts, requests: Side, rows: Ints, km: Floats, reach: float)
     given = offer.quantity_per_year or np.nan
     with np.errstate(divide="ignore", invalid="ignore"):
         quantity = 0.6 * np.minimum(1.0, given / needed) + 0.4 * np.minimum(1.0, needed / given)
-    unit = _codes([offer.base_unit or None])[0]
-    other_unit = (unit >= 0) & (requests.unit[rows] >= 0) & (requests.unit[rows] != unit)
+    unit = requests.code_of(offer.base_unit or None)
+    other_unit = bool(offer.base_unit) & (requests.unit[rows] >= 0) & (requests.unit[rows] != unit)
     quantity = np.where(np.isnan(quantity) | other_unit, 0.5, quantity)
     total += quantity * WEIGHTS["quantity"]
     # Timing: the months needed that the offer covers; one-off against regular, × 0.7.
@@ -201,9 +204,10 @@ def _numbers(offer: Facts, requests: Side, rows: Ints, km: Floats, reach: float)
             short = np.maximum(0.0, 1.0 - gap / 50) if offer.kind == "heat" else np.ones(n)
             quality = np.where(np.isnan(wanted), 0.7, np.where(gap > 0, short, 1.0))
     else:
-        state = _codes([offer.physical_state])[0]
+        state = requests.code_of(offer.physical_state)
         theirs = requests.state[rows]
-        quality = np.where((state < 0) | (theirs < 0), 0.7, np.where(theirs == state, 1.0, 0.5))
+        unknown = (offer.physical_state is None) | (theirs < 0)
+        quality = np.where(unknown, 0.7, np.where(theirs == state, 1.0, 0.5))
     total += quality * WEIGHTS["quality"]
     # Precision.
     mine = np.nan if offer.precision is None else float(offer.precision == "measured")
@@ -240,7 +244,7 @@ def best_for_offers(offers: Iterable[Facts], requests: Side, keep: int = KEEP) -
             if not len(rows):
                 continue
             km = _distances(offer.latitude, offer.longitude, requests, rows)
-            company = _codes([offer.company_id])[0]
+            company = requests.code_of(offer.company_id)
             near = (km <= reach) & (requests.company[rows] != company)
             rows, km = rows[near], km[near]
             signatures = requests.signature[rows]
