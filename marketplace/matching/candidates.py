@@ -43,9 +43,13 @@ BUCKET_SLACK_KM = 140.0
 
 def request_archetypes(request: Facts) -> set[int]:
     """The archetypes (by index) a request may be a need of: its sector receives the archetype's
-    residue, or its words name the archetype's use, residue or the virgin material replaced."""
+    residue, its words name the archetype's use, residue or the virgin material replaced, or its
+    own code is one the archetype lists."""
     text = " ".join((request.label, request.description, request.virgin_material or ""))
     found = set(archetypes_for_sector(request.nace)) | set(named_archetypes(words_of(text)))
+    if request.low_code:
+        # A request's own code names the archetypes that list it (compatibility reads it so).
+        found |= set(archetypes_for_code(request.low_code))
     every = archetypes()
     return {i for i in found if every[i].kind == request.kind}
 
