@@ -167,6 +167,8 @@ def test_a_member_sees_its_matches_as_public_cards_with_reasons(
     assert {r["criterion"] for r in first["why"]} >= {"material", "distance", "quantity"}
     card = first["counterpart"]
     assert card["distance_band"] == "10–30 km"
+    # The estimate's transport rests on the band's middle, and says so.
+    assert any("middle of the distance band" in n for n in first["estimate"]["notes"])
     # Only the card: no flow id, company, exact quantity or position in the answer.
     text = json.dumps(body)
     for offer in offers:

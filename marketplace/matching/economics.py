@@ -100,6 +100,14 @@ def estimate(pair: Scored) -> dict[str, Any] | None:
     }
 
 
+def _distance_said(pair: Scored) -> str:
+    """What the distance an estimate uses is: a member's is the middle of the card's band,
+    never a measured distance, and its notes say so."""
+    if pair.offer.is_card or pair.request.is_card:
+        return "the middle of the distance band"
+    return "the straight distance"
+
+
 def _material(
     pair: Scored, archetype: Archetype | None, book: _Book, notes: list[str]
 ) -> tuple[float, float, float, float]:
@@ -110,7 +118,7 @@ def _material(
     )
     transport_co2e = book.need("co2e.transport.road") * road_km
     notes.append(
-        f"road transport over {round(road_km)} km ({ROAD_DETOUR} × the straight distance), "
+        f"road transport over {round(road_km)} km ({ROAD_DETOUR} × {_distance_said(pair)}), "
         "booked on the taker's side"
     )
     route = disposal_route(offer.current_operation, offer.hazardous, offer.low_code)
@@ -163,7 +171,10 @@ def _utility(
     kind = pair.offer.kind
     slug = virgin_slug(archetype) if archetype else UTILITY_VIRGIN[kind]
     investment = book.need(f"cost.pipe.{kind}") * pair.distance_km * 1000 * ROAD_DETOUR
-    notes.append(f"a {kind} pipe of {round(pair.distance_km * ROAD_DETOUR, 1)} km")
+    notes.append(
+        f"a {kind} pipe of {round(pair.distance_km * ROAD_DETOUR, 1)} km "
+        f"({ROAD_DETOUR} × {_distance_said(pair)})"
+    )
     price = book.get(f"price.virgin.{slug}") or 0.0
     co2e = book.get(f"co2e.virgin.{slug}") or 0.0
     per_unit = 1.0
