@@ -98,12 +98,10 @@ def _best(scored: list[Scored]) -> list[Scored]:
 
 def compute_pairs(session: Session, flow_ids: Sequence[uuid.UUID]) -> list[Scored]:
     """The scored pairs involving the active flows among ``flow_ids``, against the territory."""
-    wanted = set(flow_ids)
     mine = [
         f
         for start in range(0, len(flow_ids), CHUNK)
         for f in _facts_of(session, flow_ids[start : start + CHUNK])
-        if f.ref in wanted
     ]
     pairs: dict[tuple[uuid.UUID, uuid.UUID], Scored] = {}
     for kind in sorted({f.kind for f in mine}):
@@ -284,8 +282,8 @@ def member_matches(
         if listing.company_id == flow.company_id:
             continue
         card = card_facts(listing)
-        band = distance_band(haversine_km(latitude, longitude, card.latitude, card.longitude))
-        km = band_middle_km(haversine_km(latitude, longitude, card.latitude, card.longitude))
+        measured = haversine_km(latitude, longitude, card.latitude, card.longitude)
+        band, km = distance_band(measured), band_middle_km(measured)
         offer, request = (own, card) if flow.direction == Direction.OFFER else (card, own)
         scored = score_pair(offer, request, km=km, band=band)
         if scored is not None:
