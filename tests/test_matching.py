@@ -332,7 +332,7 @@ def test_the_territory_pass_ranks_with_the_same_numbers_as_the_full_score() -> N
     for offer in offers:
         same_kind = rows[[r.kind == offer.kind for r in requests]]
         km = np.full(len(same_kind), 12.0)
-        vector = _numbers(offer, side, same_kind, km, 50.0) / sum(WEIGHTS.values())
+        vector = _numbers([offer], side, same_kind, km[None, :], 50.0)[0] / sum(WEIGHTS.values())
         scalar = [quick_total(offer, requests[i], 0.0, 12.0, 50.0) for i in same_kind]
         assert np.allclose(vector, scalar), offer
 

@@ -101,7 +101,8 @@ def offer_keys(offer: Facts) -> set[str]:
     return _keys(offer, offer_archetypes)
 
 
-def _bucket(facts: Located) -> str:
+def bucket_of(facts: Located) -> str:
+    """The coarse cell a flow is indexed under."""
     return str(h3.latlng_to_cell(facts.latitude, facts.longitude, BUCKET_RESOLUTION))
 
 
@@ -114,8 +115,11 @@ def _center(bucket: str) -> tuple[float, float]:
 Floats = npt.NDArray[np.float64]
 
 
-def distances_km(latitude: float, longitude: float, phi: Floats, lam: Floats) -> Floats:
-    """Great-circle distances from one point (degrees) to many (radians)."""
+def distances_km(
+    latitude: float | Floats, longitude: float | Floats, phi: Floats, lam: Floats
+) -> Floats:
+    """Great-circle distances from one point (degrees) to many (radians); from several points
+    as a column, an array of points x many."""
     phi1, lambda1 = np.radians(latitude), np.radians(longitude)
     a = (
         np.sin((phi - phi1) / 2) ** 2
@@ -149,7 +153,7 @@ class Index(Generic[T]):
         self._key_centres: dict[str, tuple[list[list[T]], Floats, Floats]] = {}
         self.size = 0
         for facts in flows:
-            bucket = _bucket(facts)
+            bucket = bucket_of(facts)
             for key in keys(facts):
                 self._by_key[key][bucket].append(facts)
             self.size += 1
@@ -183,7 +187,7 @@ class Index(Generic[T]):
 
     def buckets_near(self, origin: Located, keys: set[str], reach_km: float) -> list[list[T]]:
         """The buckets (lists of flows, shared: do not change them) of ``keys`` within reach."""
-        origin_bucket = _bucket(origin)
+        origin_bucket = bucket_of(origin)
         return [flows for key in keys for flows in self._buckets(origin_bucket, key, reach_km)]
 
     def near(
@@ -192,7 +196,7 @@ class Index(Generic[T]):
         """Each indexed flow sharing a key with ``keys`` in a bucket within the key's reach of
         ``origin`` (a superset: the exact distance is the scorer's), once."""
         seen: set[object] = set()
-        origin_bucket = _bucket(origin)
+        origin_bucket = bucket_of(origin)
         for key in keys:
             for flows in self._buckets(origin_bucket, key, reach_km(key)):
                 for facts in flows:

@@ -143,43 +143,51 @@ def _naming(index: int, request: _Reading, *, utility: bool) -> Naming | None:
     return naming
 
 
-def _evidence(
-    archetype: Archetype,
-    sector: str | None,
-    naming: Naming | None,
-    request: _Reading,
-    *,
-    base: float,
-) -> tuple[float, list[str]]:
+def _evidence_score(
+    sector: str | None, naming: Naming | None, request: _Reading, *, base: float
+) -> float:
     """Score one archetype by the request's sector and words (module doc); ``base`` is what a
     pair gets with no evidence at all (0 for materials, SAME_KIND for utilities)."""
     words = naming.strength if naming else 0.0
-    tag = f"[archetype {archetype.id}]"
     if sector and words:
         score = 0.7 + 0.25 * words
+    elif words:
+        score = 0.3 + 0.3 * words
+    elif sector:
+        other_use = any(n.strength >= 1.0 for n in request.named.values())
+        score = SECTOR_ONLY_OTHER_USE if other_use else SECTOR_ONLY
+    else:
+        return base
+    if base:
+        score = base + (1 - base) * (score - 0.15) / 0.85
+    return score
+
+
+def _evidence(
+    archetype: Archetype, sector: str | None, naming: Naming | None, request: _Reading
+) -> list[str]:
+    """The reasons of _evidence_score's score, in words (built for the best archetype only)."""
+    tag = f"[archetype {archetype.id}]"
+    words = naming.strength if naming else 0.0
+    if sector and words:
         reasons = [
             f"{_name(archetype)} is a usual input for {archetype.use_en} "
             f"in the requester's sector (NACE {sector}) {tag}"
         ]
     elif words:
-        score = 0.3 + 0.3 * words
         reasons = [f"{_name(archetype)} can serve for {archetype.use_en} {tag}"]
     elif sector:
-        other_use = any(n.strength >= 1.0 for n in request.named.values())
-        score = SECTOR_ONLY_OTHER_USE if other_use else SECTOR_ONLY
         reasons = [
             f"the requester's sector (NACE {sector}) usually takes "
             f"{_name(archetype)} for {archetype.use_en} {tag}"
         ]
-        if other_use:
+        if any(n.strength >= 1.0 for n in request.named.values()):
             reasons.append("but the request's words name another use")
     else:
-        return base, []
+        return []
     if naming:
         reasons.append(_words_reason(naming))
-    if base:
-        score = base + (1 - base) * (score - 0.15) / 0.85
-    return score, reasons
+    return reasons
 
 
 def _across(candidates: tuple[int, ...], request: _Reading) -> tuple[float, list[str], str | None]:
@@ -188,12 +196,14 @@ def _across(candidates: tuple[int, ...], request: _Reading) -> tuple[float, list
     archetype's words): a fairly high score, below both pieces of evidence on one archetype."""
     table = archetypes()
     sector = next(((i, request.sector[i]) for i in candidates if i in request.sector), None)
+    if sector is None:
+        return 0.0, [], None
     named = [
         (i, n)
         for i in candidates
         if (n := _naming(i, request, utility=False)) and n.strength >= 1.0
     ]
-    if sector is None or not named:
+    if not named:
         return 0.0, [], None
     index, naming = max(named, key=lambda item: item[1].strength)
     taker, other = table[sector[0]], table[index]
@@ -211,16 +221,21 @@ def _across(candidates: tuple[int, ...], request: _Reading) -> tuple[float, list
 def _material(offer: _Reading, request: _Reading) -> Compatibility:
     best, reasons = _code_match(offer.code, request.code)
     best_reasons = [reasons] if reasons else []
-    best_id: str | None = None
+    best_index: int | None = None
     candidates = offer.by_code or tuple(sorted(offer.residues))
     table = archetypes()
     cap = OTHER_CODE_CAP if request.code and request.code != offer.code else 1.0
     for index in candidates:
         naming = _naming(index, request, utility=False)
-        score, why = _evidence(table[index], request.sector.get(index), naming, request, base=0.0)
-        score = min(score, cap)
+        score = min(_evidence_score(request.sector.get(index), naming, request, base=0.0), cap)
         if score > best:
-            best, best_reasons, best_id = score, why, table[index].id
+            best, best_index = score, index
+    best_id: str | None = None
+    if best_index is not None:
+        naming = _naming(best_index, request, utility=False)
+        archetype = table[best_index]
+        best_reasons = _evidence(archetype, request.sector.get(best_index), naming, request)
+        best_id = archetype.id
     across, why, taker = _across(candidates, request)
     if min(across, cap) > best:
         best, best_reasons, best_id = min(across, cap), why, taker
@@ -249,10 +264,10 @@ def _utility(kind: str, offer: _Reading, request: _Reading) -> Compatibility:
     best, best_reasons, best_id = SAME_KIND, [f"both are {kind}"], None
     for index in sorted(candidates):
         naming = _naming(index, request, utility=True)
-        score, why = _evidence(
-            table[index], request.sector.get(index), naming, request, base=SAME_KIND
-        )
+        sector = request.sector.get(index)
+        score = _evidence_score(sector, naming, request, base=SAME_KIND)
         if score > best:
+            why = _evidence(table[index], sector, naming, request)
             best, best_reasons, best_id = score, [f"both are {kind}", *why], table[index].id
     return Compatibility(round(best, 4), tuple(best_reasons), best_id)
 

@@ -23,12 +23,16 @@ import numpy.typing as npt
 
 from marketplace.matching.candidates import (
     Index,
-    distances_km,
+    bucket_of,
     offer_keys,
     offers_for,
     request_keys,
 )
-from marketplace.matching.compatibility import Compatibility, material_compatibility
+from marketplace.matching.compatibility import (
+    Compatibility,
+    MaterialSide,
+    material_compatibility,
+)
 from marketplace.matching.facts import Facts
 from marketplace.matching.scoring import (
     MATERIAL_GATE,
@@ -39,11 +43,13 @@ from marketplace.matching.scoring import (
     reach_km,
     score_pair,
 )
-from privacy.generalisation import haversine_km
+from privacy.generalisation import EARTH_RADIUS_KM, haversine_km
 
 # Each offer's requests kept (and scored in full): the facilitator's shortlist, and at least the
 # 10 best that `symbiose match` prints.
 KEEP = 12
+# The largest offers x requests array a group's pass holds at once (8 bytes each).
+GROUP_CELLS = 1 << 18
 ALL_MONTHS = (1 << 12) - 1
 _POPCOUNT = np.array([bin(m).count("1") for m in range(1 << 12)], dtype=np.float64)
 Floats = npt.NDArray[np.float64]
@@ -97,6 +103,7 @@ class Side:
     index: Index[_Row]
     lat: Floats = field(init=False)
     lon: Floats = field(init=False)
+    xyz: Floats = field(init=False)  # positions on the unit sphere
     quantity: Floats = field(init=False)
     months: Ints = field(init=False)
     one_off: npt.NDArray[np.bool_] = field(init=False)
@@ -106,12 +113,14 @@ class Side:
     company: Ints = field(init=False)
     unit: Ints = field(init=False)
     signature: Ints = field(init=False)
+    mark: npt.NDArray[np.bool_] = field(init=False)
     signatures: list[Facts] = field(init=False)  # one request per signature, to score it
 
     def __post_init__(self) -> None:
         flows = self.flows
         self.lat = np.radians(np.array([f.latitude for f in flows], dtype=np.float64))
         self.lon = np.radians(np.array([f.longitude for f in flows], dtype=np.float64))
+        self.xyz = _unit_vectors(flows) if flows else np.zeros((0, 3))
         self.quantity = np.array([f.quantity_per_year or np.nan for f in flows], dtype=np.float64)
         self.months = np.array([f.months_mask & ALL_MONTHS or ALL_MONTHS for f in flows])
         self.one_off = np.array([f.regularity == "one-off" for f in flows], dtype=bool)
@@ -135,6 +144,8 @@ class Side:
                 self.signatures.append(facts)
             rows.append(known[key])
         self.signature = np.array(rows, dtype=np.int64)
+        self._sides: dict[int, MaterialSide] = {}
+        self.mark = np.zeros(len(flows), dtype=bool)  # scratch for _candidates, left all False
         # The index's buckets as arrays of rows, built once per (key, bucket).
         self._arrays: dict[int, Ints] = {}
 
@@ -142,6 +153,13 @@ class Side:
         """Small integers standing for values (None is -1), for comparisons over arrays."""
         codes = self._codes
         return np.array([codes.setdefault(v, len(codes)) for v in values], dtype=np.int64)
+
+    def material_side(self, signature: int) -> MaterialSide:
+        """What the material criterion reads of the requests of ``signature``."""
+        found = self._sides.get(signature)
+        if found is None:
+            found = self._sides[signature] = material_side(self.signatures[signature])
+        return found
 
     def code_of(self, value: Hashable) -> int:
         """The integer of a value from the other side: -1 for None, -2 when this side has none
@@ -167,52 +185,60 @@ def _rows(flows: list[Facts]) -> list[_Row]:
     return [_Row(f, i) for i, f in enumerate(flows)]
 
 
-def _distances(lat: float, lon: float, side: Side, rows: Ints) -> Floats:
-    return distances_km(lat, lon, side.lat[rows], side.lon[rows])
+def _column(values: Sequence[float]) -> Floats:
+    return np.array(values, dtype=np.float64)[:, None]
 
 
-def _numbers(offer: Facts, requests: Side, rows: Ints, km: Floats, reach: float) -> Floats:
-    """The five numeric criteria of ``offer`` against requests ``rows``, weighted (the
-    material criterion is added by the caller): scoring.py's formulas over arrays, for a whole
-    territory's candidates at once (tests/test_matching.py checks both agree)."""
-    n = len(rows)
+def _numbers(
+    offers: Sequence[Facts], requests: Side, rows: Ints, km: Floats, reach: float
+) -> Floats:
+    """The five numeric criteria of ``offers`` (of one kind) against requests ``rows``, weighted
+    (the material criterion is added by the caller), as an offers x rows array: scoring.py's
+    formulas over arrays, for a group of offers at once (tests/test_matching.py checks both
+    agree). ``km`` is offers x rows; an offer's own figures are columns."""
+    kind = offers[0].kind
     total = np.maximum(0.0, 1.0 - km / reach) * WEIGHTS["distance"]
     # Quantity: the need covered and the offer taken; 0.5 when unknown or in other units.
-    needed = requests.quantity[rows]
-    given = offer.quantity_per_year or np.nan
+    needed = requests.quantity[rows][None, :]
+    given = _column([o.quantity_per_year or np.nan for o in offers])
     with np.errstate(divide="ignore", invalid="ignore"):
         quantity = 0.6 * np.minimum(1.0, given / needed) + 0.4 * np.minimum(1.0, needed / given)
-    unit = requests.code_of(offer.base_unit or None)
-    other_unit = bool(offer.base_unit) & (requests.unit[rows] >= 0) & (requests.unit[rows] != unit)
+    units = requests.unit[rows][None, :]
+    unit = np.array([requests.code_of(o.base_unit or None) for o in offers])[:, None]
+    has_unit = np.array([bool(o.base_unit) for o in offers])[:, None]
+    other_unit = has_unit & (units >= 0) & (units != unit)
     quantity = np.where(np.isnan(quantity) | other_unit, 0.5, quantity)
     total += quantity * WEIGHTS["quantity"]
-    # Timing: the months needed that the offer covers; one-off against regular, × 0.7.
-    offered = offer.months_mask & ALL_MONTHS or ALL_MONTHS
-    months = requests.months[rows]
+    # Timing: the months needed that the offer covers; one-off against regular, x 0.7.
+    offered = np.array([o.months_mask & ALL_MONTHS or ALL_MONTHS for o in offers])[:, None]
+    months = requests.months[rows][None, :]
     timing = _POPCOUNT[offered & months] / _POPCOUNT[months]
-    one_off = offer.regularity == "one-off"
-    regularity_differs = requests.one_off[rows] != one_off
-    timing = np.where(regularity_differs & (one_off | requests.one_off[rows]), timing * 0.7, timing)
+    one_off = np.array([o.regularity == "one-off" for o in offers])[:, None]
+    theirs_one_off = requests.one_off[rows][None, :]
+    timing = np.where(one_off != theirs_one_off, timing * 0.7, timing)
     total += timing * WEIGHTS["timing"]
     # Quality.
-    if offer.kind in ("heat", "water"):
-        wanted = requests.temperature[rows]
-        if offer.temperature_c is None:
-            quality = np.where(np.isnan(wanted), 0.7, 0.5)
-        else:
-            gap = wanted - offer.temperature_c
-            short = np.maximum(0.0, 1.0 - gap / 50) if offer.kind == "heat" else np.ones(n)
-            quality = np.where(np.isnan(wanted), 0.7, np.where(gap > 0, short, 1.0))
+    if kind in ("heat", "water"):
+        wanted = requests.temperature[rows][None, :]
+        temperature = _column(
+            [np.nan if o.temperature_c is None else o.temperature_c for o in offers]
+        )
+        gap = wanted - temperature
+        short = np.maximum(0.0, 1.0 - gap / 50) if kind == "heat" else 1.0
+        stated = np.where(gap > 0, short, 1.0)
+        quality = np.where(np.isnan(wanted), 0.7, np.where(np.isnan(temperature), 0.5, stated))
     else:
-        state = requests.code_of(offer.physical_state)
-        theirs = requests.state[rows]
-        unknown = (offer.physical_state is None) | (theirs < 0)
+        state = np.array([requests.code_of(o.physical_state) for o in offers])[:, None]
+        no_state = np.array([o.physical_state is None for o in offers])[:, None]
+        theirs = requests.state[rows][None, :]
+        unknown = no_state | (theirs < 0)
         quality = np.where(unknown, 0.7, np.where(theirs == state, 1.0, 0.5))
     total += quality * WEIGHTS["quality"]
     # Precision.
-    mine = np.nan if offer.precision is None else float(offer.precision == "measured")
-    theirs_measured = requests.measured[rows]
-    both = mine + theirs_measured
+    mine = _column(
+        [np.nan if o.precision is None else float(o.precision == "measured") for o in offers]
+    )
+    both = mine + requests.measured[rows][None, :]
     precision = np.where(
         np.isnan(both), 0.7, np.where(both == 2, 1.0, np.where(both == 1, 0.85, 0.7))
     )
@@ -225,48 +251,110 @@ def _candidates(side: Side, origin: Facts, keys: set[str], reach: float) -> Ints
     parts = side.rows_near(origin, keys, reach)
     if not parts:
         return np.zeros(0, dtype=np.int64)
-    return np.unique(np.concatenate(parts)) if len(parts) > 1 else parts[0]
+    if len(parts) == 1:
+        return parts[0]
+    # A request under several of the keys comes once: marked, then read back in row order
+    # (cheaper than sorting the concatenation).
+    mark = side.mark
+    mark[np.concatenate(parts)] = True
+    rows = np.flatnonzero(mark)
+    mark[rows] = False
+    return rows
 
 
 def best_for_offers(offers: Iterable[Facts], requests: Side, keep: int = KEEP) -> Iterator[Scored]:
     """Each offer's ``keep`` best requests, scored in full, as they come (a caller storing them
-    in chunks never holds a whole territory's pairs)."""
-    groups: dict[Hashable, list[Facts]] = defaultdict(list)
+    in chunks never holds a whole territory's pairs).
+
+    Offers sharing a material key (hence a reach) and a coarse cell share their candidates: the
+    requests of their keys in buckets within reach, and the material scores of those requests.
+    Both are found once per group; each offer then only measures its distances and the numeric
+    criteria over the group's fitting requests."""
+    by_material: dict[Hashable, dict[str, list[Facts]]] = defaultdict(lambda: defaultdict(list))
     for offer in offers:
-        groups[_material_key(offer)].append(offer)
+        by_material[_material_key(offer)][bucket_of(offer)].append(offer)
     weight, total_weight = WEIGHTS["material"], sum(WEIGHTS.values())
-    for group in groups.values():
+    for cells in by_material.values():
+        # One material key at a time: its scores per request signature, computed on demand.
         material = np.full(len(requests.signatures), np.nan)
         found_for: dict[int, Compatibility] = {}
-        for offer in group:
-            reach = reach_km(offer)
-            rows = _candidates(requests, offer, offer_keys(offer), reach)
+        for group in cells.values():
+            first = group[0]
+            reach = reach_km(first)
+            rows = _candidates(requests, first, offer_keys(first), reach)
             if not len(rows):
                 continue
-            km = _distances(offer.latitude, offer.longitude, requests, rows)
-            company = requests.code_of(offer.company_id)
-            near = (km <= reach) & (requests.company[rows] != company)
-            rows, km = rows[near], km[near]
+            offer_side = material_side(first)
             signatures = requests.signature[rows]
-            for signature in np.unique(signatures[np.isnan(material[signatures])]):
+            missing = np.isnan(material[signatures])
+            for signature in np.unique(signatures[missing]) if missing.any() else ():
                 compatibility = material_compatibility(
-                    material_side(offer), material_side(requests.signatures[signature])
+                    offer_side, requests.material_side(signature)
                 )
                 material[signature] = compatibility.score
                 found_for[int(signature)] = compatibility
             scores = material[signatures]
             fit = scores >= MATERIAL_GATE
-            rows, km, scores = rows[fit], km[fit], scores[fit]
+            rows, scores = rows[fit], scores[fit] * weight
             if not len(rows):
                 continue
-            totals = (scores * weight + _numbers(offer, requests, rows, km, reach)) / total_weight
-            best = np.argsort(-totals, kind="stable")[:keep]
-            for i in best:
-                request = requests.flows[rows[i]]
-                known = found_for[int(requests.signature[rows[i]])]
-                scored = score_pair(offer, request, km=float(km[i]), compatibility=known)
-                if scored is not None:
-                    yield scored
+            rows_of, signatures_of = rows.tolist(), requests.signature[rows].tolist()
+            xyz, company = requests.xyz[rows], requests.company[rows]
+            # Offers of the group in slices, so that an offers x rows array stays small.
+            step = max(1, GROUP_CELLS // len(rows))
+            for start in range(0, len(group), step):
+                part = group[start : start + step]
+                km = _chord_km(_unit_vectors(part) @ xyz.T)
+                owner = np.array([requests.code_of(o.company_id) for o in part])[:, None]
+                totals = scores[None, :] + _numbers(part, requests, rows, km, reach)
+                totals = np.where((km <= reach) & (company[None, :] != owner), totals, -np.inf)
+                totals = np.minimum(1.0, totals / total_weight)  # every criterion is at least 0
+                best = _top(totals, keep)
+                best_totals = np.take_along_axis(totals, best, axis=1).tolist()
+                best_km = np.take_along_axis(km, best, axis=1).tolist()
+                for offer, positions, offer_totals, offer_km in zip(
+                    part, best.tolist(), best_totals, best_km, strict=True
+                ):
+                    for i, total, pair_km in zip(positions, offer_totals, offer_km, strict=True):
+                        if total < 0:
+                            break  # out of reach (or the offer's own company): ranked last
+                        yield Scored(
+                            offer,
+                            requests.flows[rows_of[i]],
+                            total,
+                            pair_km,
+                            found_for[signatures_of[i]],
+                        )
+
+
+def _unit_vectors(flows: Sequence[Facts]) -> Floats:
+    """Points on the unit sphere (x, y, z), one row per flow."""
+    phi = np.radians(np.array([f.latitude for f in flows], dtype=np.float64))
+    lam = np.radians(np.array([f.longitude for f in flows], dtype=np.float64))
+    return np.stack([np.cos(phi) * np.cos(lam), np.cos(phi) * np.sin(lam), np.sin(phi)], axis=1)
+
+
+def _chord_km(dot: Floats) -> Floats:
+    """Great-circle distances from the dot products of unit vectors (the chord between two
+    points is sqrt(2 - 2 dot)): one product of matrices instead of a haversine per pair, exact
+    to a metre at any distance a flow travels."""
+    chord = np.sqrt(np.maximum(0.0, 2.0 - 2.0 * dot))
+    return np.asarray(2 * EARTH_RADIUS_KM * np.arcsin(np.minimum(1.0, chord / 2)))
+
+
+def _top(totals: Floats, keep: int) -> Ints:
+    """For each row of ``totals`` (offers x candidates), the positions of its ``keep`` highest
+    totals, best first, ties in position order (as a stable sort would give, without sorting
+    every row in full). Positions of -inf (out of reach) may come last: callers drop them."""
+    count = totals.shape[1]
+    # Ties go to the earlier position: a shift far below any difference two scores can show.
+    keyed = totals - np.arange(count) * 1e-12
+    if count > keep:
+        chosen = np.argpartition(-keyed, keep - 1, axis=1)[:, :keep]
+    else:
+        chosen = np.broadcast_to(np.arange(count), (len(totals), count))
+    order = np.argsort(-np.take_along_axis(keyed, chosen, axis=1), axis=1, kind="stable")
+    return np.asarray(np.take_along_axis(chosen, order, axis=1))
 
 
 def best_for_request(request: Facts, offers: Index[Facts], keep: int = KEEP) -> list[Scored]:

@@ -13,7 +13,7 @@ distance is within reach: a perfect quantity never makes gypsum into cement.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from functools import lru_cache
+from functools import cached_property, lru_cache
 from typing import Any
 
 from marketplace.matching.compatibility import (
@@ -63,12 +63,25 @@ class Criterion:
 
 @dataclass(frozen=True)
 class Scored:
+    """A candidate pair's score; its criteria (with their reasons) are built when read, from the
+    same facts: a territory's pass ranks a million pairs and stores or shows far fewer reasons."""
+
     offer: Facts
     request: Facts
     score: float
     distance_km: float
-    criteria: tuple[Criterion, ...]
-    archetype_id: str | None
+    compatibility: Compatibility
+    band: str | None = None
+
+    @property
+    def archetype_id(self) -> str | None:
+        return self.compatibility.archetype_id
+
+    @cached_property
+    def criteria(self) -> tuple[Criterion, ...]:
+        return criteria_of(
+            self.offer, self.request, self.distance_km, self.band, self.compatibility
+        )
 
     def breakdown(self) -> list[dict[str, Any]]:
         return [c.as_dict() for c in self.criteria]
@@ -93,12 +106,9 @@ def material_side(facts: Facts) -> MaterialSide:
     )
 
 
-def material(
-    offer: Facts, request: Facts, known: Compatibility | None = None
-) -> tuple[Criterion, str | None]:
-    found = known or material_compatibility(material_side(offer), material_side(request))
+def material(found: Compatibility) -> Criterion:
     reason = "; ".join(found.reasons) or "no known use of this material for this need"
-    criterion = Criterion(
+    return Criterion(
         "material",
         max(0.0, min(1.0, found.score)),
         WEIGHTS["material"],
@@ -106,7 +116,6 @@ def material(
         "material",
         {"reasons": list(found.reasons), "archetype": found.archetype_id},
     )
-    return criterion, found.archetype_id
 
 
 def reach_km(offer: Facts) -> float:
@@ -279,6 +288,19 @@ def _precision_score(offer: Facts, request: Facts) -> float:
     return precision(offer, request).score
 
 
+def criteria_of(
+    offer: Facts, request: Facts, km: float, band: str | None, found: Compatibility
+) -> tuple[Criterion, ...]:
+    return (
+        material(found),
+        distance(km, reach_km(offer), band),
+        quantity(offer, request),
+        timing(offer, request),
+        quality(offer, request),
+        precision(offer, request),
+    )
+
+
 def score_pair(
     offer: Facts,
     request: Facts,
@@ -290,7 +312,7 @@ def score_pair(
     out of reach). ``km`` and ``band`` replace the distance for a member: its band's middle."""
     if offer.kind != request.kind or offer.direction == request.direction:
         return None
-    found, archetype = material(offer, request, compatibility)
+    found = compatibility or material_compatibility(material_side(offer), material_side(request))
     if found.score < MATERIAL_GATE:
         return None
     if km is None:
@@ -298,13 +320,5 @@ def score_pair(
     reach = reach_km(offer)
     if km > reach:
         return None
-    criteria = (
-        found,
-        distance(km, reach, band),
-        quantity(offer, request),
-        timing(offer, request),
-        quality(offer, request),
-        precision(offer, request),
-    )
-    total = sum(c.score * c.weight for c in criteria) / sum(WEIGHTS.values())
-    return Scored(offer, request, min(1.0, max(0.0, total)), km, criteria, archetype)
+    total = quick_total(offer, request, max(0.0, min(1.0, found.score)), km, reach)
+    return Scored(offer, request, min(1.0, max(0.0, total)), km, found, band)
