@@ -108,16 +108,25 @@ def _spaced(code: str) -> str:
     return " ".join(code[i : i + 2] for i in range(0, len(code), 2))
 
 
-def _code_match(offer: str | None, request: str | None) -> tuple[float, str | None]:
+def _code_match(offer: str | None, request: str | None) -> float:
     if not offer or not request:
-        return 0.0, None
+        return 0.0
     if offer == request:
-        return SAME_CODE, f"same List of Waste code {_spaced(offer)}"
+        return SAME_CODE
     if offer[:4] == request[:4]:
-        return SAME_SUBCHAPTER, f"same subchapter {_spaced(offer[:4])}"
+        return SAME_SUBCHAPTER
     if offer[:2] == request[:2]:
-        return SAME_CHAPTER, f"same chapter {offer[:2]}"
-    return 0.0, None
+        return SAME_CHAPTER
+    return 0.0
+
+
+def _code_reason(offer: str, request: str) -> str:
+    """The words of _code_match's score (built only when it stays the best evidence)."""
+    if offer == request:
+        return f"same List of Waste code {_spaced(offer)}"
+    if offer[:4] == request[:4]:
+        return f"same subchapter {_spaced(offer[:4])}"
+    return f"same chapter {offer[:2]}"
 
 
 def _words_reason(naming: Naming) -> str:
@@ -219,8 +228,8 @@ def _across(candidates: tuple[int, ...], request: _Reading) -> tuple[float, list
 
 
 def _material(offer: _Reading, request: _Reading) -> Compatibility:
-    best, reasons = _code_match(offer.code, request.code)
-    best_reasons = [reasons] if reasons else []
+    best = _code_match(offer.code, request.code)
+    best_reasons = [_code_reason(offer.code or "", request.code or "")] if best else []
     best_index: int | None = None
     candidates = offer.by_code or tuple(sorted(offer.residues))
     table = archetypes()

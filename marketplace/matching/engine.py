@@ -17,6 +17,7 @@ import uuid
 from collections import defaultdict
 from collections.abc import Hashable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
+from itertools import product
 
 import numpy as np
 import numpy.typing as npt
@@ -95,21 +96,67 @@ class _Row:
         return self.facts.longitude
 
 
+_PRECISION = (0.7, 0.85, 1.0)  # by the number of measured quantities of the two
+
+
+def _precision_code(facts: Facts) -> int:
+    """0 estimated, 1 measured, 2 unknown."""
+    return 2 if facts.precision is None else int(facts.precision == "measured")
+
+
+class _Categories:
+    """A flow's physical state, precision and regularity as one integer per side, and the
+    tables of what two of them score: quality (materials), precision, and the one-off factor
+    of timing; scoring.py's rules, tabulated once for the states the requests hold."""
+
+    def __init__(self, states: list[str]) -> None:
+        self.states = {state: i for i, state in enumerate(states)}
+        offer_states, request_states = len(states) + 2, len(states) + 1
+        shape = (offer_states * 6, request_states * 6)
+        self.quality = np.zeros(shape)
+        self.precision = np.zeros(shape)
+        self.one_off = np.zeros(shape)
+        for o_state, r_state, o_prec, r_prec, o_once, r_once in product(
+            range(offer_states), range(request_states), range(3), range(3), range(2), range(2)
+        ):
+            # States: offer 0 unknown, 1 one no request holds, 2 + i; request 0 unknown, 1 + i.
+            if o_state == 0 or r_state == 0:
+                quality = 0.7
+            else:
+                quality = 1.0 if o_state - 2 == r_state - 1 else 0.5
+            at = ((o_state * 3 + o_prec) * 2 + o_once, (r_state * 3 + r_prec) * 2 + r_once)
+            self.quality[at] = quality
+            self.precision[at] = 0.7 if 2 in (o_prec, r_prec) else _PRECISION[o_prec + r_prec]
+            self.one_off[at] = 0.7 if o_once != r_once else 1.0
+
+    def of_request(self, facts: Facts) -> int:
+        state = 0 if facts.physical_state is None else 1 + self.states[facts.physical_state]
+        return (state * 3 + _precision_code(facts)) * 2 + int(facts.regularity == "one-off")
+
+    def of_offer(self, facts: Facts) -> int:
+        if facts.physical_state is None:
+            state = 0
+        else:
+            known = self.states.get(facts.physical_state)
+            state = 1 if known is None else 2 + known
+        return (state * 3 + _precision_code(facts)) * 2 + int(facts.regularity == "one-off")
+
+
 @dataclass
 class Side:
     """One side's flows as arrays, and its index by key and coarse cell (positions of rows)."""
 
     flows: list[Facts]
     index: Index[_Row]
-    lat: Floats = field(init=False)
-    lon: Floats = field(init=False)
     xyz: Floats = field(init=False)  # positions on the unit sphere
     quantity: Floats = field(init=False)
     months: Ints = field(init=False)
     one_off: npt.NDArray[np.bool_] = field(init=False)
     temperature: Floats = field(init=False)
-    state: Ints = field(init=False)
-    measured: Floats = field(init=False)  # 1 measured, 0 estimated, nan unknown
+    per_month: Floats = field(init=False)  # 1 / the number of months needed
+    # State, precision and regularity as one small integer: the quality, precision and
+    # one-off criteria are then read from tables (_Categories) rather than computed per pair.
+    category: Ints = field(init=False)
     company: Ints = field(init=False)
     unit: Ints = field(init=False)
     signature: Ints = field(init=False)
@@ -118,20 +165,17 @@ class Side:
 
     def __post_init__(self) -> None:
         flows = self.flows
-        self.lat = np.radians(np.array([f.latitude for f in flows], dtype=np.float64))
-        self.lon = np.radians(np.array([f.longitude for f in flows], dtype=np.float64))
         self.xyz = _unit_vectors(flows) if flows else np.zeros((0, 3))
         self.quantity = np.array([f.quantity_per_year or np.nan for f in flows], dtype=np.float64)
         self.months = np.array([f.months_mask & ALL_MONTHS or ALL_MONTHS for f in flows])
+        self.per_month = 1.0 / _POPCOUNT[self.months] if flows else np.zeros(0)
         self.one_off = np.array([f.regularity == "one-off" for f in flows], dtype=bool)
         self.temperature = np.array(
             [np.nan if f.temperature_c is None else f.temperature_c for f in flows]
         )
         self._codes: dict[Hashable, int] = {None: -1}
-        self.state = self._encode([f.physical_state for f in flows])
-        self.measured = np.array(
-            [np.nan if f.precision is None else float(f.precision == "measured") for f in flows]
-        )
+        self.categories = _Categories(sorted({f.physical_state for f in flows if f.physical_state}))
+        self.category = np.array([self.categories.of_request(f) for f in flows], dtype=np.int64)
         self.company = self._encode([f.company_id for f in flows])
         self.unit = self._encode([f.base_unit or None for f in flows])
         known: dict[Hashable, int] = {}
@@ -212,12 +256,14 @@ def _numbers(
     # Timing: the months needed that the offer covers; one-off against regular, x 0.7.
     offered = np.array([o.months_mask & ALL_MONTHS or ALL_MONTHS for o in offers])[:, None]
     months = requests.months[rows][None, :]
-    timing = _POPCOUNT[offered & months] / _POPCOUNT[months]
-    one_off = np.array([o.regularity == "one-off" for o in offers])[:, None]
-    theirs_one_off = requests.one_off[rows][None, :]
-    timing = np.where(one_off != theirs_one_off, timing * 0.7, timing)
+    tables = requests.categories
+    mine = np.array([tables.of_offer(o) for o in offers])[:, None]
+    theirs = requests.category[rows][None, :]
+    timing = _POPCOUNT[offered & months] * requests.per_month[rows][None, :]
+    timing *= tables.one_off[mine, theirs]
     total += timing * WEIGHTS["timing"]
-    # Quality.
+    total += tables.precision[mine, theirs] * WEIGHTS["precision"]
+    # Quality: temperature for heat and water, the physical state for materials.
     if kind in ("heat", "water"):
         wanted = requests.temperature[rows][None, :]
         temperature = _column(
@@ -227,22 +273,9 @@ def _numbers(
         short = np.maximum(0.0, 1.0 - gap / 50) if kind == "heat" else 1.0
         stated = np.where(gap > 0, short, 1.0)
         quality = np.where(np.isnan(wanted), 0.7, np.where(np.isnan(temperature), 0.5, stated))
+        total += quality * WEIGHTS["quality"]
     else:
-        state = np.array([requests.code_of(o.physical_state) for o in offers])[:, None]
-        no_state = np.array([o.physical_state is None for o in offers])[:, None]
-        theirs = requests.state[rows][None, :]
-        unknown = no_state | (theirs < 0)
-        quality = np.where(unknown, 0.7, np.where(theirs == state, 1.0, 0.5))
-    total += quality * WEIGHTS["quality"]
-    # Precision.
-    mine = _column(
-        [np.nan if o.precision is None else float(o.precision == "measured") for o in offers]
-    )
-    both = mine + requests.measured[rows][None, :]
-    precision = np.where(
-        np.isnan(both), 0.7, np.where(both == 2, 1.0, np.where(both == 1, 0.85, 0.7))
-    )
-    total += precision * WEIGHTS["precision"]
+        total += tables.quality[mine, theirs] * WEIGHTS["quality"]
     return np.asarray(total)
 
 
@@ -296,6 +329,14 @@ def best_for_offers(offers: Iterable[Facts], requests: Side, keep: int = KEEP) -
             scores = material[signatures]
             fit = scores >= MATERIAL_GATE
             rows, scores = rows[fit], scores[fit] * weight
+            # The buckets within reach hold requests beyond reach of every offer of the group:
+            # those farther from the group's centre than its farthest offer plus the reach.
+            points = _unit_vectors(group)
+            centre = points.mean(axis=0)
+            centre /= np.linalg.norm(centre)
+            spread = float(_chord_km(points @ centre).max())
+            close = _chord_km(requests.xyz[rows] @ centre) <= reach + spread + 1.0
+            rows, scores = rows[close], scores[close]
             if not len(rows):
                 continue
             rows_of, signatures_of = rows.tolist(), requests.signature[rows].tolist()
@@ -304,7 +345,7 @@ def best_for_offers(offers: Iterable[Facts], requests: Side, keep: int = KEEP) -
             step = max(1, GROUP_CELLS // len(rows))
             for start in range(0, len(group), step):
                 part = group[start : start + step]
-                km = _chord_km(_unit_vectors(part) @ xyz.T)
+                km = _chord_km(points[start : start + step] @ xyz.T)
                 owner = np.array([requests.code_of(o.company_id) for o in part])[:, None]
                 totals = scores[None, :] + _numbers(part, requests, rows, km, reach)
                 totals = np.where((km <= reach) & (company[None, :] != owner), totals, -np.inf)
