@@ -359,3 +359,38 @@ def test_a_site_moved_takes_its_flows_matches_with_it(client: TestClient, sessio
     )
     assert moved.status_code == 200, moved.text
     assert _matches(session, offer.id) == []  # 65 km: beyond what heat travels
+
+
+def test_the_territory_pass_keeps_each_offers_best_pairs_with_their_full_scores() -> None:
+    """The territory pass shares candidates and material scores between the offers of a cell
+    and drops requests beyond a group's reach before scoring: on offers clustered in a few
+    cells, each offer keeps the same scores as scoring every pair one by one (among requests
+    the index can reach: those sharing a key), and each kept pair's reasons add up to its
+    score."""
+    from bench.matching_bench import synthetic
+    from marketplace.matching.candidates import offer_keys, request_keys
+    from marketplace.matching.engine import KEEP, best_for_offers, requests_side
+    from marketplace.matching.scoring import score_pair
+
+    offers = synthetic("offer", 120, 21)
+    requests = synthetic("request", 900, 22)
+    # Several offers per cell and material, as in a dense industrial zone.
+    offers += [replace(o, ref=uuid.uuid4(), company_id=uuid.uuid4()) for o in offers[:60]]
+    kept: dict[uuid.UUID, list[float]] = {}
+    for pair in best_for_offers(offers, requests_side(requests)):
+        kept.setdefault(pair.offer.ref, []).append(pair.score)
+        assert np.isclose(pair.score, sum(c.score * c.weight for c in pair.criteria))
+        alone = score_pair(pair.offer, pair.request)
+        assert alone is not None and np.isclose(alone.score, pair.score, atol=1e-9)
+    assert len(kept) > 50
+    for offer in offers:
+        keys = offer_keys(offer)
+        everyone = [
+            s.score
+            for r in requests
+            if keys & request_keys(r)
+            and r.company_id != offer.company_id
+            and (s := score_pair(offer, r)) is not None
+        ]
+        expected = sorted(everyone, reverse=True)[:KEEP]
+        assert np.allclose(kept.get(offer.ref, []), expected, atol=1e-9), offer

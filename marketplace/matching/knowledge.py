@@ -30,6 +30,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
+from types import MappingProxyType
 
 from core.reference.loader import read_csv
 from core.reference.sectors import sectors
@@ -503,6 +504,7 @@ class Naming:
     residue: bool
 
 
+@lru_cache(maxsize=65_536)
 def named_archetypes(words: frozenset[str]) -> Mapping[int, Naming]:
     """The archetypes (by index) whose use words, virgin material or residue names a text's
     words name. A whole phrase is strength 1. Most of a phrase of several words (by rarity, at
@@ -530,7 +532,7 @@ def named_archetypes(words: frozenset[str]) -> Mapping[int, Naming]:
         covered = vocab.weight(fresh) / vocab.weight(phrase.words)
         if fresh and covered >= 0.5:
             keep(phrase, 0.8 * covered)
-    return best
+    return MappingProxyType(best)  # cached: shared by every caller, read only
 
 
 def named_residues(words: frozenset[str], share: float = 1.0) -> frozenset[int]:
