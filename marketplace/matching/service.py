@@ -14,14 +14,18 @@ Two readings of one engine (matching/facts.py):
 
 from __future__ import annotations
 
+import threading
+import time
 import uuid
-from collections.abc import Sequence
+from collections import Counter
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
 import sqlalchemy as sa
-from sqlmodel import Session, col, select
+from sqlmodel import Session, col, func, select
 
 from core.events import handles
 from core.models import utcnow
@@ -33,14 +37,14 @@ from marketplace.catalogue.cards import to_public
 from marketplace.catalogue.models import Listing, public_where
 from marketplace.catalogue.schemas import ListingPublic
 from marketplace.companies.events import SITE_MOVED
-from marketplace.companies.models import Company, Site
+from marketplace.companies.models import Company, Site, SiteMove
 from marketplace.flows.events import FLOW_CHANGED, FLOW_CREATED
 from marketplace.flows.models import Direction, Flow, FlowStatus
 from marketplace.flows.service import get_flow
 from marketplace.matching import plan
 from marketplace.matching.candidates import offer_archetypes, offers_index
 from marketplace.matching.economics import estimate
-from marketplace.matching.engine import best_for_offers, best_for_request, requests_side
+from marketplace.matching.engine import Side, best_for_offers, best_for_request, requests_side
 from marketplace.matching.errors import NoSuchMatch, NotAnOffer
 from marketplace.matching.facts import Facts, card_facts, cell_point, flow_facts, own_flow_facts
 from marketplace.matching.knowledge import archetypes, max_distance_km
@@ -51,7 +55,16 @@ from privacy.generalisation import distance_band, haversine_km
 
 # Matches kept per flow, best first: enough for a facilitator's shortlist and the plan.
 KEEP_PER_FLOW = 25
+# Flows per task when flows change (an edit, an import): small, so a member's edit is matched
+# soon even behind an import.
 CHUNK = 500
+# Offers per task of a whole-territory recompute: each task pays a transaction and a look at the
+# requests' fingerprint, so fewer, larger chunks; 5,000 offers still store in a few seconds.
+TERRITORY_CHUNK = 5_000
+# How long a worker may reuse the requests it loaded, even when their fingerprint is unchanged:
+# it bounds what the fingerprint cannot see (a company's sector changed, an edit committed after
+# a later one, see _requests_fingerprint).
+SIDE_MAX_AGE_S = 600.0
 
 
 # --- the territory as facts -------------------------------------------------------------------
@@ -71,10 +84,16 @@ def _facts_query(kind: str | None = None, direction: str | None = None) -> sa.Se
     return query
 
 
+# Loads of the territory's facts in this process, by (kind, direction): what the requests' cache
+# saves can be counted (tests, benchmarks).
+territory_loads: Counter[tuple[str | None, str | None]] = Counter()
+
+
 def territory_facts(
     session: Session, kind: str | None = None, direction: str | None = None
 ) -> list[Facts]:
     """Every active flow (of a kind and direction) as exact facts."""
+    territory_loads[(kind, direction)] += 1
     rows = session.exec(_facts_query(kind, direction)).all()  # type: ignore[call-overload]
     return [flow_facts(flow, cell, nace) for flow, cell, nace in rows]
 
@@ -108,15 +127,80 @@ def compute_pairs(session: Session, flow_ids: Sequence[uuid.UUID]) -> list[Score
         offers = [f for f in mine if f.kind == kind and f.direction == Direction.OFFER]
         requests = [f for f in mine if f.kind == kind and f.direction == Direction.REQUEST]
         if offers:
-            side = requests_side(territory_facts(session, kind, Direction.REQUEST))
-            for scored in best_for_offers(offers, side):
-                pairs[(scored.offer.ref, scored.request.ref)] = scored
+            with _requests_side(session, kind) as side:
+                for scored in best_for_offers(offers, side):
+                    pairs[(scored.offer.ref, scored.request.ref)] = scored
         if requests:
             index = offers_index(territory_facts(session, kind, Direction.OFFER))
             for request in requests:
                 for scored in best_for_request(request, index):
                     pairs[(scored.offer.ref, scored.request.ref)] = scored
     return list(pairs.values())
+
+
+# --- the requests of a kind, kept between a worker's chunks --------------------------------------
+#
+# A whole-territory recompute is one task per chunk of offers, and each matches its offers against
+# every request of their kind: loading them (and opening their sealed labels) costs more than the
+# matching itself. A worker process keeps the last requests' Side of each kind and reuses it while
+# the database says the requests are as they were (one entry per kind: the territory's requests
+# are held once, as the in-memory benchmark's worker does).
+
+
+@dataclass
+class _CachedSide:
+    fingerprint: tuple[object, ...]
+    side: Side
+    loaded_at: float  # time.monotonic()
+
+
+_sides: dict[str, _CachedSide] = {}
+# The in-process pool runs two tasks at once in threads, and a Side keeps scratch arrays and
+# memoised scores while it is read: one task reads the cached sides at a time.
+_sides_lock = threading.Lock()
+
+
+def _requests_fingerprint(session: Session, kind: str) -> tuple[object, ...]:
+    """What changes whenever a request of ``kind`` would be read differently, read in the task's
+    own transaction: the active requests' count and latest edit (a creation, an edit, a
+    withdrawal, a flow moved to another site all set updated_at; a deletion lowers the count),
+    and the site moves' count and latest (a move changes a site's cell but no flow's row).
+
+    Not seen: a company's sector (NACE) changed, since companies keep no change time; and an
+    edit committed after a later edit was, whose updated_at is then not the latest. Both are
+    bounded by SIDE_MAX_AGE_S, and the edited flow's own task matches it on the fresh row."""
+    requests = session.exec(
+        select(func.count(), func.max(Flow.updated_at)).where(
+            Flow.status == FlowStatus.ACTIVE,
+            Flow.kind == kind,
+            Flow.direction == Direction.REQUEST,
+        )
+    ).one()
+    moves = session.exec(select(func.count(), func.max(SiteMove.moved_at))).one()
+    return (*requests, *moves)
+
+
+@contextmanager
+def _requests_side(session: Session, kind: str) -> Iterator[Side]:
+    """The Side of every active request of ``kind``, loaded again only when its fingerprint
+    changed (or it has grown old); held by one task at a time."""
+    fingerprint = _requests_fingerprint(session, kind)
+    with _sides_lock:
+        cached = _sides.get(kind)
+        if (
+            cached is None
+            or cached.fingerprint != fingerprint
+            or time.monotonic() - cached.loaded_at > SIDE_MAX_AGE_S
+        ):
+            side = requests_side(territory_facts(session, kind, Direction.REQUEST))
+            cached = _sides[kind] = _CachedSide(fingerprint, side, time.monotonic())
+        yield cached.side
+
+
+def forget_requests_sides() -> None:
+    """Drop the requests kept between chunks (tests, benchmarks that start from cold)."""
+    with _sides_lock:
+        _sides.clear()
 
 
 def _facts_of(session: Session, flow_ids: Sequence[uuid.UUID]) -> list[Facts]:
@@ -208,7 +292,7 @@ def recompute_chunk(session: Session, offer_ids: Sequence[uuid.UUID]) -> int:
     return match_flows(session, offer_ids)
 
 
-def offer_chunks(session: Session, size: int = CHUNK) -> list[list[uuid.UUID]]:
+def offer_chunks(session: Session, size: int = TERRITORY_CHUNK) -> list[list[uuid.UUID]]:
     """Every active offer's id, in chunks that workers can take in parallel."""
     ids = session.exec(
         select(Flow.id)
