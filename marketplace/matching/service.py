@@ -28,7 +28,7 @@ import sqlalchemy as sa
 from sqlmodel import Session, col, func, select
 
 from core.events import handles
-from core.models import utcnow
+from core.models import new_id, utcnow
 from core.reference.sectors import SectorRefused, parse_sector, sector_label
 from core.worker import enqueue
 from marketplace.accounts.service import Actor
@@ -211,60 +211,110 @@ def _facts_of(session: Session, flow_ids: Sequence[uuid.UUID]) -> list[Facts]:
 
 def store_matches(session: Session, flow_ids: Sequence[uuid.UUID], pairs: list[Scored]) -> int:
     """Replace the stored matches of ``flow_ids`` with ``pairs`` (keeping a facilitator's
-    suggestion on a pair that is still a match)."""
+    suggestion on a pair that is still a match).
+
+    Written with statements over many rows rather than one ORM object per match: a chunk of a
+    whole-territory recompute stores tens of thousands of matches, and one query or update per
+    row was most of its time (bench/results/matching_db.md). A pair already stored is updated in
+    place (its id and suggestion stay), so a facilitator's page read before a recompute still
+    names the same matches."""
     ids = list(flow_ids)
-    old = {
-        (m.offer_flow_id, m.request_flow_id): m
-        for start in range(0, len(ids), CHUNK)
-        for m in session.exec(
-            select(Match).where(
-                col(Match.offer_flow_id).in_(ids[start : start + CHUNK])
-                | col(Match.request_flow_id).in_(ids[start : start + CHUNK])
-            )
+    session.flush()  # the statements below see the session's own changes, as the ORM's would
+    old: dict[tuple[uuid.UUID, uuid.UUID], tuple[uuid.UUID, datetime | None, float]] = {}
+    for start in range(0, len(ids), CHUNK):
+        part = ids[start : start + CHUNK]
+        rows = session.execute(
+            sa.select(
+                col(Match.id),
+                col(Match.offer_flow_id),
+                col(Match.request_flow_id),
+                col(Match.suggested_at),
+                col(Match.score),
+            ).where(col(Match.offer_flow_id).in_(part) | col(Match.request_flow_id).in_(part))
         )
-    }
+        for match_id, offer_id, request_id, suggested_at, score in rows:
+            old[(offer_id, request_id)] = (match_id, suggested_at, score)
     now = utcnow()
     kept = _best(pairs)
-    fresh = set()
-    for pair in kept:
-        key = (pair.offer.ref, pair.request.ref)
-        fresh.add(key)
-        match = old.get(key) or Match(
-            offer_flow_id=pair.offer.ref,
-            request_flow_id=pair.request.ref,
-            score=0.0,
-            distance_km=0.0,
-            breakdown=[],
+    fresh = {(pair.offer.ref, pair.request.ref) for pair in kept}
+    _upsert_matches(session, kept, now)
+    stale = [row for key, row in old.items() if key not in fresh]
+    forgotten = [match for match, suggested, _ in stale if suggested is None]
+    # No longer a match (an edit, a move, a withdrawal on either side), but its members were
+    # told: the suggestion stays, out of the ranking and the plan. Taking it back would tell a
+    # member where, or what, a counterpart it cannot see is.
+    unmatched = [match for match, suggested, score in stale if suggested is not None and score]
+    table = Match.__table__  # type: ignore[attr-defined]
+    for start in range(0, len(forgotten), CHUNK):
+        session.execute(sa.delete(table).where(table.c.id.in_(forgotten[start : start + CHUNK])))
+    for start in range(0, len(unmatched), CHUNK):
+        session.execute(
+            sa.update(table)
+            .where(table.c.id.in_(unmatched[start : start + CHUNK]))
+            .values(score=0.0, breakdown=[], estimate=None, computed_at=now)
         )
-        match.score = round(pair.score, 4)
-        match.distance_km = round(pair.distance_km, 2)
-        match.archetype_id = pair.archetype_id
-        match.breakdown = pair.breakdown()
-        match.estimate = estimate(pair)
-        match.computed_at = now
-        session.add(match)
-    for key, match in old.items():
-        if key in fresh:
-            continue
-        if match.suggested_at is None:
-            session.delete(match)
-        elif match.score:
-            # No longer a match (an edit, a move, a withdrawal on either side), but its members
-            # were told: the suggestion stays, out of the ranking and the plan. Taking it back
-            # would tell a member where, or what, a counterpart it cannot see is.
-            match.score, match.breakdown, match.estimate = 0.0, [], None
-            match.computed_at = now
-            session.add(match)
     _mark_matched(session, ids, now)
-    session.flush()
+    # Matches and marks this session holds were written behind its back: read afresh.
+    for row in list(session.identity_map.values()):
+        if isinstance(row, Match | MatchedFlow):
+            session.expire(row)
     return len(kept)
 
 
+def _upsert(session: Session, table: sa.Table) -> Any:
+    """An INSERT that can say ON CONFLICT on this session's database."""
+    if session.get_bind().dialect.name == "postgresql":
+        from sqlalchemy.dialects import postgresql
+
+        return postgresql.insert(table)
+    from sqlalchemy.dialects import sqlite
+
+    return sqlite.insert(table)
+
+
+def _upsert_matches(session: Session, kept: list[Scored], now: datetime) -> None:
+    """Insert the kept pairs, or update the stored row of the same pair (keeping its id and
+    its suggestion)."""
+    table = Match.__table__  # type: ignore[attr-defined]
+    rows = [
+        {
+            "id": new_id(),
+            "offer_flow_id": pair.offer.ref,
+            "request_flow_id": pair.request.ref,
+            "score": round(pair.score, 4),
+            "distance_km": round(pair.distance_km, 2),
+            "archetype_id": pair.archetype_id,
+            "breakdown": pair.breakdown(),
+            "estimate": estimate(pair),
+            "computed_at": now,
+        }
+        for pair in kept
+    ]
+    if not rows:
+        return
+    insert = _upsert(session, table)
+    columns = ("score", "distance_km", "archetype_id", "breakdown", "estimate", "computed_at")
+    # Many parameter sets to one statement: SQLAlchemy sends them as multi-row VALUES.
+    session.execute(
+        insert.on_conflict_do_update(
+            index_elements=["offer_flow_id", "request_flow_id"],
+            set_={name: insert.excluded[name] for name in columns},
+        ),
+        rows,
+    )
+
+
 def _mark_matched(session: Session, flow_ids: list[uuid.UUID], now: datetime) -> None:
-    for flow_id in flow_ids:
-        row = session.get(MatchedFlow, flow_id) or MatchedFlow(flow_id=flow_id, matched_at=now)
-        row.matched_at = now
-        session.add(row)
+    table = MatchedFlow.__table__  # type: ignore[attr-defined]
+    if not flow_ids:
+        return
+    insert = _upsert(session, table)
+    session.execute(
+        insert.on_conflict_do_update(
+            index_elements=["flow_id"], set_={"matched_at": insert.excluded.matched_at}
+        ),
+        [{"flow_id": flow_id, "matched_at": now} for flow_id in flow_ids],
+    )
 
 
 def unmatched_flows(session: Session) -> list[uuid.UUID]:
