@@ -9,8 +9,9 @@ What it measures (figures to bench/results/matching.md and matching.json):
 - the speed-up of the index over naive all-pairs scoring on a 5,000 x 5,000 sample.
 
 The engine is measured in memory: candidate generation and scoring, the work a worker does once
-the flows are loaded. Loading 200,000 flows from the database (and opening their sealed labels)
-is measured apart by the lines "load" when --database is given.
+the flows are loaded. Loading the flows from the database (and opening their sealed labels), and
+the whole-territory recompute through it with its storing, are measured by
+bench/matching_db_bench.py.
 
     python -m bench.matching_bench [--offers 100000] [--requests 100000]
 """
