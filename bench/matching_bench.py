@@ -11,7 +11,8 @@ What it measures (figures to bench/results/matching.md and matching.json):
 
 The engine is measured in memory: candidate generation, scoring and ranking, the work a worker
 does once the flows are loaded (a pair's reasons are built when it is stored or shown). Loading
-the territory from the database and storing the matches are measured by
+the flows from the database (and opening their sealed labels), and the whole-territory
+recompute through it with its storing, are measured by
 bench/matching_db_bench.py.
 
     python -m bench.matching_bench [--offers 100000] [--requests 100000] [--sample 5000]

@@ -48,6 +48,7 @@ from core.db import get_engine  # noqa: E402
 from core.migrate import upgrade  # noqa: E402
 from marketplace.accounts.service import forget_token_reads  # noqa: E402
 from marketplace.catalogue import cache  # noqa: E402
+from marketplace.matching.service import forget_requests_sides  # noqa: E402
 from marketplace.tables import import_all_tables  # noqa: E402
 
 REFERENCE_TABLES = {
@@ -101,6 +102,7 @@ def empty_database(engine: sa.Engine) -> None:
     # The data went behind the process's back: what it remembers of it goes too.
     forget_token_reads()
     cache.responses.clear()
+    forget_requests_sides()
     # Login failures and read budgets of one test must not refuse the next test's requests.
     ratelimit.reset()
 

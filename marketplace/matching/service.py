@@ -14,17 +14,21 @@ Two readings of one engine (matching/facts.py):
 
 from __future__ import annotations
 
+import threading
+import time
 import uuid
-from collections.abc import Sequence
+from collections import Counter
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
 import sqlalchemy as sa
-from sqlmodel import Session, col, select
+from sqlmodel import Session, col, func, select
 
 from core.events import handles
-from core.models import utcnow
+from core.models import new_id, utcnow
 from core.reference.sectors import SectorRefused, parse_sector, sector_label
 from core.worker import enqueue
 from marketplace.accounts.service import Actor
@@ -33,14 +37,14 @@ from marketplace.catalogue.cards import to_public
 from marketplace.catalogue.models import Listing, public_where
 from marketplace.catalogue.schemas import ListingPublic
 from marketplace.companies.events import SITE_MOVED
-from marketplace.companies.models import Company, Site
+from marketplace.companies.models import Company, Site, SiteMove
 from marketplace.flows.events import FLOW_CHANGED, FLOW_CREATED
 from marketplace.flows.models import Direction, Flow, FlowStatus
 from marketplace.flows.service import get_flow
 from marketplace.matching import plan
 from marketplace.matching.candidates import offer_archetypes, offers_index
 from marketplace.matching.economics import estimate
-from marketplace.matching.engine import best_for_offers, best_for_request, requests_side
+from marketplace.matching.engine import Side, best_for_offers, best_for_request, requests_side
 from marketplace.matching.errors import NoSuchMatch, NotAnOffer
 from marketplace.matching.facts import Facts, card_facts, cell_point, flow_facts, own_flow_facts
 from marketplace.matching.knowledge import archetypes, max_distance_km
@@ -51,7 +55,16 @@ from privacy.generalisation import distance_band, haversine_km
 
 # Matches kept per flow, best first: enough for a facilitator's shortlist and the plan.
 KEEP_PER_FLOW = 25
+# Flows per task when flows change (an edit, an import): small, so a member's edit is matched
+# soon even behind an import.
 CHUNK = 500
+# Offers per task of a whole-territory recompute: each task pays a transaction and a look at the
+# requests' fingerprint, so fewer, larger chunks; 5,000 offers still store in a few seconds.
+TERRITORY_CHUNK = 5_000
+# How long a worker may reuse the requests it loaded, even when their fingerprint is unchanged:
+# it bounds what the fingerprint cannot see (a company's sector changed, an edit committed after
+# a later one, see _requests_fingerprint).
+SIDE_MAX_AGE_S = 600.0
 
 
 # --- the territory as facts -------------------------------------------------------------------
@@ -71,10 +84,16 @@ def _facts_query(kind: str | None = None, direction: str | None = None) -> sa.Se
     return query
 
 
+# Loads of the territory's facts in this process, by (kind, direction): what the requests' cache
+# saves can be counted (tests, benchmarks).
+territory_loads: Counter[tuple[str | None, str | None]] = Counter()
+
+
 def territory_facts(
     session: Session, kind: str | None = None, direction: str | None = None
 ) -> list[Facts]:
     """Every active flow (of a kind and direction) as exact facts."""
+    territory_loads[(kind, direction)] += 1
     rows = session.exec(_facts_query(kind, direction)).all()  # type: ignore[call-overload]
     return [flow_facts(flow, cell, nace) for flow, cell, nace in rows]
 
@@ -108,15 +127,80 @@ def compute_pairs(session: Session, flow_ids: Sequence[uuid.UUID]) -> list[Score
         offers = [f for f in mine if f.kind == kind and f.direction == Direction.OFFER]
         requests = [f for f in mine if f.kind == kind and f.direction == Direction.REQUEST]
         if offers:
-            side = requests_side(territory_facts(session, kind, Direction.REQUEST))
-            for scored in best_for_offers(offers, side):
-                pairs[(scored.offer.ref, scored.request.ref)] = scored
+            with _requests_side(session, kind) as side:
+                for scored in best_for_offers(offers, side):
+                    pairs[(scored.offer.ref, scored.request.ref)] = scored
         if requests:
             index = offers_index(territory_facts(session, kind, Direction.OFFER))
             for request in requests:
                 for scored in best_for_request(request, index):
                     pairs[(scored.offer.ref, scored.request.ref)] = scored
     return list(pairs.values())
+
+
+# --- the requests of a kind, kept between a worker's chunks --------------------------------------
+#
+# A whole-territory recompute is one task per chunk of offers, and each matches its offers against
+# every request of their kind: loading them (and opening their sealed labels) costs more than the
+# matching itself. A worker process keeps the last requests' Side of each kind and reuses it while
+# the database says the requests are as they were (one entry per kind: the territory's requests
+# are held once, as the in-memory benchmark's worker does).
+
+
+@dataclass
+class _CachedSide:
+    fingerprint: tuple[object, ...]
+    side: Side
+    loaded_at: float  # time.monotonic()
+
+
+_sides: dict[str, _CachedSide] = {}
+# The in-process pool runs two tasks at once in threads, and a Side keeps scratch arrays and
+# memoised scores while it is read: one task reads the cached sides at a time.
+_sides_lock = threading.Lock()
+
+
+def _requests_fingerprint(session: Session, kind: str) -> tuple[object, ...]:
+    """What changes whenever a request of ``kind`` would be read differently, read in the task's
+    own transaction: the active requests' count and latest edit (a creation, an edit, a
+    withdrawal, a flow moved to another site all set updated_at; a deletion lowers the count),
+    and the site moves' count and latest (a move changes a site's cell but no flow's row).
+
+    Not seen: a company's sector (NACE) changed, since companies keep no change time; and an
+    edit committed after a later edit was, whose updated_at is then not the latest. Both are
+    bounded by SIDE_MAX_AGE_S, and the edited flow's own task matches it on the fresh row."""
+    requests = session.exec(
+        select(func.count(), func.max(Flow.updated_at)).where(
+            Flow.status == FlowStatus.ACTIVE,
+            Flow.kind == kind,
+            Flow.direction == Direction.REQUEST,
+        )
+    ).one()
+    moves = session.exec(select(func.count(), func.max(SiteMove.moved_at))).one()
+    return (*requests, *moves)
+
+
+@contextmanager
+def _requests_side(session: Session, kind: str) -> Iterator[Side]:
+    """The Side of every active request of ``kind``, loaded again only when its fingerprint
+    changed (or it has grown old); held by one task at a time."""
+    fingerprint = _requests_fingerprint(session, kind)
+    with _sides_lock:
+        cached = _sides.get(kind)
+        if (
+            cached is None
+            or cached.fingerprint != fingerprint
+            or time.monotonic() - cached.loaded_at > SIDE_MAX_AGE_S
+        ):
+            side = requests_side(territory_facts(session, kind, Direction.REQUEST))
+            cached = _sides[kind] = _CachedSide(fingerprint, side, time.monotonic())
+        yield cached.side
+
+
+def forget_requests_sides() -> None:
+    """Drop the requests kept between chunks (tests, benchmarks that start from cold)."""
+    with _sides_lock:
+        _sides.clear()
 
 
 def _facts_of(session: Session, flow_ids: Sequence[uuid.UUID]) -> list[Facts]:
@@ -127,60 +211,111 @@ def _facts_of(session: Session, flow_ids: Sequence[uuid.UUID]) -> list[Facts]:
 
 def store_matches(session: Session, flow_ids: Sequence[uuid.UUID], pairs: list[Scored]) -> int:
     """Replace the stored matches of ``flow_ids`` with ``pairs`` (keeping a facilitator's
-    suggestion on a pair that is still a match)."""
+    suggestion on a pair that is still a match).
+
+    Written with statements over many rows rather than one ORM object per match: a chunk of a
+    whole-territory recompute stores tens of thousands of matches, and one query or update per
+    row was most of its time (bench/results/matching_db.md). A pair already stored is updated in
+    place (its id and suggestion stay), so a facilitator's page read before a recompute still
+    names the same matches."""
     ids = list(flow_ids)
-    old = {
-        (m.offer_flow_id, m.request_flow_id): m
-        for start in range(0, len(ids), CHUNK)
-        for m in session.exec(
-            select(Match).where(
-                col(Match.offer_flow_id).in_(ids[start : start + CHUNK])
-                | col(Match.request_flow_id).in_(ids[start : start + CHUNK])
-            )
+    session.flush()  # the statements below see the session's own changes, as the ORM's would
+    old: dict[tuple[uuid.UUID, uuid.UUID], tuple[uuid.UUID, datetime | None, float]] = {}
+    for start in range(0, len(ids), CHUNK):
+        part = ids[start : start + CHUNK]
+        rows = session.execute(
+            sa.select(
+                col(Match.id),
+                col(Match.offer_flow_id),
+                col(Match.request_flow_id),
+                col(Match.suggested_at),
+                col(Match.score),
+            ).where(col(Match.offer_flow_id).in_(part) | col(Match.request_flow_id).in_(part))
         )
-    }
+        for match_id, offer_id, request_id, suggested_at, score in rows:
+            old[(offer_id, request_id)] = (match_id, suggested_at, score)
     now = utcnow()
     kept = _best(pairs)
-    fresh = set()
-    for pair in kept:
-        key = (pair.offer.ref, pair.request.ref)
-        fresh.add(key)
-        match = old.get(key) or Match(
-            offer_flow_id=pair.offer.ref,
-            request_flow_id=pair.request.ref,
-            score=0.0,
-            distance_km=0.0,
-            breakdown=[],
+    fresh = {(pair.offer.ref, pair.request.ref) for pair in kept}
+    _upsert_matches(session, kept, now)
+    stale = [row for key, row in old.items() if key not in fresh]
+    forgotten = [match for match, suggested, _ in stale if suggested is None]
+    # No longer a match (an edit, a move, a withdrawal on either side), but its members were
+    # told: the suggestion stays, out of the ranking and the plan. Taking it back would tell a
+    # member where, or what, a counterpart it cannot see is.
+    unmatched = [match for match, suggested, score in stale if suggested is not None and score]
+    table = Match.__table__  # type: ignore[attr-defined]
+    for start in range(0, len(forgotten), CHUNK):
+        session.execute(sa.delete(table).where(table.c.id.in_(forgotten[start : start + CHUNK])))
+    for start in range(0, len(unmatched), CHUNK):
+        session.execute(
+            sa.update(table)
+            .where(table.c.id.in_(unmatched[start : start + CHUNK]))
+            .values(score=0.0, breakdown=[], estimate=None, computed_at=now)
         )
-        match.score = round(pair.score, 4)
-        match.distance_km = round(pair.distance_km, 2)
-        match.archetype_id = pair.archetype_id
-        match.breakdown = pair.breakdown()
-        match.estimate = estimate(pair)
-        match.computed_at = now
-        session.add(match)
-    for key, match in old.items():
-        if key in fresh:
-            continue
-        if match.suggested_at is None:
-            session.delete(match)
-        elif match.score:
-            # No longer a match (an edit, a move, a withdrawal on either side), but its members
-            # were told: the suggestion stays, out of the ranking and the plan. Taking it back
-            # would tell a member where, or what, a counterpart it cannot see is.
-            match.score, match.breakdown, match.estimate = 0.0, [], None
-            match.computed_at = now
-            session.add(match)
     _mark_matched(session, ids, now)
-    session.flush()
+    # Matches and marks this session holds were written behind its back: read afresh.
+    for row in list(session.identity_map.values()):
+        if isinstance(row, Match | MatchedFlow):
+            session.expire(row)
     return len(kept)
 
 
+def _upsert(session: Session, table: sa.Table) -> Any:
+    """An INSERT that can say ON CONFLICT on this session's database."""
+    if session.get_bind().dialect.name == "postgresql":
+        from sqlalchemy.dialects import postgresql
+
+        return postgresql.insert(table)
+    from sqlalchemy.dialects import sqlite
+
+    return sqlite.insert(table)
+
+
+def _upsert_matches(session: Session, kept: list[Scored], now: datetime) -> None:
+    """Insert the kept pairs, or update the stored row of the same pair (keeping its id and
+    its suggestion)."""
+    table = Match.__table__  # type: ignore[attr-defined]
+    rows = [
+        {
+            "id": new_id(),
+            "offer_flow_id": pair.offer.ref,
+            "request_flow_id": pair.request.ref,
+            "score": round(pair.score, 4),
+            "distance_km": round(pair.distance_km, 2),
+            "archetype_id": pair.archetype_id,
+            "breakdown": pair.breakdown(),
+            "estimate": estimate(pair),
+            "computed_at": now,
+        }
+        for pair in kept
+    ]
+    if not rows:
+        return
+    insert = _upsert(session, table)
+    columns = ("score", "distance_km", "archetype_id", "breakdown", "estimate", "computed_at")
+    # Many parameter sets to one statement: the driver sends them at once (psycopg's pipeline),
+    # faster here than multi-row VALUES with RETURNING (SQLAlchemy's "insertmanyvalues").
+    session.execute(
+        insert.on_conflict_do_update(
+            index_elements=["offer_flow_id", "request_flow_id"],
+            set_={name: insert.excluded[name] for name in columns},
+        ),
+        rows,
+    )
+
+
 def _mark_matched(session: Session, flow_ids: list[uuid.UUID], now: datetime) -> None:
-    for flow_id in flow_ids:
-        row = session.get(MatchedFlow, flow_id) or MatchedFlow(flow_id=flow_id, matched_at=now)
-        row.matched_at = now
-        session.add(row)
+    table = MatchedFlow.__table__  # type: ignore[attr-defined]
+    if not flow_ids:
+        return
+    insert = _upsert(session, table)
+    session.execute(
+        insert.on_conflict_do_update(
+            index_elements=["flow_id"], set_={"matched_at": insert.excluded.matched_at}
+        ),
+        [{"flow_id": flow_id, "matched_at": now} for flow_id in flow_ids],
+    )
 
 
 def unmatched_flows(session: Session) -> list[uuid.UUID]:
@@ -208,7 +343,7 @@ def recompute_chunk(session: Session, offer_ids: Sequence[uuid.UUID]) -> int:
     return match_flows(session, offer_ids)
 
 
-def offer_chunks(session: Session, size: int = CHUNK) -> list[list[uuid.UUID]]:
+def offer_chunks(session: Session, size: int = TERRITORY_CHUNK) -> list[list[uuid.UUID]]:
     """Every active offer's id, in chunks that workers can take in parallel."""
     ids = session.exec(
         select(Flow.id)
