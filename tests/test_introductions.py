@@ -270,3 +270,53 @@ def test_the_outbox_is_sent_once_and_swept_after_a_relay_outage(
     assert resend_outbox.apply().get() == len(rows)
     assert resend_outbox.apply().get() == 0
     assert len(relay.inbox.messages) == 2 * sent
+
+
+def _one_byte_off(value: Any) -> Any:
+    if isinstance(value, uuid.UUID):
+        text = value.hex
+        return uuid.UUID(text[:-1] + ("0" if text[-1] != "0" else "1"))
+    if isinstance(value, str):
+        return value[:-1] + ("x" if value[-1] != "x" else "y")
+    return value + timedelta(microseconds=1)
+
+
+def test_changing_any_audit_row_of_an_introduction_breaks_the_chain_at_that_row(
+    client: TestClient, session: Session
+) -> None:
+    w = world(client, session)
+    intro_id = express(client, w).json()["id"]
+    message = {"body": "Quelle granulométrie ?"}
+    client.post(f"/api/v1/introductions/{intro_id}/messages", headers=w.owner.headers, json=message)
+    client.post(f"/api/v1/introductions/{intro_id}/accept", headers=w.owner.headers)
+    client.get(f"/api/v1/introductions/{intro_id}", headers=w.requester.headers)
+    session.expire_all()
+    assert audit.verify(session).intact
+    written = session.exec(
+        select(AuditEntry)
+        .where(
+            sa.or_(
+                col(AuditEntry.action).startswith("introduction."),
+                AuditEntry.action == "identity.reveal",
+            )
+        )
+        .order_by(col(AuditEntry.seq))
+    ).all()
+    actions = {e.action for e in written}
+    assert {"introduction.express", "introduction.propose", "introduction.message"} <= actions
+    assert {"introduction.accept", "introduction.reveal", "identity.reveal"} <= actions
+    for entry in written:
+        for column in ("at", "actor_id", "action", "subject_id", "prev_hash", "hash"):
+            original = getattr(entry, column)
+            if original is None:
+                continue
+            setattr(entry, column, _one_byte_off(original))
+            session.add(entry)
+            session.commit()
+            report = audit.verify(session)
+            assert report.first_broken == entry.seq, (entry.action, column, report)
+            assert f"entry {entry.seq}" in report.reason
+            setattr(entry, column, original)
+            session.add(entry)
+            session.commit()
+    assert audit.verify(session).intact
