@@ -4,19 +4,62 @@ and session, released together (as tests/test_concurrency.py); on SQLite and on 
 
 from __future__ import annotations
 
+import time
+
+import pytest
 from fastapi.testclient import TestClient
 from sqlmodel import Session, select
 
 from marketplace.introductions.models import Introduction, OutboxMessage
+from marketplace.introductions.outbox import SUBJECTS
 from privacy import audit
 from privacy.models import AuditEntry
+from tests.conftest import TEST_BROKER_URL
 from tests.introduction_world import express, world
+from tests.test_alerts import SmtpServer, start_worker
 from tests.test_concurrency import _burst, _post
+from tests.test_introductions import relay  # noqa: F401 - the local SMTP relay fixture
 
 ACCEPTS = 50
 
 
 def test_fifty_concurrent_accepts_reveal_exactly_once(client: TestClient, session: Session) -> None:
+    _fifty_accepts(client, session)
+
+
+@pytest.mark.celery
+@pytest.mark.skipif(not TEST_BROKER_URL, reason="SYMBIOSE_TEST_BROKER_URL is not set")
+def test_fifty_concurrent_accepts_on_a_real_worker_mail_the_requester_once(
+    client: TestClient,
+    session: Session,
+    relay: SmtpServer,  # noqa: F811 - the fixture imported above
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    worker = start_worker(monkeypatch, relay.port)
+    try:
+        _fifty_accepts(client, session)
+        revealed = SUBJECTS["introduction.revealed"][0]
+        deadline = time.monotonic() + 60
+        while not _subjects(relay).count(revealed) and time.monotonic() < deadline:
+            assert worker.poll() is None, "the worker died"
+            time.sleep(0.2)
+        time.sleep(1.0)  # a second e-mail, were there one, would come now
+        assert _subjects(relay).count(revealed) == 1
+        session.expire_all()
+        notice = session.exec(
+            select(OutboxMessage).where(OutboxMessage.kind == "introduction.revealed")
+        ).one()
+        assert notice.sent_at is not None and notice.attempts == 1
+    finally:
+        worker.terminate()
+        worker.wait(timeout=20)
+
+
+def _subjects(server: SmtpServer) -> list[str]:
+    return [str(m["Subject"]) for m in server.inbox.messages]
+
+
+def _fifty_accepts(client: TestClient, session: Session) -> None:
     w = world(client, session)
     intro_id = express(client, w).json()["id"]
     url = f"/api/v1/introductions/{intro_id}/accept"
