@@ -149,7 +149,24 @@ def test_a_decline_looks_like_a_withdrawn_listing_to_the_requester(
     gone_id = express(client, w, w.others[0]).json()["id"]
     decline = f"/api/v1/introductions/{declined_id}/decline"
     assert client.post(decline, headers=w.owner.headers).status_code == 200
+
     # Right after the decline, and until a random moment, the requester sees what it saw.
+    def while_silent(intro_id: str) -> list[Any]:
+        url = f"/api/v1/introductions/{intro_id}"
+        headers = w.requester.headers
+        return [
+            client.get(url, headers=headers),
+            client.post(f"{url}/accept", headers=headers),
+            client.post(f"{url}/decline", headers=headers),
+            client.post(f"{url}/messages", headers=headers, json={"body": "Quel volume ?"}),
+            client.get(f"{url}/messages", headers=headers),
+        ]
+
+    # Until a random moment the requester sees the declined one as the pending one.
+    silent = zip(while_silent(declined_id), while_silent(gone_id), strict=True)
+    for declined, pending in silent:
+        assert declined.status_code == pending.status_code, (declined.text, pending.text)
+        assert _without_ids(declined.json()) == _without_ids(pending.json())
     before = client.get(f"/api/v1/introductions/{declined_id}", headers=w.requester.headers)
     assert before.json()["state"] == "proposed"
     past = utcnow() - timedelta(seconds=1)
@@ -186,7 +203,7 @@ def test_a_decline_looks_like_a_withdrawn_listing_to_the_requester(
 def _without_ids(body: Any) -> Any:
     if isinstance(body, list):
         return [_without_ids(item) for item in body]
-    ids = ("id", "listing_id", "created_at", "request_id")
+    ids = ("id", "listing_id", "created_at", "request_id", "expires_at")
     return {k: v for k, v in body.items() if k not in ids}
 
 

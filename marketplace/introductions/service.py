@@ -149,10 +149,16 @@ def list_introductions(
 def _next_state(session: Session, intro: Introduction, event: Event, party: Party) -> State:
     """The table's answer, or its refusal naming the state the reader sees (never a silent
     decline behind a requester's view)."""
+    seen = state_for(session, intro, party) if party != Party.SYSTEM else intro.state
+    states = [intro.state]
+    if party == Party.REQUESTER and seen in PENDING_VIEWS and seen != intro.state:
+        # Declined, and the requester not told yet: its refusals are those of what it sees.
+        states.insert(0, seen)
     try:
-        return transition(State(intro.state), event, party)
+        for state in states:
+            after = transition(State(state), event, party)
+        return after
     except IllegalTransition as refused:
-        seen = state_for(session, intro, party) if party != Party.SYSTEM else intro.state
         raise StateRefuses(field="state", event=event.value, state=seen) from refused
     except PartyNotAllowed as refused:
         raise NotYourDecision(event=event.value, party=party.value) from refused
