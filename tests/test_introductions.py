@@ -337,3 +337,97 @@ def test_changing_any_audit_row_of_an_introduction_breaks_the_chain_at_that_row(
             session.add(entry)
             session.commit()
     assert audit.verify(session).intact
+
+
+def test_with_screening_the_owner_hears_only_of_what_the_facilitator_proposes(
+    client: TestClient, session: Session, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(get_settings(), "introduction_screening", True)
+    w = world(client, session)
+    first = express(client, w).json()
+    second = express(client, w, w.others[0]).json()
+    assert first["state"] == second["state"] == "interest_expressed"
+    assert client.get("/api/v1/introductions", headers=w.owner.headers).json() == []
+    url = f"/api/v1/introductions/{first['id']}"
+    assert client.get(url, headers=w.owner.headers).status_code == 404
+    # A member cannot screen or propose (403 whatever the id, so it tells nothing); the
+    # facilitator does.
+    for headers in (w.owner.headers, w.requester.headers, w.third.headers):
+        assert client.post(f"{url}/screen", headers=headers, json={}).status_code == 403
+    note = {"note": "Permis ICPE vérifié"}
+    screened = client.post(f"{url}/screen", headers=w.facilitator, json=note)
+    assert screened.status_code == 200, screened.text
+    assert screened.json()["screening_note"] == note["note"]
+    queue = client.get("/api/v1/introductions?state=screening", headers=w.facilitator).json()
+    assert [i["id"] for i in queue] == [first["id"]]
+    seen = client.get(url, headers=w.requester.headers).json()
+    assert seen["state"] == "screening" and "screening_note" not in {
+        k for k, v in seen.items() if v is not None
+    }
+    proposed = client.post(f"{url}/propose", headers=w.facilitator, json={})
+    assert proposed.json()["state"] == "proposed"
+    assert client.get(url, headers=w.owner.headers).json()["state"] == "proposed"
+    # A proposal twice is a 409 naming the state.
+    again = client.post(f"{url}/propose", headers=w.facilitator, json={})
+    assert again.status_code == 409 and "proposed" in again.json()["detail"]
+    # The facilitator declines the other in screening: its owner never hears of it.
+    other = f"/api/v1/introductions/{second['id']}"
+    assert client.post(f"{other}/decline", headers=w.facilitator).status_code == 200
+    owned = client.get("/api/v1/introductions", headers=w.owner.headers).json()
+    assert [i["id"] for i in owned] == [first["id"]]
+
+
+def test_when_the_requester_confirms_the_reveal_waits_for_it(
+    client: TestClient, session: Session, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(get_settings(), "introduction_requester_confirms", True)
+    w = world(client, session)
+    url = f"/api/v1/introductions/{express(client, w).json()['id']}"
+    early = client.post(f"{url}/accept", headers=w.requester.headers)
+    assert early.status_code == 403  # the owner answers first
+    accepted = client.post(f"{url}/accept", headers=w.owner.headers).json()
+    assert accepted["state"] == "accepted" and accepted["counterpart"] is None
+    assert client.post(f"{url}/accept", headers=w.owner.headers).status_code == 403
+    mine = client.get(url, headers=w.requester.headers).json()
+    assert mine["next_action"] == "confirm (accept), or withdraw"
+    assert leaks(str(mine), w.owner) == []
+    confirmed = client.post(f"{url}/accept", headers=w.requester.headers).json()
+    assert confirmed["state"] == "revealed"
+    assert confirmed["counterpart"]["legal_name"] == w.owner.secrets[0]
+    owner_view = client.get(url, headers=w.owner.headers).json()
+    assert owner_view["counterpart"]["legal_name"] == w.requester.secrets[0]
+
+
+def test_a_member_starts_from_a_match_only_once_the_facilitator_suggested_it(
+    client: TestClient, session: Session
+) -> None:
+    from marketplace.matching.models import Match
+
+    w = world(client, session)
+    session.expire_all()
+    match = session.exec(
+        select(Match).where(
+            Match.request_flow_id == w.requester.member.flow_id,
+            Match.offer_flow_id == w.owner.member.flow_id,
+        )
+    ).first()
+    if match is None:
+        pytest.skip("the engine found no match between the two flows")
+    body = {"match_id": str(match.id)}
+    hidden = client.post("/api/v1/introductions", headers=w.requester.headers, json=body)
+    assert hidden.status_code == 404 and hidden.json()["field"] == "match_id"
+    suggested = client.post(f"/api/v1/matches/{match.id}/suggest", headers=w.facilitator)
+    assert suggested.status_code == 200
+    third = client.post("/api/v1/introductions", headers=w.third.headers, json=body)
+    assert third.status_code == 404
+    created = client.post("/api/v1/introductions", headers=w.requester.headers, json=body)
+    assert created.status_code == 201, created.text
+    assert created.json()["match_id"] == str(match.id)
+    owner_of_flow = client.get("/api/v1/introductions", headers=w.owner.headers).json()
+    assert [i["side"] for i in owner_of_flow] == ["owner"]
+    both = client.post(
+        "/api/v1/introductions",
+        headers=w.requester.headers,
+        json={"match_id": str(match.id), "listing_id": w.listing_id},
+    )
+    assert both.status_code == 422 and both.json()["field"] == "listing_id"
