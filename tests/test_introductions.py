@@ -3,6 +3,8 @@ silence towards the requester; limits; expiry; the outbox; a reveal the vault ca
 
 from __future__ import annotations
 
+import base64
+import os
 import socket
 import uuid
 from collections.abc import Iterator
@@ -16,10 +18,12 @@ from sqlmodel import Session, col, select
 
 from core.models import utcnow
 from core.settings import get_settings
+from core.worker import celery_app
+from marketplace.flows.keys import rotate_keys
 from marketplace.introductions import service
 from marketplace.introductions.models import Introduction, OutboxMessage
 from marketplace.introductions.tasks import expire_due, resend_outbox
-from privacy import audit
+from privacy import audit, vault
 from privacy.models import AuditEntry
 from tests.introduction_world import express, leaks, world
 from tests.test_alerts import SmtpServer
@@ -230,6 +234,8 @@ def test_pending_introductions_expire_through_the_beat_task(
     session.commit()
     assert expire_due.apply().get() == 1
     assert expire_due.apply().get() == 0  # idempotent
+    beat = {e["task"] for e in celery_app.conf.beat_schedule.values()}
+    assert {"introductions.expire_due", "introductions.resend_outbox"} <= beat
     answer = client.get(f"/api/v1/introductions/{intro_id}", headers=w.owner.headers).json()
     assert answer["state"] == "expired" and answer["next_action"] is None
     late = client.post(f"/api/v1/introductions/{intro_id}/accept", headers=w.owner.headers)
@@ -431,3 +437,30 @@ def test_a_member_starts_from_a_match_only_once_the_facilitator_suggested_it(
         json={"match_id": str(match.id), "listing_id": w.listing_id},
     )
     assert both.status_code == 422 and both.json()["field"] == "listing_id"
+
+
+def test_after_a_key_rotation_and_the_old_key_gone_the_reveal_still_opens_identities(
+    client: TestClient, session: Session, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    w = world(client, session)
+    url = f"/api/v1/introductions/{express(client, w).json()['id']}"
+    said = {"body": "Livraison possible par barge ?"}
+    assert client.post(f"{url}/messages", headers=w.owner.headers, json=said).status_code == 201
+    current = get_settings().vault_keks
+    new = base64.b64encode(os.urandom(32)).decode()
+    monkeypatch.setattr(get_settings(), "vault_keks", f"rotated:{new},{current}")
+    vault.clear_key_cache()
+    assert rotate_keys(session).companies >= 2
+    session.commit()
+    monkeypatch.setattr(get_settings(), "vault_keks", f"rotated:{new}")
+    vault.clear_key_cache()
+    try:
+        revealed = client.post(f"{url}/accept", headers=w.owner.headers)
+        assert revealed.status_code == 200, revealed.text
+        assert revealed.json()["counterpart"]["legal_name"] == w.requester.secrets[0]
+        theirs = client.get(url, headers=w.requester.headers).json()
+        assert theirs["counterpart"]["siret"] == w.owner.secrets[1]
+        messages = client.get(f"{url}/messages", headers=w.requester.headers).json()
+        assert [m["body"] for m in messages] == [said["body"]]
+    finally:
+        vault.clear_key_cache()

@@ -14,9 +14,11 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 import sqlalchemy as sa
+from sqlalchemy.orm import attributes
 from sqlmodel import Session, col, or_, select
 
 from core.db import lock_for_update, select_for_update
+from core.events import handles
 from core.models import utcnow
 from core.settings import get_settings
 from marketplace.accounts.service import Actor
@@ -25,6 +27,7 @@ from marketplace.catalogue.states import ListingStatus
 from marketplace.companies.errors import NoSuchCompany
 from marketplace.companies.models import Company
 from marketplace.companies.service import deny_terms, identity_keys_available
+from marketplace.flows.events import KEYS_ROTATED
 from marketplace.flows.models import Flow
 from marketplace.introductions import outbox
 from marketplace.introductions.errors import (
@@ -514,3 +517,18 @@ def post_message(
     session.flush()
     audit.append(session, "introduction.message", actor_id=actor.user_id, subject_id=message.id)
     return message
+
+
+# --- keys --------------------------------------------------------------------------------------
+
+
+@handles(KEYS_ROTATED)
+def reseal_texts(session: Session) -> None:
+    """Re-seal screening notes and messages under the current key-encryption key, in the
+    rotation's transaction: reading opened them with whichever key sealed them, writing seals
+    with the first, so the old key can go once the rotation commits."""
+    for model, name in ((Introduction, "screening_note"), (IntroductionMessage, "body")):
+        for row in session.exec(select(model)).all():
+            attributes.flag_modified(row, name)
+            session.add(row)
+    session.flush()
