@@ -22,6 +22,7 @@ from api.routers import (
     companies,
     flows,
     imports,
+    introductions,
     listings,
     matching,
     reference,
@@ -66,6 +67,7 @@ def create_app() -> FastAPI:
         alerts,
         catalogue,
         matching,
+        introductions,
     )
     for module in modules:
         api.include_router(module.router)

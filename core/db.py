@@ -58,6 +58,10 @@ def after_commit(session: Session, callback: Callable[[], None]) -> None:
 
 @event.listens_for(Session, "after_commit")
 def _run_after_commit(session: Session) -> None:
+    # SQLAlchemy fires this event for a savepoint's release too (an audit append is one): the
+    # transaction is not committed then, and a task sent now would not find its rows.
+    if session.in_nested_transaction():
+        return
     callbacks = session.info.pop(AFTER_COMMIT_KEY, [])
     for callback in callbacks:
         callback()
@@ -65,6 +69,9 @@ def _run_after_commit(session: Session) -> None:
 
 @event.listens_for(Session, "after_rollback")
 def _drop_after_commit(session: Session) -> None:
+    # A savepoint rolled back (an audit append retried) leaves the transaction's work standing.
+    if session.in_nested_transaction():
+        return
     session.info.pop(AFTER_COMMIT_KEY, None)
 
 

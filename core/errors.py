@@ -71,6 +71,13 @@ class Invalid(DomainError):
     status_code = 422
 
 
+class Unavailable(DomainError):
+    """Something the request needs is missing on the server's side (a key, a service): the
+    request was right and may succeed later, so not a 4xx of the client's, and not a 500."""
+
+    status_code = 503
+
+
 class TooLarge(DomainError):
     status_code = 413
 

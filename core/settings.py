@@ -106,6 +106,21 @@ class Settings(BaseSettings):
     # limit (and an audit entry per move) keeps probing slow and visible all the same.
     site_moves_per_day: int = Field(default=3, ge=1)
     company_site_moves_per_day: int = Field(default=10, ge=1)
+    # --- introductions (marketplace/introductions) ---------------------------------------------
+    # The territory's choice: the facilitator screens every interest (permits, distance, status)
+    # before the owner hears of it; off, the platform proposes it to the owner at once.
+    introduction_screening: bool = False
+    # Whether the requester confirms after the owner's acceptance (its interest is already its
+    # opt-in, so by default the owner's acceptance reveals both).
+    introduction_requester_confirms: bool = False
+    # An introduction nobody moved on for this long expires (beat).
+    introduction_pending_days: int = Field(default=15, ge=1)
+    # Interests one company may express per 24 hours, all its accounts together: each interest
+    # shows the owner an anonymized card, so many would probe who owns what.
+    introduction_interests_per_day: int = Field(default=10, ge=1)
+    # A decline reaches the requester as "not available" only after a random delay of up to this
+    # many hours, so that the moment it shows does not tell a decline from a withdrawn listing.
+    introduction_silent_delay_hours: float = Field(default=48.0, ge=0)
 
     @property
     def is_sqlite(self) -> bool:

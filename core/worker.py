@@ -32,6 +32,7 @@ celery_app = Celery(
         "marketplace.alerts.tasks",
         "marketplace.catalogue.tasks",
         "marketplace.matching.tasks",
+        "marketplace.introductions.tasks",
         "privacy.tasks",
     ],
 )
@@ -42,6 +43,9 @@ celery_app.conf.update(
         "resend-alert-emails": {"task": "alerts.resend_unsent", "schedule": 900.0},
         # Signs the audit chain's head, so entries other than identity reads (which sign at
         # once) are covered within this many seconds.
+        # Pending introductions past their deadline expire; notices a crash left unsent go out.
+        "expire-introductions": {"task": "introductions.expire_due", "schedule": 3600.0},
+        "resend-introduction-notices": {"task": "introductions.resend_outbox", "schedule": 300.0},
         "checkpoint-audit-chain": {"task": "audit.checkpoint", "schedule": 600.0},
         # The catalogue's composition changes only here (catalogue/service.run_publication).
         "publish-catalogue": {

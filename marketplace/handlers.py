@@ -11,4 +11,5 @@ from __future__ import annotations
 
 import marketplace.alerts.service
 import marketplace.catalogue.service
+import marketplace.introductions.service  # handles flows.KEYS_ROTATED
 import marketplace.matching.service  # noqa: F401 - handles flows.FLOW_CREATED, FLOW_CHANGED and companies.SITE_MOVED

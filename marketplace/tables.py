@@ -14,6 +14,7 @@ TABLE_MODULES = (
     "marketplace.catalogue.models",
     "marketplace.alerts.models",
     "marketplace.matching.models",
+    "marketplace.introductions.models",
 )
 
 

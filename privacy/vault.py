@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
 
+from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from sqlalchemy import LargeBinary
 from sqlalchemy.engine import Dialect
@@ -115,6 +116,19 @@ def rewrap(sealed: Sealed, *, aad: bytes) -> Sealed:
         wrapped_key=_seal(keks[kek_id], dek, b"dek:" + aad),
         ciphertext=sealed.ciphertext,
     )
+
+
+def can_unwrap(sealed: Sealed, *, aad: bytes) -> bool:
+    """Whether the configured keys open this data key now, decrypting nothing else: a reveal
+    asks before it changes anything, so a missing key refuses it cleanly rather than halfway."""
+    try:
+        _, keks = _keks()
+        if sealed.kek_id not in keks:
+            return False
+        _open(keks[sealed.kek_id], sealed.wrapped_key, b"dek:" + aad)
+    except (VaultError, InvalidTag, ValueError):
+        return False
+    return True
 
 
 def clear_key_cache() -> None:

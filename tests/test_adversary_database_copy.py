@@ -139,6 +139,26 @@ def _scene(client: TestClient, users: list[dict[str, str]]) -> None:
     listing = _ok(answer, 201)
     _ok(client.post(f"/api/v1/listings/{listing['listing']['id']}/publish", headers=admin))
     _ok(client.get("/api/v1/notifications", headers=watching))
+    # An introduction to the tannery, with a relayed message, accepted and so revealed: the
+    # reveal's rows (the introduction, its notice, its message, its audit entries) name no one.
+    (watcher_company,) = _ok(client.get("/api/v1/companies", headers=watching))
+    introduction = _ok(
+        client.post(
+            "/api/v1/introductions",
+            headers=staff,
+            json={
+                "listing_id": listing["listing"]["id"],
+                "requester_company_id": watcher_company["id"],
+            },
+        ),
+        201,
+    )
+    path = f"/api/v1/introductions/{introduction['id']}"
+    message = {"body": "Quelle est la siccité des rognures ?"}
+    _ok(client.post(f"{path}/messages", headers=watching, json=message), 201)
+    revealed = _ok(client.post(f"{path}/accept", headers=admin))
+    assert revealed["counterpart"]["legal_name"] == watcher_company["legal_name"]
+    assert _ok(client.get(path, headers=watching))["counterpart"]["legal_name"] == LEGAL_NAME
     # Identity reads by the facilitator: every company, then this one.
     _ok(client.get("/api/v1/companies", headers=staff))
     _ok(client.get(f"/api/v1/companies/{company['id']}", headers=staff))

@@ -242,3 +242,36 @@ def test_the_detector_finds_planted_leaks() -> None:
     assert secrets.find_in("2.377")
     assert not secrets.find_in("51.03 (two decimals) and my own 50.12345")
     assert not secrets.find_in('"published_at": "2026-11-29T10:15:02.376812Z"')
+
+
+def test_both_sides_of_an_introduction_see_no_identity_before_the_reveal(
+    client: TestClient, session: Session, demo: dict[str, Any]
+) -> None:
+    """A member's interest in another company's listing: the requester and the owner each walk
+    every route, the introduction's own included, and find nothing of the other."""
+    requester = session.exec(select(User).where(User.role == Role.MEMBER)).first()
+    assert requester is not None and requester.company_id is not None
+    listing = session.exec(
+        select(Listing).where(
+            Listing.status == "published",
+            col(Listing.brokered_only).is_(False),
+            col(Listing.aggregated).is_(False),
+            Listing.company_id != requester.company_id,
+        )
+    ).first()
+    assert listing is not None
+    owner = session.exec(select(User).where(User.company_id == listing.company_id)).first()
+    assert owner is not None and owner.company_id is not None
+    created = client.post(
+        "/api/v1/introductions",
+        headers=bearer(session, requester),
+        json={"listing_id": str(listing.id)},
+    )
+    assert created.status_code == 201, created.text
+    intro_id = created.json()["id"]
+    for user in (requester, owner):
+        ids = {**_ids(session, user.company_id), "introduction_id": intro_id}
+        pages = _walk(client, bearer(session, user), ids)
+        assert f"/api/v1/introductions/{intro_id}" in pages
+        assert intro_id in pages["/api/v1/introductions"]
+        _assert_clean(pages, _secrets(demo, user.company_id))

@@ -4,18 +4,21 @@ none is due. A route added later is covered without editing this test."""
 from __future__ import annotations
 
 import re
+from datetime import timedelta
 from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
 from sqlmodel import Session
 
+from core.models import utcnow
 from marketplace.accounts.models import Role
 from marketplace.accounts.service import actor_of
 from marketplace.alerts import service as alerts
 from marketplace.catalogue import service as catalogue
 from marketplace.flows.models import Flow
 from marketplace.imports import service as imports
+from marketplace.introductions.models import Introduction
 from tests.factories import bearer, create_tenant, create_user_row
 
 # Bodies that are valid for the route, so a refusal cannot hide behind a validation error.
@@ -23,6 +26,7 @@ SAMPLE_BODIES: dict[tuple[str, str], dict[str, Any]] = {
     ("patch", "/api/v1/flows/{flow_id}"): {"label": "Changed by an intruder"},
     ("patch", "/api/v1/sites/{site_id}"): {"commune": "Intrus"},
     ("patch", "/api/v1/companies/{company_id}"): {"address": "Intrus"},
+    ("post", "/api/v1/introductions/{introduction_id}/messages"): {"body": "Bonjour"},
 }
 ALLOWED_FOREIGN = {401, 403, 404}
 
@@ -41,9 +45,12 @@ def _fill(path: str, ids: dict[str, str]) -> str:
     return re.sub(r"\{(\w+)\}", lambda m: ids.get(m.group(1), ids["fallback"]), path)
 
 
-def _call(client: TestClient, method: str, path: str, headers: dict[str, str]) -> Any:
+def _call(
+    client: TestClient, method: str, path: str, headers: dict[str, str], url: str | None = None
+) -> Any:
+    """Call `path` (the OpenAPI's template) at `url` (its ids filled in) with its sample body."""
     body = SAMPLE_BODIES.get((method, path), {})
-    return client.request(method.upper(), path, headers=headers, json=body)
+    return client.request(method.upper(), url or path, headers=headers, json=body)
 
 
 @pytest.fixture
@@ -60,7 +67,21 @@ def world(session: Session) -> dict[str, Any]:
     job = imports.create_job(
         session, actor_of(facilitator), "x.csv", csv + b"X,1,S,51,2,offer,heat,L,1,MWh\n"
     )
+    # An introduction of B's (B asked C), proposed to C: nothing of it is A's.
+    c = create_tenant(session, "Charlie Recyclage SAS")
+    intro = Introduction(
+        requester_company_id=b.company.id,
+        owner_company_id=c.company.id,
+        requester_flow_id=b.flow.id,
+        owner_flow_id=c.flow.id,
+        state="proposed",
+        proposed_at=utcnow(),
+        expires_at=utcnow() + timedelta(days=15),
+    )
+    session.add(intro)
     session.commit()
+    # A's own interest goes to B's draft listing: "not available", and nothing more.
+    SAMPLE_BODIES[("post", "/api/v1/introductions")] = {"listing_id": str(listing.id)}
     return {
         "a": a,
         "b": b,
@@ -77,6 +98,7 @@ def world(session: Session) -> dict[str, Any]:
             "listing_id": str(listing.id),
             "search_id": str(search.id),
             "job_id": str(job.id),
+            "introduction_id": str(intro.id),
             "fallback": str(b.flow.id),
         },
     }
@@ -84,7 +106,7 @@ def world(session: Session) -> dict[str, Any]:
 
 def test_anonymous_is_refused_everywhere_but_public_routes(client: TestClient, world: dict) -> None:
     for method, path, operation in _routes(client):
-        response = _call(client, method, _fill(path, world["b_ids"]), {})
+        response = _call(client, method, path, {}, _fill(path, world["b_ids"]))
         if operation.get("x-public"):
             continue
         assert response.status_code == 401, (method, path, response.status_code)
@@ -100,14 +122,14 @@ def test_company_users_get_nothing_of_a_foreign_company(
         str(b.site.id),
         str(b.flow.id),
         "Bravo Papeterie",
-        *(world["b_ids"][k] for k in ("listing_id", "search_id", "job_id")),
+        *(world["b_ids"][k] for k in ("listing_id", "search_id", "job_id", "introduction_id")),
     ]
     headers = world["headers"][role]
     for method, path, _operation in _routes(client):
         url = _fill(path, world["b_ids"])
-        response = _call(client, method, url, headers)
+        response = _call(client, method, path, headers, url)
         if "{" in path:
-            assert response.status_code in ALLOWED_FOREIGN, (method, path, response.status_code)
+            assert response.status_code in ALLOWED_FOREIGN, (method, path, response.text)
         # Foreign ids passed as filters must not widen what a company sees either.
         filtered = client.request(
             method.upper(),
@@ -130,6 +152,7 @@ def test_facilitator_reaches_every_company(client: TestClient, world: dict) -> N
         "/api/v1/companies/{company_id}",
         "/api/v1/sites/{site_id}",
         "/api/v1/flows/{flow_id}",
+        "/api/v1/introductions/{introduction_id}",
     ):
         response = client.get(_fill(path, b_ids), headers=world["facilitator"])
         assert response.status_code == 200, path

@@ -16,6 +16,7 @@ from marketplace.catalogue.public_text import WHAT, WHERE, TextNotPublic
 from marketplace.companies import errors as companies
 from marketplace.flows import errors as flows
 from marketplace.imports import errors as imports
+from marketplace.introductions import errors as introductions
 from marketplace.matching import errors as matching
 from web.i18n import N_, Translate
 
@@ -104,6 +105,29 @@ CASES: Mapping[type[DomainError], str] = {
     # Matching.
     matching.NoSuchMatch: N_("This match no longer exists."),
     matching.NotAnOffer: N_("Prospects are found for an offer, not for a request."),
+    # Introductions.
+    introductions.NoSuchIntroduction: N_("No such introduction."),
+    introductions.NotAvailable: N_("This listing is not available."),
+    introductions.StateRefuses: N_("Not possible now: the introduction is %(state)s."),
+    introductions.NotYourDecision: N_(
+        "This decision belongs to the other side or the facilitator."
+    ),
+    introductions.OneSourceNeeded: N_("Choose either a listing or a match."),
+    introductions.OwnListing: N_("This is your own company's listing."),
+    introductions.RequesterNeeded: N_("Choose the company on whose behalf you ask."),
+    introductions.NotYourFlow: N_("Choose one of your own flows."),
+    introductions.AlreadyExpressed: N_("Your company already expressed interest in this listing."),
+    introductions.TooManyInterests: N_(
+        "At most %(limit)s interests per company in 24 hours. Try again later."
+    ),
+    introductions.MessageNotPublic: N_(
+        "This message would name or locate a company (%(kinds)s): rewrite it without that."
+    ),
+    introductions.MessagesClosed: N_("No more messages: the introduction is %(state)s."),
+    introductions.RevealUnavailable: N_(
+        "Identities cannot be revealed right now (the encryption key is unavailable on the "
+        "server). Nothing was changed: try again later."
+    ),
     # Catalogue, listings and pooled offers.
     catalogue.CursorNotValid: N_(
         "This page of results is no longer valid: start the search again."

@@ -48,7 +48,7 @@ from marketplace.companies.schemas import (
 )
 from privacy import audit
 from privacy.blind_index import blind_index
-from privacy.vault import Sealed, open_json, seal_json
+from privacy.vault import Sealed, can_unwrap, open_json, seal_json
 
 SIZE_CLASSES = ("micro", "small", "medium", "large")
 # The finest position kept in clear (~5 km²): its resolution-6 parent is the finest public cell.
@@ -143,6 +143,20 @@ def identity_of(session: Session, actor: Actor, company: Company) -> Identity:
         raise NoSuchCompany()
     if actor.company_id != company.id:
         audit.append(session, "identity.read", actor_id=actor.user_id, subject_id=company.id)
+    return Identity(**open_json(_sealed(company), aad=_aad(company.id)))
+
+
+def identity_keys_available(company: Company) -> bool:
+    """Whether the company's identity can be opened with the keys configured now."""
+    return can_unwrap(_sealed(company), aad=_aad(company.id))
+
+
+def revealed_identity(session: Session, company: Company, *, reader_id: uuid.UUID) -> Identity:
+    """The reveal path: a company's identity for a counterpart that a higher domain has
+    established (an introduction both sides accepted). The caller decides who may; each call is
+    an `identity.reveal` entry naming who read (`reader_id`) and whose (the company), and a
+    checkpoint follows before the transaction commits (privacy/audit.py)."""
+    audit.append(session, "identity.reveal", actor_id=reader_id, subject_id=company.id)
     return Identity(**open_json(_sealed(company), aad=_aad(company.id)))
 
 

@@ -1,5 +1,6 @@
 """Key rotation: re-wrap every company's data key and re-seal flows' free text and users' e-mail
-addresses under the current (first) key-encryption key, so an old KEK can then be retired."""
+addresses under the current (first) key-encryption key, so an old KEK can then be retired; the
+domains above re-seal their own texts on KEYS_ROTATED."""
 
 from __future__ import annotations
 
@@ -8,8 +9,10 @@ from dataclasses import dataclass
 from sqlalchemy.orm import attributes
 from sqlmodel import Session, select
 
+from core.events import emit
 from marketplace.accounts.models import User
 from marketplace.companies.models import Company
+from marketplace.flows.events import KEYS_ROTATED
 from marketplace.flows.models import Flow
 from privacy.vault import Sealed, rewrap
 
@@ -47,4 +50,6 @@ def rotate_keys(session: Session) -> Rotation:
         session.add(user)
         users += 1
     session.flush()
+    # The sealed texts of domains above this one (introductions' notes and messages).
+    emit(session, KEYS_ROTATED)
     return Rotation(companies=companies, flows=flows, users=users)

@@ -1,0 +1,1 @@
+"""Brokered double-blind introductions: a requester's interest, the owner's answer, the reveal."""

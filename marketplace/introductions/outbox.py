@@ -1,0 +1,124 @@
+"""The introductions' notifications: written as outbox rows in the deciding transaction, then
+sent (e-mail, and kept as the in-app notice) by a task after commit, and again by a sweeper.
+
+A payload holds ids and states only: an e-mail tells its reader where to look, never who the
+counterpart is, since mail travels and is kept outside the platform's audit."""
+
+from __future__ import annotations
+
+import logging
+import uuid
+from collections.abc import Sequence
+from datetime import datetime
+
+from sqlmodel import Session, col, select
+
+from core.mail import MailRefused, SendMail, compose
+from core.models import utcnow
+from core.settings import get_settings
+from core.worker import enqueue
+from marketplace.accounts.models import User
+from marketplace.introductions.models import Introduction, OutboxMessage
+
+log = logging.getLogger(__name__)
+
+# Words of each kind of notice, French then English (the mail goes to people of both).
+SUBJECTS = {
+    "introduction.proposed": (
+        "Symbiose : une entreprise s'intéresse à votre annonce",
+        "Symbiose: a company is interested in your listing",
+    ),
+    "introduction.accepted": (
+        "Symbiose : votre demande de mise en relation a été acceptée, à vous de confirmer",
+        "Symbiose: your introduction was accepted, please confirm",
+    ),
+    "introduction.revealed": (
+        "Symbiose : mise en relation effectuée",
+        "Symbiose: introduction made",
+    ),
+}
+# A sweeper gives up on a row after this many failed sends (it stays readable in the app).
+MAX_ATTEMPTS = 10
+
+
+def add(session: Session, intro: Introduction, kind: str, recipient: uuid.UUID) -> OutboxMessage:
+    """One notice to `recipient` (a company), sent once this transaction commits."""
+    message = OutboxMessage(
+        kind=kind,
+        introduction_id=intro.id,
+        recipient_company_id=recipient,
+        payload={"introduction_id": str(intro.id), "state": intro.state},
+    )
+    session.add(message)
+    session.flush()
+    # Imported here: the task module imports this one.
+    from marketplace.introductions.tasks import send_outbox
+
+    enqueue(session, send_outbox, [str(message.id)])
+    return message
+
+
+def _body(kind: str, introduction_id: str) -> str:
+    french, english = SUBJECTS[kind]
+    link = f"{get_settings().base_url}/introductions/{introduction_id}"
+    return f"{french}\n{link}\n\n{english}\n{link}\n"
+
+
+def send_one(session: Session, message_id: uuid.UUID, send: SendMail) -> bool:
+    """Mail one notice to the recipient company's active users and mark it sent; True when
+    sent. The row is locked (skipped when another worker holds it) and `sent_at` is written
+    only after the relay took every message, so a failure leaves it to the sweeper."""
+    message = session.exec(
+        select(OutboxMessage)
+        .where(OutboxMessage.id == message_id, col(OutboxMessage.sent_at).is_(None))
+        .with_for_update(skip_locked=True)
+    ).first()
+    if message is None:
+        return False
+    message.attempts += 1
+    users = session.exec(
+        select(User).where(
+            User.company_id == message.recipient_company_id, col(User.is_active).is_(True)
+        )
+    ).all()
+    subject = SUBJECTS[message.kind][0]
+    try:
+        for user in users:
+            send(
+                compose(
+                    user.email, subject, _body(message.kind, message.payload["introduction_id"])
+                )
+            )
+    except MailRefused:
+        log.warning("introduction notice %s refused by the relay", message.id)
+        session.add(message)
+        return False
+    message.sent_at = utcnow()
+    session.add(message)
+    session.flush()
+    return True
+
+
+def unsent(session: Session, since: datetime, most: int = 500) -> list[uuid.UUID]:
+    query = (
+        select(OutboxMessage.id)
+        .where(
+            col(OutboxMessage.sent_at).is_(None),
+            col(OutboxMessage.created_at) >= since,
+            col(OutboxMessage.attempts) < MAX_ATTEMPTS,
+        )
+        .order_by(col(OutboxMessage.created_at))
+        .limit(most)
+    )
+    return list(session.exec(query).all())
+
+
+def notices(session: Session, company_id: uuid.UUID) -> Sequence[OutboxMessage]:
+    """The company's in-app notices, newest first."""
+    query = (
+        select(OutboxMessage)
+        .where(OutboxMessage.recipient_company_id == company_id)
+        .order_by(col(OutboxMessage.created_at).desc())
+        .limit(100)
+    )
+    return session.exec(query).all()

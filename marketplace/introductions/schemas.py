@@ -1,0 +1,107 @@
+"""What each party of an introduction sends and reads: explicit allow-lists, per reader.
+
+Before the reveal nothing here names a company: the owner reads the requester's anonymized card
+(no finer than a public card), the requester reads its own interest's state as it is allowed to
+see it. After the reveal, `counterpart` carries the other company's identity and exact sites."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from typing import Annotated, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+
+from core.inputs import FreeText
+
+MessageText = Annotated[FreeText, StringConstraints(min_length=1, max_length=2000)]
+NoteText = Annotated[FreeText, StringConstraints(max_length=2000)]
+
+
+class IntroductionCreate(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    listing_id: uuid.UUID | None = None
+    match_id: uuid.UUID | None = None
+    # The requester's own flow this interest is for (its card's distance and quantity).
+    requester_flow_id: uuid.UUID | None = None
+    # The facilitator only: the company on whose behalf it starts the introduction.
+    requester_company_id: uuid.UUID | None = None
+
+
+class ScreeningNote(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    note: NoteText = ""
+
+
+class MessageCreate(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    body: MessageText
+
+
+class RequesterCard(BaseModel):
+    """The requester as the owner sees it before the reveal: its sector's division, how far
+    (from the listing's published point to the requester's département), how much it needs."""
+
+    sector_division: str
+    sector_label: str | None
+    distance_band: str | None
+    quantity_class: str | None
+
+
+class RevealedSite(BaseModel):
+    name: str
+    latitude: float
+    longitude: float
+    commune: str
+
+
+class RevealedContact(BaseModel):
+    name: str
+    email: str | None
+    phone: str | None
+    role: str | None
+
+
+class Counterpart(BaseModel):
+    """The other company, after the reveal only."""
+
+    company_id: uuid.UUID
+    legal_name: str
+    siret: str
+    address: str
+    contacts: list[RevealedContact]
+    sites: list[RevealedSite]
+
+
+Side = Literal["requester", "owner", "facilitator"]
+
+
+class IntroductionRead(BaseModel):
+    """One introduction as its reader may see it. `state` is the reader's view: the requester
+    sees a decline (or a listing gone) as "not_available", after a delay."""
+
+    id: uuid.UUID
+    side: Side
+    state: str
+    listing_id: uuid.UUID | None
+    match_id: uuid.UUID | None
+    created_at: datetime
+    expires_at: datetime | None
+    next_action: str | None = Field(description="what the reader may do now, if anything")
+    requester: RequesterCard | None = None
+    counterpart: Counterpart | None = None
+    # The facilitator's view only.
+    requester_company_id: uuid.UUID | None = None
+    owner_company_id: uuid.UUID | None = None
+    screening_note: str | None = None
+    version: int | None = None
+
+
+class MessageRead(BaseModel):
+    id: uuid.UUID
+    author_side: Side
+    body: str
+    created_at: datetime

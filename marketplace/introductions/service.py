@@ -1,0 +1,534 @@
+"""Introductions: a requester's interest, the facilitator's screening, the owner's answer and
+the reveal, exactly once; every change decided on a locked row by the pure table (states.py).
+
+Silence is the rule towards the requester: a decline, or the owner's withdrawal, reaches it as
+"not available", the answer it also gets for a listing that is gone, and only after a random
+delay, so neither the words nor the moment tell it that it was refused."""
+
+from __future__ import annotations
+
+import random
+import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+import sqlalchemy as sa
+from sqlalchemy.orm import attributes
+from sqlmodel import Session, col, or_, select
+
+from core.db import lock_for_update, select_for_update
+from core.events import handles
+from core.models import utcnow
+from core.settings import get_settings
+from marketplace.accounts.service import Actor
+from marketplace.catalogue.models import Listing, is_public
+from marketplace.catalogue.states import ListingStatus
+from marketplace.companies.errors import NoSuchCompany
+from marketplace.companies.models import Company
+from marketplace.companies.service import deny_terms, identity_keys_available
+from marketplace.flows.events import KEYS_ROTATED
+from marketplace.flows.models import Flow
+from marketplace.introductions import outbox
+from marketplace.introductions.errors import (
+    AlreadyExpressed,
+    MessageNotPublic,
+    MessagesClosed,
+    NoSuchIntroduction,
+    NotAvailable,
+    NotYourDecision,
+    NotYourFlow,
+    OneSourceNeeded,
+    OwnListing,
+    RequesterNeeded,
+    RevealUnavailable,
+    StateRefuses,
+    TooManyInterests,
+)
+from marketplace.introductions.models import Introduction, IntroductionMessage
+from marketplace.introductions.schemas import IntroductionCreate
+from marketplace.introductions.states import (
+    PENDING,
+    Event,
+    IllegalTransition,
+    Party,
+    PartyNotAllowed,
+    State,
+    transition,
+)
+from marketplace.matching.models import Match
+from privacy import audit
+from privacy.scrubbing import identifying_kinds
+
+# What the requester reads for a decline, the other side's withdrawal and a listing gone alike.
+NOT_AVAILABLE = "not_available"
+PENDING_VIEWS = frozenset(s.value for s in PENDING)
+DAY = timedelta(hours=24)
+
+
+# --- who reads what --------------------------------------------------------------------------
+
+
+def party_of(actor: Actor, intro: Introduction) -> Party:
+    """The reader's side; "not found" for anyone else, and for the owner until it is proposed
+    (an interest the facilitator has not passed on yet is none of the owner's business)."""
+    if actor.is_staff:
+        return Party.FACILITATOR
+    if actor.company_id is not None and actor.company_id == intro.requester_company_id:
+        return Party.REQUESTER
+    if actor.company_id == intro.owner_company_id and intro.proposed_at is not None:
+        return Party.OWNER
+    raise NoSuchIntroduction()
+
+
+def get_introduction(
+    session: Session, actor: Actor, introduction_id: uuid.UUID
+) -> tuple[Introduction, Party]:
+    intro = session.get(Introduction, introduction_id)
+    if intro is None:
+        raise NoSuchIntroduction()
+    return intro, party_of(actor, intro)
+
+
+def _listing_gone(session: Session, intro: Introduction) -> bool:
+    if intro.listing_id is None:
+        return False
+    listing = session.get(Listing, intro.listing_id)
+    return listing is None or listing.status != ListingStatus.PUBLISHED
+
+
+def requester_state(session: Session, intro: Introduction, now: datetime | None = None) -> str:
+    """The state as the requester may see it: its own withdrawal as such; a listing gone, a
+    decline and the other side's withdrawal all as "not available", a silent outcome only once
+    its delay has passed (before, the state it saw before)."""
+    now = now or utcnow()
+    if intro.requester_left:
+        return State.WITHDRAWN.value
+    if intro.state == State.REVEALED:
+        return intro.state
+    if _listing_gone(session, intro):
+        return NOT_AVAILABLE
+    if intro.state in (State.DECLINED, State.WITHDRAWN):
+        if intro.requester_sees_from is not None and now < intro.requester_sees_from:
+            return intro.requester_view or State.INTEREST_EXPRESSED.value
+        return NOT_AVAILABLE
+    return intro.state
+
+
+def state_for(session: Session, intro: Introduction, party: Party) -> str:
+    return requester_state(session, intro) if party == Party.REQUESTER else intro.state
+
+
+def list_introductions(
+    session: Session, actor: Actor, state: str | None = None
+) -> list[tuple[Introduction, Party]]:
+    """The reader's introductions, newest first: the facilitator's whole queue (by state if
+    asked), a company's own interests and those proposed to it."""
+    query = select(Introduction).order_by(col(Introduction.created_at).desc()).limit(200)
+    if actor.is_staff:
+        if state is not None:
+            query = query.where(Introduction.state == state)
+    else:
+        company_id = actor.require_company()
+        query = query.where(
+            or_(
+                Introduction.requester_company_id == company_id,
+                sa.and_(
+                    col(Introduction.owner_company_id) == company_id,
+                    col(Introduction.proposed_at).is_not(None),
+                ),
+            )
+        )
+    found = [(intro, party_of(actor, intro)) for intro in session.exec(query).all()]
+    if state is not None and not actor.is_staff:
+        # Filtered on what each reader sees, never on the stored state behind it.
+        found = [(i, p) for i, p in found if state_for(session, i, p) == state]
+    return found
+
+
+# --- changes ---------------------------------------------------------------------------------
+
+
+def _next_state(session: Session, intro: Introduction, event: Event, party: Party) -> State:
+    """The table's answer, or its refusal naming the state the reader sees (never a silent
+    decline behind a requester's view)."""
+    seen = state_for(session, intro, party) if party != Party.SYSTEM else intro.state
+    states = [intro.state]
+    if party == Party.REQUESTER and seen in PENDING_VIEWS and seen != intro.state:
+        # Declined, and the requester not told yet: its refusals are those of what it sees.
+        states.insert(0, seen)
+    try:
+        for state in states:
+            after = transition(State(state), event, party)
+        return after
+    except IllegalTransition as refused:
+        raise StateRefuses(field="state", event=event.value, state=seen) from refused
+    except PartyNotAllowed as refused:
+        raise NotYourDecision(event=event.value, party=party.value) from refused
+
+
+def _fire(
+    session: Session, intro: Introduction, event: Event, party: Party, actor_id: uuid.UUID | None
+) -> None:
+    """Move `intro` by the table, with its audit entry."""
+    intro.state = _next_state(session, intro, event, party)
+    intro.version += 1
+    intro.updated_at = utcnow()
+    session.add(intro)
+    audit.append(session, f"introduction.{event.value}", actor_id=actor_id, subject_id=intro.id)
+
+
+def _silently(session: Session, intro: Introduction) -> None:
+    """A decline or the other side's withdrawal: the requester keeps seeing what it saw until a
+    random moment, then "not available"."""
+    hours = get_settings().introduction_silent_delay_hours
+    intro.requester_view = requester_state(session, intro)
+    intro.requester_sees_from = utcnow() + timedelta(hours=random.uniform(0, hours))
+
+
+def _lock(session: Session, actor: Actor, introduction_id: uuid.UUID) -> tuple[Introduction, Party]:
+    intro, _seen_before = get_introduction(session, actor, introduction_id)
+    lock_for_update(session, intro)
+    # Read again under the lock: the side follows the row as it now stands.
+    return intro, party_of(actor, intro)
+
+
+def _refuse_unless_pending_view(session: Session, intro: Introduction, event: Event) -> None:
+    seen = requester_state(session, intro)
+    if seen not in PENDING_VIEWS:
+        raise StateRefuses(field="state", event=event.value, state=seen)
+
+
+def _count_interests(session: Session, company_id: uuid.UUID, since: datetime) -> int:
+    query = select(sa.func.count()).where(
+        Introduction.requester_company_id == company_id, col(Introduction.created_at) >= since
+    )
+    return int(session.exec(query).one())
+
+
+@dataclass(frozen=True)
+class _Source:
+    listing_id: uuid.UUID | None
+    match_id: uuid.UUID | None
+    requester: uuid.UUID
+    owner: uuid.UUID
+    requester_flow_id: uuid.UUID | None
+    owner_flow_id: uuid.UUID | None
+
+
+def _from_listing(
+    session: Session, actor: Actor, listing_id: uuid.UUID, requester: uuid.UUID
+) -> _Source:
+    listing = session.get(Listing, listing_id)
+    # A member introduces itself to what the catalogue shows it, nothing else; the facilitator
+    # also to brokered-only listings. A pooled offer has no single owner to accept: it is not
+    # introduced through this path. Every other case is one answer, "not available".
+    if (
+        listing is None
+        or listing.aggregated
+        or listing.company_id is None
+        or listing.status != ListingStatus.PUBLISHED
+        or not (actor.is_staff or is_public(listing))
+    ):
+        raise NotAvailable(field="listing_id")
+    if listing.company_id == requester:
+        raise OwnListing(field="listing_id")
+    return _Source(listing.id, None, requester, listing.company_id, None, listing.flow_id)
+
+
+def _from_match(session: Session, actor: Actor, match_id: uuid.UUID) -> _Source:
+    match = session.get(Match, match_id)
+    offer = session.get(Flow, match.offer_flow_id) if match else None
+    request = session.get(Flow, match.request_flow_id) if match else None
+    if match is None or offer is None or request is None:
+        raise NotAvailable(field="match_id")
+    if actor.is_staff:
+        return _Source(None, match.id, request.company_id, offer.company_id, request.id, offer.id)
+    # A member hears of a match only once the facilitator suggested it (matching.suggest).
+    if match.suggested_at is None or actor.company_id not in (offer.company_id, request.company_id):
+        raise NotAvailable(field="match_id")
+    if actor.company_id == request.company_id:
+        return _Source(None, match.id, request.company_id, offer.company_id, request.id, offer.id)
+    return _Source(None, match.id, offer.company_id, request.company_id, offer.id, request.id)
+
+
+def _previous(session: Session, source: _Source) -> Introduction | None:
+    query = select(Introduction).where(
+        Introduction.requester_company_id == source.requester,
+        Introduction.owner_company_id == source.owner,
+    )
+    if source.listing_id is not None:
+        query = query.where(Introduction.listing_id == source.listing_id)
+    else:
+        query = query.where(Introduction.match_id == source.match_id)
+    return session.exec(query.order_by(col(Introduction.created_at).desc())).first()
+
+
+def express(session: Session, actor: Actor, data: IntroductionCreate) -> Introduction:
+    """A requester's interest in a listing or a suggested match (or the facilitator's, on a
+    company's behalf): proposed to the owner at once, or left to the facilitator's screening."""
+    settings = get_settings()
+    if (data.listing_id is None) == (data.match_id is None):
+        raise OneSourceNeeded(field="listing_id")
+    party = Party.FACILITATOR if actor.is_staff else Party.REQUESTER
+    now = utcnow()
+    if actor.is_staff:
+        requester_id = data.requester_company_id
+        if requester_id is None and data.listing_id is not None:
+            raise RequesterNeeded(field="requester_company_id")
+    else:
+        requester_id = actor.require_company()
+    if requester_id is not None:
+        company = session.get(Company, requester_id)
+        if company is None:
+            raise NoSuchCompany(field="requester_company_id")
+        if not actor.is_staff:
+            # One company's interests are counted one at a time: two at once cannot both pass.
+            lock_for_update(session, company)
+            since = now - DAY
+            if (
+                _count_interests(session, requester_id, since)
+                >= settings.introduction_interests_per_day
+            ):
+                raise TooManyInterests(
+                    field="listing_id" if data.listing_id else "match_id",
+                    retry_after=int(DAY.total_seconds()),
+                    limit=settings.introduction_interests_per_day,
+                    hours=24,
+                )
+    if data.listing_id is not None:
+        assert requester_id is not None
+        source = _from_listing(session, actor, data.listing_id, requester_id)
+    else:
+        assert data.match_id is not None
+        source = _from_match(session, actor, data.match_id)
+    requester_flow_id = source.requester_flow_id
+    if data.requester_flow_id is not None:
+        flow = session.get(Flow, data.requester_flow_id)
+        if flow is None or flow.company_id != source.requester:
+            raise NotYourFlow(field="requester_flow_id")
+        requester_flow_id = flow.id
+    previous = _previous(session, source)
+    if previous is not None:
+        seen = requester_state(session, previous)
+        if seen == NOT_AVAILABLE:
+            # Asking again after a silent decline gets what a listing gone gets.
+            raise NotAvailable(field="listing_id" if source.listing_id else "match_id")
+        if seen in PENDING_VIEWS or seen == State.REVEALED:
+            raise AlreadyExpressed(field="listing_id" if source.listing_id else "match_id")
+    intro = Introduction(
+        listing_id=source.listing_id,
+        match_id=source.match_id,
+        requester_company_id=source.requester,
+        owner_company_id=source.owner,
+        requester_flow_id=requester_flow_id,
+        owner_flow_id=source.owner_flow_id,
+        state=transition(None, Event.EXPRESS, party),
+        expires_at=now + timedelta(days=settings.introduction_pending_days),
+    )
+    session.add(intro)
+    session.flush()
+    audit.append(session, "introduction.express", actor_id=actor.user_id, subject_id=intro.id)
+    if not settings.introduction_screening:
+        _propose(session, intro, Party.SYSTEM, None)
+    session.flush()
+    return intro
+
+
+def _propose(
+    session: Session, intro: Introduction, party: Party, actor_id: uuid.UUID | None
+) -> None:
+    _fire(session, intro, Event.PROPOSE, party, actor_id)
+    intro.proposed_at = utcnow()
+    # The deadline runs from when the owner hears of it.
+    intro.expires_at = intro.proposed_at + timedelta(days=get_settings().introduction_pending_days)
+    outbox.add(session, intro, "introduction.proposed", intro.owner_company_id)
+
+
+def screen(session: Session, actor: Actor, introduction_id: uuid.UUID, note: str) -> Introduction:
+    actor.require_staff()
+    intro, party = _lock(session, actor, introduction_id)
+    _fire(session, intro, Event.SCREEN, party, actor.user_id)
+    intro.screening_note = note
+    session.flush()
+    return intro
+
+
+def propose(
+    session: Session, actor: Actor, introduction_id: uuid.UUID, note: str | None = None
+) -> Introduction:
+    actor.require_staff()
+    intro, party = _lock(session, actor, introduction_id)
+    _propose(session, intro, party, actor.user_id)
+    if note:
+        intro.screening_note = note
+    session.flush()
+    return intro
+
+
+def _require_keys(session: Session, intro: Introduction) -> None:
+    for company_id in (intro.requester_company_id, intro.owner_company_id):
+        company = session.get(Company, company_id)
+        if company is None or not identity_keys_available(company):
+            raise RevealUnavailable()
+
+
+def accept(session: Session, actor: Actor, introduction_id: uuid.UUID) -> Introduction:
+    """The owner's acceptance reveals both sides (or, when the territory asks the requester to
+    confirm, waits for it); the requester's confirmation then reveals. Of concurrent accepts
+    the first wins; the others find the row changed and get a 409 naming its state."""
+    intro, party = _lock(session, actor, introduction_id)
+    if party == Party.REQUESTER:
+        _refuse_unless_pending_view(session, intro, Event.ACCEPT)
+    confirms = get_settings().introduction_requester_confirms
+    # Decided before anything changes: a reveal the vault cannot serve changes nothing.
+    reveals = (party == Party.OWNER and not confirms) or (
+        party == Party.REQUESTER and intro.owner_accepted_at is not None
+    )
+    # The table refuses first (a 409 naming the state), so a late accept never reads as a
+    # missing key.
+    _next_state(session, intro, Event.ACCEPT, party)
+    if reveals:
+        _require_keys(session, intro)
+    _fire(session, intro, Event.ACCEPT, party, actor.user_id)
+    now = utcnow()
+    if party == Party.OWNER:
+        intro.owner_accepted_at = now
+    else:
+        intro.requester_accepted_at = now
+    if reveals:
+        _reveal(session, intro, actor, party)
+    elif party == Party.OWNER:
+        outbox.add(session, intro, "introduction.accepted", intro.requester_company_id)
+    session.flush()
+    return intro
+
+
+def _reveal(session: Session, intro: Introduction, actor: Actor, party: Party) -> None:
+    """In the accepting transaction: the state, its audit entry, a checkpoint and one notice,
+    to the side that did not act (the acting side reads the reveal in its answer)."""
+    _fire(session, intro, Event.REVEAL, Party.SYSTEM, actor.user_id)
+    intro.revealed_at = utcnow()
+    other = intro.requester_company_id if party == Party.OWNER else intro.owner_company_id
+    outbox.add(session, intro, "introduction.revealed", other)
+    audit.checkpoint(session)
+
+
+def decline(session: Session, actor: Actor, introduction_id: uuid.UUID) -> Introduction:
+    intro, party = _lock(session, actor, introduction_id)
+    if party == Party.REQUESTER:
+        # The requester withdraws; "decline" is the other side's word.
+        raise NotYourDecision(event=Event.DECLINE.value, party=party.value)
+    _silently(session, intro)
+    _fire(session, intro, Event.DECLINE, party, actor.user_id)
+    session.flush()
+    return intro
+
+
+def withdraw(session: Session, actor: Actor, introduction_id: uuid.UUID) -> Introduction:
+    intro, party = _lock(session, actor, introduction_id)
+    if party == Party.REQUESTER:
+        _refuse_unless_pending_view(session, intro, Event.WITHDRAW)
+        if intro.state in PENDING:
+            _fire(session, intro, Event.WITHDRAW, party, actor.user_id)
+        else:
+            # Declined meanwhile, and the requester not told yet: its withdrawal is answered
+            # as any withdrawal is, and it will keep seeing "withdrawn".
+            audit.append(
+                session, "introduction.withdraw", actor_id=actor.user_id, subject_id=intro.id
+            )
+        intro.requester_left = True
+        session.add(intro)
+    else:
+        _silently(session, intro)
+        _fire(session, intro, Event.WITHDRAW, party, actor.user_id)
+    session.flush()
+    return intro
+
+
+def expire_due(session: Session, now: datetime | None = None) -> int:
+    """Expire every pending introduction past its deadline (beat); returns how many."""
+    now = now or utcnow()
+    query = (
+        select(Introduction)
+        .where(
+            col(Introduction.state).in_([s.value for s in PENDING]),
+            col(Introduction.expires_at) <= now,
+        )
+        .order_by(col(Introduction.id))
+    )
+    expired = 0
+    for intro in select_for_update(session, query):
+        _fire(session, intro, Event.EXPIRE, Party.SYSTEM, None)
+        expired += 1
+    session.flush()
+    return expired
+
+
+# --- messages --------------------------------------------------------------------------------
+
+
+def messages(
+    session: Session, actor: Actor, introduction_id: uuid.UUID
+) -> Sequence[IntroductionMessage]:
+    intro, _party = get_introduction(session, actor, introduction_id)
+    query = (
+        select(IntroductionMessage)
+        .where(IntroductionMessage.introduction_id == intro.id)
+        .order_by(col(IntroductionMessage.created_at))
+    )
+    return session.exec(query).all()
+
+
+def post_message(
+    session: Session, actor: Actor, introduction_id: uuid.UUID, body: str
+) -> IntroductionMessage:
+    """Relay a message before the reveal, refused (to rewrite) if it would name or locate its
+    author's company, as a listing's public text would be."""
+    intro, party = _lock(session, actor, introduction_id)
+    seen = state_for(session, intro, party)
+    if seen not in PENDING_VIEWS or intro.state not in PENDING:
+        if party == Party.REQUESTER and seen in PENDING_VIEWS:
+            # Declined, and the requester not told yet: its message is taken as any other,
+            # and goes nowhere the owner reads any more.
+            pass
+        else:
+            raise MessagesClosed(field="state", state=seen)
+    sides: tuple[uuid.UUID, ...]
+    if party == Party.FACILITATOR:
+        sides = (intro.requester_company_id, intro.owner_company_id)
+    elif party == Party.REQUESTER:
+        sides = (intro.requester_company_id,)
+    else:
+        sides = (intro.owner_company_id,)
+    deny = [
+        term
+        for company_id in sides
+        if (company := session.get(Company, company_id)) is not None
+        for term in deny_terms(session, company)
+    ]
+    kinds = identifying_kinds(body, deny)
+    if kinds:
+        raise MessageNotPublic(field="body", kinds=", ".join(sorted(set(kinds))))
+    message = IntroductionMessage(
+        introduction_id=intro.id, author_side=party.value, author_user_id=actor.user_id, body=body
+    )
+    session.add(message)
+    session.flush()
+    audit.append(session, "introduction.message", actor_id=actor.user_id, subject_id=message.id)
+    return message
+
+
+# --- keys --------------------------------------------------------------------------------------
+
+
+@handles(KEYS_ROTATED)
+def reseal_texts(session: Session) -> None:
+    """Re-seal screening notes and messages under the current key-encryption key, in the
+    rotation's transaction: reading opened them with whichever key sealed them, writing seals
+    with the first, so the old key can go once the rotation commits."""
+    for model, name in ((Introduction, "screening_note"), (IntroductionMessage, "body")):
+        for row in session.exec(select(model)).all():
+            attributes.flag_modified(row, name)
+            session.add(row)
+    session.flush()

@@ -1,0 +1,148 @@
+"""An introduction as each reader may see it: the requester its view of the state, the owner
+the requester's anonymized card, both the other's identity after the reveal only, and the
+facilitator everything but identities (which it reads, logged, through the companies' routes)."""
+
+from __future__ import annotations
+
+from sqlmodel import Session, col, select
+
+from core.reference.sectors import sector_label
+from marketplace.accounts.service import Actor
+from marketplace.catalogue.models import Listing
+from marketplace.companies.models import Company, Site
+from marketplace.companies.service import (
+    identity_keys_available,
+    revealed_identity,
+    site_name,
+    site_position,
+)
+from marketplace.flows.models import Flow
+from marketplace.introductions.errors import RevealUnavailable
+from marketplace.introductions.models import Introduction, IntroductionMessage
+from marketplace.introductions.schemas import (
+    Counterpart,
+    IntroductionRead,
+    MessageRead,
+    RequesterCard,
+    RevealedContact,
+    RevealedSite,
+)
+from marketplace.introductions.service import PENDING_VIEWS, state_for
+from marketplace.introductions.states import Party, State
+from privacy.generalisation import distance_band, haversine_km, quantity_class
+from privacy.places import departement_point
+
+NEXT_ACTIONS: dict[tuple[Party, str], str] = {
+    (Party.FACILITATOR, State.INTEREST_EXPRESSED): "screen or propose",
+    (Party.FACILITATOR, State.SCREENING): "propose or decline",
+    (Party.OWNER, State.PROPOSED): "accept or decline",
+    (Party.REQUESTER, State.INTEREST_EXPRESSED): "wait, or withdraw",
+    (Party.REQUESTER, State.SCREENING): "wait, or withdraw",
+    (Party.REQUESTER, State.PROPOSED): "wait, or withdraw",
+}
+
+
+def requester_card(session: Session, intro: Introduction) -> RequesterCard:
+    """The requester as the owner sees it: nothing finer than a public card. Its distance is
+    measured from the listing's published point (not the owner's moving sites) to the
+    requester's département, so neither side's exact site enters it."""
+    company = session.get(Company, intro.requester_company_id)
+    assert company is not None
+    division = company.nace[:2]
+    band: str | None = None
+    quantity: str | None = None
+    flow = session.get(Flow, intro.requester_flow_id) if intro.requester_flow_id else None
+    if flow is not None:
+        quantity = quantity_class(
+            flow.kind, flow.quantity_per_year, flow.temperature_c, flow.base_unit
+        ).label_en
+        listing = session.get(Listing, intro.listing_id) if intro.listing_id else None
+        site = session.get(Site, flow.site_id)
+        if listing is not None and site is not None:
+            lat, lon = departement_point(site.departement_code)
+            band = distance_band(haversine_km(listing.latitude, listing.longitude, lat, lon))
+    return RequesterCard(
+        sector_division=division,
+        sector_label=sector_label(division),
+        distance_band=band,
+        quantity_class=quantity,
+    )
+
+
+def counterpart(session: Session, actor: Actor, intro: Introduction, party: Party) -> Counterpart:
+    """The other side, through the reveal path (each read an audit entry)."""
+    if party == Party.OWNER:
+        company_id, flow_id = intro.requester_company_id, intro.requester_flow_id
+    else:
+        company_id, flow_id = intro.owner_company_id, intro.owner_flow_id
+    company = session.get(Company, company_id)
+    assert company is not None
+    if not identity_keys_available(company):
+        raise RevealUnavailable()
+    identity = revealed_identity(session, company, reader_id=actor.user_id)
+    flow = session.get(Flow, flow_id) if flow_id else None
+    query = select(Site).where(Site.company_id == company.id).order_by(col(Site.created_at))
+    if flow is not None:
+        query = query.where(Site.id == flow.site_id)
+    sites = []
+    for site in session.exec(query).all():
+        position = site_position(company, site)
+        sites.append(
+            RevealedSite(
+                name=site_name(company, site),
+                latitude=position.latitude,
+                longitude=position.longitude,
+                commune=position.commune,
+            )
+        )
+    return Counterpart(
+        company_id=company.id,
+        legal_name=identity.legal_name,
+        siret=identity.siret,
+        address=identity.address,
+        contacts=[RevealedContact(**c.model_dump()) for c in identity.contacts],
+        sites=sites,
+    )
+
+
+def read(session: Session, actor: Actor, intro: Introduction, party: Party) -> IntroductionRead:
+    state = state_for(session, intro, party)
+    pending = state in PENDING_VIEWS
+    read = IntroductionRead(
+        id=intro.id,
+        side=party.value,
+        state=state,
+        listing_id=intro.listing_id,
+        match_id=intro.match_id,
+        created_at=intro.created_at,
+        # A silent outcome has no deadline to show, whatever the row still holds.
+        expires_at=intro.expires_at if pending else None,
+        next_action=_next_action(intro, party, state),
+    )
+    if party in (Party.OWNER, Party.FACILITATOR):
+        read.requester = requester_card(session, intro)
+    if party != Party.FACILITATOR and state == State.REVEALED:
+        read.counterpart = counterpart(session, actor, intro, party)
+    if party == Party.FACILITATOR:
+        read.requester_company_id = intro.requester_company_id
+        read.owner_company_id = intro.owner_company_id
+        read.screening_note = intro.screening_note
+        read.version = intro.version
+    return read
+
+
+def _next_action(intro: Introduction, party: Party, state: str) -> str | None:
+    if state == State.ACCEPTED:
+        if party == Party.REQUESTER and intro.requester_accepted_at is None:
+            return "confirm (accept), or withdraw"
+        return "wait for the other side"
+    return NEXT_ACTIONS.get((party, state))
+
+
+def read_message(message: IntroductionMessage) -> MessageRead:
+    return MessageRead(
+        id=message.id,
+        author_side=message.author_side,
+        body=message.body,
+        created_at=message.created_at,
+    )
