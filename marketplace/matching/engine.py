@@ -35,6 +35,7 @@ from marketplace.matching.compatibility import (
     material_compatibility,
 )
 from marketplace.matching.facts import Facts
+from marketplace.matching.knowledge import archetypes_for_code
 from marketplace.matching.scoring import (
     MATERIAL_GATE,
     WEIGHTS,
@@ -49,6 +50,9 @@ from privacy.generalisation import EARTH_RADIUS_KM, haversine_km
 # Each offer's requests kept (and scored in full): the facilitator's shortlist, and at least the
 # 10 best that `symbiose match` prints.
 KEEP = 12
+# Offer materials whose scores against every request signature a Side keeps (an array of floats
+# a signature each, and the compatibilities found).
+MATERIAL_MEMORY = 64
 # The largest offers x requests array a group's pass holds at once (8 bytes each).
 GROUP_CELLS = 1 << 18
 ALL_MONTHS = (1 << 12) - 1
@@ -58,10 +62,12 @@ Ints = npt.NDArray[np.int64]
 
 
 def _material_key(facts: Facts) -> Hashable:
-    """What the material criterion reads of an offer (its words only when it has no code)."""
-    if facts.low_code:
+    """What the material criterion reads of an offer: its code, and its words when its code
+    names no archetype of the knowledge base (compatibility.py then reads the residues its
+    words name) or when it has no code."""
+    if facts.low_code and archetypes_for_code(facts.low_code):
         return (facts.kind, facts.low_code)
-    return (facts.kind, facts.label, facts.description)
+    return (facts.kind, facts.low_code, facts.label, facts.description, facts.virgin_material)
 
 
 def _signature(facts: Facts) -> Hashable:
@@ -189,6 +195,7 @@ class Side:
             rows.append(known[key])
         self.signature = np.array(rows, dtype=np.int64)
         self._sides: dict[int, MaterialSide] = {}
+        self._materials: dict[Hashable, tuple[Floats, dict[int, Compatibility]]] = {}
         self.mark = np.zeros(len(flows), dtype=bool)  # scratch for _candidates, left all False
         # The index's buckets as arrays of rows, built once per (key, bucket).
         self._arrays: dict[int, Ints] = {}
@@ -197,6 +204,20 @@ class Side:
         """Small integers standing for values (None is -1), for comparisons over arrays."""
         codes = self._codes
         return np.array([codes.setdefault(v, len(codes)) for v in values], dtype=np.int64)
+
+    def material_scores(self, key: Hashable) -> tuple[Floats, dict[int, Compatibility]]:
+        """An offer material's scores against each request signature (nan: not computed yet)
+        and their compatibilities, kept for the next offers of that material: a worker keeps
+        its Side between tasks (service.py), so a new offer of a known material scores only
+        the signatures no earlier offer met. The MATERIAL_MEMORY most recent materials are
+        kept."""
+        found = self._materials.pop(key, None)
+        if found is None:
+            found = (np.full(len(self.signatures), np.nan), {})
+        self._materials[key] = found
+        while len(self._materials) > MATERIAL_MEMORY:
+            self._materials.pop(next(iter(self._materials)))
+        return found
 
     def material_side(self, signature: int) -> MaterialSide:
         """What the material criterion reads of the requests of ``signature``."""
@@ -307,10 +328,9 @@ def best_for_offers(offers: Iterable[Facts], requests: Side, keep: int = KEEP) -
     for offer in offers:
         by_material[_material_key(offer)][bucket_of(offer)].append(offer)
     weight, total_weight = WEIGHTS["material"], sum(WEIGHTS.values())
-    for cells in by_material.values():
+    for key, cells in by_material.items():
         # One material key at a time: its scores per request signature, computed on demand.
-        material = np.full(len(requests.signatures), np.nan)
-        found_for: dict[int, Compatibility] = {}
+        material, found_for = requests.material_scores(key)
         for group in cells.values():
             first = group[0]
             reach = reach_km(first)
