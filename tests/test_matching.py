@@ -398,3 +398,40 @@ def test_the_territory_pass_keeps_each_offers_best_pairs_with_their_full_scores(
         ]
         expected = sorted(everyone, reverse=True)[:KEEP]
         assert np.allclose(kept.get(offer.ref, []), expected, atol=1e-9), offer
+
+
+def test_a_new_request_keeps_its_best_offers_with_their_full_scores() -> None:
+    """A request matched alone (best_for_request) ranks its candidate offers over arrays, each at
+    its own reach and once per offer material: it keeps the same best scores as scoring every
+    offer sharing a key one by one, ties broken by offer reference, each with its full reasons."""
+    from bench.matching_bench import synthetic
+    from marketplace.matching.candidates import offer_keys, request_keys
+    from marketplace.matching.engine import KEEP, best_for_request, offers_side
+    from marketplace.matching.scoring import score_pair
+
+    offers = synthetic("offer", 1500, 31)
+    # Offers in other units, states and temperatures than the requests', and twins (ties).
+    offers += [replace(o, physical_state="powder", base_unit="MWh/yr") for o in offers[:40]]
+    offers += [replace(o, ref=uuid.uuid4(), company_id=uuid.uuid4()) for o in offers[40:140]]
+    requests = synthetic("request", 150, 32)
+    requests = [replace(r, base_unit="m3/yr") if i % 4 == 0 else r for i, r in enumerate(requests)]
+    side = offers_side(offers)
+    found = 0
+    for request in requests:
+        kept = best_for_request(request, side)
+        keys = request_keys(request)
+        everyone = sorted(
+            (
+                (-s.score, str(o.ref))
+                for o in offers
+                if keys & offer_keys(o)
+                and o.company_id != request.company_id
+                and (s := score_pair(o, request)) is not None
+            )
+        )[:KEEP]
+        assert [str(s.offer.ref) for s in kept] == [ref for _, ref in everyone], request
+        assert np.allclose([s.score for s in kept], [-score for score, _ in everyone])
+        for pair in kept:
+            assert np.isclose(pair.score, sum(c.score * c.weight for c in pair.criteria))
+        found += len(kept)
+    assert found > 300

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import uuid
 from collections import defaultdict
-from collections.abc import Hashable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Hashable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from itertools import product
 
@@ -25,8 +25,8 @@ import numpy.typing as npt
 from marketplace.matching.candidates import (
     Index,
     bucket_of,
+    key_reach,
     offer_keys,
-    offers_for,
     request_keys,
 )
 from marketplace.matching.compatibility import (
@@ -41,11 +41,10 @@ from marketplace.matching.scoring import (
     WEIGHTS,
     Scored,
     material_side,
-    quick_total,
     reach_km,
     score_pair,
 )
-from privacy.generalisation import EARTH_RADIUS_KM, haversine_km
+from privacy.generalisation import EARTH_RADIUS_KM
 
 # Each offer's requests kept (and scored in full): the facilitator's shortlist, and at least the
 # 10 best that `symbiose match` prints.
@@ -150,10 +149,15 @@ class _Categories:
 
 @dataclass
 class Side:
-    """One side's flows as arrays, and its index by key and coarse cell (positions of rows)."""
+    """One side's flows as arrays, and its index by key and coarse cell (positions of rows).
+    Usually the requests (requests_side); the offers when requests come one by one
+    (offers_side)."""
 
     flows: list[Facts]
     index: Index[_Row]
+    # What the material criterion reads of a flow of this side (flows alike share its scores).
+    signature_of: Callable[[Facts], Hashable] = field(default=lambda facts: _signature(facts))
+    reach: Floats = field(init=False)  # how far each offer travels (an offers side only)
     xyz: Floats = field(init=False)  # positions on the unit sphere
     quantity: Floats = field(init=False)
     months: Ints = field(init=False)
@@ -167,7 +171,7 @@ class Side:
     unit: Ints = field(init=False)
     signature: Ints = field(init=False)
     mark: npt.NDArray[np.bool_] = field(init=False)
-    signatures: list[Facts] = field(init=False)  # one request per signature, to score it
+    signatures: list[Facts] = field(init=False)  # one flow per signature, to score it
 
     def __post_init__(self) -> None:
         flows = self.flows
@@ -188,12 +192,13 @@ class Side:
         self.signatures = []
         rows = []
         for facts in flows:
-            key = _signature(facts)
+            key = self.signature_of(facts)
             if key not in known:
                 known[key] = len(self.signatures)
                 self.signatures.append(facts)
             rows.append(known[key])
         self.signature = np.array(rows, dtype=np.int64)
+        self.reach = np.zeros(0)
         self._sides: dict[int, MaterialSide] = {}
         self._materials: dict[Hashable, tuple[Floats, dict[int, Compatibility]]] = {}
         self.mark = np.zeros(len(flows), dtype=bool)  # scratch for _candidates, left all False
@@ -246,6 +251,15 @@ def requests_side(requests: Iterable[Facts]) -> Side:
     return Side(flows, Index(_rows(flows), lambda row: request_keys(row.facts)))
 
 
+def offers_side(offers: Iterable[Facts]) -> Side:
+    """The offers as a Side, for matching requests one by one (best_for_request): offers alike
+    for the material criterion (_material_key) share their scores against a request."""
+    flows = list(offers)
+    side = Side(flows, Index(_rows(flows), lambda row: offer_keys(row.facts)), _material_key)
+    side.reach = np.array([reach_km(f) for f in flows], dtype=np.float64)
+    return side
+
+
 def _rows(flows: list[Facts]) -> list[_Row]:
     return [_Row(f, i) for i, f in enumerate(flows)]
 
@@ -254,50 +268,124 @@ def _column(values: Sequence[float]) -> Floats:
     return np.array(values, dtype=np.float64)[:, None]
 
 
-def _numbers(
-    offers: Sequence[Facts], requests: Side, rows: Ints, km: Floats, reach: float
-) -> Floats:
-    """The five numeric criteria of ``offers`` (of one kind) against requests ``rows``, weighted
-    (the material criterion is added by the caller), as an offers x rows array: scoring.py's
-    formulas over arrays, for a group of offers at once (tests/test_matching.py checks both
-    agree). ``km`` is offers x rows; an offer's own figures are columns."""
-    kind = offers[0].kind
-    total = np.maximum(0.0, 1.0 - km / reach) * WEIGHTS["distance"]
+@dataclass
+class _Pairs:
+    """What the five numeric criteria read of offers and requests, as arrays that broadcast to
+    one shape: offers x requests for a group of offers (best_for_offers), or one request's
+    candidate offers (best_for_request)."""
+
+    kind: str
+    km: Floats
+    reach: Floats | float
+    given: Floats  # the offers' quantities (nan: unknown)
+    needed: Floats  # the requests' quantities
+    other_unit: npt.NDArray[np.bool_]  # both sides state units, and they differ
+    offered: Ints  # the offers' months
+    months: Ints  # the requests' months
+    per_month: Floats  # 1 / the number of months the requests need
+    tables: _Categories
+    # Categories in ``tables``: of the flows outside the Side (the tables' first axis, encoded by
+    # _Categories.of_offer) and of the Side's rows (second axis). The tables are symmetric in
+    # the two flows' roles, so the Side may hold either the requests or the offers.
+    outside: Ints
+    inside: Ints
+    wanted: Floats  # the requests' temperatures (heat and water)
+    temperature: Floats  # the offers' temperatures
+
+
+def _weighted(pairs: _Pairs) -> Floats:
+    """The five numeric criteria, weighted (the material criterion is added by the caller):
+    scoring.py's formulas over arrays (tests/test_matching.py checks both agree)."""
+    total = np.maximum(0.0, 1.0 - pairs.km / pairs.reach) * WEIGHTS["distance"]
     # Quantity: the need covered and the offer taken; 0.5 when unknown or in other units.
-    needed = requests.quantity[rows][None, :]
-    given = _column([o.quantity_per_year or np.nan for o in offers])
+    given, needed = pairs.given, pairs.needed
     with np.errstate(divide="ignore", invalid="ignore"):
         quantity = 0.6 * np.minimum(1.0, given / needed) + 0.4 * np.minimum(1.0, needed / given)
-    units = requests.unit[rows][None, :]
-    unit = np.array([requests.code_of(o.base_unit or None) for o in offers])[:, None]
-    has_unit = np.array([bool(o.base_unit) for o in offers])[:, None]
-    other_unit = has_unit & (units >= 0) & (units != unit)
-    quantity = np.where(np.isnan(quantity) | other_unit, 0.5, quantity)
+    quantity = np.where(np.isnan(quantity) | pairs.other_unit, 0.5, quantity)
     total += quantity * WEIGHTS["quantity"]
     # Timing: the months needed that the offer covers; one-off against regular, x 0.7.
-    offered = np.array([o.months_mask & ALL_MONTHS or ALL_MONTHS for o in offers])[:, None]
-    months = requests.months[rows][None, :]
-    tables = requests.categories
-    mine = np.array([tables.of_offer(o) for o in offers])[:, None]
-    theirs = requests.category[rows][None, :]
-    timing = _POPCOUNT[offered & months] * requests.per_month[rows][None, :]
+    tables, mine, theirs = pairs.tables, pairs.outside, pairs.inside
+    timing = _POPCOUNT[pairs.offered & pairs.months] * pairs.per_month
     timing *= tables.one_off[mine, theirs]
     total += timing * WEIGHTS["timing"]
     total += tables.precision[mine, theirs] * WEIGHTS["precision"]
     # Quality: temperature for heat and water, the physical state for materials.
-    if kind in ("heat", "water"):
-        wanted = requests.temperature[rows][None, :]
-        temperature = _column(
-            [np.nan if o.temperature_c is None else o.temperature_c for o in offers]
-        )
+    if pairs.kind in ("heat", "water"):
+        wanted, temperature = pairs.wanted, pairs.temperature
         gap = wanted - temperature
-        short = np.maximum(0.0, 1.0 - gap / 50) if kind == "heat" else 1.0
+        short = np.maximum(0.0, 1.0 - gap / 50) if pairs.kind == "heat" else 1.0
         stated = np.where(gap > 0, short, 1.0)
         quality = np.where(np.isnan(wanted), 0.7, np.where(np.isnan(temperature), 0.5, stated))
         total += quality * WEIGHTS["quality"]
     else:
         total += tables.quality[mine, theirs] * WEIGHTS["quality"]
     return np.asarray(total)
+
+
+def _other_unit(
+    units: Ints, unit: Ints | int, stated: npt.NDArray[np.bool_] | bool
+) -> npt.NDArray[np.bool_]:
+    """Both sides state a unit and they differ: ``units`` the Side's codes (-1 none), ``unit``
+    the other side's code in the Side (-1 none, -2 one no row holds) and whether it states one."""
+    return np.asarray(stated & (units >= 0) & (units != unit))
+
+
+def _numbers(
+    offers: Sequence[Facts], requests: Side, rows: Ints, km: Floats, reach: float
+) -> Floats:
+    """The numeric criteria of ``offers`` (of one kind) against requests ``rows``, weighted, as
+    an offers x rows array; ``km`` is offers x rows; an offer's own figures are columns."""
+    units = requests.unit[rows][None, :]
+    unit = np.array([requests.code_of(o.base_unit or None) for o in offers])[:, None]
+    stated = np.array([bool(o.base_unit) for o in offers])[:, None]
+    return _weighted(
+        _Pairs(
+            kind=offers[0].kind,
+            km=km,
+            reach=reach,
+            given=_column([o.quantity_per_year or np.nan for o in offers]),
+            needed=requests.quantity[rows][None, :],
+            other_unit=_other_unit(units, unit, stated),
+            offered=np.array([o.months_mask & ALL_MONTHS or ALL_MONTHS for o in offers])[:, None],
+            months=requests.months[rows][None, :],
+            per_month=requests.per_month[rows][None, :],
+            tables=requests.categories,
+            outside=np.array([requests.categories.of_offer(o) for o in offers])[:, None],
+            inside=requests.category[rows][None, :],
+            wanted=requests.temperature[rows][None, :],
+            temperature=_column(
+                [np.nan if o.temperature_c is None else o.temperature_c for o in offers]
+            ),
+        )
+    )
+
+
+def _numbers_of_request(request: Facts, offers: Side, rows: Ints, km: Floats) -> Floats:
+    """The numeric criteria of ``request`` against offers ``rows`` (each at its own reach),
+    weighted, one per row."""
+    months = request.months_mask & ALL_MONTHS or ALL_MONTHS
+    stated = bool(request.base_unit)
+    unit = offers.code_of(request.base_unit or None)
+    return _weighted(
+        _Pairs(
+            kind=request.kind,
+            km=km,
+            reach=offers.reach[rows],
+            given=offers.quantity[rows],
+            needed=np.array(request.quantity_per_year or np.nan, dtype=np.float64),
+            other_unit=_other_unit(offers.unit[rows], unit, stated),
+            offered=offers.months[rows],
+            months=np.array(months, dtype=np.int64),
+            per_month=1.0 / _POPCOUNT[months],
+            tables=offers.categories,
+            outside=np.array(offers.categories.of_offer(request), dtype=np.int64),
+            inside=offers.category[rows],
+            wanted=np.array(
+                np.nan if request.temperature_c is None else request.temperature_c, dtype=np.float64
+            ),
+            temperature=offers.temperature[rows],
+        )
+    )
 
 
 def _candidates(side: Side, origin: Facts, keys: set[str], reach: float) -> Ints:
@@ -418,26 +506,50 @@ def _top(totals: Floats, keep: int) -> Ints:
     return np.asarray(np.take_along_axis(chosen, order, axis=1))
 
 
-def best_for_request(request: Facts, offers: Index[Facts], keep: int = KEEP) -> list[Scored]:
-    """A request's ``keep`` best offers, scored in full. A request meets few offers (those of its
-    codes and words within reach): they are ranked one by one (scoring.quick_total)."""
-    materials: dict[Hashable, float] = {}
-    ranked: list[tuple[float, str, Facts, float]] = []
-    for offer in offers_for(offers, request):
-        if offer.company_id == request.company_id:
-            continue
-        reach = reach_km(offer)
-        km = haversine_km(offer.latitude, offer.longitude, request.latitude, request.longitude)
-        if km > reach:
-            continue
-        key = _material_key(offer)
-        if key not in materials:
-            materials[key] = material_compatibility(
-                material_side(offer), material_side(request)
-            ).score
-        if materials[key] < MATERIAL_GATE:
-            continue
-        total = quick_total(offer, request, materials[key], km, reach)
-        ranked.append((total, str(offer.ref), offer, km))
-    ranked.sort(key=lambda item: (-item[0], item[1]))
-    return [s for _, _, offer, km in ranked[:keep] if (s := score_pair(offer, request, km=km))]
+def best_for_request(request: Facts, offers: Side, keep: int = KEEP) -> list[Scored]:
+    """A request's ``keep`` best offers, scored in full. Its candidates are the offers sharing a
+    key in buckets within the farthest an offer of the key travels; their distances, material
+    scores (once per offer material, kept by the Side for the next requests alike) and numeric
+    criteria are computed over arrays; the best are then scored in full (scoring.score_pair),
+    ties going to the lower offer reference."""
+    parts = [
+        rows
+        for key in request_keys(request)
+        for rows in offers.rows_near(request, {key}, key_reach(request.kind, key))
+    ]
+    if not parts:
+        return []
+    mark = offers.mark
+    mark[np.concatenate(parts)] = True
+    rows = np.flatnonzero(mark)
+    mark[rows] = False
+    km = _chord_km(offers.xyz[rows] @ _unit_vectors([request])[0])
+    near = (km <= offers.reach[rows]) & (offers.company[rows] != offers.code_of(request.company_id))
+    rows, km = rows[near], km[near]
+    # The material criterion per offer material against this request's signature.
+    material, _found = offers.material_scores(("request", _signature(request)))
+    signatures = offers.signature[rows]
+    missing = np.isnan(material[signatures])
+    request_side = material_side(request)
+    for signature in np.unique(signatures[missing]) if missing.any() else ():
+        found = material_compatibility(offers.material_side(int(signature)), request_side)
+        material[signature] = found.score
+    scores = material[signatures]
+    fit = scores >= MATERIAL_GATE
+    rows, km, scores = rows[fit], km[fit], scores[fit]
+    if not len(rows):
+        return []
+    totals = scores * WEIGHTS["material"] + _numbers_of_request(request, offers, rows, km)
+    totals = np.minimum(1.0, totals / sum(WEIGHTS.values()))
+    # Every offer tied with the keep-th best is ranked by reference, as a full sort would.
+    cut = np.sort(totals)[-keep] if len(totals) > keep else -np.inf
+    chosen = np.flatnonzero(totals >= cut)
+    ranked = sorted(
+        ((float(totals[i]), str(offers.flows[rows[i]].ref), int(i)) for i in chosen),
+        key=lambda item: (-item[0], item[1]),
+    )
+    return [
+        s
+        for _, _, i in ranked[:keep]
+        if (s := score_pair(offers.flows[rows[i]], request, km=float(km[i])))
+    ]

@@ -42,9 +42,15 @@ from marketplace.flows.events import FLOW_CHANGED, FLOW_CREATED
 from marketplace.flows.models import Direction, Flow, FlowStatus
 from marketplace.flows.service import get_flow
 from marketplace.matching import plan
-from marketplace.matching.candidates import offer_archetypes, offers_index
+from marketplace.matching.candidates import offer_archetypes
 from marketplace.matching.economics import estimate
-from marketplace.matching.engine import Side, best_for_offers, best_for_request, requests_side
+from marketplace.matching.engine import (
+    Side,
+    best_for_offers,
+    best_for_request,
+    offers_side,
+    requests_side,
+)
 from marketplace.matching.errors import NoSuchMatch, NotAnOffer
 from marketplace.matching.facts import Facts, card_facts, cell_point, flow_facts, own_flow_facts
 from marketplace.matching.knowledge import archetypes, max_distance_km
@@ -131,9 +137,9 @@ def compute_pairs(session: Session, flow_ids: Sequence[uuid.UUID]) -> list[Score
                 for scored in best_for_offers(offers, side):
                     pairs[(scored.offer.ref, scored.request.ref)] = scored
         if requests:
-            index = offers_index(territory_facts(session, kind, Direction.OFFER))
+            territory = offers_side(territory_facts(session, kind, Direction.OFFER))
             for request in requests:
-                for scored in best_for_request(request, index):
+                for scored in best_for_request(request, territory):
                     pairs[(scored.offer.ref, scored.request.ref)] = scored
     return list(pairs.values())
 
