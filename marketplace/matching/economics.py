@@ -44,21 +44,24 @@ def _archetypes() -> dict[str, Archetype]:
 
 
 class _Book:
-    """The factors an estimate used, for its list of assumptions."""
+    """The factors an estimate used, for its list of assumptions (``record=False``: the numbers
+    alone, as a match is stored)."""
 
-    def __init__(self) -> None:
+    def __init__(self, record: bool = True) -> None:
         self.used: dict[str, dict[str, Any]] = {}
+        self.record = record
 
     def get(self, key: str) -> float | None:
         found = factors().get(key)
         if found is None:
             return None
-        self.used[key] = {
-            "key": key,
-            "value": found.value,
-            "unit": found.unit,
-            "source": found.source,
-        }
+        if self.record:
+            self.used[key] = {
+                "key": key,
+                "value": found.value,
+                "unit": found.unit,
+                "source": found.source,
+            }
         return found.value
 
     def need(self, key: str) -> float:
@@ -81,7 +84,7 @@ def per_unit(pair: Scored) -> PerUnit | None:
     """The pair's numbers, None when a quantity is missing (estimate() is then None too)."""
     if not pair.offer.quantity_per_year or not pair.request.quantity_per_year:
         return None
-    return PerUnit(*_values(pair, _Book(), []))
+    return PerUnit(*_values(pair, _Book(record=False), []))
 
 
 def _values(pair: Scored, book: _Book, notes: list[str]) -> tuple[float, float, float, float]:
