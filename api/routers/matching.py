@@ -51,7 +51,8 @@ def flow_matches(
 
 def _read(stored: service.StoredMatch) -> MatchRead:
     return MatchRead(
-        **stored.match.model_dump(),
+        **stored.match.model_dump(exclude={"distance_km"}),
+        distance_km=stored.distance_km,
         why=[Reason.model_validate(r) for r in stored.breakdown],
         estimate=stored.estimate,
     )

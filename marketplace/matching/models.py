@@ -32,7 +32,7 @@ class Match(SQLModel, table=True):
     offer_flow_id: uuid.UUID = Field(foreign_key="flows.id", index=True)
     request_flow_id: uuid.UUID = Field(foreign_key="flows.id", index=True)
     score: float
-    distance_km: float
+    distance_km: float  # unrounded (the reasons' km are rounded from it); shown to 10 m
     archetype_id: str | None = Field(default=None, max_length=80)
     # Numbers only: the reasons and the estimate are built from them and the two flows when a
     # match is read (service.explain), not stored (a territory's recompute stores them by the

@@ -112,7 +112,8 @@ def territory_facts(
 def _best(scored: list[Scored]) -> list[Scored]:
     """The pairs among the KEEP_PER_FLOW best of their offer or of their request, best first:
     every offer keeps its best requests, and every request its best offers."""
-    scored.sort(key=lambda s: (-s.score, str(s.offer.ref), str(s.request.ref)))
+    # UUIDs compare as their hex strings do (a fixed width), without writing each one out.
+    scored.sort(key=lambda s: (-s.score, s.offer.ref, s.request.ref))
     ranks: dict[uuid.UUID, int] = {}
     kept = []
     for pair in scored:
@@ -322,7 +323,7 @@ def _match_columns(kept: list[Scored]) -> dict[str, list[Any]]:
                 offer.ref,
                 request.ref,
                 round(pair.score, 4),
-                round(km, 2),
+                km,  # unrounded: the reasons read when shown say the km they said when computed
                 pair.archetype_id,
                 *criterion_scores(offer, request, km, pair.compatibility),
                 *(_NO_ESTIMATE if values is None else values),
@@ -527,32 +528,41 @@ class StoredMatch:
     breakdown: list[dict[str, Any]]
     estimate: dict[str, Any] | None
 
+    @property
+    def distance_km(self) -> float:
+        """The distance as shown: to 10 m (the reasons' km are rounded from the stored one)."""
+        return round(self.match.distance_km, 2)
+
 
 def explain(session: Session, matches: Sequence[Match]) -> list[StoredMatch]:
-    """The stored matches with their reasons and estimate: the words come from the two flows
-    as they are (scoring.criteria_of, economics.estimate), the scores and € and CO₂e figures
-    from the match. A suggestion that is no longer a match (its numbers cleared) has neither."""
+    """The stored matches with their reasons and estimate (explained), their flows read in
+    whatever state they are (a withdrawn flow's match is shown until its task drops it)."""
     flow_ids = {m.offer_flow_id for m in matches} | {m.request_flow_id for m in matches}
     facts: dict[uuid.UUID, Facts] = {}
     ids = sorted(flow_ids, key=str)
     for start in range(0, len(ids), CHUNK):
         for flow in _facts_of(session, ids[start : start + CHUNK], active=False):
             facts[flow.ref] = flow
-    explained = []
-    for match in matches:
-        offer, request = facts.get(match.offer_flow_id), facts.get(match.request_flow_id)
-        scores = [getattr(match, name) for name in _NUMBERS[:6]]
-        if offer is None or request is None or None in scores:
-            explained.append(StoredMatch(match, [], None))
-            continue
-        found = material_compatibility(material_side(offer), material_side(request))
-        km = match.distance_km
-        criteria = criteria_with_scores(offer, request, km, found, scores)
-        archetype = replace(found, archetype_id=match.archetype_id)
-        pair = Scored(offer, request, match.score, km, archetype)
-        breakdown = [criterion.as_dict() for criterion in criteria]
-        explained.append(StoredMatch(match, breakdown, estimate(pair, _per_unit(match))))
-    return explained
+    return [
+        explained(match, facts.get(match.offer_flow_id), facts.get(match.request_flow_id))
+        for match in matches
+    ]
+
+
+def explained(match: Match, offer: Facts | None, request: Facts | None) -> StoredMatch:
+    """A stored match's reasons and estimate: the words from the two flows as they are
+    (scoring.criteria_of, economics.estimate), the scores and the € and CO₂e figures from the
+    match, so that what is read agrees with what is ranked and planned. A suggestion that is no
+    longer a match (its numbers cleared) has neither."""
+    scores = [getattr(match, name) for name in _NUMBERS[:6]]
+    if offer is None or request is None or None in scores:
+        return StoredMatch(match, [], None)
+    found = material_compatibility(material_side(offer), material_side(request))
+    km = match.distance_km
+    breakdown = [c.as_dict() for c in criteria_with_scores(offer, request, km, found, scores)]
+    # The estimate's archetype is the one the match was stored with, as its figures are.
+    pair = Scored(offer, request, match.score, km, replace(found, archetype_id=match.archetype_id))
+    return StoredMatch(match, breakdown, estimate(pair, _per_unit(match)))
 
 
 def _per_unit(match: Match) -> PerUnit | None:
