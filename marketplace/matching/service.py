@@ -344,7 +344,10 @@ def _upsert_matches(session: Session, kept: list[Scored], now: datetime) -> None
     updated = (*_COLUMNS[3:], "computed_at")
     if session.get_bind().dialect.name == "postgresql":
         for start in range(0, len(kept), UPSERT_ROWS):
-            part = {name: values[start : start + UPSERT_ROWS] for name, values in columns.items()}
+            part = {
+                name: _array_literal(values[start : start + UPSERT_ROWS])
+                for name, values in columns.items()
+            }
             session.execute(_POSTGRESQL_UPSERT, {**part, "computed_at": now})
         return
     table = Match.__table__  # type: ignore[attr-defined]
@@ -361,6 +364,21 @@ def _upsert_matches(session: Session, kept: list[Scored], now: datetime) -> None
         ),
         rows,
     )
+
+
+def _array_literal(values: list[Any]) -> str:
+    """A column's values as PostgreSQL writes an array, ``{1.5,NULL}``: written with one join
+    rather than by the driver element by element (three times slower for a chunk's 60,000).
+    UUIDs and floats print nothing an array literal must quote; an archetype's id is quoted."""
+    return "{" + ",".join(map(_element, values)) + "}"
+
+
+def _element(value: Any) -> str:
+    if value is None:
+        return "NULL"
+    if isinstance(value, str):
+        return '"' + value.replace("\\", "\\\\").replace('"', '\\"') + '"'
+    return str(value)
 
 
 # Rows per statement of the PostgreSQL upsert: a chunk of a territory's recompute stores ~60,000.
