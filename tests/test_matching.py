@@ -423,13 +423,11 @@ def test_a_new_request_keeps_its_best_offers_with_their_full_scores() -> None:
         kept = best_for_request(request, side)
         keys = request_keys(request)
         everyone = sorted(
-            (
-                (-s.score, str(o.ref))
-                for o in offers
-                if keys & offer_keys(o)
-                and o.company_id != request.company_id
-                and (s := score_pair(o, request)) is not None
-            )
+            (-s.score, str(o.ref))
+            for o in offers
+            if keys & offer_keys(o)
+            and o.company_id != request.company_id
+            and (s := score_pair(o, request)) is not None
         )[:KEEP]
         assert [str(s.offer.ref) for s in kept] == [ref for _, ref in everyone], request
         assert np.allclose([s.score for s in kept], [-score for score, _ in everyone])
