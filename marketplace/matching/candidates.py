@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import uuid
 from collections import defaultdict
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable
 from functools import lru_cache
 from typing import Generic, Protocol, TypeVar
 
@@ -189,40 +189,6 @@ class Index(Generic[T]):
         """The buckets (lists of flows, shared: do not change them) of ``keys`` within reach."""
         origin_bucket = bucket_of(origin)
         return [flows for key in keys for flows in self._buckets(origin_bucket, key, reach_km)]
-
-    def near(
-        self, origin: Located, keys: set[str], reach_km: Callable[[str], float]
-    ) -> Iterator[T]:
-        """Each indexed flow sharing a key with ``keys`` in a bucket within the key's reach of
-        ``origin`` (a superset: the exact distance is the scorer's), once."""
-        seen: set[object] = set()
-        origin_bucket = bucket_of(origin)
-        for key in keys:
-            for flows in self._buckets(origin_bucket, key, reach_km(key)):
-                for facts in flows:
-                    if facts.ref not in seen:
-                        seen.add(facts.ref)
-                        yield facts
-
-
-def requests_index(requests: Iterable[Facts]) -> Index[Facts]:
-    return Index(requests, request_keys)
-
-
-def offers_index(offers: Iterable[Facts]) -> Index[Facts]:
-    return Index(offers, offer_keys)
-
-
-def requests_for(index: Index[Facts], offer: Facts) -> Iterator[Facts]:
-    """The requests worth scoring against ``offer``: within the offer's own reach."""
-    reach = max_distance_km(offer.kind, offer.low_code)
-    return index.near(offer, offer_keys(offer), lambda _key: reach)
-
-
-def offers_for(index: Index[Facts], request: Facts) -> Iterator[Facts]:
-    """The offers worth scoring against ``request``: within the farthest any offer sharing the
-    key travels (each offer's own reach is then the scorer's test)."""
-    return index.near(request, request_keys(request), lambda key: key_reach(request.kind, key))
 
 
 @lru_cache(maxsize=4_096)
