@@ -9,6 +9,7 @@ from fastapi import APIRouter, Query
 
 from api.deps import ActorDep, SessionDep
 from marketplace.matching import service
+from marketplace.matching.models import Match
 from marketplace.matching.schemas import (
     FlowMatchesRead,
     MatchForMember,
@@ -49,12 +50,10 @@ def flow_matches(
     )
 
 
-def _read(stored: service.StoredMatch) -> MatchRead:
+def _read(match: Match) -> MatchRead:
     return MatchRead(
-        **stored.match.model_dump(exclude={"distance_km"}),
-        distance_km=stored.distance_km,
-        why=[Reason.model_validate(r) for r in stored.breakdown],
-        estimate=stored.estimate,
+        **match.model_dump(exclude={"breakdown"}),
+        why=[Reason.model_validate(r) for r in match.breakdown],
     )
 
 
@@ -72,8 +71,7 @@ def stored_matches(
 @router.post("/matches/{match_id}/suggest", response_model=MatchRead)
 def suggest_match(match_id: uuid.UUID, session: SessionDep, actor: ActorDep) -> MatchRead:
     """The facilitator tells both members it has a possible counterpart (no detail)."""
-    match = service.suggest(session, actor, match_id)
-    return _read(service.explain(session, [match])[0])
+    return _read(service.suggest(session, actor, match_id))
 
 
 @router.get("/flows/{flow_id}/prospects", response_model=ProspectsRead)
