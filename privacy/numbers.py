@@ -51,6 +51,14 @@ _UNIT_AFTER = re.compile(
 _DATE = re.compile(r"(?<![0-9])[0-3]?[0-9]([/.\-])[01]?[0-9]\1(?:19|20)[0-9]{2}(?![0-9])")
 
 
+# Letters written for the digits they look like, inside a written number: "06 l2 34 56 78",
+# "O6 12…", "06 12 3l 56 78"; not in a word ("CO2") nor a unit ("12l").
+_LOOKALIKE = re.compile(
+    r"(?<![^\W\d_])[OoIl](?=[0-9])|(?<=[0-9])[OoIl](?=[0-9]|[^\w\n:]{1,3}[0-9])"
+)
+_LOOKALIKE_DIGIT = str.maketrans("OoIl", "0011")
+
+
 def _runs(text: str) -> Iterator[list[tuple[int, int]]]:
     """Digit groups of one written number: consecutive groups joined by a short separator."""
     text = _DATE.sub(lambda m: "x" * len(m.group()), text)
@@ -110,6 +118,7 @@ def digit_spans(text: str) -> list[Span]:
     "12"; a nine-digit figure is taken for a SIREN only when its Luhn sum holds.
     """
     spans: list[Span] = []
+    text = _LOOKALIKE.sub(lambda m: m.group().translate(_LOOKALIKE_DIGIT), text)
     for run in _runs(text):
         digits = [text[start:end] for start, end in run]
         taken: set[int] = set()
