@@ -125,12 +125,44 @@ SMUGGLED = [
     "écrivez à {email_spelt}",
     "notre SIRET : {siret_spaced}",
     "notre SIREN {siren}",
+    "notre SIREN : {siren_words}",
     "appelez le 03 28 00 00 00",
     "appelez le O3 28 OO OO OO ou le 06 l2 34 56 78",
     "appelez le zéro trois vingt-huit zéro zéro zéro zéro zéro zéro",
     "voir www.{domain}.fr ou {domain} point fr",
     "nous sommes au 51.0100, 2.3000",
 ]
+
+
+_UNITS_FR = str.split(
+    "zéro un deux trois quatre cinq six sept huit neuf dix onze douze treize quatorze quinze "
+    "seize dix-sept dix-huit dix-neuf"
+)
+_TENS_FR = str.split(
+    "_ dix vingt trente quarante cinquante soixante soixante quatre-vingt quatre-vingt"
+)
+
+
+def _in_words(number: int) -> str:
+    """0 to 999 as French words ("sept cent trente-deux"), as a message would spell a SIREN."""
+    hundreds, rest = divmod(number, 100)
+    words = [] if hundreds == 0 else ["cent"] if hundreds == 1 else [_UNITS_FR[hundreds], "cent"]
+    if rest or not words:
+        if rest < 20:
+            words.append(_UNITS_FR[rest])
+        else:
+            tens, unit = divmod(rest, 10)
+            if tens in (7, 9):
+                unit += 10
+            words.append(f"{_TENS_FR[tens]}-{_UNITS_FR[unit]}" if unit else _TENS_FR[tens])
+    return " ".join(words)
+
+
+def _group_in_words(digits: str) -> str:
+    """A group of a written number, its leading zeros said one by one ("zéro zéro cinq")."""
+    rest = digits.lstrip("0")
+    zeros = ["zéro"] * (len(digits) - len(rest))
+    return " ".join(zeros + ([_in_words(int(rest))] if rest else []))
 
 
 @pytest.mark.parametrize("author", ["requester", "owner"])
@@ -156,6 +188,7 @@ def test_a_relayed_message_cannot_smuggle_its_author_out(
             email_spelt=" ".join(email),
             siret_spaced=" ".join(siret),
             siren=siret[:9],
+            siren_words=", ".join(_group_in_words(siret[i : i + 3]) for i in (0, 3, 6)),
             domain=word.lower(),
         )
         refused = client.post(url, headers=me.headers, json={"body": text})
