@@ -232,11 +232,17 @@ def company_name_spans(text: str, names: CompanyNames) -> list[tuple[int, int]]:
                     break
     if names.words or names.acronyms:
         for candidate, i, j, fuzzy in _candidates(toks):
+            # Letters spelt one by one run the words together ("C i m e n t e r i e H a u t
+            # p o n t"): a distinctive word anywhere in the run names the company.
+            spelt = j - i >= 2 and all(len(toks[k].text) == 1 for k in range(i, j + 1))
             for reading in _readings(candidate):
                 # A near miss that is itself a word ("comme" one edit from "Colme") is that word.
                 near = fuzzy and reading not in common_words()
                 if reading in names.acronyms or any(
-                    reading == w or (near and _near(reading, w, inside=i == j)) for w in names.words
+                    reading == w
+                    or (near and _near(reading, w, inside=i == j))
+                    or (spelt and w in reading)
+                    for w in names.words
                 ):
                     spans.append((toks[i].start, toks[j].end))
                     break

@@ -51,6 +51,14 @@ _UNIT_AFTER = re.compile(
 _DATE = re.compile(r"(?<![0-9])[0-3]?[0-9]([/.\-])[01]?[0-9]\1(?:19|20)[0-9]{2}(?![0-9])")
 
 
+# Letters written for the digits they look like, inside a written number: "06 l2 34 56 78",
+# "O6 12…", "06 12 3l 56 78"; not in a word ("CO2") nor a unit ("12l").
+_LOOKALIKE = re.compile(
+    r"(?<![^\W\d_])[OoIl](?=[0-9])|(?<=[0-9])[OoIl](?=[0-9]|[^\w\n:]{1,3}[0-9])"
+)
+_LOOKALIKE_DIGIT = str.maketrans("OoIl", "0011")
+
+
 def _runs(text: str) -> Iterator[list[tuple[int, int]]]:
     """Digit groups of one written number: consecutive groups joined by a short separator."""
     text = _DATE.sub(lambda m: "x" * len(m.group()), text)
@@ -110,6 +118,7 @@ def digit_spans(text: str) -> list[Span]:
     "12"; a nine-digit figure is taken for a SIREN only when its Luhn sum holds.
     """
     spans: list[Span] = []
+    text = _LOOKALIKE.sub(lambda m: m.group().translate(_LOOKALIKE_DIGIT), text)
     for run in _runs(text):
         digits = [text[start:end] for start, end in run]
         taken: set[int] = set()
@@ -154,20 +163,32 @@ _TENS = {
     "eighty": 80, "ninety": 90,
 }  # fmt: skip
 _LINK_WORDS = frozenset({"et", "and"})
+_HUNDRED = frozenset({"cent", "cents", "hundred"})
 _NUMBER_WORD = re.compile(r"[^\W_]+")
 # A run worth reading needs two number words at least; its digits must then make a valid number.
 _MIN_WORDS = 2
 
 
 def _spoken_groups(words: list[str]) -> list[str]:
-    """The numbers a run of number words says, each as digits: "zero trois vingt huit" → 0 3 28."""
+    """The numbers a run of number words says, each as digits: "zero trois vingt huit" → 0 3 28,
+    "sept cent trente-deux" → 732."""
     groups: list[int | str] = []
     for word in words:
         last = groups[-1] if groups and isinstance(groups[-1], int) else None
+        hundreds = last is not None and last >= 100 and last % 100 == 0
         if word.isdigit():
             groups.append(word)
         elif word in _LINK_WORDS:
             continue
+        elif word in _HUNDRED:
+            if last is not None and 1 < last < 10:
+                groups[-1] = last * 100  # sept cent
+            else:
+                groups.append(100)
+        elif hundreds and last is not None and (_TENS.get(word) or _UNITS[word]):
+            groups[-1] = last + (_TENS.get(word) or _UNITS[word])  # cent vingt, sept cent deux
+        elif last is not None and last > 100 and last % 100 == 4 and _TENS.get(word) == 20:
+            groups[-1] = last + 76  # huit cent quatre-vingt
         elif word in _TENS:
             if last == 4 and _TENS[word] == 20:  # quatre-vingt
                 groups[-1] = 80
@@ -177,7 +198,7 @@ def _spoken_groups(words: list[str]) -> list[str]:
             last is not None
             and last >= 20
             and last % 10 == 0
-            and (0 < _UNITS[word] < 10 or (last in (60, 80) and 10 <= _UNITS[word] < 20))
+            and (0 < _UNITS[word] < 10 or (last % 100 in (60, 80) and 10 <= _UNITS[word] < 20))
         ):
             groups[-1] = last + _UNITS[word]  # vingt-deux, soixante-et-onze, quatre-vingt-dix
         elif last == 10 and _UNITS[word] in (7, 8, 9):
@@ -188,7 +209,7 @@ def _spoken_groups(words: list[str]) -> list[str]:
 
 
 def _is_number_word(word: str) -> bool:
-    return word in _UNITS or word in _TENS or word.isdigit()
+    return word in _UNITS or word in _TENS or word in _HUNDRED or word.isdigit()
 
 
 def spoken_spans(text: str) -> list[Span]:

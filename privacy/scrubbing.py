@@ -147,6 +147,20 @@ def _url_spans(text: str) -> list[Span]:
 # --- finding and masking -------------------------------------------------------------------------
 
 
+# A spelling out, one character at a time: "c o n t a c t @ e x a m p l e . f r".
+_SPELT = re.compile(r"(?<!\S)\S(?: \S){3,}(?!\S)")
+
+
+def _unspelt(text: str) -> tuple[str, list[int]]:
+    """``text`` with the spaces of its spellings out dropped, and for each character its index
+    in ``text``."""
+    dropped = {
+        m.start() + i for m in _SPELT.finditer(text) for i, c in enumerate(m.group()) if c == " "
+    }
+    kept = [i for i in range(len(text)) if i not in dropped]
+    return "".join(text[i] for i in kept), kept
+
+
 def find(text: str, deny: Iterable[str] = ()) -> list[Span]:
     """Spans of ``text`` that name or locate the company, merged, in reading order.
 
@@ -166,6 +180,10 @@ def find(text: str, deny: Iterable[str] = ()) -> list[Span]:
         *coordinate_spans(norm),
         *postcode_spans(norm),
     ]
+    unspelt, kept = _unspelt(norm)
+    if len(unspelt) < len(norm):
+        spelt = [*_email_spans(unspelt), *_url_spans(unspelt)]
+        spans += [Span(kept[s.start], kept[s.end - 1] + 1, s.kind) for s in spelt]
     names = company_names(deny)
     spans += [Span(s, e, "name") for s, e in company_name_spans(norm, names)]
     spans += [Span(s, e, "person") for s, e in person_spans(norm)]

@@ -43,9 +43,10 @@ class MessageCreate(BaseModel):
 
 class RequesterCard(BaseModel):
     """The requester as the owner sees it before the reveal: its sector's division, how far
-    (from the listing's published point to the requester's département), how much it needs."""
+    (from the listing's published point to the requester's région), how much it needs."""
 
-    sector_division: str
+    # None when fewer than k legal units share it (in the requester's région).
+    sector_division: str | None
     sector_label: str | None
     distance_band: str | None
     quantity_class: str | None

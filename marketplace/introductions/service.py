@@ -97,10 +97,19 @@ def _listing_gone(session: Session, intro: Introduction) -> bool:
     return listing is None or listing.status != ListingStatus.PUBLISHED
 
 
+def _as_of(intro: Introduction, now: datetime) -> str:
+    """The stored state, but "expired" for a pending one past its deadline: the hourly beat
+    writes down what every reader already reads, so the moment it runs tells nothing."""
+    if intro.state in PENDING and intro.expires_at is not None and intro.expires_at <= now:
+        return State.EXPIRED.value
+    return intro.state
+
+
 def requester_state(session: Session, intro: Introduction, now: datetime | None = None) -> str:
     """The state as the requester may see it: its own withdrawal as such; a listing gone, a
     decline and the other side's withdrawal all as "not available", a silent outcome only once
-    its delay has passed (before, the state it saw before)."""
+    its delay has passed (before, the state it saw before). A silence that would outlast the
+    deadline ends as an unanswered interest does, "expired" at the deadline."""
     now = now or utcnow()
     if intro.requester_left:
         return State.WITHDRAWN.value
@@ -109,14 +118,20 @@ def requester_state(session: Session, intro: Introduction, now: datetime | None 
     if _listing_gone(session, intro):
         return NOT_AVAILABLE
     if intro.state in (State.DECLINED, State.WITHDRAWN):
-        if intro.requester_sees_from is not None and now < intro.requester_sees_from:
-            return intro.requester_view or State.INTEREST_EXPRESSED.value
-        return NOT_AVAILABLE
-    return intro.state
+        sees_from, deadline = intro.requester_sees_from, intro.expires_at
+        if sees_from is not None and deadline is not None and sees_from > deadline:
+            if now >= deadline:
+                return State.EXPIRED.value
+        elif sees_from is None or now >= sees_from:
+            return NOT_AVAILABLE
+        return intro.requester_view or State.INTEREST_EXPRESSED.value
+    return _as_of(intro, now)
 
 
 def state_for(session: Session, intro: Introduction, party: Party) -> str:
-    return requester_state(session, intro) if party == Party.REQUESTER else intro.state
+    if party == Party.REQUESTER:
+        return requester_state(session, intro)
+    return _as_of(intro, utcnow())
 
 
 def list_introductions(
@@ -189,6 +204,9 @@ def _silently(session: Session, intro: Introduction) -> None:
 def _lock(session: Session, actor: Actor, introduction_id: uuid.UUID) -> tuple[Introduction, Party]:
     intro, _seen_before = get_introduction(session, actor, introduction_id)
     lock_for_update(session, intro)
+    if _as_of(intro, utcnow()) != intro.state:
+        # Past its deadline and the beat not run yet: expired now, so no change lands on it.
+        _fire(session, intro, Event.EXPIRE, Party.SYSTEM, None)
     # Read again under the lock: the side follows the row as it now stands.
     return intro, party_of(actor, intro)
 
@@ -380,6 +398,9 @@ def accept(session: Session, actor: Actor, introduction_id: uuid.UUID) -> Introd
     intro, party = _lock(session, actor, introduction_id)
     if party == Party.REQUESTER:
         _refuse_unless_pending_view(session, intro, Event.ACCEPT)
+    elif _listing_gone(session, intro):
+        # The requester reads "not available" and can no longer withdraw: nobody is revealed.
+        raise StateRefuses(field="state", event=Event.ACCEPT.value, state=NOT_AVAILABLE)
     confirms = get_settings().introduction_requester_confirms
     # Decided before anything changes: a reveal the vault cannot serve changes nothing.
     reveals = (party == Party.OWNER and not confirms) or (

@@ -4,9 +4,11 @@ facilitator everything but identities (which it reads, logged, through the compa
 
 from __future__ import annotations
 
+import sqlalchemy as sa
 from sqlmodel import Session, col, select
 
 from core.reference.sectors import sector_label
+from core.settings import get_settings
 from marketplace.accounts.service import Actor
 from marketplace.catalogue.models import Listing
 from marketplace.companies.models import Company, Site
@@ -30,7 +32,7 @@ from marketplace.introductions.schemas import (
 from marketplace.introductions.service import PENDING_VIEWS, state_for
 from marketplace.introductions.states import Party, State
 from privacy.generalisation import distance_band, haversine_km, quantity_class
-from privacy.places import departement_point
+from privacy.places import region_point
 
 NEXT_ACTIONS: dict[tuple[Party, str], str] = {
     (Party.FACILITATOR, State.INTEREST_EXPRESSED): "screen or propose",
@@ -42,15 +44,35 @@ NEXT_ACTIONS: dict[tuple[Party, str], str] = {
 }
 
 
+def _sector_shown(session: Session, company: Company, region_code: str | None) -> str | None:
+    """The requester's sector division when at least k legal units of the territory share it
+    (in its région, when the card places it there): a trade rare in a région names its company
+    to anyone who reads the public company registers."""
+    division = company.nace[:2]
+    query = select(sa.func.count(sa.distinct(col(Company.legal_unit_index)))).where(
+        col(Company.nace).startswith(f"{division}.")
+    )
+    if region_code is not None:
+        query = query.where(
+            sa.exists().where(
+                col(Site.company_id) == Company.id, col(Site.region_code) == region_code
+            )
+        )
+    shown = int(session.exec(query).one()) >= get_settings().k_anonymity
+    return division if shown else None
+
+
 def requester_card(session: Session, intro: Introduction) -> RequesterCard:
     """The requester as the owner sees it: nothing finer than a public card. Its distance is
-    measured from the listing's published point (not the owner's moving sites) to the
-    requester's département, so neither side's exact site enters it."""
+    measured from the listing's published point (not the owner's moving sites) to the point of
+    the requester's région: its département, or its own listing's cell, would be found again
+    from the bands of a few listings of the owner's (or of companies it controls), and with its
+    sector would narrow it below k companies."""
     company = session.get(Company, intro.requester_company_id)
     assert company is not None
-    division = company.nace[:2]
     band: str | None = None
     quantity: str | None = None
+    region_code: str | None = None
     flow = session.get(Flow, intro.requester_flow_id) if intro.requester_flow_id else None
     if flow is not None:
         quantity = quantity_class(
@@ -58,9 +80,11 @@ def requester_card(session: Session, intro: Introduction) -> RequesterCard:
         ).label_en
         listing = session.get(Listing, intro.listing_id) if intro.listing_id else None
         site = session.get(Site, flow.site_id)
-        if listing is not None and site is not None:
-            lat, lon = departement_point(site.departement_code)
+        region_code = site.region_code if site is not None else None
+        if listing is not None and region_code is not None:
+            lat, lon = region_point(region_code)
             band = distance_band(haversine_km(listing.latitude, listing.longitude, lat, lon))
+    division = _sector_shown(session, company, region_code)
     return RequesterCard(
         sector_division=division,
         sector_label=sector_label(division),
