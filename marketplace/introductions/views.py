@@ -109,8 +109,9 @@ def contributors(session: Session, actor: Actor, intro: Introduction) -> list[Co
         flows = flows.where(
             PoolShare.listing_id == intro.listing_id, PoolShare.company_id == share.company_id
         )
+        # Only the sites of its flows still in the pool: none if they all left it.
         site_ids = list(session.exec(flows).all())
-        found.append(_revealed(session, actor, intro, share.company_id, site_ids or None))
+        found.append(_revealed(session, actor, intro, share.company_id, site_ids))
     return found
 
 
