@@ -20,6 +20,7 @@ kept off-site) catches that too: a later verify must show at least that checkpoi
 from __future__ import annotations
 
 import hashlib
+import json
 import uuid
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -54,6 +55,9 @@ def _digest(entry: AuditEntry) -> str:
         str(entry.subject_id or ""),
         entry.prev_hash,
     ]
+    if entry.data:
+        # Only when present: the entries written before `data` existed keep their hashes.
+        parts.append(json.dumps(entry.data, sort_keys=True, separators=(",", ":")))
     return hashlib.sha256("\x1f".join(parts).encode()).hexdigest()
 
 
@@ -62,7 +66,12 @@ APPEND_ATTEMPTS = 5
 
 
 def append(
-    session: Session, action: str, *, actor_id: uuid.UUID | None, subject_id: uuid.UUID | None
+    session: Session,
+    action: str,
+    *,
+    actor_id: uuid.UUID | None,
+    subject_id: uuid.UUID | None,
+    data: dict[str, str] | None = None,
 ) -> AuditEntry:
     """Append one entry; concurrent appends take turns, so none fails a request.
 
@@ -70,7 +79,9 @@ def append(
     commit, so two transactions never link to the same entry. SQLite: the append takes the write
     lock before it reads; should a `seq` still be taken first (the primary key refuses it), the
     append reads the end again, inside a savepoint of its own."""
-    entry = _in_turn(session, lambda: _append_after_last(session, action, actor_id, subject_id))
+    entry = _in_turn(
+        session, lambda: _append_after_last(session, action, actor_id, subject_id, data)
+    )
     if action in CHECKPOINTED_ACTIONS:
         session.info[_CHECKPOINT_DUE] = True
     return entry
@@ -112,7 +123,11 @@ def _in_turn(session: Session, write: Callable[[], _T]) -> _T:
 
 
 def _append_after_last(
-    session: Session, action: str, actor_id: uuid.UUID | None, subject_id: uuid.UUID | None
+    session: Session,
+    action: str,
+    actor_id: uuid.UUID | None,
+    subject_id: uuid.UUID | None,
+    data: dict[str, str] | None = None,
 ) -> AuditEntry:
     last = _last_entry(session)
     entry = AuditEntry(
@@ -121,6 +136,7 @@ def _append_after_last(
         actor_id=actor_id,
         action=action,
         subject_id=subject_id,
+        data=data or None,
         prev_hash=last.hash if last else GENESIS,
         hash="",
     )

@@ -20,6 +20,9 @@ class AuditEntry(SQLModel, table=True):
     actor_id: uuid.UUID | None = None
     action: str = Field(max_length=64)  # e.g. "identity.read", "identity.reveal"
     subject_id: uuid.UUID | None = None
+    # Further ids the entry names (an introduction's entries name the introduction), hashed
+    # with the rest; null on entries written before it existed, which hash as they did.
+    data: dict[str, str] | None = Field(default=None, sa_column=sa.Column(sa.JSON(), nullable=True))
     prev_hash: str = Field(max_length=64)
     hash: str = Field(max_length=64, unique=True)
 

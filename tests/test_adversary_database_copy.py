@@ -1,6 +1,7 @@
 """A copy of the database against its holder: the demo territory, plus a company with brands and
 a named contact, a site with its commune, a published listing, an import refused with bad rows,
-identity reads, saved searches and their alerts, all made over the API. Then the raw bytes (the
+identity reads, saved searches and their alerts, introductions (one to a pooled offer of three
+tanneries, revealed), all made over the API. Then the raw bytes (the
 SQLite file with its WAL, or `pg_dump` of the PostgreSQL test database) must hold no company
 name, brand, SIRET or SIREN, person's name, user e-mail, commune, distinctive site name, or exact
 site coordinate (three decimals, as text or as an 8-byte float).
@@ -44,6 +45,22 @@ POSITION = (48.60473, -4.50319)
 SIRET = make_siret(8_675_309)
 IMPORTED_NAME = "Saurisserie Penmarc'h Confidentielle"
 IMPORTED_SIRET = make_siret(8_675_310)
+# Two more tanneries pooled with this one (the watcher's interest in the pool is revealed), by
+# name, SIRET, site name and position.
+POOLED = (
+    (
+        "Tannerie Abgrall Confidentielle SARL",
+        make_siret(8_675_311),
+        "Hangar de Kerlouan",
+        (48.55012, -4.40133),
+    ),
+    (
+        "Mégisserie Morvan Confidentielle SA",
+        make_siret(8_675_312),
+        "Cour de Plabennec",
+        (48.50217, -4.41452),
+    ),
+)
 # Demo site names that name a place; the others ("Usine", "Serres") name no one.
 DISTINCTIVE_DEMO_SITES = ("Chantier de Guînes", "Plateforme de Coulogne", "Serres de Craywick")
 
@@ -159,6 +176,7 @@ def _scene(client: TestClient, users: list[dict[str, str]]) -> None:
     revealed = _ok(client.post(f"{path}/accept", headers=admin))
     assert revealed["counterpart"]["legal_name"] == watcher_company["legal_name"]
     assert _ok(client.get(path, headers=watching))["counterpart"]["legal_name"] == LEGAL_NAME
+    _pooled_introduction(client, staff, admin, watching, flow["site_id"], declaration)
     # Identity reads by the facilitator: every company, then this one.
     _ok(client.get("/api/v1/companies", headers=staff))
     _ok(client.get(f"/api/v1/companies/{company['id']}", headers=staff))
@@ -178,6 +196,75 @@ def _scene(client: TestClient, users: list[dict[str, str]]) -> None:
         files={"file": ("territoire.csv", "\n".join([header, *rows]).encode(), "text/csv")},
     )
     assert refused.status_code == 422, refused.text
+
+
+def _pooled_introduction(
+    client: TestClient,
+    staff: dict[str, str],
+    admin: dict[str, str],
+    watching: dict[str, str],
+    site_id: str,
+    declaration: dict[str, Any],
+) -> None:
+    """The tannery's flow pooled with two others' (each with permit flags on its site); the
+    watcher's interest in the pool accepted by all three, and so revealed."""
+    flow_ids = [
+        _ok(
+            client.post("/api/v1/flows", headers=admin, json=declaration | {"description": ""}),
+            201,
+        )["id"]
+    ]
+    accepting = [admin]
+    for number, (name, siret, site_name, (lat, lon)) in enumerate(POOLED):
+        company = _ok(
+            client.post(
+                "/api/v1/companies",
+                headers=staff,
+                json={"legal_name": name, "siret": siret, "nace": "15.11Z"},
+            ),
+            201,
+        )
+        email = f"pool-{number}@tannerie.test"
+        with unit_of_work() as session:
+            create_user(
+                session,
+                email=email,
+                password="pool-password",
+                role=Role.COMPANY_ADMIN,
+                company_id=uuid.UUID(company["id"]),
+            )
+        headers = _token(client, email, "pool-password")
+        site = {
+            "name": site_name,
+            "latitude": lat,
+            "longitude": lon,
+            "icpe_regime": "authorisation",
+            "receives_non_hazardous_waste": True,
+        }
+        made = _ok(client.post("/api/v1/sites", headers=headers, json=site), 201)
+        body = declaration | {"site_id": made["id"], "description": ""}
+        flow_ids.append(_ok(client.post("/api/v1/flows", headers=headers, json=body), 201)["id"])
+        accepting.append(headers)
+    pool = _ok(
+        client.post(
+            "/api/v1/pools",
+            headers=staff,
+            json={"flow_ids": flow_ids, "area": "departement", "title": "Rognures mutualisées"},
+        ),
+        201,
+    )
+    _ok(client.post(f"/api/v1/listings/{pool['id']}/publish", headers=staff))
+    interest = _ok(
+        client.post("/api/v1/introductions", headers=watching, json={"listing_id": pool["id"]}),
+        201,
+    )
+    path = f"/api/v1/introductions/{interest['id']}"
+    for headers in accepting:
+        _ok(client.post(f"{path}/accept", headers=headers))
+    revealed = _ok(client.get(path, headers=watching))
+    assert sorted(c["legal_name"] for c in revealed["contributors"]) == sorted(
+        [LEGAL_NAME, *(name for name, *_ in POOLED)]
+    )
 
 
 def _raw_bytes() -> bytes:
@@ -221,14 +308,17 @@ def _found(copy: Copy, names: set[str]) -> list[str]:
 
 def test_a_copy_names_no_company(copy: Copy) -> None:
     names = {row["company"] for row in copy.territory} | {LEGAL_NAME, BRAND, IMPORTED_NAME}
+    names |= {name for name, *_ in POOLED}
     assert _found(copy, names) == []
     sirets = {row["siret"] for row in copy.territory} | {SIRET, IMPORTED_SIRET}
+    sirets |= {siret for _, siret, *_ in POOLED}
     numbers = sirets | {s[:9] for s in sirets}
     assert sorted(n for n in numbers if n.encode() in copy.raw) == []
 
 
 def test_a_copy_holds_no_distinctive_site_name(copy: Copy) -> None:
-    assert _found(copy, {SITE_NAME, *DISTINCTIVE_DEMO_SITES}) == []
+    pooled = {site_name for _, _, site_name, _ in POOLED}
+    assert _found(copy, {SITE_NAME, *DISTINCTIVE_DEMO_SITES, *pooled}) == []
 
 
 def test_a_copy_holds_no_user_email(copy: Copy) -> None:
@@ -250,6 +340,8 @@ def test_a_copy_holds_no_person_name(copy: Copy) -> None:
 
 def _coordinates(copy: Copy) -> list[float]:
     values = [POSITION[0], POSITION[1]]
+    for *_, position in POOLED:
+        values += list(position)
     for row in copy.territory:
         values += [float(row["latitude"]), float(row["longitude"])]
     return values

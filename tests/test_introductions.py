@@ -301,6 +301,8 @@ def _one_byte_off(value: Any) -> Any:
         return uuid.UUID(text[:-1] + ("0" if text[-1] != "0" else "1"))
     if isinstance(value, str):
         return value[:-1] + ("x" if value[-1] != "x" else "y")
+    if isinstance(value, dict):
+        return {key: _one_byte_off(item) for key, item in value.items()}
     return value + timedelta(microseconds=1)
 
 
@@ -328,8 +330,17 @@ def test_changing_any_audit_row_of_an_introduction_breaks_the_chain_at_that_row(
     actions = {e.action for e in written}
     assert {"introduction.express", "introduction.propose", "introduction.message"} <= actions
     assert {"introduction.accept", "introduction.reveal", "identity.reveal"} <= actions
+    # Each entry names the introduction in its data, the identity reads of its reveal too.
+    assert all(
+        e.data == {"introduction_id": intro_id}
+        for e in written
+        if e.action != "introduction.message"
+    )
+    (said,) = [e for e in written if e.action == "introduction.message"]
+    assert said.data is not None and said.data["introduction_id"] == intro_id
+    assert said.data["message_id"] == str(said.subject_id)
     for entry in written:
-        for column in ("at", "actor_id", "action", "subject_id", "prev_hash", "hash"):
+        for column in ("at", "actor_id", "action", "subject_id", "data", "prev_hash", "hash"):
             original = getattr(entry, column)
             if original is None:
                 continue
@@ -464,3 +475,106 @@ def test_after_a_key_rotation_and_the_old_key_gone_the_reveal_still_opens_identi
         assert [m["body"] for m in messages] == [said["body"]]
     finally:
         vault.clear_key_cache()
+
+
+@pytest.mark.parametrize("refusal", ["decline", "withdraw"])
+def test_an_owner_refusing_after_its_acceptance_looks_like_a_withdrawn_listing(
+    client: TestClient, session: Session, monkeypatch: pytest.MonkeyPatch, refusal: str
+) -> None:
+    """The attack: with the requester asked to confirm, the owner accepts (the requester is told
+    so), then declines or withdraws. Were the decline silent for a while, the requester's
+    confirmation in that while would be refused as "accepted", where an accepted introduction
+    reveals: it would know it was refused. Whatever the owner does, the requester must read what
+    it reads when the listing is withdrawn after the acceptance: same words, same fields, at
+    once (a withdrawn listing is not available at once)."""
+    monkeypatch.setattr(get_settings(), "introduction_requester_confirms", True)
+    # The longest silence the settings allow for: no random delay may save the owner here.
+    monkeypatch.setattr(get_settings(), "introduction_silent_delay_hours", 1000.0)
+    w = world(client, session)
+    refused_id = express(client, w).json()["id"]
+    gone_id = express(client, w, w.others[0]).json()["id"]
+    owners = ((refused_id, w.owner.headers), (gone_id, w.neighbours[0].headers))
+    for intro_id, headers in owners:
+        accepted = client.post(f"/api/v1/introductions/{intro_id}/accept", headers=headers)
+        assert accepted.json()["state"] == "accepted", accepted.text
+    for intro_id in (refused_id, gone_id):
+        mine = client.get(f"/api/v1/introductions/{intro_id}", headers=w.requester.headers)
+        assert mine.json()["next_action"] == "confirm (accept), or withdraw"
+    refused = client.post(f"/api/v1/introductions/{refused_id}/{refusal}", headers=w.owner.headers)
+    assert refused.status_code == 200, refused.text
+    withdrawn = client.post(
+        f"/api/v1/listings/{w.others[0]}/withdraw", headers=w.neighbours[0].headers
+    )
+    assert withdrawn.status_code == 200, withdrawn.text
+
+    def answers(intro_id: str, listing_id: str) -> list[Any]:
+        url = f"/api/v1/introductions/{intro_id}"
+        headers = w.requester.headers
+        return [
+            client.get(url, headers=headers),
+            client.get(f"{url}/messages", headers=headers),
+            client.post(f"{url}/accept", headers=headers),
+            client.post(f"{url}/decline", headers=headers),
+            client.post(f"{url}/messages", headers=headers, json={"body": "Toujours preneurs"}),
+            client.post(f"{url}/withdraw", headers=headers),
+            client.get(url, headers=headers),
+            express(client, w, listing_id),
+        ]
+
+    pairs = zip(answers(refused_id, w.listing_id), answers(gone_id, w.others[0]), strict=True)
+    for refused_answer, gone in pairs:
+        assert refused_answer.status_code == gone.status_code, (refused_answer.text, gone.text)
+        assert _without_ids(refused_answer.json()) == _without_ids(gone.json())
+    seen = client.get(f"/api/v1/introductions/{refused_id}", headers=w.requester.headers).json()
+    assert seen["state"] == "not_available" and seen["counterpart"] is None
+    assert leaks(str(seen), w.owner) == []
+    # The notices tell it the same: one "accepted" each, and nothing after.
+    kinds = [
+        (n["introduction_id"], n["kind"])
+        for n in client.get("/api/v1/introductions/notices", headers=w.requester.headers).json()
+    ]
+    assert sorted(k for i, k in kinds if i == refused_id) == ["introduction.accepted"]
+    assert sorted(k for i, k in kinds if i == gone_id) == ["introduction.accepted"]
+
+
+def test_notices_are_marked_read_one_or_all_and_only_ones_own(
+    client: TestClient, session: Session
+) -> None:
+    w = world(client, session)
+    for listing_id in (w.listing_id, w.others[0]):
+        intro_id = express(client, w, listing_id).json()["id"]
+    (owners_notice,) = client.get("/api/v1/introductions/notices", headers=w.owner.headers).json()
+    assert owners_notice["read_at"] is None
+    url = f"/api/v1/introductions/notices/{owners_notice['id']}/read"
+    # Another company's notice is no notice of its own: 404, and still unread.
+    for stranger in (w.requester, w.third):
+        foreign = client.post(url, headers=stranger.headers)
+        assert foreign.status_code == 404, foreign.text
+        assert (foreign.json()["error"], foreign.json()["field"]) == ("NotFound", "notice_id")
+    assert client.post("/api/v1/introductions/notices/read", headers=w.third.headers).json() == {
+        "marked": 0
+    }
+    listed = client.get("/api/v1/introductions/notices", headers=w.owner.headers).json()
+    assert listed[0]["read_at"] is None
+    marked = client.post(url, headers=w.owner.headers)
+    assert marked.status_code == 200, marked.text
+    first = marked.json()["read_at"]
+    assert first is not None
+    # Marking again keeps the first time.
+    assert client.post(url, headers=w.owner.headers).json()["read_at"] == first
+    bad = client.post("/api/v1/introductions/notices/not-an-id/read", headers=w.owner.headers)
+    assert bad.status_code == 422 and bad.json()["field"] == "notice_id"
+    # All at once: the neighbour's one notice; then nothing left to mark.
+    neighbour = w.neighbours[0].headers
+    assert client.post("/api/v1/introductions/notices/read", headers=neighbour).json() == {
+        "marked": 1
+    }
+    assert client.post("/api/v1/introductions/notices/read", headers=neighbour).json() == {
+        "marked": 0
+    }
+    (read,) = client.get("/api/v1/introductions/notices", headers=neighbour).json()
+    assert read["read_at"] is not None and read["introduction_id"] == intro_id
+    spec = client.get("/api/v1/openapi.json").json()["paths"]
+    one = spec["/api/v1/introductions/notices/{notice_id}/read"]["post"]["responses"]
+    every = spec["/api/v1/introductions/notices/read"]["post"]["responses"]
+    assert {"401", "403", "404", "409", "422"} <= set(one) and {"401", "403", "409"} <= set(every)

@@ -29,6 +29,8 @@ from marketplace.companies.service import identity_of, site_name, site_position
 from marketplace.demo.loader import load_demo
 from marketplace.flows.models import Flow
 from tests.factories import PASSWORD, bearer
+from tests.test_introduction_pools import express as express_pool
+from tests.test_introduction_pools import pool_world
 
 # A number with 3+ decimals, not the seconds of a timestamp ("T10:15:02.368088Z").
 DECIMAL = re.compile(r"(?<![:\d])-?\d{1,3}\.\d{3,}")
@@ -275,3 +277,34 @@ def test_both_sides_of_an_introduction_see_no_identity_before_the_reveal(
         assert f"/api/v1/introductions/{intro_id}" in pages
         assert intro_id in pages["/api/v1/introductions"]
         _assert_clean(pages, _secrets(demo, user.company_id))
+
+
+def test_the_sides_of_a_pooled_introduction_see_no_identity_before_the_reveal(
+    client: TestClient, session: Session
+) -> None:
+    """An interest in a pooled offer, one contributor having accepted: the requester and each
+    contributor walk every route, the introduction's own included, and find nothing of the
+    others (the contributors nothing of each other either)."""
+    pool = pool_world(client, session)
+    intro_id = express_pool(client, pool).json()["id"]
+    first = pool.contributors[0]
+    url = f"/api/v1/introductions/{intro_id}/accept"
+    assert client.post(url, headers=first.headers).status_code == 200
+    everyone = [pool.requester, *pool.contributors, pool.third]
+    for viewer in (pool.requester, *pool.contributors):
+        secrets = Secrets(own_values=set(viewer.position))
+        for other in everyone:
+            if other is not viewer:
+                secrets.words.update(other.secrets)
+                secrets.positions.append(other.position)
+        ids = {
+            "introduction_id": intro_id,
+            "listing_id": pool.listing_id,
+            "flow_id": str(viewer.member.flow_id),
+            "site_id": str(viewer.member.site_id),
+            "company_id": str(viewer.company_id),
+            "fallback": str(viewer.member.flow_id),
+        }
+        pages = _walk(client, viewer.headers, ids)
+        assert intro_id in pages["/api/v1/introductions"]
+        _assert_clean(pages, secrets)

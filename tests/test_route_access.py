@@ -4,6 +4,7 @@ none is due. A route added later is covered without editing this test."""
 from __future__ import annotations
 
 import re
+import uuid
 from datetime import timedelta
 from typing import Any
 
@@ -18,7 +19,7 @@ from marketplace.alerts import service as alerts
 from marketplace.catalogue import service as catalogue
 from marketplace.flows.models import Flow
 from marketplace.imports import service as imports
-from marketplace.introductions.models import Introduction
+from marketplace.introductions.models import Introduction, OutboxMessage
 from tests.factories import bearer, create_tenant, create_user_row
 
 # Bodies that are valid for the route, so a refusal cannot hide behind a validation error.
@@ -79,6 +80,15 @@ def world(session: Session) -> dict[str, Any]:
         expires_at=utcnow() + timedelta(days=15),
     )
     session.add(intro)
+    session.flush()
+    # A notice to B about its introduction: one that A must neither read nor mark.
+    notice = OutboxMessage(
+        kind="introduction.proposed",
+        introduction_id=intro.id,
+        recipient_company_id=b.company.id,
+        payload={"introduction_id": str(intro.id), "state": "proposed"},
+    )
+    session.add(notice)
     session.commit()
     # A's own interest goes to B's draft listing: "not available", and nothing more.
     SAMPLE_BODIES[("post", "/api/v1/introductions")] = {"listing_id": str(listing.id)}
@@ -99,6 +109,7 @@ def world(session: Session) -> dict[str, Any]:
             "search_id": str(search.id),
             "job_id": str(job.id),
             "introduction_id": str(intro.id),
+            "notice_id": str(notice.id),
             "fallback": str(b.flow.id),
         },
     }
@@ -122,7 +133,10 @@ def test_company_users_get_nothing_of_a_foreign_company(
         str(b.site.id),
         str(b.flow.id),
         "Bravo Papeterie",
-        *(world["b_ids"][k] for k in ("listing_id", "search_id", "job_id", "introduction_id")),
+        *(
+            world["b_ids"][k]
+            for k in ("listing_id", "search_id", "job_id", "introduction_id", "notice_id")
+        ),
     ]
     headers = world["headers"][role]
     for method, path, _operation in _routes(client):
@@ -144,6 +158,9 @@ def test_company_users_get_nothing_of_a_foreign_company(
     session.expire_all()
     flow = session.get(Flow, b.flow.id)
     assert flow is not None and flow.label == "Cendres volantes" and flow.status == "active"
+    # B's notice stays unread, whatever A posted to mark it (one or all).
+    notice = session.get(OutboxMessage, uuid.UUID(world["b_ids"]["notice_id"]))
+    assert notice is not None and notice.read_at is None
 
 
 def test_facilitator_reaches_every_company(client: TestClient, world: dict) -> None:

@@ -107,6 +107,7 @@ CASES: Mapping[type[DomainError], str] = {
     matching.NotAnOffer: N_("Prospects are found for an offer, not for a request."),
     # Introductions.
     introductions.NoSuchIntroduction: N_("No such introduction."),
+    introductions.NoSuchNotice: N_("No such notice."),
     introductions.NotAvailable: N_("This listing is not available."),
     introductions.StateRefuses: N_("Not possible now: the introduction is %(state)s."),
     introductions.NotYourDecision: N_(

@@ -10,7 +10,7 @@ from fastapi.responses import RedirectResponse, Response
 
 from marketplace.catalogue.service import company_names_changed
 from marketplace.companies.models import Site
-from marketplace.companies.schemas import SiteCreate, SiteRead, SiteUpdate
+from marketplace.companies.schemas import ICPE_REGIMES, SiteCreate, SiteRead, SiteUpdate
 from marketplace.companies.service import (
     create_site,
     get_site,
@@ -22,18 +22,37 @@ from marketplace.reference.service import place_names, place_of
 from web.forms import (
     FieldErrors,
     SubmittedForm,
+    checked,
     form_errors,
     number,
+    optional_text,
     place_errors,
     text,
 )
-from web.i18n import page_translator
+from web.i18n import N_, Translate, page_translator
 from web.security import COMPANY_PAGES, CurrentViewer, DbSession, Viewer, own_company
 from web.templating import render
 
 router = APIRouter(include_in_schema=False, dependencies=COMPANY_PAGES)
 
 SITE_FIELDS = ("name", "latitude", "longitude", "commune")
+PERMIT_FLAGS = (
+    "receives_non_hazardous_waste",
+    "receives_hazardous_waste",
+    "animal_by_products_approved",
+)
+FORM_FIELDS = (*SITE_FIELDS, "icpe_regime", *PERMIT_FLAGS)
+ICPE_REGIME_LABELS = {
+    "authorisation": N_("Authorisation"),
+    "enregistrement": N_("Registration (enregistrement)"),
+    "declaration": N_("Declaration"),
+    "none": N_("Not classified"),
+}
+assert set(ICPE_REGIME_LABELS) == set(ICPE_REGIMES)
+
+
+def icpe_options(translate: Translate) -> list[tuple[str, str]]:
+    return [(regime, translate(ICPE_REGIME_LABELS[regime])) for regime in ICPE_REGIMES]
 
 
 @router.get("/sites")
@@ -62,7 +81,13 @@ def _form_page(
     return render(
         request,
         "site_form.html",
-        {"site": site, "place": place, "values": values, "errors": errors},
+        {
+            "site": site,
+            "place": place,
+            "values": values,
+            "errors": errors,
+            "icpe_options": icpe_options(page_translator(request)),
+        },
         status_code=422 if errors else 200,
     )
 
@@ -73,6 +98,9 @@ def _submitted(form: SubmittedForm) -> dict[str, Any]:
         "latitude": number(form, "latitude"),
         "longitude": number(form, "longitude"),
         "commune": text(form, "commune"),
+        # Left blank: not declared.
+        "icpe_regime": optional_text(form, "icpe_regime"),
+        **{flag: checked(form, flag) for flag in PERMIT_FLAGS},
     }
 
 
@@ -86,7 +114,9 @@ def _save(
     with form_errors(session, translate) as errors:
         # The whole form is checked as a creation, so an emptied field is refused on an edit
         # too rather than silently keeping its old value.
-        data = SiteCreate.model_validate({k: v for k, v in values.items() if v is not None})
+        data = SiteCreate.model_validate(
+            {k: v for k, v in values.items() if v is not None or k == "icpe_regime"}
+        )
         if site is None:
             create_site(session, viewer.actor, company, data)
             company_names_changed(session, company.id)
@@ -97,7 +127,7 @@ def _save(
         return RedirectResponse("/sites?notice=site-saved", status_code=303)
     current = read_site(company, site) if site is not None else None
     return _form_page(
-        request, session, site=current, values=values, errors=place_errors(errors, SITE_FIELDS)
+        request, session, site=current, values=values, errors=place_errors(errors, FORM_FIELDS)
     )
 
 
@@ -119,7 +149,7 @@ def edit_site_page(
 ) -> Response:
     site = get_site(session, viewer.actor, site_id)
     current = read_site(own_company(session, viewer), site)
-    values = {name: getattr(current, name) for name in SITE_FIELDS}
+    values = {name: getattr(current, name) for name in FORM_FIELDS}
     return _form_page(request, session, site=current, values=values, errors={})
 
 

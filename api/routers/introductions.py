@@ -8,7 +8,7 @@ from datetime import datetime
 from typing import Annotated
 
 from fastapi import APIRouter, Query
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 
 from api.deps import ActorDep, SessionDep
 from api.errors import RATE_LIMITED
@@ -32,6 +32,11 @@ class NoticeRead(BaseModel):
     kind: str
     introduction_id: uuid.UUID | None
     created_at: datetime
+    read_at: datetime | None
+
+
+class NoticesMarked(BaseModel):
+    marked: int = Field(description="how many unread notices were marked read")
 
 
 @router.post(
@@ -71,6 +76,20 @@ def list_notices(session: SessionDep, actor: ActorDep) -> list[NoticeRead]:
         NoticeRead.model_validate(n, from_attributes=True)
         for n in outbox.notices(session, company_id)
     ]
+
+
+@router.post("/notices/read", response_model=NoticesMarked)
+def mark_all_notices_read(session: SessionDep, actor: ActorDep) -> NoticesMarked:
+    """Mark every unread notice of the company read."""
+    return NoticesMarked(marked=outbox.mark_all_read(session, actor.require_company()))
+
+
+@router.post("/notices/{notice_id}/read", response_model=NoticeRead)
+def mark_notice_read(notice_id: uuid.UUID, session: SessionDep, actor: ActorDep) -> NoticeRead:
+    """Mark one notice of the company read (once: marking it again keeps the first time). Another
+    company's notice is 404, as one that does not exist."""
+    notice = outbox.mark_read(session, actor.require_company(), notice_id)
+    return NoticeRead.model_validate(notice, from_attributes=True)
 
 
 @router.get("/{introduction_id}", response_model=IntroductionRead)

@@ -50,6 +50,15 @@ class Site(SQLModel, table=True):
     # The position's H3 cell at resolution 7 (~5 km²), the finest kept in clear: generalisation
     # takes its resolution-6 parent, and a cell that size holds many plants, not one.
     h3_cell: str = Field(max_length=16, index=True)
+    # Permits a receiving plant declares (shown as flags on its anonymized card when it asks
+    # for an introduction): its ICPE regime (authorisation, enregistrement, declaration, none;
+    # null while undeclared), and what it is authorised to receive. Categories shared by many
+    # plants, not identities: kept in clear.
+    icpe_regime: str | None = Field(default=None, max_length=16)
+    receives_non_hazardous_waste: bool = False
+    receives_hazardous_waste: bool = False
+    # Agrément sanitaire for animal by-products (regulation (EC) 1069/2009).
+    animal_by_products_approved: bool = False
     created_at: datetime = Field(
         default_factory=utcnow, sa_column=sa.Column(UTCDateTime(), nullable=False)
     )

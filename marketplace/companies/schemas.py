@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import uuid
-from typing import Annotated
+from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, EmailStr, Field
+from pydantic import BaseModel, ConfigDict, EmailStr, Field, StrictBool
 
 from core.inputs import NOT_BOOLEAN, Code, EmailText, Label, Line, Name, NonBlankLabel, NonBlankName
 
@@ -72,7 +72,24 @@ class CompanyRead(BaseModel):
     size_class: str
 
 
-class SiteCreate(BaseModel):
+# A receiving plant's regime under the ICPE law (installations classées): from the strictest.
+ICPE_REGIMES = ("authorisation", "enregistrement", "declaration", "none")
+IcpeRegime = Literal["authorisation", "enregistrement", "declaration", "none"]
+
+
+class Permits(BaseModel):
+    """The permits a site declares (shown as flags on its company's anonymized card when it
+    asks for an introduction); `icpe_regime` null while undeclared."""
+
+    icpe_regime: IcpeRegime | None = None
+    receives_non_hazardous_waste: StrictBool = False
+    receives_hazardous_waste: StrictBool = False
+    animal_by_products_approved: StrictBool = Field(
+        default=False, description="agrément sanitaire for animal by-products"
+    )
+
+
+class SiteCreate(Permits):
     model_config = ConfigDict(extra="forbid")
 
     name: Name = Field(min_length=1)
@@ -90,6 +107,11 @@ class SiteUpdate(BaseModel):
     latitude: Latitude | None = None
     longitude: Longitude | None = None
     commune: Name | None = None
+    # Set to a regime, or to null explicitly to undeclare it.
+    icpe_regime: IcpeRegime | None = None
+    receives_non_hazardous_waste: StrictBool | None = None
+    receives_hazardous_waste: StrictBool | None = None
+    animal_by_products_approved: StrictBool | None = None
 
 
 class SiteRead(BaseModel):
@@ -101,3 +123,7 @@ class SiteRead(BaseModel):
     commune: str
     departement_code: str
     region_code: str
+    icpe_regime: str | None = None
+    receives_non_hazardous_waste: bool = False
+    receives_hazardous_waste: bool = False
+    animal_by_products_approved: bool = False

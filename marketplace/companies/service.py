@@ -151,12 +151,19 @@ def identity_keys_available(company: Company) -> bool:
     return can_unwrap(_sealed(company), aad=_aad(company.id))
 
 
-def revealed_identity(session: Session, company: Company, *, reader_id: uuid.UUID) -> Identity:
+def revealed_identity(
+    session: Session,
+    company: Company,
+    *,
+    reader_id: uuid.UUID,
+    why: dict[str, str] | None = None,
+) -> Identity:
     """The reveal path: a company's identity for a counterpart that a higher domain has
     established (an introduction both sides accepted). The caller decides who may; each call is
     an `identity.reveal` entry naming who read (`reader_id`) and whose (the company), and a
-    checkpoint follows before the transaction commits (privacy/audit.py)."""
-    audit.append(session, "identity.reveal", actor_id=reader_id, subject_id=company.id)
+    checkpoint follows before the transaction commits (privacy/audit.py). `why` names the
+    caller's reason in the entry (the introduction's id)."""
+    audit.append(session, "identity.reveal", actor_id=reader_id, subject_id=company.id, data=why)
     return Identity(**open_json(_sealed(company), aad=_aad(company.id)))
 
 
@@ -287,6 +294,7 @@ def create_site(session: Session, actor: Actor, company: Company, data: SiteCrea
         region_code=region,
         h3_cell=cell,
     )
+    _set_permits(site, data.model_dump(include=PERMIT_FIELDS))
     session.add(site)
     session.flush()
     return site
@@ -337,6 +345,10 @@ def update_site(session: Session, actor: Actor, site: Site, data: SiteUpdate) ->
         _record_move(session, actor, site)
     if position != current:
         site.position_ciphertext = seal_site_position(company, position)
+    permits = {k: v for k, v in changes.items() if k in PERMIT_FIELDS}
+    if "icpe_regime" in data.model_fields_set and data.icpe_regime is None:
+        permits["icpe_regime"] = None  # undeclared on purpose
+    _set_permits(site, permits)
     session.add(site)
     session.flush()
     if moved:
@@ -381,6 +393,19 @@ def _record_move(session: Session, actor: Actor, site: Site) -> None:
     audit.append(session, "site.moved", actor_id=actor.user_id, subject_id=site.id)
 
 
+PERMIT_FIELDS = {
+    "icpe_regime",
+    "receives_non_hazardous_waste",
+    "receives_hazardous_waste",
+    "animal_by_products_approved",
+}
+
+
+def _set_permits(site: Site, permits: dict[str, object]) -> None:
+    for name, value in permits.items():
+        setattr(site, name, value)
+
+
 def read_site(company: Company, site: Site) -> SiteRead:
     position = site_position(company, site)
     return SiteRead(
@@ -392,6 +417,10 @@ def read_site(company: Company, site: Site) -> SiteRead:
         commune=position.commune,
         departement_code=site.departement_code,
         region_code=site.region_code,
+        icpe_regime=site.icpe_regime,
+        receives_non_hazardous_waste=site.receives_non_hazardous_waste,
+        receives_hazardous_waste=site.receives_hazardous_waste,
+        animal_by_products_approved=site.animal_by_products_approved,
     )
 
 

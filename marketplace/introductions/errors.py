@@ -10,6 +10,10 @@ class NoSuchIntroduction(NotFound):
     message = "no such introduction"
 
 
+class NoSuchNotice(NotFound):
+    message = "no such notice"
+
+
 class NotAvailable(NotFound):
     """One answer for a listing that is withdrawn, never existed, is not shown to this company,
     or whose owner declined this company: the requester cannot tell them apart."""

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
+from enum import StrEnum
 from typing import Any
 
 import sqlalchemy as sa
@@ -30,7 +31,9 @@ class Introduction(SQLModel, table=True):
     listing_id: uuid.UUID | None = Field(default=None, foreign_key="listings.id", index=True)
     match_id: uuid.UUID | None = Field(default=None, foreign_key="matches.id", index=True)
     requester_company_id: uuid.UUID = Field(foreign_key="companies.id", index=True)
-    owner_company_id: uuid.UUID = Field(foreign_key="companies.id", index=True)
+    # None for a pooled offer: its contributors answer each for its own share
+    # (IntroductionShare), and none of them is the owner of the whole.
+    owner_company_id: uuid.UUID | None = Field(default=None, foreign_key="companies.id", index=True)
     # The flows on each side, when known: the requester's card (distance, quantity) and the
     # exact sites revealed come from them.
     requester_flow_id: uuid.UUID | None = Field(default=None, foreign_key="flows.id")
@@ -55,6 +58,32 @@ class Introduction(SQLModel, table=True):
     # The requester withdrew: it sees "withdrawn" whatever happened on the other side meanwhile,
     # exactly as if it had withdrawn first.
     requester_left: bool = False
+    created_at: datetime = Field(default_factory=utcnow, sa_column=_ts())
+    updated_at: datetime = Field(default_factory=utcnow, sa_column=_ts())
+
+
+class ShareState(StrEnum):
+    PENDING = "pending"
+    ACCEPTED = "accepted"
+    DECLINED = "declined"
+
+
+class IntroductionShare(SQLModel, table=True):
+    """One contributor's own decision on an introduction to a pooled offer: its row is locked
+    and versioned, so of concurrent answers the first counts and the others find it answered.
+
+    The requester never reads these rows: it learns the contributors who accepted, at the
+    reveal, and nothing of those who declined or did not answer."""
+
+    __tablename__ = "introduction_shares"
+    __table_args__ = (sa.UniqueConstraint("introduction_id", "company_id"),)
+
+    id: uuid.UUID = Field(default_factory=new_id, primary_key=True)
+    introduction_id: uuid.UUID = Field(foreign_key="introductions.id", index=True)
+    company_id: uuid.UUID = Field(foreign_key="companies.id", index=True)
+    state: str = Field(default=ShareState.PENDING.value, max_length=12)
+    version: int = 1
+    answered_at: datetime | None = Field(default=None, sa_column=_ts(nullable=True))
     created_at: datetime = Field(default_factory=utcnow, sa_column=_ts())
     updated_at: datetime = Field(default_factory=utcnow, sa_column=_ts())
 

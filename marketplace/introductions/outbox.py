@@ -11,6 +11,7 @@ import uuid
 from collections.abc import Sequence
 from datetime import datetime
 
+import sqlalchemy as sa
 from sqlmodel import Session, col, select
 
 from core.mail import MailRefused, SendMail, compose
@@ -18,6 +19,7 @@ from core.models import utcnow
 from core.settings import get_settings
 from core.worker import enqueue
 from marketplace.accounts.models import User
+from marketplace.introductions.errors import NoSuchNotice
 from marketplace.introductions.models import Introduction, OutboxMessage
 
 log = logging.getLogger(__name__)
@@ -111,6 +113,32 @@ def unsent(session: Session, since: datetime, most: int = 500) -> list[uuid.UUID
         .limit(most)
     )
     return list(session.exec(query).all())
+
+
+def mark_read(session: Session, company_id: uuid.UUID, notice_id: uuid.UUID) -> OutboxMessage:
+    """Mark one of the company's notices read (again: idempotent, the first time kept); another
+    company's notice is "no such notice", as one that never existed."""
+    notice = session.get(OutboxMessage, notice_id)
+    if notice is None or notice.recipient_company_id != company_id:
+        raise NoSuchNotice(field="notice_id")
+    if notice.read_at is None:
+        notice.read_at = utcnow()
+        session.add(notice)
+        session.flush()
+    return notice
+
+
+def mark_all_read(session: Session, company_id: uuid.UUID) -> int:
+    """Mark every unread notice of the company read; how many were."""
+    result = session.execute(
+        sa.update(OutboxMessage)
+        .where(
+            col(OutboxMessage.recipient_company_id) == company_id,
+            col(OutboxMessage.read_at).is_(None),
+        )
+        .values(read_at=utcnow())
+    )
+    return int(getattr(result, "rowcount", 0) or 0)
 
 
 def notices(session: Session, company_id: uuid.UUID) -> Sequence[OutboxMessage]:

@@ -41,15 +41,28 @@ class MessageCreate(BaseModel):
     body: MessageText
 
 
+class PermitFlags(BaseModel):
+    """The permits the requester's receiving site declares (companies.models.Site)."""
+
+    icpe_regime: str | None = Field(
+        description="authorisation, enregistrement, declaration, none; null if not declared"
+    )
+    non_hazardous_waste: bool
+    hazardous_waste: bool
+    animal_by_products: bool = Field(description="agrément sanitaire for animal by-products")
+
+
 class RequesterCard(BaseModel):
     """The requester as the owner sees it before the reveal: its sector's division, how far
-    (from the listing's published point to the requester's région), how much it needs."""
+    (from the listing's published point to the requester's région), how much it needs,
+    and the permit flags of the site it asks for (null when it named no flow)."""
 
     # None when fewer than k legal units share it (in the requester's région).
     sector_division: str | None
     sector_label: str | None
     distance_band: str | None
     quantity_class: str | None
+    permits: PermitFlags | None = None
 
 
 class RevealedSite(BaseModel):
@@ -80,6 +93,14 @@ class Counterpart(BaseModel):
 Side = Literal["requester", "owner", "facilitator"]
 
 
+class ShareRead(BaseModel):
+    """One contributor's answer on a pooled introduction: the facilitator's view only."""
+
+    company_id: uuid.UUID
+    state: str
+    version: int
+
+
 class IntroductionRead(BaseModel):
     """One introduction as its reader may see it. `state` is the reader's view: the requester
     sees a decline (or a listing gone) as "not_available", after a delay."""
@@ -94,11 +115,15 @@ class IntroductionRead(BaseModel):
     next_action: str | None = Field(description="what the reader may do now, if anything")
     requester: RequesterCard | None = None
     counterpart: Counterpart | None = None
+    pooled: bool = Field(default=False, description="an introduction to a pooled offer")
+    # The requester's view of a revealed pool: the contributors who accepted, only.
+    contributors: list[Counterpart] | None = None
     # The facilitator's view only.
     requester_company_id: uuid.UUID | None = None
     owner_company_id: uuid.UUID | None = None
     screening_note: str | None = None
     version: int | None = None
+    shares: list[ShareRead] | None = None
 
 
 class MessageRead(BaseModel):

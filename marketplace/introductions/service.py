@@ -3,7 +3,19 @@ the reveal, exactly once; every change decided on a locked row by the pure table
 
 Silence is the rule towards the requester: a decline, or the owner's withdrawal, reaches it as
 "not available", the answer it also gets for a listing that is gone, and only after a random
-delay, so neither the words nor the moment tell it that it was refused."""
+delay, so neither the words nor the moment tell it that it was refused. Once it was told that the
+owner accepted (the territory asks it to confirm), no delay can stay honest, since its
+confirmation would have to reveal: a decline or withdrawal then reads "not available" at once, as
+a listing withdrawn does.
+
+A pooled offer (several contributors' flows in one listing) has no owner: each contributor
+answers for its own share (IntroductionShare, locked and versioned). The reveal rule of a pool:
+the introduction is revealed when the requester has accepted (its interest is its acceptance;
+when the territory asks it to confirm, its confirmation once the pool is ready), at least one
+contributor accepted, and every contributor has answered or the deadline passed. Only the
+contributors who accepted are revealed, to the requester only (never to each other); each of
+them sees the requester. A contributor's decline is silent: the requester never learns of it,
+and if all decline it sees "not available" as for any decline."""
 
 from __future__ import annotations
 
@@ -14,15 +26,16 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 import sqlalchemy as sa
-from sqlalchemy.orm import attributes
+from sqlalchemy.orm import attributes, object_session
 from sqlmodel import Session, col, or_, select
 
 from core.db import lock_for_update, select_for_update
 from core.events import handles
 from core.models import utcnow
 from core.settings import get_settings
+from marketplace.accounts.models import User
 from marketplace.accounts.service import Actor
-from marketplace.catalogue.models import Listing, is_public
+from marketplace.catalogue.models import Listing, PoolShare, is_public
 from marketplace.catalogue.states import ListingStatus
 from marketplace.companies.errors import NoSuchCompany
 from marketplace.companies.models import Company
@@ -45,7 +58,12 @@ from marketplace.introductions.errors import (
     StateRefuses,
     TooManyInterests,
 )
-from marketplace.introductions.models import Introduction, IntroductionMessage
+from marketplace.introductions.models import (
+    Introduction,
+    IntroductionMessage,
+    IntroductionShare,
+    ShareState,
+)
 from marketplace.introductions.schemas import IntroductionCreate
 from marketplace.introductions.states import (
     PENDING,
@@ -66,6 +84,38 @@ PENDING_VIEWS = frozenset(s.value for s in PENDING)
 DAY = timedelta(hours=24)
 
 
+def about(intro: Introduction, **ids: uuid.UUID) -> dict[str, str]:
+    """An audit entry's data: the introduction it is about, and any further ids."""
+    return {"introduction_id": str(intro.id), **{k: str(v) for k, v in ids.items()}}
+
+
+def is_pooled(intro: Introduction) -> bool:
+    """An introduction to a pooled offer: no owner, a share per contributor."""
+    return intro.owner_company_id is None
+
+
+def share_of(
+    session: Session, intro: Introduction, company_id: uuid.UUID | None
+) -> IntroductionShare | None:
+    """`company_id`'s own share of a pooled introduction, if it contributes."""
+    if company_id is None or not is_pooled(intro):
+        return None
+    query = select(IntroductionShare).where(
+        IntroductionShare.introduction_id == intro.id,
+        IntroductionShare.company_id == company_id,
+    )
+    return session.exec(query).first()
+
+
+def shares(session: Session, intro: Introduction) -> list[IntroductionShare]:
+    query = (
+        select(IntroductionShare)
+        .where(IntroductionShare.introduction_id == intro.id)
+        .order_by(col(IntroductionShare.company_id))
+    )
+    return list(session.exec(query).all())
+
+
 # --- who reads what --------------------------------------------------------------------------
 
 
@@ -76,7 +126,13 @@ def party_of(actor: Actor, intro: Introduction) -> Party:
         return Party.FACILITATOR
     if actor.company_id is not None and actor.company_id == intro.requester_company_id:
         return Party.REQUESTER
-    if actor.company_id == intro.owner_company_id and intro.proposed_at is not None:
+    if intro.proposed_at is None or actor.company_id is None:
+        raise NoSuchIntroduction()
+    if actor.company_id == intro.owner_company_id:
+        return Party.OWNER
+    session = object_session(intro)
+    if isinstance(session, Session) and share_of(session, intro, actor.company_id) is not None:
+        # A contributor of a pooled offer: the owner of its own share.
         return Party.OWNER
     raise NoSuchIntroduction()
 
@@ -128,9 +184,31 @@ def requester_state(session: Session, intro: Introduction, now: datetime | None 
     return _as_of(intro, now)
 
 
-def state_for(session: Session, intro: Introduction, party: Party) -> str:
+def contributor_state(session: Session, intro: Introduction, company_id: uuid.UUID | None) -> str:
+    """A pooled introduction as one contributor sees it: its own answer, and the reveal only if
+    it accepted. A share left unanswered when the pool moved on (deadline) reads "expired"."""
+    current = _as_of(intro, utcnow())
+    share = share_of(session, intro, company_id)
+    if share is None:
+        return current
+    if share.state == ShareState.DECLINED:
+        return State.DECLINED.value
+    if share.state == ShareState.ACCEPTED:
+        return current if current != State.PROPOSED else State.ACCEPTED.value
+    if current in (State.ACCEPTED, State.REVEALED):
+        return State.EXPIRED.value
+    return current
+
+
+def state_for(
+    session: Session, intro: Introduction, party: Party, company_id: uuid.UUID | None = None
+) -> str:
+    """The state as `party` sees it (`company_id`: the reader's company, which names a pool's
+    contributor)."""
     if party == Party.REQUESTER:
         return requester_state(session, intro)
+    if party == Party.OWNER and is_pooled(intro):
+        return contributor_state(session, intro, company_id)
     return _as_of(intro, utcnow())
 
 
@@ -145,11 +223,17 @@ def list_introductions(
             query = query.where(Introduction.state == state)
     else:
         company_id = actor.require_company()
+        contributed = select(IntroductionShare.introduction_id).where(
+            IntroductionShare.company_id == company_id
+        )
         query = query.where(
             or_(
                 Introduction.requester_company_id == company_id,
                 sa.and_(
-                    col(Introduction.owner_company_id) == company_id,
+                    or_(
+                        col(Introduction.owner_company_id) == company_id,
+                        col(Introduction.id).in_(contributed),
+                    ),
                     col(Introduction.proposed_at).is_not(None),
                 ),
             )
@@ -157,7 +241,7 @@ def list_introductions(
     found = [(intro, party_of(actor, intro)) for intro in session.exec(query).all()]
     if state is not None and not actor.is_staff:
         # Filtered on what each reader sees, never on the stored state behind it.
-        found = [(i, p) for i, p in found if state_for(session, i, p) == state]
+        found = [(i, p) for i, p in found if state_for(session, i, p, actor.company_id) == state]
     return found
 
 
@@ -190,12 +274,27 @@ def _fire(
     intro.version += 1
     intro.updated_at = utcnow()
     session.add(intro)
-    audit.append(session, f"introduction.{event.value}", actor_id=actor_id, subject_id=intro.id)
+    audit.append(
+        session,
+        f"introduction.{event.value}",
+        actor_id=actor_id,
+        subject_id=intro.id,
+        data=about(intro),
+    )
 
 
 def _silently(session: Session, intro: Introduction) -> None:
     """A decline or the other side's withdrawal: the requester keeps seeing what it saw until a
-    random moment, then "not available"."""
+    random moment, then "not available".
+
+    Not once it was told the owner accepted: in that view its confirmation would have to
+    reveal, so any answer to it during a delay would tell a refusal (a 409 "accepted", where an
+    accepted introduction reveals). It reads "not available" at once then, as when the listing
+    is withdrawn, with the same fields and the same refusals."""
+    if intro.owner_accepted_at is not None:
+        intro.requester_view = None
+        intro.requester_sees_from = utcnow()
+        return
     hours = get_settings().introduction_silent_delay_hours
     intro.requester_view = requester_state(session, intro)
     intro.requester_sees_from = utcnow() + timedelta(hours=random.uniform(0, hours))
@@ -229,9 +328,11 @@ class _Source:
     listing_id: uuid.UUID | None
     match_id: uuid.UUID | None
     requester: uuid.UUID
-    owner: uuid.UUID
+    owner: uuid.UUID | None
     requester_flow_id: uuid.UUID | None
     owner_flow_id: uuid.UUID | None
+    # A pooled offer's contributors (its owner is None then).
+    contributors: tuple[uuid.UUID, ...] = ()
 
 
 def _from_listing(
@@ -239,15 +340,22 @@ def _from_listing(
 ) -> _Source:
     listing = session.get(Listing, listing_id)
     # A member introduces itself to what the catalogue shows it, nothing else; the facilitator
-    # also to brokered-only listings. A pooled offer has no single owner to accept: it is not
-    # introduced through this path. Every other case is one answer, "not available".
+    # also to brokered-only listings. Every other case is one answer, "not available".
     if (
         listing is None
-        or listing.aggregated
-        or listing.company_id is None
         or listing.status != ListingStatus.PUBLISHED
         or not (actor.is_staff or is_public(listing))
     ):
+        raise NotAvailable(field="listing_id")
+    if listing.aggregated:
+        query = select(PoolShare.company_id).where(PoolShare.listing_id == listing.id)
+        contributors = tuple(sorted(set(session.exec(query).all())))
+        # A contributor asking for its own pool is answered as for any listing it cannot
+        # have: "own listing" would confirm to it which pool its flow is in.
+        if not contributors or requester in contributors:
+            raise NotAvailable(field="listing_id")
+        return _Source(listing.id, None, requester, None, None, None, contributors)
+    if listing.company_id is None:
         raise NotAvailable(field="listing_id")
     if listing.company_id == requester:
         raise OwnListing(field="listing_id")
@@ -273,7 +381,9 @@ def _from_match(session: Session, actor: Actor, match_id: uuid.UUID) -> _Source:
 def _previous(session: Session, source: _Source) -> Introduction | None:
     query = select(Introduction).where(
         Introduction.requester_company_id == source.requester,
-        Introduction.owner_company_id == source.owner,
+        col(Introduction.owner_company_id).is_(None)
+        if source.owner is None
+        else col(Introduction.owner_company_id) == source.owner,
     )
     if source.listing_id is not None:
         query = query.where(Introduction.listing_id == source.listing_id)
@@ -346,7 +456,16 @@ def express(session: Session, actor: Actor, data: IntroductionCreate) -> Introdu
     )
     session.add(intro)
     session.flush()
-    audit.append(session, "introduction.express", actor_id=actor.user_id, subject_id=intro.id)
+    for company_id in source.contributors:
+        session.add(IntroductionShare(introduction_id=intro.id, company_id=company_id))
+    session.flush()
+    audit.append(
+        session,
+        "introduction.express",
+        actor_id=actor.user_id,
+        subject_id=intro.id,
+        data=about(intro),
+    )
     if not settings.introduction_screening:
         _propose(session, intro, Party.SYSTEM, None)
     session.flush()
@@ -360,7 +479,11 @@ def _propose(
     intro.proposed_at = utcnow()
     # The deadline runs from when the owner hears of it.
     intro.expires_at = intro.proposed_at + timedelta(days=get_settings().introduction_pending_days)
-    outbox.add(session, intro, "introduction.proposed", intro.owner_company_id)
+    if intro.owner_company_id is not None:
+        outbox.add(session, intro, "introduction.proposed", intro.owner_company_id)
+    # Each contributor of a pool hears of it on its own; none learns who the others are.
+    for share in shares(session, intro):
+        outbox.add(session, intro, "introduction.proposed", share.company_id)
 
 
 def screen(session: Session, actor: Actor, introduction_id: uuid.UUID, note: str) -> Introduction:
@@ -384,8 +507,17 @@ def propose(
     return intro
 
 
+def _revealed_companies(session: Session, intro: Introduction) -> list[uuid.UUID]:
+    """The companies a reveal opens: both sides, or the requester and the accepting
+    contributors of a pool."""
+    if intro.owner_company_id is not None:
+        return [intro.requester_company_id, intro.owner_company_id]
+    accepted = [s.company_id for s in shares(session, intro) if s.state == ShareState.ACCEPTED]
+    return [intro.requester_company_id, *accepted]
+
+
 def _require_keys(session: Session, intro: Introduction) -> None:
-    for company_id in (intro.requester_company_id, intro.owner_company_id):
+    for company_id in _revealed_companies(session, intro):
         company = session.get(Company, company_id)
         if company is None or not identity_keys_available(company):
             raise RevealUnavailable()
@@ -394,8 +526,11 @@ def _require_keys(session: Session, intro: Introduction) -> None:
 def accept(session: Session, actor: Actor, introduction_id: uuid.UUID) -> Introduction:
     """The owner's acceptance reveals both sides (or, when the territory asks the requester to
     confirm, waits for it); the requester's confirmation then reveals. Of concurrent accepts
-    the first wins; the others find the row changed and get a 409 naming its state."""
+    the first wins; the others find the row changed and get a 409 naming its state. A pool's
+    contributor accepts its own share (answer_share)."""
     intro, party = _lock(session, actor, introduction_id)
+    if party == Party.OWNER and is_pooled(intro):
+        return answer_share(session, actor, intro, ShareState.ACCEPTED)
     if party == Party.REQUESTER:
         _refuse_unless_pending_view(session, intro, Event.ACCEPT)
     elif _listing_gone(session, intro):
@@ -425,13 +560,37 @@ def accept(session: Session, actor: Actor, introduction_id: uuid.UUID) -> Introd
     return intro
 
 
-def _reveal(session: Session, intro: Introduction, actor: Actor, party: Party) -> None:
-    """In the accepting transaction: the state, its audit entry, a checkpoint and one notice,
-    to the side that did not act (the acting side reads the reveal in its answer)."""
-    _fire(session, intro, Event.REVEAL, Party.SYSTEM, actor.user_id)
+def _reveal(
+    session: Session,
+    intro: Introduction,
+    actor: Actor | None,
+    party: Party,
+    acting_company: uuid.UUID | None = None,
+) -> None:
+    """In the accepting transaction: the state, its audit entry, a checkpoint and one notice
+    to each revealed side that did not act (the acting side reads the reveal in its answer).
+    A pool: one more entry per contributor revealed, and a notice to each but the acting one."""
+    actor_id = actor.user_id if actor is not None else None
+    _fire(session, intro, Event.REVEAL, Party.SYSTEM, actor_id)
     intro.revealed_at = utcnow()
-    other = intro.requester_company_id if party == Party.OWNER else intro.owner_company_id
-    outbox.add(session, intro, "introduction.revealed", other)
+    if intro.owner_company_id is not None:
+        other = intro.requester_company_id if party == Party.OWNER else intro.owner_company_id
+        outbox.add(session, intro, "introduction.revealed", other)
+    else:
+        if party != Party.REQUESTER:
+            outbox.add(session, intro, "introduction.revealed", intro.requester_company_id)
+        for share in shares(session, intro):
+            if share.state != ShareState.ACCEPTED:
+                continue
+            audit.append(
+                session,
+                "introduction.reveal_share",
+                actor_id=actor_id,
+                subject_id=share.id,
+                data=about(intro, share_id=share.id),
+            )
+            if share.company_id != acting_company:
+                outbox.add(session, intro, "introduction.revealed", share.company_id)
     audit.checkpoint(session)
 
 
@@ -440,6 +599,8 @@ def decline(session: Session, actor: Actor, introduction_id: uuid.UUID) -> Intro
     if party == Party.REQUESTER:
         # The requester withdraws; "decline" is the other side's word.
         raise NotYourDecision(event=Event.DECLINE.value, party=party.value)
+    if party == Party.OWNER and is_pooled(intro):
+        return answer_share(session, actor, intro, ShareState.DECLINED)
     _silently(session, intro)
     _fire(session, intro, Event.DECLINE, party, actor.user_id)
     session.flush()
@@ -456,10 +617,17 @@ def withdraw(session: Session, actor: Actor, introduction_id: uuid.UUID) -> Intr
             # Declined meanwhile, and the requester not told yet: its withdrawal is answered
             # as any withdrawal is, and it will keep seeing "withdrawn".
             audit.append(
-                session, "introduction.withdraw", actor_id=actor.user_id, subject_id=intro.id
+                session,
+                "introduction.withdraw",
+                actor_id=actor.user_id,
+                subject_id=intro.id,
+                data=about(intro),
             )
         intro.requester_left = True
         session.add(intro)
+    elif party == Party.OWNER and is_pooled(intro):
+        # A contributor withdraws its own share: a decline of it, as silent.
+        return answer_share(session, actor, intro, ShareState.DECLINED)
     else:
         _silently(session, intro)
         _fire(session, intro, Event.WITHDRAW, party, actor.user_id)
@@ -480,10 +648,133 @@ def expire_due(session: Session, now: datetime | None = None) -> int:
     )
     expired = 0
     for intro in select_for_update(session, query):
+        # A pool with an accepting contributor is answered by its deadline, not expired.
+        if (
+            is_pooled(intro)
+            and intro.state == State.PROPOSED
+            and _settle_pool(session, intro, now=now)
+        ):
+            continue
         _fire(session, intro, Event.EXPIRE, Party.SYSTEM, None)
         expired += 1
     session.flush()
     return expired
+
+
+# --- pooled offers -------------------------------------------------------------------------
+
+
+def _locked_share(
+    session: Session, intro: Introduction, company_id: uuid.UUID
+) -> IntroductionShare:
+    query = select(IntroductionShare).where(
+        IntroductionShare.introduction_id == intro.id,
+        IntroductionShare.company_id == company_id,
+    )
+    found = select_for_update(session, query.order_by(col(IntroductionShare.id)))
+    if not found:
+        raise NoSuchIntroduction()
+    share: IntroductionShare = found[0]
+    return share
+
+
+def answer_share(
+    session: Session, actor: Actor, intro: Introduction, answer: ShareState
+) -> Introduction:
+    """A contributor's accept or decline of its own share (`intro` already locked): counted
+    once (its row locked, a second answer refused with a 409 naming what it sees), then the
+    pool's reveal rule (module docstring) decides whether the introduction moves on.
+
+    A contributor that accepted may still decline before the reveal (its acceptance leaves
+    the pool); an answer after the pool moved on is refused."""
+    company_id = actor.require_company()
+    share = _locked_share(session, intro, company_id)
+    event = Event.ACCEPT if answer == ShareState.ACCEPTED else Event.DECLINE
+    seen = contributor_state(session, intro, company_id)
+    open_to = (
+        {ShareState.PENDING.value}
+        if answer == ShareState.ACCEPTED
+        else {ShareState.PENDING.value, ShareState.ACCEPTED.value}
+    )
+    if intro.state != State.PROPOSED or share.state not in open_to:
+        raise StateRefuses(field="state", event=event.value, state=seen)
+    share.state = answer.value
+    share.version += 1
+    share.answered_at = share.updated_at = utcnow()
+    session.add(share)
+    session.flush()
+    # Decided before anything is written: a reveal the vault cannot serve changes nothing.
+    if (
+        _pool_outcome(session, intro) == "ready"
+        and not get_settings().introduction_requester_confirms
+    ):
+        _require_keys(session, intro)
+    audit.append(
+        session,
+        f"introduction.share_{event.value}",
+        actor_id=actor.user_id,
+        subject_id=share.id,
+        data=about(intro, share_id=share.id),
+    )
+    intro.version += 1
+    intro.updated_at = utcnow()
+    session.add(intro)
+    _settle_pool(session, intro, actor, company_id)
+    session.flush()
+    return intro
+
+
+def _pool_outcome(session: Session, intro: Introduction, now: datetime | None = None) -> str:
+    """ "wait" (a contributor may still answer), "ready" (someone accepted and every one has
+    answered, or the deadline passed), "declined" (every one declined), "none" (the deadline
+    passed and no one accepted: left to expire)."""
+    now = now or utcnow()
+    answers = [s.state for s in shares(session, intro)]
+    accepted = ShareState.ACCEPTED.value in answers
+    pending = ShareState.PENDING.value in answers
+    if pending and now < intro.expires_at:
+        return "wait"
+    if accepted:
+        return "ready"
+    return "none" if pending else "declined"
+
+
+def _settle_pool(
+    session: Session,
+    intro: Introduction,
+    actor: Actor | None = None,
+    acting_company: uuid.UUID | None = None,
+    now: datetime | None = None,
+) -> bool:
+    """Apply the pool's reveal rule to a locked, proposed introduction; True when it moved.
+    Ready: accepted for the pool, then revealed unless the requester must confirm (it is told
+    to). All declined: declined, silently. Called by a contributor's answer and at the
+    deadline (beat), where a reveal the vault cannot serve waits for the next run."""
+    outcome = _pool_outcome(session, intro, now)
+    actor_id = actor.user_id if actor is not None else None
+    if outcome == "declined":
+        _silently(session, intro)
+        _fire(session, intro, Event.DECLINE, Party.OWNER, actor_id)
+        return True
+    if outcome != "ready":
+        return False
+    confirms = get_settings().introduction_requester_confirms
+    if not confirms and actor is None:
+        try:
+            _require_keys(session, intro)
+        except RevealUnavailable:
+            return True  # neither expired nor revealed: the next run tries again
+    _fire(session, intro, Event.ACCEPT, Party.OWNER, actor_id)
+    intro.owner_accepted_at = utcnow()
+    if confirms:
+        # The requester's time to confirm runs from now.
+        intro.expires_at = intro.owner_accepted_at + timedelta(
+            days=get_settings().introduction_pending_days
+        )
+        outbox.add(session, intro, "introduction.accepted", intro.requester_company_id)
+    else:
+        _reveal(session, intro, actor, Party.OWNER, acting_company)
+    return True
 
 
 # --- messages --------------------------------------------------------------------------------
@@ -492,12 +783,22 @@ def expire_due(session: Session, now: datetime | None = None) -> int:
 def messages(
     session: Session, actor: Actor, introduction_id: uuid.UUID
 ) -> Sequence[IntroductionMessage]:
-    intro, _party = get_introduction(session, actor, introduction_id)
+    intro, party = get_introduction(session, actor, introduction_id)
     query = (
         select(IntroductionMessage)
         .where(IntroductionMessage.introduction_id == intro.id)
         .order_by(col(IntroductionMessage.created_at))
     )
+    if party == Party.OWNER and is_pooled(intro):
+        # A pool's contributor reads the requester's, the facilitator's and its own messages,
+        # never another contributor's: contributors are not introduced to each other.
+        others = select(User.id).where(User.company_id != actor.company_id)
+        query = query.where(
+            or_(
+                col(IntroductionMessage.author_side) != Party.OWNER.value,
+                col(IntroductionMessage.author_user_id).not_in(others),
+            )
+        )
     return session.exec(query).all()
 
 
@@ -507,7 +808,7 @@ def post_message(
     """Relay a message before the reveal, refused (to rewrite) if it would name or locate its
     author's company, as a listing's public text would be."""
     intro, party = _lock(session, actor, introduction_id)
-    seen = state_for(session, intro, party)
+    seen = state_for(session, intro, party, actor.company_id)
     if seen not in PENDING_VIEWS or intro.state not in PENDING:
         if party == Party.REQUESTER and seen in PENDING_VIEWS:
             # Declined, and the requester not told yet: its message is taken as any other,
@@ -517,11 +818,13 @@ def post_message(
             raise MessagesClosed(field="state", state=seen)
     sides: tuple[uuid.UUID, ...]
     if party == Party.FACILITATOR:
-        sides = (intro.requester_company_id, intro.owner_company_id)
+        sides = tuple(_revealed_companies(session, intro)) + tuple(
+            s.company_id for s in shares(session, intro)
+        )
     elif party == Party.REQUESTER:
         sides = (intro.requester_company_id,)
     else:
-        sides = (intro.owner_company_id,)
+        sides = (intro.owner_company_id or actor.require_company(),)
     deny = [
         term
         for company_id in sides
@@ -536,7 +839,13 @@ def post_message(
     )
     session.add(message)
     session.flush()
-    audit.append(session, "introduction.message", actor_id=actor.user_id, subject_id=message.id)
+    audit.append(
+        session,
+        "introduction.message",
+        actor_id=actor.user_id,
+        subject_id=message.id,
+        data=about(intro, message_id=message.id),
+    )
     return message
 
 

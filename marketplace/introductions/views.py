@@ -4,13 +4,15 @@ facilitator everything but identities (which it reads, logged, through the compa
 
 from __future__ import annotations
 
+import uuid
+
 import sqlalchemy as sa
 from sqlmodel import Session, col, select
 
 from core.reference.sectors import sector_label
 from core.settings import get_settings
 from marketplace.accounts.service import Actor
-from marketplace.catalogue.models import Listing
+from marketplace.catalogue.models import Listing, PoolShare
 from marketplace.companies.models import Company, Site
 from marketplace.companies.service import (
     identity_keys_available,
@@ -20,16 +22,18 @@ from marketplace.companies.service import (
 )
 from marketplace.flows.models import Flow
 from marketplace.introductions.errors import RevealUnavailable
-from marketplace.introductions.models import Introduction, IntroductionMessage
+from marketplace.introductions.models import Introduction, IntroductionMessage, ShareState
 from marketplace.introductions.schemas import (
     Counterpart,
     IntroductionRead,
     MessageRead,
+    PermitFlags,
     RequesterCard,
     RevealedContact,
     RevealedSite,
+    ShareRead,
 )
-from marketplace.introductions.service import PENDING_VIEWS, state_for
+from marketplace.introductions.service import PENDING_VIEWS, about, is_pooled, shares, state_for
 from marketplace.introductions.states import Party, State
 from privacy.generalisation import distance_band, haversine_km, quantity_class
 from privacy.places import region_point
@@ -73,6 +77,7 @@ def requester_card(session: Session, intro: Introduction) -> RequesterCard:
     band: str | None = None
     quantity: str | None = None
     region_code: str | None = None
+    permits: PermitFlags | None = None
     flow = session.get(Flow, intro.requester_flow_id) if intro.requester_flow_id else None
     if flow is not None:
         quantity = quantity_class(
@@ -84,30 +89,71 @@ def requester_card(session: Session, intro: Introduction) -> RequesterCard:
         if listing is not None and region_code is not None:
             lat, lon = region_point(region_code)
             band = distance_band(haversine_km(listing.latitude, listing.longitude, lat, lon))
+        if site is not None:
+            permits = permit_flags(site)
     division = _sector_shown(session, company, region_code)
     return RequesterCard(
         sector_division=division,
         sector_label=sector_label(division),
         distance_band=band,
         quantity_class=quantity,
+        permits=permits,
+    )
+
+
+def permit_flags(site: Site) -> PermitFlags:
+    return PermitFlags(
+        icpe_regime=site.icpe_regime,
+        non_hazardous_waste=site.receives_non_hazardous_waste,
+        hazardous_waste=site.receives_hazardous_waste,
+        animal_by_products=site.animal_by_products_approved,
     )
 
 
 def counterpart(session: Session, actor: Actor, intro: Introduction, party: Party) -> Counterpart:
-    """The other side, through the reveal path (each read an audit entry)."""
+    """The other side, through the reveal path (each read an audit entry naming the
+    introduction)."""
     if party == Party.OWNER:
         company_id, flow_id = intro.requester_company_id, intro.requester_flow_id
     else:
+        assert intro.owner_company_id is not None, "a pool's requester reads its contributors"
         company_id, flow_id = intro.owner_company_id, intro.owner_flow_id
+    flow = session.get(Flow, flow_id) if flow_id else None
+    return _revealed(session, actor, intro, company_id, [flow.site_id] if flow else None)
+
+
+def contributors(session: Session, actor: Actor, intro: Introduction) -> list[Counterpart]:
+    """A revealed pool as its requester sees it: the contributors who accepted, each with the
+    sites of its own flows in the pool; those who declined or did not answer, not at all."""
+    found = []
+    for share in shares(session, intro):
+        if share.state != ShareState.ACCEPTED:
+            continue
+        flows = select(Flow.site_id).join(PoolShare, col(PoolShare.flow_id) == col(Flow.id))
+        flows = flows.where(
+            PoolShare.listing_id == intro.listing_id, PoolShare.company_id == share.company_id
+        )
+        # Only the sites of its flows still in the pool: none if they all left it.
+        site_ids = list(session.exec(flows).all())
+        found.append(_revealed(session, actor, intro, share.company_id, site_ids))
+    return found
+
+
+def _revealed(
+    session: Session,
+    actor: Actor,
+    intro: Introduction,
+    company_id: uuid.UUID,
+    site_ids: list[uuid.UUID] | None,
+) -> Counterpart:
     company = session.get(Company, company_id)
     assert company is not None
     if not identity_keys_available(company):
         raise RevealUnavailable()
-    identity = revealed_identity(session, company, reader_id=actor.user_id)
-    flow = session.get(Flow, flow_id) if flow_id else None
+    identity = revealed_identity(session, company, reader_id=actor.user_id, why=about(intro))
     query = select(Site).where(Site.company_id == company.id).order_by(col(Site.created_at))
-    if flow is not None:
-        query = query.where(Site.id == flow.site_id)
+    if site_ids is not None:
+        query = query.where(col(Site.id).in_(site_ids))
     sites = []
     for site in session.exec(query).all():
         position = site_position(company, site)
@@ -130,7 +176,7 @@ def counterpart(session: Session, actor: Actor, intro: Introduction, party: Part
 
 
 def read(session: Session, actor: Actor, intro: Introduction, party: Party) -> IntroductionRead:
-    state = state_for(session, intro, party)
+    state = state_for(session, intro, party, actor.company_id)
     pending = state in PENDING_VIEWS
     read = IntroductionRead(
         id=intro.id,
@@ -142,16 +188,25 @@ def read(session: Session, actor: Actor, intro: Introduction, party: Party) -> I
         # A silent outcome has no deadline to show, whatever the row still holds.
         expires_at=intro.expires_at if pending else None,
         next_action=_next_action(intro, party, state),
+        pooled=is_pooled(intro),
     )
     if party in (Party.OWNER, Party.FACILITATOR):
         read.requester = requester_card(session, intro)
     if party != Party.FACILITATOR and state == State.REVEALED:
-        read.counterpart = counterpart(session, actor, intro, party)
+        if party == Party.REQUESTER and is_pooled(intro):
+            read.contributors = contributors(session, actor, intro)
+        else:
+            read.counterpart = counterpart(session, actor, intro, party)
     if party == Party.FACILITATOR:
         read.requester_company_id = intro.requester_company_id
         read.owner_company_id = intro.owner_company_id
         read.screening_note = intro.screening_note
         read.version = intro.version
+        if is_pooled(intro):
+            read.shares = [
+                ShareRead(company_id=s.company_id, state=s.state, version=s.version)
+                for s in shares(session, intro)
+            ]
     return read
 
 
