@@ -88,6 +88,14 @@ def _interest(client: TestClient, w: World) -> str:
     return found.group(1)
 
 
+NAV_COUNT = re.compile(r'href="/introductions"[^>]*>[^<]*<span class="count">(\d+)</span>')
+
+
+def _nav_count(html: str) -> str | None:
+    found = NAV_COUNT.search(html)
+    return found.group(1) if found else None
+
+
 def _state(session: Session, intro_id: str) -> str:
     session.expire_all()
     intro = session.get(Introduction, uuid.UUID(intro_id))
@@ -120,6 +128,8 @@ def test_both_sides_follow_the_path_in_their_pages_and_learn_each_other_only_at_
     inbox = client.get("/introductions")
     assert inbox.status_code == 200
     assert detail in inbox.text and "En attente de votre réponse" in inbox.text
+    # The navigation counts the company's own unread notice (the proposal), nothing else's.
+    assert _nav_count(inbox.text) == "1"
     page = client.get(detail)
     assert "Environ 400 t par an" in page.text
     assert "L'entreprise demandeuse" in page.text and "23" in page.text  # its sector division
@@ -154,11 +164,13 @@ def test_both_sides_follow_the_path_in_their_pages_and_learn_each_other_only_at_
     as_user(requester)
     revealed = client.get(detail).text
     assert w.owner.secrets[0] in revealed and w.owner.secrets[3] in revealed
-    assert "Anonymat levé" in client.get("/introductions").text
+    inbox = client.get("/introductions").text
+    assert "Anonymat levé" in inbox and _nav_count(inbox) == "1"  # the reveal's notice
 
     as_user(third)
     assert client.get(detail).status_code == 404
-    assert _secrets_in(client.get("/introductions").text, w.owner) == []
+    inbox = client.get("/introductions").text
+    assert _secrets_in(inbox, w.owner) == [] and _nav_count(inbox) is None
 
 
 def test_the_pages_speak_english_for_both_sides(
