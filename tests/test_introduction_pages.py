@@ -279,6 +279,9 @@ def test_the_facilitator_screens_proposes_and_relays_from_its_console(
     page = client.get(detail)
     # The facilitator reads both names (each read an audit entry).
     assert w.requester.secrets[0] in page.text and w.owner.secrets[0] in page.text
+    # One note, sent with whichever decision is pressed.
+    assert f'formaction="{detail}/screen"' in page.text
+    assert f'formaction="{detail}/propose"' in page.text
     screened = _post(client, detail, f"{detail}/screen", {"note": "Vérifier le permis."})
     assert screened.status_code == 303
     assert _state(session, intro_id) == "screening"
