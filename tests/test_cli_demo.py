@@ -49,8 +49,15 @@ def _count(database: Path, table: str) -> int:
         return int(connection.execute(f"SELECT count(*) FROM {table}").fetchone()[0])
 
 
+def _states(database: Path) -> list[str]:
+    with sqlite3.connect(database) as connection:
+        rows = connection.execute("SELECT state FROM introductions ORDER BY state").fetchall()
+    return [str(row[0]) for row in rows]
+
+
 def test_the_demo_territory_is_loaded_once(demo_database: Path) -> None:
     companies, flows = _count(demo_database, "companies"), _count(demo_database, "flows")
+    states = _states(demo_database)
     assert companies >= 25 and flows >= 60
     assert _count(demo_database, "listings") > 0
     again = symbiose(demo_database, "demo")
@@ -60,6 +67,45 @@ def test_the_demo_territory_is_loaded_once(demo_database: Path) -> None:
         companies,
         flows,
     )
+    # Its introductions too: played once, the second run adds none and moves none.
+    assert _states(demo_database) == states
+    assert "demo introductions" not in again.stdout
+
+
+def test_the_demo_shows_introductions_at_every_step(demo_database: Path) -> None:
+    """A new user sees the whole path: one introduction in each state, one of them revealed,
+    each made through the service (its audit entries and notices are there)."""
+    assert _states(demo_database) == [
+        "declined",
+        "interest_expressed",
+        "proposed",
+        "revealed",
+        "screening",
+    ]
+    with sqlite3.connect(demo_database) as connection:
+        actions = {
+            str(row[0])
+            for row in connection.execute(
+                "SELECT action FROM audit_entries WHERE action LIKE 'introduction.%'"
+            )
+        }
+        revealed = connection.execute(
+            "SELECT count(*) FROM introductions"
+            " WHERE state = 'revealed' AND revealed_at IS NOT NULL"
+        ).fetchone()[0]
+    assert {
+        "introduction.express",
+        "introduction.screen",
+        "introduction.propose",
+        "introduction.accept",
+        "introduction.reveal",
+        "introduction.decline",
+        "introduction.message",
+    } <= actions
+    assert revealed == 1
+    # The proposals and the reveal each left a notice for the side that did not act.
+    assert _count(demo_database, "outbox_messages") >= 4
+    assert _count(demo_database, "introduction_messages") >= 2
 
 
 def test_no_demo_identity_is_readable_in_the_database_file(demo_database: Path) -> None:

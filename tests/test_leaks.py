@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 import uuid
-from collections.abc import Iterator
+from collections.abc import Collection, Iterator
 from dataclasses import dataclass, field
 from html.parser import HTMLParser
 from typing import Any
@@ -28,6 +28,7 @@ from marketplace.companies.models import Company, Site
 from marketplace.companies.service import identity_of, site_name, site_position
 from marketplace.demo.loader import load_demo
 from marketplace.flows.models import Flow
+from marketplace.introductions.models import Introduction
 from tests.factories import PASSWORD, bearer
 from tests.test_introduction_pools import express as express_pool
 from tests.test_introduction_pools import pool_world
@@ -72,11 +73,30 @@ def demo(session: Session) -> Iterator[dict[str, Any]]:
     yield {"companies": companies, "identities": identities, "sites": sites}
 
 
-def _secrets(demo: dict[str, Any], except_company: uuid.UUID | None) -> Secrets:
+def _revealed_to(session: Session, company_id: uuid.UUID | None) -> set[uuid.UUID]:
+    """The companies whose identity was revealed to `company_id` by an introduction (the demo
+    holds one): after the reveal, seeing them is the point."""
+    if company_id is None:
+        return set()
+    rows = session.exec(select(Introduction).where(Introduction.state == "revealed")).all()
+    found: set[uuid.UUID] = set()
+    for intro in rows:
+        if intro.requester_company_id == company_id and intro.owner_company_id is not None:
+            found.add(intro.owner_company_id)
+        elif intro.owner_company_id == company_id:
+            found.add(intro.requester_company_id)
+    return found
+
+
+def _secrets(
+    demo: dict[str, Any],
+    except_company: uuid.UUID | None,
+    revealed: Collection[uuid.UUID] = frozenset(),
+) -> Secrets:
     secrets = Secrets()
     companies = {c.id: c for c in demo["companies"]}
     for company_id, identity in demo["identities"].items():
-        if company_id == except_company:
+        if company_id == except_company or company_id in revealed:
             continue
         secrets.words.add(identity.legal_name)
         secrets.words.update(b for b in identity.brands if len(b) > 3)
@@ -90,7 +110,7 @@ def _secrets(demo: dict[str, Any], except_company: uuid.UUID | None) -> Secrets:
     own_names = set()
     for site in demo["sites"]:
         position = site_position(companies[site.company_id], site)
-        if site.company_id == except_company:
+        if site.company_id == except_company or site.company_id in revealed:
             secrets.own_values.update((position.latitude, position.longitude))
             own_names.add(site_name(companies[site.company_id], site))
             continue
@@ -129,7 +149,17 @@ def _ids(session: Session, viewer_company: uuid.UUID | None) -> dict[str, str]:
     assert listing is not None and foreign_flow is not None
     foreign_site = session.get(Site, foreign_flow.site_id)
     assert foreign_site is not None
+    # A demo introduction between two other companies: its pages are none of the viewer's.
+    query = select(Introduction)
+    if viewer_company is not None:
+        query = query.where(
+            Introduction.requester_company_id != viewer_company,
+            Introduction.owner_company_id != viewer_company,
+        )
+    foreign_intro = session.exec(query).first()
+    assert foreign_intro is not None
     return {
+        "introduction_id": str(foreign_intro.id),
         "listing_id": str(listing.id),
         "flow_id": str(foreign_flow.id),
         "site_id": str(foreign_site.id),
@@ -195,7 +225,7 @@ def test_a_member_of_another_company_sees_no_identity(
     member = session.exec(select(User).where(User.role == Role.MEMBER)).first()
     assert member is not None and member.company_id is not None
     ids = _ids(session, member.company_id)
-    secrets = _secrets(demo, member.company_id)
+    secrets = _secrets(demo, member.company_id, _revealed_to(session, member.company_id))
     api_pages = _walk(client, bearer(session, member), ids)
     _assert_clean(api_pages, secrets)
     from tests.test_web import login
@@ -205,6 +235,10 @@ def test_a_member_of_another_company_sees_no_identity(
     # The pages themselves, not only the API: « Mes flux » and the links it leads to.
     assert "/flows" in web_pages
     assert any(url.startswith("/flows/") and url.endswith("/matches") for url in web_pages)
+    # « Mises en relation »: the inbox and each of the company's introductions, the demo's
+    # revealed one included (its counterpart, and only it, is named there).
+    assert "/introductions" in web_pages
+    assert any(re.fullmatch(r"/introductions/[0-9a-f-]{36}", url) for url in web_pages)
     _assert_clean(web_pages, secrets)
 
 
@@ -276,7 +310,8 @@ def test_both_sides_of_an_introduction_see_no_identity_before_the_reveal(
         pages = _walk(client, bearer(session, user), ids)
         assert f"/api/v1/introductions/{intro_id}" in pages
         assert intro_id in pages["/api/v1/introductions"]
-        _assert_clean(pages, _secrets(demo, user.company_id))
+        revealed = _revealed_to(session, user.company_id)
+        _assert_clean(pages, _secrets(demo, user.company_id, revealed))
 
 
 def test_the_sides_of_a_pooled_introduction_see_no_identity_before_the_reveal(

@@ -9,6 +9,7 @@ from datetime import timedelta
 from typing import Any
 
 import pytest
+from fastapi.routing import iter_route_contexts
 from fastapi.testclient import TestClient
 from sqlmodel import Session
 
@@ -101,6 +102,8 @@ def world(session: Session) -> dict[str, Any]:
             "company_admin": a.headers,
         },
         "facilitator": bearer(session, facilitator),
+        "member_a": member_a,
+        "facilitator_user": facilitator,
         "b_ids": {
             "company_id": str(b.company.id),
             "site_id": str(b.site.id),
@@ -184,3 +187,55 @@ def test_staff_only_routes_refuse_company_users(client: TestClient, world: dict)
     )
     assert response.status_code == 403
     assert response.json()["error"] == "Forbidden"
+
+
+def _introduction_pages() -> list[tuple[str, str]]:
+    """(method, path) of every web page of the introductions: the member's and the console's."""
+    from api.app import app
+
+    found = []
+    for route in iter_route_contexts(app.routes):
+        path = route.path or ""
+        if path.startswith(("/introductions", "/console/introductions")):
+            found += [(method, path) for method in sorted(route.methods or ()) if method != "HEAD"]
+    assert len(found) >= 8, found
+    return found
+
+
+def test_introduction_pages_give_a_foreign_company_nothing(
+    client: TestClient, world: dict, session: Session
+) -> None:
+    """A's member, logged in, on every introduction page with B's introduction (B asked C):
+    refused or "not found", B's name nowhere, and the introduction unchanged."""
+    from tests.test_web import login, token_in
+
+    login(client, world["member_a"].email)
+    token = token_in(client.get("/introductions").text)
+    b_ids = world["b_ids"]
+    for method, path in _introduction_pages():
+        url = _fill(path, {**b_ids, "action": "accept"})
+        data = {"csrf_token": token, "body": "Bonjour", "note": "", **b_ids}
+        response = client.request(method, url, data=data if method == "POST" else None)
+        if "{" in path or path.startswith("/console"):
+            assert response.status_code in ALLOWED_FOREIGN, (method, path, response.status_code)
+        else:
+            # The inbox lists none of B's; an interest in B's draft listing is "not available".
+            assert response.status_code in (200, 404), (method, path, response.status_code)
+            assert b_ids["introduction_id"] not in response.text, (method, path)
+        assert "Bravo Papeterie" not in response.text, (method, path)
+    session.expire_all()
+    intro = session.get(Introduction, uuid.UUID(b_ids["introduction_id"]))
+    assert intro is not None and intro.state == "proposed" and intro.version == 1
+
+
+def test_the_facilitator_reaches_every_introduction_in_its_console(
+    client: TestClient, world: dict
+) -> None:
+    from tests.test_web import login
+
+    login(client, world["facilitator_user"].email)
+    intro_id = world["b_ids"]["introduction_id"]
+    queue = client.get("/console/introductions?queue=proposed")
+    assert queue.status_code == 200 and intro_id in queue.text
+    page = client.get(f"/console/introductions/{intro_id}")
+    assert page.status_code == 200 and "Bravo Papeterie" in page.text

@@ -9,6 +9,7 @@ import re
 from fastapi.testclient import TestClient
 from sqlmodel import Session
 
+from core.settings import get_settings
 from marketplace.companies.models import Site
 from tests.factories import create_tenant
 from tests.introduction_world import express, leaks, world
@@ -94,10 +95,27 @@ def test_permits_are_declared_through_the_site_form_in_french_and_english(
 def test_the_owner_reads_the_requesters_permits_as_flags_and_nothing_more(
     client: TestClient, session: Session
 ) -> None:
+    """Flags only, and only when at least k legal units of the requester's région (of its
+    division, shown on the card) declare the same: the ICPE register is public, and a rare
+    combination of permits with a sector and a région would name the requester."""
     w = world(client, session)
+    assert get_settings().k_anonymity == 1 + len(w.neighbours)
     site_url = f"/api/v1/sites/{w.requester.member.site_id}"
     assert client.patch(site_url, headers=w.requester.headers, json=FLAGS).status_code == 200
     assert express(client, w).status_code == 201
+    (owned,) = client.get("/api/v1/introductions", headers=w.owner.headers).json()
+    assert owned["requester"]["sector_division"] == "23"
+    assert owned["requester"]["permits"] is None  # the only one of its région to declare them
+
+    # The two other companies of the same division and région declare the same permits.
+    for neighbour in w.neighbours[:-1]:
+        url = f"/api/v1/sites/{neighbour.site_id}"
+        assert client.patch(url, headers=neighbour.headers, json=FLAGS).status_code == 200
+    (owned,) = client.get("/api/v1/introductions", headers=w.owner.headers).json()
+    assert owned["requester"]["permits"] is None  # k - 1 of them
+    last = w.neighbours[-1]
+    url = f"/api/v1/sites/{last.site_id}"
+    assert client.patch(url, headers=last.headers, json=FLAGS).status_code == 200
     (owned,) = client.get("/api/v1/introductions", headers=w.owner.headers).json()
     assert owned["requester"]["permits"] == {
         "icpe_regime": "enregistrement",

@@ -603,7 +603,13 @@ def test_facilitator_pages_are_refused_to_company_users(
     tenant = create_tenant(session, "Alpha Ciments SAS")
     create_tenant(session, "Bravo Papeterie SA")
     login(client, create_user_row(session, role, tenant.company).email)
-    for path in ("/companies", "/import", f"/import/{uuid.uuid4()}"):
+    for path in (
+        "/companies",
+        "/import",
+        f"/import/{uuid.uuid4()}",
+        "/console/introductions",
+        f"/console/introductions/{uuid.uuid4()}",
+    ):
         response = client.get(path)
         assert response.status_code == 403, path
         assert "Accès refusé" in response.text and "Bravo" not in response.text
@@ -611,7 +617,13 @@ def test_facilitator_pages_are_refused_to_company_users(
 
 def test_company_pages_are_refused_to_the_facilitator(client: TestClient, session: Session) -> None:
     login(client, create_user_row(session, Role.FACILITATOR).email)
-    for path in ("/flows", "/sites", "/company"):
+    for path in (
+        "/flows",
+        "/sites",
+        "/company",
+        "/introductions",
+        f"/introductions/{uuid.uuid4()}",
+    ):
         assert client.get(path).status_code == 403, path
 
 

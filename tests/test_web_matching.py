@@ -162,6 +162,21 @@ def test_the_facilitator_suggests_a_match_the_member_then_hears_of(
     again = client.post(action, data={"csrf_token": token_in(told_page)}, follow_redirects=False)
     assert again.status_code == 403
 
+    # « Exprimer un intérêt » on what the facilitator suggested: an introduction from the match,
+    # and the page leads to it afterwards; still nothing of the other side.
+    assert f'name="match_id" value="{match.id}"' in told_page
+    interest = client.post(
+        "/introductions",
+        data={"csrf_token": token_in(told_page), "match_id": str(match.id)},
+        follow_redirects=False,
+    )
+    assert interest.status_code == 303, interest.text
+    intro_page = client.get(interest.headers["location"]).text
+    assert "Une correspondance suggérée par l'animateur" in unescape(intro_page)
+    assert "Centrale Suggestion" not in intro_page and "Cendres de charbon" not in intro_page
+    after = client.get(url).text
+    assert "Voir ma mise en relation" in after and 'name="match_id"' not in after
+
 
 def test_an_offer_shows_prospect_sectors_and_the_facilitator_the_companies(
     client: TestClient, session: Session

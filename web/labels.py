@@ -69,6 +69,12 @@ LISTING_STATUSES = {
     "expired": N_("Expired"),
     "fulfilled": N_("Fulfilled"),
 }
+ICPE_REGIME_LABELS = {
+    "authorisation": N_("Authorisation"),
+    "enregistrement": N_("Registration (enregistrement)"),
+    "declaration": N_("Declaration"),
+    "none": N_("Not classified"),
+}
 SORT_ORDERS = {
     "relevance": N_("Relevance"),
     "distance": N_("Distance from my site"),
@@ -109,6 +115,15 @@ NOTICES = {
     "listing-fulfilled": N_("The listing is marked as fulfilled."),
     "search-saved": N_("The search is saved: you will be alerted of new listings that fit it."),
     "search-deleted": N_("The saved search is deleted."),
+    "interest-expressed": N_(
+        "Your interest is sent: the facilitator brokers the introduction, without naming you."
+    ),
+    "introduction-accepted": N_("The introduction is accepted."),
+    "introduction-declined": N_("The introduction is declined."),
+    "introduction-withdrawn": N_("The introduction is withdrawn."),
+    "introduction-screened": N_("The interest is being screened."),
+    "introduction-proposed": N_("The introduction is proposed to the owner."),
+    "message-sent": N_("The message is sent."),
     "match-suggested": N_(
         "The match is suggested: both members are told you have a possible counterpart."
     ),

@@ -11,6 +11,7 @@ from fastapi.responses import Response
 
 from core.errors import DomainError, RateLimited
 from marketplace.catalogue.search import count_read, public_card, search_page
+from marketplace.introductions import inbox
 from web.cards import card_of
 from web.catalogue_form import (
     FIELD_LABELS,
@@ -103,4 +104,17 @@ def listing_page(
         session, viewer.actor if viewer else None, listing_id, from_site if sites else None
     )
     card = card_of(listing, page_locale(request), page_translator(request))
-    return render(request, "listing.html", {"card": card})
+    context: dict[str, Any] = {"card": card, "interest": None}
+    actor = viewer.actor if viewer else None
+    # « Exprimer un intérêt »: a member's own interest, or the link to the one it has.
+    if (
+        actor is not None
+        and actor.company_id is not None
+        and not listing.aggregated
+        and not inbox.own_listing(session, actor, listing_id)
+    ):
+        context["interest"] = {
+            "existing": inbox.own_introduction_for_listing(session, actor, listing_id),
+            "flows": inbox.own_flows_for(session, actor, listing.direction, listing.kind),
+        }
+    return render(request, "listing.html", context)

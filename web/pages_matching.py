@@ -25,6 +25,7 @@ from marketplace.catalogue.labels import low_label
 from marketplace.flows.models import Direction, FlowStatus
 from marketplace.flows.schemas import FlowRead
 from marketplace.flows.service import get_flow, read_flow
+from marketplace.introductions import inbox
 from marketplace.matching import service
 from web.cards import Card, card_of, spaced
 from web.i18n import Translate, page_locale, page_translator
@@ -165,6 +166,8 @@ def matches_page(
         "summary": summary,
         "matches": matches,
         "facilitator_has_counterpart": found.facilitator_has_counterpart,
+        # A member may express its interest in what the facilitator suggested, knowing nothing more.
+        "suggested": [] if actor.is_staff else inbox.suggested_matches(session, actor, flow_id),
         "sectors": _sectors(prospects, locale) if prospects else [],
         "staff": actor.is_staff,
         "stored": _stored(session, actor, flow, locale, translate) if actor.is_staff else [],

@@ -29,7 +29,8 @@ from web.forms import (
     place_errors,
     text,
 )
-from web.i18n import N_, Translate, page_translator
+from web.i18n import Translate, page_translator
+from web.labels import ICPE_REGIME_LABELS
 from web.security import COMPANY_PAGES, CurrentViewer, DbSession, Viewer, own_company
 from web.templating import render
 
@@ -42,12 +43,6 @@ PERMIT_FLAGS = (
     "animal_by_products_approved",
 )
 FORM_FIELDS = (*SITE_FIELDS, "icpe_regime", *PERMIT_FLAGS)
-ICPE_REGIME_LABELS = {
-    "authorisation": N_("Authorisation"),
-    "enregistrement": N_("Registration (enregistrement)"),
-    "declaration": N_("Declaration"),
-    "none": N_("Not classified"),
-}
 assert set(ICPE_REGIME_LABELS) == set(ICPE_REGIMES)
 
 

@@ -8,8 +8,10 @@ from web import (
     pages_catalogue,
     pages_companies,
     pages_company,
+    pages_console,
     pages_flows,
     pages_import,
+    pages_introductions,
     pages_listings,
     pages_matching,
     pages_pools,
@@ -29,5 +31,7 @@ for module in (
     pages_pools,
     pages_alerts,
     pages_matching,
+    pages_introductions,
+    pages_console,
 ):
     router.include_router(module.router)

@@ -25,6 +25,7 @@ from marketplace.accounts.service import Actor, actor_of, resolve_web_session
 from marketplace.alerts.models import Notification
 from marketplace.companies.models import Company
 from marketplace.companies.service import get_company
+from marketplace.introductions.inbox import unread_notices
 
 SESSION_COOKIE = "symbiose_session"
 LOGIN_CSRF_COOKIE = "symbiose_login_csrf"
@@ -65,6 +66,8 @@ class Viewer:
     locale: str
     csrf_token: str
     unread_alerts: int = 0
+    # The company's own introduction notices not read yet (none for the facilitator).
+    unread_notices: int = 0
 
 
 def _unread_alerts(session: Session, user_id: uuid.UUID) -> int:
@@ -90,6 +93,7 @@ def _signed_in_viewer(request: Request, session: Session) -> Viewer | None:
         locale=user.locale,
         csrf_token=row.csrf_token,
         unread_alerts=_unread_alerts(session, user.id),
+        unread_notices=unread_notices(session, user.company_id) if user.company_id else 0,
     )
     # Templates, the locale choice and the error pages read it from here.
     request.state.viewer = viewer

@@ -12,6 +12,7 @@ from core.db import unit_of_work
 from marketplace.accounts.models import Role, User
 from marketplace.accounts.service import actor_of, create_user, find_user_by_email
 from marketplace.companies.service import find_by_siret
+from marketplace.demo.introductions import create_demo_introductions
 from marketplace.imports import service as imports
 
 DATA = Path(__file__).resolve().parent
@@ -25,6 +26,8 @@ class DemoSummary:
     flows: int = 0
     companies: int = 0
     logins: list[tuple[str, str, str]] = field(default_factory=list)
+    # The introductions made by this run, by the state each was left in.
+    introductions: list[str] = field(default_factory=list)
 
     def text(self) -> str:
         head = (
@@ -32,7 +35,10 @@ class DemoSummary:
             if self.imported
             else "demo territory already loaded"
         )
-        lines = [head, "demo logins (e-mail / password / role):"]
+        lines = [head]
+        if self.introductions:
+            lines.append(f"demo introductions: {', '.join(self.introductions)}")
+        lines.append("demo logins (e-mail / password / role):")
         shown = [x for x in self.logins if x[2] != Role.COMPANY_ADMIN.value][:4]
         shown += [x for x in self.logins if x[2] == Role.COMPANY_ADMIN.value][:4]
         lines += [f"  {email} / {password} / {role}" for email, password, role in shown]
@@ -87,4 +93,6 @@ def load_demo() -> DemoSummary:
     with unit_of_work() as session:
         for row in users:
             _ensure_user(session, row)
+    with unit_of_work() as session:
+        summary.introductions = create_demo_introductions(session, actor).created
     return summary

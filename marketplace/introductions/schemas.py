@@ -55,7 +55,8 @@ class PermitFlags(BaseModel):
 class RequesterCard(BaseModel):
     """The requester as the owner sees it before the reveal: its sector's division, how far
     (from the listing's published point to the requester's région), how much it needs,
-    and the permit flags of the site it asks for (null when it named no flow)."""
+    and the permit flags of the site it asks for (null when it named no flow, or when fewer than
+    k legal units of its région declare the same permits)."""
 
     # None when fewer than k legal units share it (in the requester's région).
     sector_division: str | None

@@ -155,7 +155,11 @@ def _listing_gone(session: Session, intro: Introduction) -> bool:
 
 def _as_of(intro: Introduction, now: datetime) -> str:
     """The stored state, but "expired" for a pending one past its deadline: the hourly beat
-    writes down what every reader already reads, so the moment it runs tells nothing."""
+    writes down what every reader already reads, so the moment it runs tells nothing. A pool
+    is the exception: at its deadline the contributors who accepted are revealed, so it stays
+    as stored until the beat settles it."""
+    if is_pooled(intro):
+        return intro.state
     if intro.state in PENDING and intro.expires_at is not None and intro.expires_at <= now:
         return State.EXPIRED.value
     return intro.state

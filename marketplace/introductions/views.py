@@ -66,6 +66,29 @@ def _sector_shown(session: Session, company: Company, region_code: str | None) -
     return division if shown else None
 
 
+def _permits_shared(
+    session: Session, site: Site, division: str | None, permits: PermitFlags
+) -> bool:
+    """Whether at least k legal units have a site in the requester's région declaring the same
+    permits (and share its division, when the card shows it). Permits are public (the ICPE
+    register names its installations): a rare combination of them in a région, with a sector,
+    would name the requester."""
+    same_site = sa.exists().where(
+        col(Site.company_id) == Company.id,
+        col(Site.region_code) == site.region_code,
+        col(Site.icpe_regime).is_(None)
+        if permits.icpe_regime is None
+        else col(Site.icpe_regime) == permits.icpe_regime,
+        col(Site.receives_non_hazardous_waste) == permits.non_hazardous_waste,
+        col(Site.receives_hazardous_waste) == permits.hazardous_waste,
+        col(Site.animal_by_products_approved) == permits.animal_by_products,
+    )
+    query = select(sa.func.count(sa.distinct(col(Company.legal_unit_index)))).where(same_site)
+    if division is not None:
+        query = query.where(col(Company.nace).startswith(f"{division}."))
+    return int(session.exec(query).one()) >= get_settings().k_anonymity
+
+
 def requester_card(session: Session, intro: Introduction) -> RequesterCard:
     """The requester as the owner sees it: nothing finer than a public card. Its distance is
     measured from the listing's published point (not the owner's moving sites) to the point of
@@ -78,20 +101,23 @@ def requester_card(session: Session, intro: Introduction) -> RequesterCard:
     quantity: str | None = None
     region_code: str | None = None
     permits: PermitFlags | None = None
+    site_of_flow: Site | None = None
     flow = session.get(Flow, intro.requester_flow_id) if intro.requester_flow_id else None
     if flow is not None:
         quantity = quantity_class(
             flow.kind, flow.quantity_per_year, flow.temperature_c, flow.base_unit
         ).label_en
         listing = session.get(Listing, intro.listing_id) if intro.listing_id else None
-        site = session.get(Site, flow.site_id)
-        region_code = site.region_code if site is not None else None
+        site_of_flow = session.get(Site, flow.site_id)
+        region_code = site_of_flow.region_code if site_of_flow is not None else None
         if listing is not None and region_code is not None:
             lat, lon = region_point(region_code)
             band = distance_band(haversine_km(listing.latitude, listing.longitude, lat, lon))
-        if site is not None:
-            permits = permit_flags(site)
     division = _sector_shown(session, company, region_code)
+    if site_of_flow is not None:
+        permits = permit_flags(site_of_flow)
+        if not _permits_shared(session, site_of_flow, division, permits):
+            permits = None
     return RequesterCard(
         sector_division=division,
         sector_label=sector_label(division),
