@@ -15,6 +15,7 @@ from typer.testing import CliRunner
 
 from api.cli import app as cli
 from marketplace.accounts.models import Role
+from marketplace.matching import service
 from marketplace.matching.models import Match
 from marketplace.matching.plan import PlanPair, solve
 from privacy.models import AuditEntry
@@ -78,7 +79,8 @@ def test_a_request_without_code_meets_the_residue_its_sector_and_words_name(
     assert pallets.id not in found
     best = found[ash.id]
     assert 0 < best.score <= 1
-    assert [c["criterion"] for c in best.breakdown] == [
+    (explained,) = service.explain(session, [best])
+    assert [c["criterion"] for c in explained.breakdown] == [
         "material",
         "distance",
         "quantity",
@@ -86,7 +88,7 @@ def test_a_request_without_code_meets_the_residue_its_sector_and_words_name(
         "quality",
         "precision",
     ]
-    material = best.breakdown[0]
+    material = explained.breakdown[0]
     assert material["score"] >= 0.6 and material["reason"]
 
 

@@ -109,7 +109,8 @@ def _stored(
 ) -> list[StoredView]:
     unit = label(BASE_UNITS, flow.base_unit, translate)
     found = []
-    for match in service.stored_matches(session, actor, flow.id):
+    for stored in service.stored_matches(session, actor, flow.id):
+        match = stored.match
         other = match.request_flow_id if flow.direction == Direction.OFFER else match.offer_flow_id
         found.append(
             StoredView(
@@ -118,8 +119,8 @@ def _stored(
                 counterpart=read_flow(get_flow(session, actor, other)),
                 counterpart_href=f"/flows/{other}/matches",
                 km=format_number(round(match.distance_km, 1), locale),
-                why=why_lines(match.breakdown, locale, translate),
-                estimate=estimate_of(match.estimate, unit, locale),
+                why=why_lines(stored.breakdown, locale, translate),
+                estimate=estimate_of(stored.estimate, unit, locale),
                 suggested_on=_day(match.suggested_at, locale),
             )
         )

@@ -9,7 +9,6 @@ from fastapi import APIRouter, Query
 
 from api.deps import ActorDep, SessionDep
 from marketplace.matching import service
-from marketplace.matching.models import Match
 from marketplace.matching.schemas import (
     FlowMatchesRead,
     MatchForMember,
@@ -50,10 +49,12 @@ def flow_matches(
     )
 
 
-def _read(match: Match) -> MatchRead:
+def _read(stored: service.StoredMatch) -> MatchRead:
     return MatchRead(
-        **match.model_dump(exclude={"breakdown"}),
-        why=[Reason.model_validate(r) for r in match.breakdown],
+        **stored.match.model_dump(exclude={"distance_km"}),
+        distance_km=stored.distance_km,
+        why=[Reason.model_validate(r) for r in stored.breakdown],
+        estimate=stored.estimate,
     )
 
 
@@ -71,7 +72,8 @@ def stored_matches(
 @router.post("/matches/{match_id}/suggest", response_model=MatchRead)
 def suggest_match(match_id: uuid.UUID, session: SessionDep, actor: ActorDep) -> MatchRead:
     """The facilitator tells both members it has a possible counterpart (no detail)."""
-    return _read(service.suggest(session, actor, match_id))
+    match = service.suggest(session, actor, match_id)
+    return _read(service.explain(session, [match])[0])
 
 
 @router.get("/flows/{flow_id}/prospects", response_model=ProspectsRead)

@@ -16,7 +16,7 @@ transport is a negotiation; the estimate books it on the taker's side and says s
 from __future__ import annotations
 
 from functools import lru_cache
-from typing import Any
+from typing import Any, NamedTuple
 
 from core.text import fold
 from marketplace.matching.facts import Facts
@@ -44,21 +44,24 @@ def _archetypes() -> dict[str, Archetype]:
 
 
 class _Book:
-    """The factors an estimate used, for its list of assumptions."""
+    """The factors an estimate used, for its list of assumptions (``record=False``: the numbers
+    alone, as a match is stored)."""
 
-    def __init__(self) -> None:
+    def __init__(self, record: bool = True) -> None:
         self.used: dict[str, dict[str, Any]] = {}
+        self.record = record
 
     def get(self, key: str) -> float | None:
         found = factors().get(key)
         if found is None:
             return None
-        self.used[key] = {
-            "key": key,
-            "value": found.value,
-            "unit": found.unit,
-            "source": found.source,
-        }
+        if self.record:
+            self.used[key] = {
+                "key": key,
+                "value": found.value,
+                "unit": found.unit,
+                "source": found.source,
+            }
         return found.value
 
     def need(self, key: str) -> float:
@@ -66,38 +69,77 @@ class _Book:
         return factor(key) if value is None else value
 
 
-def estimate(pair: Scored) -> dict[str, Any] | None:
+class PerUnit(NamedTuple):
+    """An estimate's numbers: € a year for each side and kg CO₂e per unit exchanged, and the
+    pipe's investment. What a stored match keeps (the plan reads them); the rest of the estimate
+    (quantity, yearly figures, notes, assumptions) is built from them and the flows when read."""
+
+    eur_giver: float
+    eur_taker: float
+    co2e_kg: float
+    investment_eur: float
+
+
+def per_unit(pair: Scored) -> PerUnit | None:
+    """The pair's numbers, None when a quantity is missing (estimate() is then None too)."""
+    if not pair.offer.quantity_per_year or not pair.request.quantity_per_year:
+        return None
+    return PerUnit(*_values(pair, _Book(record=False), []))
+
+
+def _values(pair: Scored, book: _Book, notes: list[str]) -> tuple[float, float, float, float]:
+    archetype = _archetypes().get(pair.archetype_id or "")
+    if pair.offer.kind == "material":
+        return _material(pair, archetype, book, notes)
+    return _utility(pair, archetype, book, notes)
+
+
+def estimate(pair: Scored, stored: PerUnit | None = None) -> dict[str, Any] | None:
     """The pair's yearly € and CO₂e for each side, per unit and for the quantity both can
-    exchange; None when a quantity is missing."""
+    exchange; None when a quantity is missing. ``stored``: a stored match's numbers, which the
+    estimate then shows (its notes and assumptions are the pair's)."""
     offer, request = pair.offer, pair.request
     if not offer.quantity_per_year or not request.quantity_per_year:
         return None
     quantity = min(offer.quantity_per_year, request.quantity_per_year)
     book = _Book()
     notes: list[str] = []
-    archetype = _archetypes().get(pair.archetype_id or "")
-    if offer.kind == "material":
-        values = _material(pair, archetype, book, notes)
-    else:
-        values = _utility(pair, archetype, book, notes)
-    giver, taker, co2e, investment = values
+    values = _values(pair, book, notes)
+    if stored is not None:
+        values = (stored.eur_giver, stored.eur_taker, stored.co2e_kg, stored.investment_eur)
+    # The figures as shown (and as a stored match keeps them): a stored match's estimate and
+    # the one computed afresh then agree to the cent.
+    giver, taker, co2e = (in_e4(v) / E4 for v in values[:3])
+    investment = float(round(values[3]))
     yearly_eur = (giver + taker) * quantity
     return {
         "quantity_per_year": round(quantity, 3),
         "eur_giver_per_unit": round(giver, 4),
         "eur_taker_per_unit": round(taker, 4),
-        "eur_per_unit": round(giver + taker, 4),
+        "eur_per_unit": eur_per_unit(giver, taker),
         "co2e_kg_per_unit": round(co2e, 4),
         "eur_giver_per_year": round(giver * quantity, 2),
         "eur_taker_per_year": round(taker * quantity, 2),
         "co2e_t_per_year": round(co2e * quantity / 1000, 3),
-        "investment_eur": round(investment, 2) if investment else None,
+        "investment_eur": investment or None,
         "payback_years": round(investment / yearly_eur, 2)
         if investment and yearly_eur > 0
         else None,
         "notes": notes,
         "assumptions": sorted(book.used.values(), key=lambda a: a["key"]),
     }
+
+
+E4 = 10_000  # per-unit figures are shown to four decimals, and stored as whole ten-thousandths
+
+
+def in_e4(value: float) -> int:
+    return round(value * E4)
+
+
+def eur_per_unit(giver: float, taker: float) -> float:
+    """€ saved per unit exchanged, both sides together, as an estimate shows it."""
+    return round(giver + taker, 4)
 
 
 def _distance_said(pair: Scored) -> str:

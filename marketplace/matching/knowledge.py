@@ -312,7 +312,13 @@ def factor(key: str) -> float:
 def virgin_slug(archetype: Archetype) -> str:
     """The key part naming an archetype's virgin material (``natural gypsum`` → ``natural_gypsum``)
     in ``price.virgin.<slug>`` and ``co2e.virgin.<slug>``."""
-    return "_".join(fold(archetype.virgin_material_en).split())
+    return _slug(archetype.virgin_material_en)
+
+
+@lru_cache(maxsize=1_024)
+def _slug(words: str) -> str:
+    # Once per material: a territory's recompute asks it of every match it stores.
+    return "_".join(fold(words).split())
 
 
 def substitution_ratio(archetype: Archetype) -> float:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
-from typing import Any
 
 import sqlalchemy as sa
 from sqlmodel import Field, SQLModel
@@ -33,12 +32,25 @@ class Match(SQLModel, table=True):
     offer_flow_id: uuid.UUID = Field(foreign_key="flows.id", index=True)
     request_flow_id: uuid.UUID = Field(foreign_key="flows.id", index=True)
     score: float
-    distance_km: float
+    distance_km: float  # to 10 m, as shown (service._match_columns)
     archetype_id: str | None = Field(default=None, max_length=80)
-    # Per criterion: score, weight, reason (English), code and params (for translations).
-    breakdown: list[dict[str, Any]] = Field(sa_column=sa.Column(sa.JSON(), nullable=False))
-    # Economics and CO2e (matching/economics.py), with the assumptions they rest on.
-    estimate: dict[str, Any] | None = Field(default=None, sa_column=sa.Column(sa.JSON()))
+    # Numbers only: the reasons and the estimate are built from them and the two flows when a
+    # match is read (service.explain), not stored (a territory's recompute stores them by the
+    # hundred thousand, a facilitator reads a few dozen). None on a suggestion that is no longer
+    # a match. Each criterion's score in [0, 1] (scoring.CRITERIA):
+    material_score: float | None = None
+    distance_score: float | None = None
+    quantity_score: float | None = None
+    timing_score: float | None = None
+    quality_score: float | None = None
+    precision_score: float | None = None
+    # Per unit exchanged (matching/economics.py's PerUnit; the plan reads them), as whole
+    # numbers: € and kg CO₂e per unit × 10⁴ (the four decimals an estimate shows), the pipe in
+    # euros; None when a quantity is missing.
+    eur_giver_per_unit_e4: int | None = Field(default=None, sa_type=sa.BigInteger)
+    eur_taker_per_unit_e4: int | None = Field(default=None, sa_type=sa.BigInteger)
+    co2e_kg_per_unit_e4: int | None = Field(default=None, sa_type=sa.BigInteger)
+    investment_eur: int | None = Field(default=None, sa_type=sa.BigInteger)
     # The facilitator judged it worth proposing: the only way a member hears of a counterpart
     # that the catalogue does not show (a brokered-only listing, an unlisted flow). A suggested
     # match is kept when it stops being one, scored 0 with no reasons (service.store_matches).

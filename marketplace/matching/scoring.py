@@ -12,7 +12,8 @@ distance is within reach: a perfect quantity never makes gypsum into cement.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from collections.abc import Sequence
+from dataclasses import dataclass, field, replace
 from functools import cached_property, lru_cache
 from typing import Any
 
@@ -33,6 +34,8 @@ WEIGHTS: dict[str, float] = {
     "quality": 0.10,
     "precision": 0.05,
 }
+# The criteria in the order a breakdown lists them, and a stored match holds their scores.
+CRITERIA: tuple[str, ...] = tuple(WEIGHTS)
 MATERIAL_GATE = 0.2
 ALL_MONTHS = (1 << 12) - 1
 # What a member's score takes for the distance to a card, from the band its own site is in: the
@@ -300,6 +303,31 @@ def criteria_of(
         quality(offer, request),
         precision(offer, request),
     )
+
+
+def criterion_scores(
+    offer: Facts, request: Facts, km: float, found: Compatibility
+) -> tuple[float, float, float, float, float, float]:
+    """The criteria's scores in CRITERIA's order, without their words: what a stored match keeps
+    (service.store_matches), the same numbers as criteria_of's."""
+    reach = reach_km(offer)
+    return (
+        max(0.0, min(1.0, found.score)),
+        max(0.0, 1.0 - km / reach) if reach > 0 else 0.0,
+        _quantity_score(offer, request),
+        _timing_score(offer, request),
+        _quality_score(offer, request),
+        _precision_score(offer, request),
+    )
+
+
+def criteria_with_scores(
+    offer: Facts, request: Facts, km: float, found: Compatibility, scores: Sequence[float]
+) -> tuple[Criterion, ...]:
+    """A stored match's criteria: their words from the two flows (criteria_of), their scores
+    the stored ones (CRITERIA's order), so that the reasons read agree with the score stored."""
+    criteria = criteria_of(offer, request, km, None, found)
+    return tuple(replace(c, score=score) for c, score in zip(criteria, scores, strict=True))
 
 
 def score_pair(

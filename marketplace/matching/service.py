@@ -20,7 +20,7 @@ import uuid
 from collections import Counter
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
 
@@ -28,7 +28,7 @@ import sqlalchemy as sa
 from sqlmodel import Session, col, func, select
 
 from core.events import handles
-from core.models import new_id, utcnow
+from core.models import UTCDateTime, new_id, utcnow
 from core.reference.sectors import SectorRefused, parse_sector, sector_label
 from core.worker import enqueue
 from marketplace.accounts.service import Actor
@@ -43,7 +43,8 @@ from marketplace.flows.models import Direction, Flow, FlowStatus
 from marketplace.flows.service import get_flow
 from marketplace.matching import plan
 from marketplace.matching.candidates import offer_archetypes
-from marketplace.matching.economics import estimate
+from marketplace.matching.compatibility import material_compatibility
+from marketplace.matching.economics import E4, PerUnit, estimate, eur_per_unit, in_e4, per_unit
 from marketplace.matching.engine import (
     Side,
     best_for_offers,
@@ -56,7 +57,14 @@ from marketplace.matching.facts import Facts, card_facts, cell_point, flow_facts
 from marketplace.matching.knowledge import archetypes, max_distance_km
 from marketplace.matching.models import Match, MatchedFlow
 from marketplace.matching.plan import PlanPair
-from marketplace.matching.scoring import Scored, band_middle_km, score_pair
+from marketplace.matching.scoring import (
+    Scored,
+    band_middle_km,
+    criteria_with_scores,
+    criterion_scores,
+    material_side,
+    score_pair,
+)
 from privacy.generalisation import distance_band, haversine_km
 
 # Matches kept per flow, best first: enough for a facilitator's shortlist and the plan.
@@ -76,13 +84,16 @@ SIDE_MAX_AGE_S = 600.0
 # --- the territory as facts -------------------------------------------------------------------
 
 
-def _facts_query(kind: str | None = None, direction: str | None = None) -> sa.Select:
+def _facts_query(
+    kind: str | None = None, direction: str | None = None, active: bool = True
+) -> sa.Select:
     query = (
         select(Flow, Site.h3_cell, Company.nace)
         .join(Site, col(Site.id) == col(Flow.site_id))
         .join(Company, col(Company.id) == col(Flow.company_id))
-        .where(Flow.status == FlowStatus.ACTIVE)
     )
+    if active:
+        query = query.where(Flow.status == FlowStatus.ACTIVE)
     if kind is not None:
         query = query.where(Flow.kind == kind)
     if direction is not None:
@@ -107,7 +118,8 @@ def territory_facts(
 def _best(scored: list[Scored]) -> list[Scored]:
     """The pairs among the KEEP_PER_FLOW best of their offer or of their request, best first:
     every offer keeps its best requests, and every request its best offers."""
-    scored.sort(key=lambda s: (-s.score, str(s.offer.ref), str(s.request.ref)))
+    # UUIDs compare as their hex strings do (a fixed width), without writing each one out.
+    scored.sort(key=lambda s: (-s.score, s.offer.ref, s.request.ref))
     ranks: dict[uuid.UUID, int] = {}
     kept = []
     for pair in scored:
@@ -209,8 +221,9 @@ def forget_requests_sides() -> None:
         _sides.clear()
 
 
-def _facts_of(session: Session, flow_ids: Sequence[uuid.UUID]) -> list[Facts]:
-    query = _facts_query().where(col(Flow.id).in_(list(flow_ids)))
+def _facts_of(session: Session, flow_ids: Sequence[uuid.UUID], active: bool = True) -> list[Facts]:
+    """The flows among ``flow_ids`` as exact facts: the active ones, or all (``active=False``)."""
+    query = _facts_query(active=active).where(col(Flow.id).in_(list(flow_ids)))
     rows = session.exec(query).all()  # type: ignore[call-overload]
     return [flow_facts(flow, cell, nace) for flow, cell, nace in rows]
 
@@ -257,7 +270,7 @@ def store_matches(session: Session, flow_ids: Sequence[uuid.UUID], pairs: list[S
         session.execute(
             sa.update(table)
             .where(table.c.id.in_(unmatched[start : start + CHUNK]))
-            .values(score=0.0, breakdown=[], estimate=None, computed_at=now)
+            .values(score=0.0, computed_at=now, **dict.fromkeys(_NUMBERS))
         )
     _mark_matched(session, ids, now)
     # Matches and marks this session holds were written behind its back: read afresh.
@@ -278,37 +291,130 @@ def _upsert(session: Session, table: sa.Table) -> Any:
     return sqlite.insert(table)
 
 
+# What a stored match holds besides its pair, in one upsert's columns (models.Match).
+_NUMBERS = (
+    "material_score",
+    "distance_score",
+    "quantity_score",
+    "timing_score",
+    "quality_score",
+    "precision_score",
+    "eur_giver_per_unit_e4",
+    "eur_taker_per_unit_e4",
+    "co2e_kg_per_unit_e4",
+    "investment_eur",
+)
+_COLUMNS: tuple[str, ...] = (
+    "id",
+    "offer_flow_id",
+    "request_flow_id",
+    "score",
+    "distance_km",
+    "archetype_id",
+)
+_COLUMNS += _NUMBERS
+_NO_ESTIMATE = (None, None, None, None)
+
+
+def _whole(values: PerUnit) -> tuple[int, int, int, int]:
+    """The per-unit figures as whole numbers of ten-thousandths (the four decimals an estimate
+    shows), the pipe in euros: a copy of the database then holds no figure with decimals that
+    could be taken for (or equal) a site's coordinate."""
+    giver, taker, co2e, investment = values
+    return (in_e4(giver), in_e4(taker), in_e4(co2e), round(investment))
+
+
+def _match_columns(kept: list[Scored]) -> dict[str, list[Any]]:
+    """The kept pairs as columns of numbers: each criterion's score and the estimate's per-unit
+    figures, no words (their reasons and estimates are built when read: explain)."""
+    rows = []
+    for found in kept:
+        offer, request = found.offer, found.request
+        # Kept to 10 m, as shown, and scored at that distance, so that what is read back (the
+        # reasons, the estimate) is what scoring the stored numbers gives: a number stored to
+        # more decimals than it needs can also equal a site's coordinate in a database copy.
+        km = round(found.distance_km, 2)
+        pair = score_pair(offer, request, km=km, compatibility=found.compatibility) or found
+        values = per_unit(pair)
+        rows.append(
+            (
+                new_id(),
+                offer.ref,
+                request.ref,
+                round(pair.score, 4),
+                km,
+                pair.archetype_id,
+                # To the thousandth, as a reason shows each.
+                *(round(v, 3) for v in criterion_scores(offer, request, km, pair.compatibility)),
+                *(_NO_ESTIMATE if values is None else _whole(values)),
+            )
+        )
+    columns = zip(*rows, strict=True)
+    return {name: list(values) for name, values in zip(_COLUMNS, columns, strict=True)}
+
+
 def _upsert_matches(session: Session, kept: list[Scored], now: datetime) -> None:
     """Insert the kept pairs, or update the stored row of the same pair (keeping its id and
-    its suggestion)."""
-    table = Match.__table__  # type: ignore[attr-defined]
-    rows = [
-        {
-            "id": new_id(),
-            "offer_flow_id": pair.offer.ref,
-            "request_flow_id": pair.request.ref,
-            "score": round(pair.score, 4),
-            "distance_km": round(pair.distance_km, 2),
-            "archetype_id": pair.archetype_id,
-            "breakdown": pair.breakdown(),
-            "estimate": estimate(pair),
-            "computed_at": now,
-        }
-        for pair in kept
-    ]
-    if not rows:
+    its suggestion): on PostgreSQL one statement whose rows are arrays, a column each (one
+    round trip, nothing parsed per row); on SQLite, one statement run over every row (the
+    driver's loop, in C)."""
+    if not kept:
         return
+    columns = _match_columns(kept)
+    updated = (*_COLUMNS[3:], "computed_at")
+    if session.get_bind().dialect.name == "postgresql":
+        for start in range(0, len(kept), UPSERT_ROWS):
+            part = {
+                name: _array_literal(values[start : start + UPSERT_ROWS])
+                for name, values in columns.items()
+            }
+            session.execute(_POSTGRESQL_UPSERT, {**part, "computed_at": now})
+        return
+    table = Match.__table__  # type: ignore[attr-defined]
     insert = _upsert(session, table)
-    columns = ("score", "distance_km", "archetype_id", "breakdown", "estimate", "computed_at")
-    # Many parameter sets to one statement: the driver sends them at once (psycopg's pipeline),
-    # faster here than multi-row VALUES with RETURNING (SQLAlchemy's "insertmanyvalues").
+    names = list(columns)
+    rows = [
+        {**dict(zip(names, values, strict=True)), "computed_at": now}
+        for values in zip(*columns.values(), strict=True)
+    ]
     session.execute(
         insert.on_conflict_do_update(
             index_elements=["offer_flow_id", "request_flow_id"],
-            set_={name: insert.excluded[name] for name in columns},
+            set_={name: insert.excluded[name] for name in updated},
         ),
         rows,
     )
+
+
+def _array_literal(values: list[Any]) -> str:
+    """A column's values as PostgreSQL writes an array, ``{1.5,NULL}``: written with one join
+    rather than by the driver element by element (three times slower for a chunk's 60,000).
+    UUIDs and floats print nothing an array literal must quote; an archetype's id is quoted."""
+    return "{" + ",".join(map(_element, values)) + "}"
+
+
+def _element(value: Any) -> str:
+    if value is None:
+        return "NULL"
+    if isinstance(value, str):
+        return '"' + value.replace("\\", "\\\\").replace('"', '\\"') + '"'
+    return str(value)
+
+
+# Rows per statement of the PostgreSQL upsert: a chunk of a territory's recompute stores ~60,000.
+UPSERT_ROWS = 20_000
+_ARRAY_TYPES = {"id": "uuid", "offer_flow_id": "uuid", "request_flow_id": "uuid"}
+_ARRAY_TYPES["archetype_id"] = "varchar"
+_ARRAY_TYPES.update(dict.fromkeys(_NUMBERS[-4:], "int8"))
+# Written out from the constants above (no input reaches it): unnest over arrays, which
+# SQLAlchemy's insert() cannot say.
+_POSTGRESQL_UPSERT = sa.text(
+    f"INSERT INTO matches ({', '.join(_COLUMNS)}, computed_at) "  # noqa: S608
+    "SELECT *, :computed_at FROM unnest("
+    + ", ".join(f"CAST(:{name} AS {_ARRAY_TYPES.get(name, 'float8')}[])" for name in _COLUMNS)
+    + ") ON CONFLICT (offer_flow_id, request_flow_id) DO UPDATE SET "
+    + ", ".join(f"{name} = excluded.{name}" for name in (*_COLUMNS[3:], "computed_at"))
+).bindparams(sa.bindparam("computed_at", type_=UTCDateTime()))
 
 
 def _mark_matched(session: Session, flow_ids: list[uuid.UUID], now: datetime) -> None:
@@ -452,15 +558,69 @@ def _suggested(session: Session, flow: Flow) -> bool:
     )
 
 
+@dataclass(frozen=True)
+class StoredMatch:
+    """A stored match as the facilitator reads it: its reasons and estimate built from its
+    numbers and the two flows (explain)."""
+
+    match: Match
+    breakdown: list[dict[str, Any]]
+    estimate: dict[str, Any] | None
+
+    @property
+    def distance_km(self) -> float:
+        """The distance as shown: to 10 m (the reasons' km are rounded from the stored one)."""
+        return round(self.match.distance_km, 2)
+
+
+def explain(session: Session, matches: Sequence[Match]) -> list[StoredMatch]:
+    """The stored matches with their reasons and estimate (explained), their flows read in
+    whatever state they are (a withdrawn flow's match is shown until its task drops it)."""
+    flow_ids = {m.offer_flow_id for m in matches} | {m.request_flow_id for m in matches}
+    facts: dict[uuid.UUID, Facts] = {}
+    ids = sorted(flow_ids, key=str)
+    for start in range(0, len(ids), CHUNK):
+        for flow in _facts_of(session, ids[start : start + CHUNK], active=False):
+            facts[flow.ref] = flow
+    return [
+        explained(match, facts.get(match.offer_flow_id), facts.get(match.request_flow_id))
+        for match in matches
+    ]
+
+
+def explained(match: Match, offer: Facts | None, request: Facts | None) -> StoredMatch:
+    """A stored match's reasons and estimate: the words from the two flows as they are
+    (scoring.criteria_of, economics.estimate), the scores and the € and CO₂e figures from the
+    match, so that what is read agrees with what is ranked and planned. A suggestion that is no
+    longer a match (its numbers cleared) has neither."""
+    scores = [getattr(match, name) for name in _NUMBERS[:6]]
+    if offer is None or request is None or None in scores:
+        return StoredMatch(match, [], None)
+    found = material_compatibility(material_side(offer), material_side(request))
+    km = match.distance_km
+    breakdown = [c.as_dict() for c in criteria_with_scores(offer, request, km, found, scores)]
+    # The estimate's archetype is the one the match was stored with, as its figures are.
+    pair = Scored(offer, request, match.score, km, replace(found, archetype_id=match.archetype_id))
+    return StoredMatch(match, breakdown, estimate(pair, _per_unit(match)))
+
+
+def _per_unit(match: Match) -> PerUnit | None:
+    giver, taker = match.eur_giver_per_unit_e4, match.eur_taker_per_unit_e4
+    co2e, investment = match.co2e_kg_per_unit_e4, match.investment_eur
+    if giver is None or taker is None or co2e is None or investment is None:
+        return None
+    return PerUnit(giver / E4, taker / E4, co2e / E4, float(investment))
+
+
 def stored_matches(
     session: Session, actor: Actor, flow_id: uuid.UUID, limit: int = 25
-) -> list[Match]:
-    """A flow's stored matches, best first: the facilitator's view."""
+) -> list[StoredMatch]:
+    """A flow's stored matches, best first, with their reasons: the facilitator's view."""
     actor.require_staff()
     flow = get_flow(session, actor, flow_id)
     column = Match.offer_flow_id if flow.direction == Direction.OFFER else Match.request_flow_id
     query = select(Match).where(column == flow.id).order_by(col(Match.score).desc()).limit(limit)
-    return list(session.exec(query).all())
+    return explain(session, list(session.exec(query).all()))
 
 
 def suggest(session: Session, actor: Actor, match_id: uuid.UUID) -> Match:
@@ -610,32 +770,43 @@ class TerritoryPlan:
     total_eur: float
 
 
+def _co2e_per_unit(match: Match) -> float | None:
+    """kg CO₂e avoided per unit exchanged, as the match's estimate shows it (rounded alike)."""
+    values = _per_unit(match)
+    return None if values is None else round(values.co2e_kg, 4)
+
+
+def _eur_per_unit(match: Match) -> float | None:
+    """€ saved per unit exchanged, both sides, as the match's estimate shows it."""
+    values = _per_unit(match)
+    return None if values is None else eur_per_unit(values.eur_giver, values.eur_taker)
+
+
 def territory_plan(session: Session, actor: Actor, objective: str = "co2e") -> TerritoryPlan:
     """The exchanges that maximise CO₂e avoided (or € saved) under every offer's quantity and
     every request's need, quantities split where that is better (matching/plan.py)."""
     actor.require_staff()
     pairs = territory_ranking(session, actor)
     by_key = {pair.match.id: pair for pair in pairs}
-    per_unit = "co2e_kg_per_unit" if objective == "co2e" else "eur_per_unit"
+    value = _co2e_per_unit if objective == "co2e" else _eur_per_unit
     candidates = [
-        PlanPair(p.match.id, p.offer.id, p.request.id, float(p.match.estimate[per_unit]))
+        PlanPair(p.match.id, p.offer.id, p.request.id, found)
         for p in pairs
-        if p.match.estimate and p.match.estimate.get(per_unit) is not None
+        if (found := value(p.match)) is not None
     ]
     supply = {p.offer.id: p.offer.quantity_per_year for p in pairs}
     demand = {p.request.id: p.request.quantity_per_year for p in pairs}
     exchanges = []
     for allocation in plan.solve(candidates, supply, demand):
         pair = by_key[allocation.pair.key]
-        estimate = pair.match.estimate or {}
         exchanges.append(
             PlannedExchange(
                 pair.match,
                 pair.offer,
                 pair.request,
                 round(allocation.quantity, 3),
-                round(allocation.quantity * float(estimate.get("co2e_kg_per_unit") or 0) / 1000, 3),
-                round(allocation.quantity * float(estimate.get("eur_per_unit") or 0), 2),
+                round(allocation.quantity * (_co2e_per_unit(pair.match) or 0.0) / 1000, 3),
+                round(allocation.quantity * (_eur_per_unit(pair.match) or 0.0), 2),
             )
         )
     exchanges.sort(key=lambda e: -(e.co2e_t if objective == "co2e" else e.eur))
