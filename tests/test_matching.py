@@ -435,3 +435,55 @@ def test_a_new_request_keeps_its_best_offers_with_their_full_scores() -> None:
             assert np.isclose(pair.score, sum(c.score * c.weight for c in pair.criteria))
         found += len(kept)
     assert found > 300
+
+
+def test_an_offer_materials_scores_over_arrays_are_those_of_one_pair_at_a_time() -> None:
+    """The territory pass scores an offer material against every request at once
+    (compatibility.RequestTable); each score, its archetype and the reasons read later are what
+    material_compatibility gives pair by pair, on requests as plants write them (codes of the
+    same chapter or subchapter, no code, a sector alone, words naming another residue)."""
+    from bench.matching_bench import synthetic
+    from marketplace.matching.compatibility import (
+        DeferredCompatibility,
+        MaterialSide,
+        RequestTable,
+        material_compatibility,
+    )
+    from marketplace.matching.knowledge import archetypes
+
+    requests = [
+        MaterialSide("material", f.low_code, f.label, f.description, f.virgin_material, f.nace)
+        for f in synthetic("request", 1_500, 31)
+    ]
+    requests += [
+        MaterialSide("material", None, "Gypse naturel pour plaques de plâtre", "", None, "23.62Z"),
+        MaterialSide("material", None, "Ajouts cimentaires", "", None, "23.51Z"),
+        MaterialSide("material", None, "Raw material for bricks", "", None, "23.32Z"),
+        MaterialSide("material", "10 01 02", "Cendres", "", None, "23.51Z"),
+        MaterialSide("material", "10 01 99", "Résidus de centrale", "", None, None),
+        MaterialSide("material", "10 02 02", "Laitier", "", None, "24.10Z"),
+        MaterialSide("material", None, "Boues de papeterie", "", None, "23.51Z"),
+        MaterialSide("heat", None, "Chaleur", "", None, "01.13Z"),
+    ]
+    offers = {
+        (f.low_code, f.label): MaterialSide("material", f.low_code, f.label, f.description)
+        for f in synthetic("offer", 400, 32)
+        if f.kind == "material"
+    }
+    offers[("none", "")] = MaterialSide("material", None, "Cendres volantes de charbon", "")
+    offers[("sludge", "")] = MaterialSide("material", "03 03 11", "Boues de papeterie", "")
+    table, ids = RequestTable(requests), archetypes()
+    assert len(offers) > 60
+    won = 0
+    for offer in offers.values():
+        scores, chosen = table.scores(offer)
+        for request, score, index in zip(requests, scores, chosen.tolist(), strict=True):
+            one = material_compatibility(offer, request)
+            assert score == one.score, (offer, request)
+            archetype_id = ids[index].id if index >= 0 else None
+            if one.score > 0:
+                assert archetype_id == one.archetype_id, (offer, request)
+                won += archetype_id is not None
+                deferred = DeferredCompatibility(score, archetype_id, offer, request)
+                assert deferred.reasons == one.reasons and deferred == one
+    assert won > 1_000  # the knowledge base, not only codes, made many of them

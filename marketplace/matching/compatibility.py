@@ -23,9 +23,12 @@ look-ups: matching one flow calls this thousands of times.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
+
+import numpy as np
+import numpy.typing as npt
 
 from marketplace.matching.knowledge import (
     Archetype,
@@ -291,3 +294,137 @@ def material_compatibility(offer: MaterialSide, request: MaterialSide) -> Compat
     if offer.kind == "material":
         return _material(offer_reading, request_reading)
     return _utility(offer.kind, offer_reading, request_reading)
+
+
+class DeferredCompatibility(Compatibility):
+    """A material compatibility whose score and archetype are known (RequestTable.scores) and
+    whose reasons are built only when read: a territory's pass keeps a million pairs and shows
+    or stores the reasons of far fewer. They are material_compatibility's, for the same sides."""
+
+    _sides: tuple[MaterialSide, MaterialSide]
+
+    def __init__(
+        self, score: float, archetype_id: str | None, offer: MaterialSide, request: MaterialSide
+    ) -> None:
+        object.__setattr__(self, "score", score)
+        object.__setattr__(self, "archetype_id", archetype_id)
+        object.__setattr__(self, "_sides", (offer, request))
+
+    @property  # read-only here: built from the sides when first read
+    def reasons(self) -> tuple[str, ...]:
+        found: tuple[str, ...] | None = self.__dict__.get("_reasons")
+        if found is None:
+            found = material_compatibility(*self._sides).reasons
+            object.__setattr__(self, "_reasons", found)
+        return found
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, Compatibility):
+            return NotImplemented
+        return (self.score, self.reasons, self.archetype_id) == (
+            other.score,
+            other.reasons,
+            other.archetype_id,
+        )
+
+    __hash__ = Compatibility.__hash__
+
+
+class _ByArchetype:
+    """Rows (request signatures) and a value per row, for one archetype."""
+
+    __slots__ = ("rows", "values")
+
+    def __init__(self) -> None:
+        self.rows: list[int] = []
+        self.values: list[float] = []
+
+    def add(self, row: int, value: float) -> None:
+        self.rows.append(row)
+        self.values.append(value)
+
+
+class RequestTable:
+    """Many requests read once for every offer of a material: what _material reads of a request
+    that does not depend on the offer (its code, and per archetype its evidence score, whether
+    its words fully name it, whether its sector takes it, whether its words touch its residue),
+    held per archetype, so that an offer material's scores against every request are a few array
+    operations (scores) instead of a _material call each. Materials only: a request of another
+    kind scores 0 against a material offer."""
+
+    def __init__(self, requests: Sequence[MaterialSide]) -> None:
+        size = len(requests)
+        self.size = size
+        self.material = np.array([r.kind == "material" for r in requests], dtype=bool)
+        codes = [(_read(r).code or "") if r.kind == "material" else "" for r in requests]
+        self.has_code = np.array([bool(c) for c in codes], dtype=bool)
+        self.code = np.array(codes, dtype=object)
+        self.code4 = np.array([c[:4] for c in codes], dtype=object)
+        self.code2 = np.array([c[:2] for c in codes], dtype=object)
+        self.asked = np.zeros(size, dtype=bool)
+        self.evidence: dict[int, _ByArchetype] = {}
+        self.full_naming: dict[int, _ByArchetype] = {}
+        self.sector: dict[int, _ByArchetype] = {}
+        self.touched: dict[int, _ByArchetype] = {}
+        for row, request in enumerate(requests):
+            if request.kind != "material":
+                continue
+            reading = _read(request)
+            self.asked[row] = bool(reading.asked_residues)
+            for index in reading.sector:
+                self.sector.setdefault(index, _ByArchetype()).add(row, 1.0)
+            for index in reading.touched_residues:
+                self.touched.setdefault(index, _ByArchetype()).add(row, 1.0)
+            for index in {*reading.sector, *reading.named, *reading.by_code}:
+                naming = _naming(index, reading, utility=False)
+                score = _evidence_score(reading.sector.get(index), naming, reading, base=0.0)
+                if score > 0:
+                    self.evidence.setdefault(index, _ByArchetype()).add(row, score)
+                if naming is not None and naming.strength >= 1.0:
+                    self.full_naming.setdefault(index, _ByArchetype()).add(row, naming.strength)
+
+    def _column(self, table: dict[int, _ByArchetype], index: int) -> npt.NDArray[np.float64]:
+        column = np.zeros(self.size)
+        found = table.get(index)
+        if found is not None:
+            column[found.rows] = found.values
+        return column
+
+    def scores(self, offer: MaterialSide) -> tuple[list[float], npt.NDArray[np.int64]]:
+        """A material offer's score against each request (rounded as material_compatibility
+        rounds it) and the index of the archetype that made it (-1: none): the same as
+        material_compatibility's, step by step as _material takes them."""
+        reading = _read(offer)
+        code = reading.code or ""
+        best = np.zeros(self.size)
+        if code:
+            best[self.has_code & (self.code2 == code[:2])] = SAME_CHAPTER
+            best[self.has_code & (self.code4 == code[:4])] = SAME_SUBCHAPTER
+            best[self.has_code & (self.code == code)] = SAME_CODE
+        cap = np.where(self.has_code & (self.code != code), OTHER_CODE_CAP, 1.0)
+        chosen = np.full(self.size, -1, dtype=np.int64)
+        candidates = reading.by_code or tuple(sorted(reading.residues))
+        for index in candidates:
+            score = np.minimum(self._column(self.evidence, index), cap)
+            better = score > best
+            best[better] = score[better]
+            chosen[better] = index
+        # _across: the first candidate the sector takes, and the strongest full naming.
+        taker = np.full(self.size, -1, dtype=np.int64)
+        named = np.zeros(self.size)
+        touched = np.zeros(self.size, dtype=bool)
+        for index in candidates:
+            takes = (self._column(self.sector, index) > 0) & (taker < 0)
+            taker[takes] = index
+            named = np.maximum(named, self._column(self.full_naming, index))
+            touched |= self._column(self.touched, index) > 0
+        across = np.where((taker >= 0) & (named >= 1.0), 0.65 + 0.2 * named, 0.0)
+        across = np.minimum(across, cap)
+        wins = across > best
+        best[wins] = across[wins]
+        chosen[wins] = taker[wins]
+        penalised = (chosen >= 0) & self.asked & ~touched
+        best[penalised] *= OTHER_RESIDUE
+        best[~self.material] = 0.0
+        chosen[~self.material] = -1
+        return [round(value, 4) for value in best.tolist()], chosen

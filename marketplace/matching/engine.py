@@ -31,11 +31,13 @@ from marketplace.matching.candidates import (
 )
 from marketplace.matching.compatibility import (
     Compatibility,
+    DeferredCompatibility,
     MaterialSide,
+    RequestTable,
     material_compatibility,
 )
 from marketplace.matching.facts import Facts
-from marketplace.matching.knowledge import archetypes_for_code
+from marketplace.matching.knowledge import archetypes, archetypes_for_code
 from marketplace.matching.scoring import (
     MATERIAL_GATE,
     WEIGHTS,
@@ -200,7 +202,8 @@ class Side:
         self.signature = np.array(rows, dtype=np.int64)
         self.reach = np.zeros(0)
         self._sides: dict[int, MaterialSide] = {}
-        self._materials: dict[Hashable, tuple[Floats, dict[int, Compatibility]]] = {}
+        self._materials: dict[Hashable, _MaterialScores] = {}
+        self._table: RequestTable | None = None
         self.mark = np.zeros(len(flows), dtype=bool)  # scratch for _candidates, left all False
         # The index's buckets as arrays of rows, built once per (key, bucket).
         self._arrays: dict[int, Ints] = {}
@@ -210,19 +213,25 @@ class Side:
         codes = self._codes
         return np.array([codes.setdefault(v, len(codes)) for v in values], dtype=np.int64)
 
-    def material_scores(self, key: Hashable) -> tuple[Floats, dict[int, Compatibility]]:
+    def material_scores(self, key: Hashable) -> _MaterialScores:
         """An offer material's scores against each request signature (nan: not computed yet)
         and their compatibilities, kept for the next offers of that material: a worker keeps
-        its Side between tasks (service.py), so a new offer of a known material scores only
-        the signatures no earlier offer met. The MATERIAL_MEMORY most recent materials are
-        kept."""
+        its Side between tasks (service.py), so a new offer of a known material scores no
+        signature twice. The MATERIAL_MEMORY most recent materials are kept."""
         found = self._materials.pop(key, None)
         if found is None:
-            found = (np.full(len(self.signatures), np.nan), {})
+            found = _MaterialScores(np.full(len(self.signatures), np.nan))
         self._materials[key] = found
         while len(self._materials) > MATERIAL_MEMORY:
             self._materials.pop(next(iter(self._materials)))
         return found
+
+    def material_table(self) -> RequestTable:
+        """This side's signatures read once for every offer material (compatibility.py)."""
+        if self._table is None:
+            sides = [self.material_side(i) for i in range(len(self.signatures))]
+            self._table = RequestTable(sides)
+        return self._table
 
     def material_side(self, signature: int) -> MaterialSide:
         """What the material criterion reads of the requests of ``signature``."""
@@ -244,6 +253,17 @@ class Side:
                 rows = self._arrays[id(bucket)] = np.array([r.row for r in bucket], np.int64)
             parts.append(rows)
         return parts
+
+
+@dataclass
+class _MaterialScores:
+    """One offer material against a Side's signatures: the scores (nan: not computed yet), the
+    compatibilities built, and for a material offer the archetype of each score (all computed
+    at once through the Side's RequestTable; -1: none)."""
+
+    scores: Floats
+    found: dict[int, Compatibility] = field(default_factory=dict)
+    archetype: Ints | None = None
 
 
 def requests_side(requests: Iterable[Facts]) -> Side:
@@ -418,7 +438,8 @@ def best_for_offers(offers: Iterable[Facts], requests: Side, keep: int = KEEP) -
     weight, total_weight = WEIGHTS["material"], sum(WEIGHTS.values())
     for key, cells in by_material.items():
         # One material key at a time: its scores per request signature, computed on demand.
-        material, found_for = requests.material_scores(key)
+        known = requests.material_scores(key)
+        material, found_for = known.scores, known.found
         for group in cells.values():
             first = group[0]
             reach = reach_km(first)
@@ -427,13 +448,19 @@ def best_for_offers(offers: Iterable[Facts], requests: Side, keep: int = KEEP) -
                 continue
             offer_side = material_side(first)
             signatures = requests.signature[rows]
-            missing = np.isnan(material[signatures])
-            for signature in np.unique(signatures[missing]) if missing.any() else ():
-                compatibility = material_compatibility(
-                    offer_side, requests.material_side(signature)
-                )
-                material[signature] = compatibility.score
-                found_for[int(signature)] = compatibility
+            if first.kind == "material":
+                if known.archetype is None:
+                    # Every signature at once, over arrays (the same scores as one by one).
+                    values, known.archetype = requests.material_table().scores(offer_side)
+                    material[:] = values
+            else:
+                missing = np.isnan(material[signatures])
+                for signature in np.unique(signatures[missing]) if missing.any() else ():
+                    compatibility = material_compatibility(
+                        offer_side, requests.material_side(signature)
+                    )
+                    material[signature] = compatibility.score
+                    found_for[int(signature)] = compatibility
             scores = material[signatures]
             fit = scores >= MATERIAL_GATE
             rows, scores = rows[fit], scores[fit] * weight
@@ -467,13 +494,25 @@ def best_for_offers(offers: Iterable[Facts], requests: Side, keep: int = KEEP) -
                     for i, total, pair_km in zip(positions, offer_totals, offer_km, strict=True):
                         if total < 0:
                             break  # out of reach (or the offer's own company): ranked last
-                        yield Scored(
-                            offer,
-                            requests.flows[rows_of[i]],
-                            total,
-                            pair_km,
-                            found_for[signatures_of[i]],
-                        )
+                        signature = signatures_of[i]
+                        found = found_for.get(signature)
+                        if found is None:
+                            found = found_for[signature] = _deferred(
+                                requests, known, offer_side, signature
+                            )
+                        yield Scored(offer, requests.flows[rows_of[i]], total, pair_km, found)
+
+
+def _deferred(
+    requests: Side, known: _MaterialScores, offer: MaterialSide, signature: int
+) -> Compatibility:
+    """A kept pair's material compatibility: its score and archetype from the table, its reasons
+    when read."""
+    assert known.archetype is not None
+    index = int(known.archetype[signature])
+    archetype_id = archetypes()[index].id if index >= 0 else None
+    score = float(known.scores[signature])
+    return DeferredCompatibility(score, archetype_id, offer, requests.material_side(signature))
 
 
 def _unit_vectors(flows: Sequence[Facts]) -> Floats:
@@ -527,7 +566,7 @@ def best_for_request(request: Facts, offers: Side, keep: int = KEEP) -> list[Sco
     near = (km <= offers.reach[rows]) & (offers.company[rows] != offers.code_of(request.company_id))
     rows, km = rows[near], km[near]
     # The material criterion per offer material against this request's signature.
-    material, _found = offers.material_scores(("request", _signature(request)))
+    material = offers.material_scores(("request", _signature(request))).scores
     signatures = offers.signature[rows]
     missing = np.isnan(material[signatures])
     request_side = material_side(request)
