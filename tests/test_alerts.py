@@ -3,7 +3,9 @@ local SMTP server (aiosmtpd), with the listing's public fields only, once per ch
 
 from __future__ import annotations
 
+import ctypes
 import os
+import signal
 import socket
 import subprocess
 import sys
@@ -550,6 +552,15 @@ def test_matching_reads_only_what_the_catalogue_shows(session: Session) -> None:
     assert fits[hidden.id] == set()
 
 
+def dies_with_parent() -> None:
+    """The worker ends when the test process does, even killed or crashed: a worker left behind
+    would take the next run's tasks from the same queue, against a database that is gone."""
+    ctypes.CDLL("libc.so.6", use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGTERM)
+
+
+PR_SET_PDEATHSIG = 1
+
+
 def start_worker(monkeypatch: pytest.MonkeyPatch, smtp_port: int) -> subprocess.Popen[bytes]:
     """A real Celery worker on the test broker and database, mailing through ``smtp_port``; this
     process then sends its tasks to the broker."""
@@ -565,6 +576,7 @@ def start_worker(monkeypatch: pytest.MonkeyPatch, smtp_port: int) -> subprocess.
          "--loglevel=WARNING", "--without-heartbeat", "--without-gossip", "--without-mingle"],
         cwd=os.path.dirname(os.path.dirname(os.path.abspath(__file__))),
         env=env,
+        preexec_fn=dies_with_parent,
     )  # fmt: skip
     monkeypatch.setattr(get_settings(), "broker_url", TEST_BROKER_URL)
     monkeypatch.setattr(celery_app.conf, "broker_url", TEST_BROKER_URL)

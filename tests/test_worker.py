@@ -20,6 +20,7 @@ from marketplace.accounts.models import Role
 from marketplace.imports.models import ImportJob
 from tests.conftest import TEST_BROKER_URL, TEST_DATABASE_URL
 from tests.factories import bearer, create_user_row, make_siret
+from tests.test_alerts import dies_with_parent
 
 ROOT = Path(__file__).resolve().parent.parent
 pytestmark = pytest.mark.skipif(
@@ -51,6 +52,7 @@ def worker(monkeypatch: pytest.MonkeyPatch) -> Iterator[subprocess.Popen[bytes]]
         ],
         cwd=ROOT,
         env=env,
+        preexec_fn=dies_with_parent,
     )
     monkeypatch.setattr(get_settings(), "broker_url", TEST_BROKER_URL)
     # Every file goes to the background, however small.
