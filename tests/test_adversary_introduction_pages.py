@@ -16,15 +16,26 @@ Each test is an attack; those that worked were fixed and stay as tests of the de
 
 from __future__ import annotations
 
+import difflib
 import itertools
+import re
+import uuid
+from datetime import timedelta
 from typing import Any
 
+import sqlalchemy as sa
 from fastapi.testclient import TestClient
-from sqlmodel import Session
+from sqlmodel import Session, col
 
+from core.models import utcnow
+from marketplace.introductions import service
+from marketplace.introductions.models import Introduction
 from tests.introduction_world import Side, leaks, side, world
 from tests.members import NORD_ELSEWHERE, member
-from tests.test_introduction_pools import pool_world
+from tests.test_introduction_pages import _email
+from tests.test_introduction_pools import _everything, pool_world
+from tests.test_introduction_pools import express as express_pool
+from tests.test_web import login
 
 API = "/api/v1/introductions"
 PERMITS = {
@@ -34,6 +45,13 @@ PERMITS = {
     "animal_by_products_approved": True,
 }
 ICPE_REGIMES = (None, "authorisation", "enregistrement", "declaration", "none")
+# What differs between any two answers whatever they are about.
+IDS = {"id", "introduction_id", "listing_id", "match_id", "created_at", "expires_at", "request_id"}
+UUID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
+CSRF = re.compile(r'name="csrf_token" value="[^"]*"|"X-CSRF-Token": "[^"]*"')
+# The reader's own login shown in the header.
+LOGIN = re.compile(r"user\d+@example\.fr")
+MOMENT = re.compile(r"(\d{1,2} \S+ \d{4}|\w{3} \d{1,2}, \d{4}),? (à )?\d{1,2}:\d{2}:\d{2}( [AP]M)?")
 
 
 def _interest(client: TestClient, requester: Side, listing_id: str) -> str:
@@ -146,3 +164,208 @@ def test_a_pools_contributor_cannot_pass_the_card_checks_with_its_own_data(
     _set_nace(client, alpha, "20.12Z")
     assert _card(client, alpha, intro_id) == before
     assert _permit_sweep(client, alpha, intro_id) == []
+
+
+# --- pooled introductions: what one party learns of the others' answers -----------------------
+
+
+def _same(body: Any) -> Any:
+    """An answer with its ids and moments left out: what must not differ between two cases."""
+    if isinstance(body, list):
+        return [_same(item) for item in body]
+    if isinstance(body, dict):
+        return {k: _same(v) for k, v in body.items() if k not in IDS}
+    return body
+
+
+def _browser(client: TestClient, session: Session, who: Side) -> TestClient:
+    """A browser of its own for `who`, logged in (its session cookie kept)."""
+    browser = TestClient(client.app)
+    login(browser, _email(session, who))
+    return browser
+
+
+def _normal(html: str) -> str:
+    """A page with what differs between any two introductions left out: ids, CSRF tokens and
+    moments (French and English medium dates)."""
+    html = UUID.sub("<id>", html)
+    html = CSRF.sub("<csrf>", html)
+    html = LOGIN.sub("<login>", html)
+    return MOMENT.sub("<moment>", html)
+
+
+def _reads(client: TestClient, browser: TestClient, who: Side, intro_id: str) -> list[Any]:
+    """Everything `who` can read of an introduction, through the API and the pages, each made
+    comparable across introductions."""
+    url = f"{API}/{intro_id}"
+    answers = [
+        client.get(url, headers=who.headers),
+        client.get(API, headers=who.headers),
+        client.get(f"{url}/messages", headers=who.headers),
+        client.get(f"{API}/notices", headers=who.headers),
+    ]
+    found: list[Any] = [(a.status_code, _same(a.json())) for a in answers]
+    # The language asked is kept for the next pages: each page names its own.
+    pages = (f"/introductions/{intro_id}?lang=fr", f"/introductions/{intro_id}?lang=en")
+    for page in (*pages, "/introductions?lang=fr"):
+        shown = browser.get(page)
+        assert shown.status_code == 200, shown.text
+        found.append((shown.status_code, _normal(shown.text)))
+    return found
+
+
+def _assert_reads_alike(reads: list[list[Any]]) -> None:
+    for other in reads[1:]:
+        for a, b in zip(reads[0], other, strict=True):
+            assert a == b, "\n".join(difflib.unified_diff(str(a).splitlines(), str(b).splitlines()))
+
+
+def _answer(client: TestClient, who: Side, intro_id: str, action: str) -> Any:
+    answer = client.post(f"{API}/{intro_id}/{action}", headers=who.headers)
+    assert answer.status_code == 200, answer.text
+    return answer
+
+
+def test_a_contributor_reads_nothing_of_another_contributors_answer(
+    client: TestClient, session: Session
+) -> None:
+    """Three pools alike; in each, Bravo accepts, declines or stays silent. Alpha, a contributor
+    of each, reads its introduction (API, notices, its pages in French and English) alike in the
+    three, and its own acceptance is answered alike."""
+    pools = [pool_world(client, session, tag=f" {i}") for i in range(3)]
+    intro_ids = [express_pool(client, p).json()["id"] for p in pools]
+    _answer(client, pools[0].contributors[1], intro_ids[0], "accept")
+    _answer(client, pools[1].contributors[1], intro_ids[1], "decline")
+    browsers = [_browser(client, session, p.contributors[0]) for p in pools]
+    reads = [
+        _reads(client, browser, p.contributors[0], intro_id)
+        for p, browser, intro_id in zip(pools, browsers, intro_ids, strict=True)
+    ]
+    _assert_reads_alike(reads)
+    accepted = [
+        _same(_answer(client, p.contributors[0], intro_id, "accept").json())
+        for p, intro_id in zip(pools, intro_ids, strict=True)
+    ]
+    assert accepted[0] == accepted[1] == accepted[2]
+    assert accepted[0]["state"] == "accepted" and accepted[0]["counterpart"] is None
+    reads = [
+        _reads(client, browser, p.contributors[0], intro_id)
+        for p, browser, intro_id in zip(pools, browsers, intro_ids, strict=True)
+    ]
+    _assert_reads_alike(reads)
+
+
+def test_the_requester_reads_nothing_of_a_contributors_decline(
+    client: TestClient, session: Session
+) -> None:
+    """Three pools alike: one contributor declines, none answers, all three decline (silent, its
+    moment not come). The requester reads the three alike, through the API and its pages, its
+    messages and a second interest are answered alike, and no notice comes."""
+    pools = [pool_world(client, session, tag=f" {i}") for i in range(3)]
+    intro_ids = [express_pool(client, p).json()["id"] for p in pools]
+    _answer(client, pools[0].contributors[2], intro_ids[0], "decline")
+    for contributor in pools[2].contributors:
+        _answer(client, contributor, intro_ids[2], "decline")
+    browsers = [_browser(client, session, p.requester) for p in pools]
+    reads = [
+        _reads(client, browser, p.requester, intro_id)
+        for p, browser, intro_id in zip(pools, browsers, intro_ids, strict=True)
+    ]
+    _assert_reads_alike(reads)
+    assert reads[0][0][1]["state"] == "proposed"
+    assert reads[0][3][1] == []  # no notice
+    said = [
+        client.post(f"{API}/{i}/messages", headers=p.requester.headers, json={"body": "Quand ?"})
+        for p, i in zip(pools, intro_ids, strict=True)
+    ]
+    again = [express_pool(client, p) for p in pools]
+    for answers in (said, again):
+        assert len({(a.status_code, str(_same(a.json()))) for a in answers}) == 1, answers
+    assert said[0].status_code == 201 and again[0].status_code == 409
+
+
+def test_a_revealed_pool_reads_alike_whether_the_others_declined_or_never_answered(
+    client: TestClient, session: Session
+) -> None:
+    """Alpha accepts in two pools alike; in one the two others decline (the reveal follows the
+    last answer), in the other they never answer (the reveal comes at the deadline). The
+    requester reads one contributor in each, and the same notices: nothing tells it that two
+    companies declined, nor who."""
+    pools = [pool_world(client, session, tag=f" {i}") for i in range(2)]
+    intro_ids = [express_pool(client, p).json()["id"] for p in pools]
+    for p, intro_id in zip(pools, intro_ids, strict=True):
+        _answer(client, p.contributors[0], intro_id, "accept")
+    for contributor in pools[0].contributors[1:]:
+        _answer(client, contributor, intro_ids[0], "decline")
+    assert service.expire_due(session, utcnow() + timedelta(days=16)) == 0
+    session.commit()
+    seen = []
+    for p, intro_id in zip(pools, intro_ids, strict=True):
+        read = client.get(f"{API}/{intro_id}", headers=p.requester.headers).json()
+        assert read["state"] == "revealed"
+        assert [c["legal_name"] for c in read["contributors"]] == [p.contributors[0].secrets[0]]
+        notices = client.get(f"{API}/notices", headers=p.requester.headers).json()
+        text = str(read) + str(notices) + _everything(client, p.requester, intro_id)
+        for hidden in p.contributors[1:]:
+            assert leaks(text, hidden) == []
+        # What is left once the one contributor's identity is set aside.
+        read["contributors"] = len(read["contributors"])
+        seen.append((_same(read), _same(notices)))
+    assert seen[0] == seen[1]
+
+
+# --- the requester's pages: one outcome looks like another --------------------------------------
+
+
+def _past(session: Session, intro_id: str, **values: Any) -> None:
+    session.execute(
+        sa.update(Introduction).where(col(Introduction.id) == uuid.UUID(intro_id)).values(**values)
+    )
+    session.commit()
+
+
+def test_the_requesters_pages_read_a_decline_as_a_wait_then_as_a_listing_gone(
+    client: TestClient, session: Session
+) -> None:
+    """Three interests of one requester: left pending, declined by its owner, withdrawn by its
+    owner. Until the silent moment the three read alike (API, pages in French and English, its
+    inbox's row); once it has passed, the decline, the owner's withdrawal and a listing withdrawn
+    from the catalogue read alike, as "not available"."""
+    w = world(client, session)
+    pending, declined, left = (
+        _interest(client, w.requester, listing) for listing in (w.listing_id, *w.others)
+    )
+    _answer(client, w.neighbours[0], declined, "decline")
+    _answer(client, w.neighbours[1], left, "withdraw")
+    browser = _browser(client, session, w.requester)
+
+    def reads(intro_id: str) -> list[Any]:
+        found = _reads(client, browser, w.requester, intro_id)
+        found.pop()  # the inbox, which lists all three: its rows are compared below
+        return found
+
+    _assert_reads_alike([reads(i) for i in (pending, declined, left)])
+    row_of = _inbox_rows(browser)
+    assert row_of[pending] == row_of[declined] == row_of[left]
+
+    now = utcnow()
+    for intro_id in (declined, left):
+        _past(session, intro_id, requester_sees_from=now - timedelta(seconds=1))
+    withdrawn = client.post(f"/api/v1/listings/{w.listing_id}/withdraw", headers=w.owner.headers)
+    assert withdrawn.status_code == 200, withdrawn.text
+    _assert_reads_alike([reads(i) for i in (pending, declined, left)])
+    assert reads(pending)[0][1]["state"] == "not_available"
+    row_of = _inbox_rows(browser)
+    assert row_of[pending] == row_of[declined] == row_of[left]
+
+
+def _inbox_rows(browser: TestClient) -> dict[str, str]:
+    """The rows of the reader's inbox, by introduction id, each with its ids and tokens left out."""
+    page = browser.get("/introductions?lang=fr")
+    assert page.status_code == 200
+    rows = {}
+    for row in re.findall(r"<tr>.*?</tr>", page.text, flags=re.S):
+        found = UUID.search(row)
+        if found:
+            rows[found.group(0)] = _normal(row)
+    return rows
