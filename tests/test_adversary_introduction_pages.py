@@ -31,7 +31,7 @@ from core.models import utcnow
 from marketplace.introductions import service
 from marketplace.introductions.models import Introduction
 from tests.introduction_world import Side, leaks, side, world
-from tests.members import NORD_ELSEWHERE, member
+from tests.members import NORD_ELSEWHERE, Member, member
 from tests.test_introduction_pages import _email
 from tests.test_introduction_pools import _everything, pool_world
 from tests.test_introduction_pools import express as express_pool
@@ -220,7 +220,7 @@ def _assert_reads_alike(reads: list[list[Any]]) -> None:
             assert a == b, "\n".join(difflib.unified_diff(str(a).splitlines(), str(b).splitlines()))
 
 
-def _answer(client: TestClient, who: Side, intro_id: str, action: str) -> Any:
+def _answer(client: TestClient, who: Side | Member, intro_id: str, action: str) -> Any:
     answer = client.post(f"{API}/{intro_id}/{action}", headers=who.headers)
     assert answer.status_code == 200, answer.text
     return answer
