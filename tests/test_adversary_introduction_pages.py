@@ -29,13 +29,13 @@ from sqlmodel import Session, col
 
 from core.models import utcnow
 from marketplace.introductions import service
-from marketplace.introductions.models import Introduction
+from marketplace.introductions.models import Introduction, IntroductionMessage
 from tests.introduction_world import Side, leaks, side, world
 from tests.members import NORD_ELSEWHERE, Member, member
 from tests.test_introduction_pages import _email
 from tests.test_introduction_pools import _everything, pool_world
 from tests.test_introduction_pools import express as express_pool
-from tests.test_web import login
+from tests.test_web import login, token_in
 
 API = "/api/v1/introductions"
 PERMITS = {
@@ -369,3 +369,94 @@ def _inbox_rows(browser: TestClient) -> dict[str, str]:
         if found:
             rows[found.group(0)] = _normal(row)
     return rows
+
+
+# --- a third company, and a member at the console -----------------------------------------------
+
+
+def test_a_third_companys_pages_tell_no_introduction_from_one_that_never_existed(
+    client: TestClient, session: Session
+) -> None:
+    """A third company tries the pages of introductions it has no part in (pending, declined,
+    revealed, pooled) and of one that never existed, reading and posting each form: one answer
+    for all, and nothing changes."""
+    w = world(client, session)
+    p = pool_world(client, session, tag=" P")
+    pending, declined, revealed = (
+        _interest(client, w.requester, listing) for listing in (w.listing_id, *w.others)
+    )
+    _answer(client, w.neighbours[0], declined, "decline")
+    _answer(client, w.neighbours[1], revealed, "accept")
+    pooled = express_pool(client, p).json()["id"]
+    browser = _browser(client, session, w.third)
+    token = token_in(browser.get("/introductions").text)
+    answers: dict[str, list[tuple[int, str]]] = {}
+    for intro_id in (pending, declined, revealed, pooled, str(uuid.uuid4())):
+        page = f"/introductions/{intro_id}"
+        tried = [browser.get(f"{page}?lang=fr"), browser.get(f"{page}?lang=en")]
+        for path, data in (
+            ("messages", {"body": "Bonjour"}),
+            ("accept", {}),
+            ("decline", {}),
+            ("withdraw", {}),
+        ):
+            tried.append(
+                browser.post(
+                    f"{page}/{path}",
+                    data={"csrf_token": token, **data},
+                    follow_redirects=False,
+                )
+            )
+        answers[intro_id] = [(a.status_code, _normal(a.text)) for a in tried]
+        for other in (w.owner, w.requester, *p.contributors, p.requester):
+            assert leaks(" ".join(a.text for a in tried), other) == []
+    first, *others = answers.values()
+    assert [status for status, _text in first] == [404] * 6
+    for other in others:
+        assert other == first
+    session.expire_all()
+    states = {str(i.id): i.state for i in session.exec(sa.select(Introduction)).scalars().all()}
+    assert states == {
+        pending: "proposed",
+        declined: "declined",
+        revealed: "revealed",
+        pooled: "proposed",
+    }
+
+
+def test_a_member_is_refused_every_console_route_alike_and_changes_nothing(
+    client: TestClient, session: Session
+) -> None:
+    """The owner and the requester try the facilitator's console on their own introduction and
+    on one that never existed, reading and posting each of its forms: 403 alike, nothing moved,
+    no message relayed."""
+    w = world(client, session)
+    intro_id = _interest(client, w.requester, w.listing_id)
+    for who in (w.owner, w.requester):
+        browser = _browser(client, session, who)
+        token = token_in(browser.get("/introductions").text)
+        answers = []
+        for target in (intro_id, str(uuid.uuid4())):
+            base = f"/console/introductions/{target}"
+            tried = [browser.get("/console/introductions"), browser.get(base)]
+            for action, data in (
+                ("screen", {"note": "ok"}),
+                ("propose", {"note": "ok"}),
+                ("decline", {}),
+                ("withdraw", {}),
+                ("messages", {"body": "Bonjour"}),
+            ):
+                tried.append(
+                    browser.post(
+                        f"{base}/{action}",
+                        data={"csrf_token": token, **data},
+                        follow_redirects=False,
+                    )
+                )
+            answers.append([(a.status_code, _normal(a.text)) for a in tried])
+        assert [status for status, _text in answers[0]] == [403] * 7
+        assert answers[0] == answers[1]
+    session.expire_all()
+    intro = session.get(Introduction, uuid.UUID(intro_id))
+    assert intro is not None and (intro.state, intro.version) == ("proposed", 2)
+    assert session.exec(sa.select(IntroductionMessage)).all() == []
