@@ -25,7 +25,7 @@ from typing import Any
 
 import sqlalchemy as sa
 from fastapi.testclient import TestClient
-from sqlmodel import Session, col
+from sqlmodel import Session, col, select
 
 from core.models import utcnow
 from marketplace.introductions import service
@@ -408,14 +408,14 @@ def test_a_third_companys_pages_tell_no_introduction_from_one_that_never_existed
                 )
             )
         answers[intro_id] = [(a.status_code, _normal(a.text)) for a in tried]
-        for other in (w.owner, w.requester, *p.contributors, p.requester):
-            assert leaks(" ".join(a.text for a in tried), other) == []
-    first, *others = answers.values()
+        for party in (w.owner, w.requester, *p.contributors, p.requester):
+            assert leaks(" ".join(a.text for a in tried), party) == []
+    first, *rest = answers.values()
     assert [status for status, _text in first] == [404] * 6
-    for other in others:
-        assert other == first
+    for answer in rest:
+        assert answer == first
     session.expire_all()
-    states = {str(i.id): i.state for i in session.exec(sa.select(Introduction)).scalars().all()}
+    states = {str(i.id): i.state for i in session.exec(select(Introduction)).all()}
     assert states == {
         pending: "proposed",
         declined: "declined",
@@ -459,4 +459,4 @@ def test_a_member_is_refused_every_console_route_alike_and_changes_nothing(
     session.expire_all()
     intro = session.get(Introduction, uuid.UUID(intro_id))
     assert intro is not None and (intro.state, intro.version) == ("proposed", 2)
-    assert session.exec(sa.select(IntroductionMessage)).all() == []
+    assert session.exec(select(IntroductionMessage)).all() == []
