@@ -19,19 +19,25 @@ from __future__ import annotations
 import difflib
 import itertools
 import re
+import socket
 import uuid
+from collections.abc import Iterator
 from datetime import timedelta
 from typing import Any
 
+import pytest
 import sqlalchemy as sa
 from fastapi.testclient import TestClient
 from sqlmodel import Session, col, select
 
 from core.models import utcnow
+from core.settings import get_settings
 from marketplace.introductions import service
 from marketplace.introductions.models import Introduction, IntroductionMessage
+from marketplace.introductions.outbox import SUBJECTS
 from tests.introduction_world import Side, leaks, side, world
 from tests.members import NORD_ELSEWHERE, Member, member
+from tests.test_alerts import SmtpServer
 from tests.test_introduction_pages import _email
 from tests.test_introduction_pools import _everything, pool_world
 from tests.test_introduction_pools import express as express_pool
@@ -460,3 +466,60 @@ def test_a_member_is_refused_every_console_route_alike_and_changes_nothing(
     intro = session.get(Introduction, uuid.UUID(intro_id))
     assert intro is not None and (intro.state, intro.version) == ("proposed", 2)
     assert session.exec(select(IntroductionMessage)).all() == []
+
+
+# --- the e-mails -------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def relay(monkeypatch: pytest.MonkeyPatch) -> Iterator[SmtpServer]:
+    """A local SMTP relay (aiosmtpd) keeping every e-mail it is sent."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = int(probe.getsockname()[1])
+    server = SmtpServer(port=port)
+    server.start()
+    monkeypatch.setattr(get_settings(), "smtp_host", "127.0.0.1")
+    monkeypatch.setattr(get_settings(), "smtp_port", port)
+    yield server
+    server.stop()
+
+
+def test_a_pools_e_mails_name_no_one_and_tell_no_contributor_the_others_answers(
+    client: TestClient, session: Session, relay: SmtpServer
+) -> None:
+    """Alpha accepts, Bravo declines, Charlie's acceptance reveals the pool. Each e-mail goes to
+    one person of one company, names no company, and says the same whoever it goes to; Bravo's
+    mail is the proposal only, the requester's the reveal only, Alpha's the two of them: the
+    words of an e-mail tell none of the others' answers."""
+    p = pool_world(client, session)
+    alpha, bravo, charlie = p.contributors
+    intro_id = express_pool(client, p).json()["id"]
+    _answer(client, alpha, intro_id, "accept")
+    _answer(client, bravo, intro_id, "decline")
+    _answer(client, charlie, intro_id, "accept")
+    parties = (p.requester, *p.contributors)
+    received: dict[str, list[tuple[str, str]]] = {}
+    for message in relay.inbox.messages:
+        assert message["Cc"] is None and message["Bcc"] is None
+        to = str(message["To"])
+        assert "," not in to and ";" not in to
+        text = f"{message['Subject']}\n{message.get_content()}"
+        for party in parties:
+            assert leaks(text, party) == []
+        received.setdefault(to, []).append((str(message["Subject"]), message.get_content()))
+    kinds = {}
+    for party in parties:
+        (mails,) = [received[address] for address in received if address == _email(session, party)]
+        kinds[party.secrets[0]] = [subject for subject, _body in mails]
+        for _subject, body in mails:
+            assert body.count(f"/introductions/{intro_id}") == 2  # the link, French then English
+    # One text per kind of notice, whoever reads it.
+    assert len({mail for mails in received.values() for mail in mails}) == 2
+    proposed, revealed = SUBJECTS["introduction.proposed"][0], SUBJECTS["introduction.revealed"][0]
+    assert kinds == {
+        p.requester.secrets[0]: [revealed],
+        alpha.secrets[0]: [proposed, revealed],
+        bravo.secrets[0]: [proposed],
+        charlie.secrets[0]: [proposed],  # it reads the reveal in its own answer
+    }
