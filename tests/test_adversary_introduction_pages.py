@@ -11,7 +11,17 @@ Each test is an attack; those that worked were fixed and stay as tests of the de
   the permits) then showed, telling it that only k - 1 legal units besides itself shared them,
   and, swept over the forty permit combinations, which permits the requester holds. The same
   from a pool's contributor. The card's counts now leave out the reader's own legal unit
-  (marketplace/introductions/views.py).
+  (marketplace/introductions/views.py);
+- between a pool's deadline and the hourly beat, a pool every contributor had declined (its
+  silent moment drawn past the deadline) read "expired" to its requester while one nobody
+  answered still read "proposed": the requester learnt it had been declined. A pool nobody
+  accepted now expires at its deadline for every reader, as a plain introduction does; a
+  contributor's share left unanswered reads "expired" from the deadline whether another
+  accepted or not, and a late answer is refused (marketplace/introductions/service.py).
+
+Not defended, by the product's own terms: a pool revealed before its deadline tells its
+requester that every contributor answered (a reveal at the deadline, that one did not); a pool
+still "proposed" past its deadline, until the beat reveals it, that a contributor accepted.
 """
 
 from __future__ import annotations
@@ -523,3 +533,45 @@ def test_a_pools_e_mails_name_no_one_and_tell_no_contributor_the_others_answers(
         bravo.secrets[0]: [proposed],
         charlie.secrets[0]: [proposed],  # it reads the reveal in its own answer
     }
+
+
+# --- a pool at its deadline, before the hourly beat ---------------------------------------------
+
+
+def test_a_pool_every_contributor_declined_reads_at_its_deadline_as_one_nobody_answered(
+    client: TestClient, session: Session
+) -> None:
+    """Two pools alike past their deadline, the hourly beat not run yet: every contributor
+    declined one (its silent moment drawn after the deadline), nobody answered the other. The
+    requester must read them alike (a decline is silent), in the API and its pages, and neither
+    may still be answered by a contributor; once the beat has run, alike still."""
+    pools = [pool_world(client, session, tag=f" {i}") for i in range(2)]
+    declined, unanswered = (express_pool(client, p).json()["id"] for p in pools)
+    for contributor in pools[0].contributors:
+        _answer(client, contributor, declined, "decline")
+    now = utcnow()
+    _past(session, declined, requester_sees_from=now + timedelta(hours=5))
+    for intro_id in (declined, unanswered):
+        _past(session, intro_id, expires_at=now - timedelta(seconds=1))
+    browsers = [_browser(client, session, p.requester) for p in pools]
+
+    def reads() -> list[list[Any]]:
+        return [
+            _reads(client, browser, p.requester, intro_id)
+            for p, browser, intro_id in zip(pools, browsers, (declined, unanswered), strict=True)
+        ]
+
+    _assert_reads_alike(reads())
+    assert reads()[0][0][1]["state"] == "expired"
+    # A contributor of the unanswered pool can no longer answer it: past its deadline, expired.
+    late = client.post(f"{API}/{unanswered}/accept", headers=pools[1].contributors[0].headers)
+    assert late.status_code == 409 and "expired" in late.json()["detail"], late.text
+    withdrawn = [
+        client.post(f"{API}/{i}/withdraw", headers=p.requester.headers)
+        for p, i in zip(pools, (declined, unanswered), strict=True)
+    ]
+    assert [w.status_code for w in withdrawn] == [409, 409]
+    assert _same(withdrawn[0].json()) == _same(withdrawn[1].json())
+    service.expire_due(session)
+    session.commit()
+    _assert_reads_alike(reads())
