@@ -575,3 +575,44 @@ def test_a_pool_every_contributor_declined_reads_at_its_deadline_as_one_nobody_a
     service.expire_due(session)
     session.commit()
     _assert_reads_alike(reads())
+
+
+def test_past_its_deadline_a_silent_contributor_reads_nothing_of_another_ones_acceptance(
+    client: TestClient, session: Session
+) -> None:
+    """Two pools past their deadline, the beat not run yet: Alpha accepted one, nobody answered
+    the other. Charlie, silent in both, reads both alike ("expired", as after the beat), and its
+    late answer is refused alike: it cannot tell that another contributor accepted."""
+    pools = [pool_world(client, session, tag=f" {i}") for i in range(2)]
+    intro_ids = [express_pool(client, p).json()["id"] for p in pools]
+    _answer(client, pools[0].contributors[0], intro_ids[0], "accept")
+    for intro_id in intro_ids:
+        _past(session, intro_id, expires_at=utcnow() - timedelta(seconds=1))
+    charlies = [p.contributors[2] for p in pools]
+    browsers = [_browser(client, session, c) for c in charlies]
+    reads = [
+        _reads(client, browser, charlie, intro_id)
+        for charlie, browser, intro_id in zip(charlies, browsers, intro_ids, strict=True)
+    ]
+    _assert_reads_alike(reads)
+    assert reads[0][0][1]["state"] == "expired"
+    for action in ("accept", "decline"):
+        late = [
+            client.post(f"{API}/{intro_id}/{action}", headers=charlie.headers)
+            for charlie, intro_id in zip(charlies, intro_ids, strict=True)
+        ]
+        assert [a.status_code for a in late] == [409, 409], [a.text for a in late]
+        assert _same(late[0].json()) == _same(late[1].json())
+    # The beat reveals the accepting contributor of the one, expires the other: Charlie reads
+    # "expired" in both still.
+    service.expire_due(session)
+    session.commit()
+    reads = [
+        _reads(client, browser, charlie, intro_id)
+        for charlie, browser, intro_id in zip(charlies, browsers, intro_ids, strict=True)
+    ]
+    _assert_reads_alike(reads)
+    assert (
+        client.get(f"{API}/{intro_ids[0]}", headers=pools[0].requester.headers).json()["state"]
+        == "revealed"
+    )
