@@ -123,9 +123,16 @@ def test_the_owner_cannot_pass_the_sector_check_by_joining_the_requesters_trade(
     _set_nace(client, w.owner, "20.12Z")
     after = _card(client, w.owner, intro_id)
     assert after == before, after
+    # Nor on its pages: the introduction's and its inbox.
+    browser = _browser(client, session, w.owner)
+    for page in (f"/introductions/{intro_id}", "/introductions"):
+        for lang in ("fr", "en"):
+            shown = browser.get(f"{page}?lang={lang}")
+            assert shown.status_code == 200 and "chimi" not in shown.text.lower()
     # A third chemicals maker of the région, not the reader: now k legal units besides it.
     member(session, "Chimie Tierce SAS", NORD_ELSEWHERE[0], nace="20.14Z")
     assert _card(client, w.owner, intro_id)["sector_division"] == "20"
+    assert "chimi" in browser.get(f"/introductions/{intro_id}?lang=fr").text.lower()
     assert leaks(str(_card(client, w.owner, intro_id)), rare) == []
 
 
