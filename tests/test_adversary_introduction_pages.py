@@ -376,6 +376,7 @@ def test_the_requesters_pages_read_a_decline_as_a_wait_then_as_a_listing_gone(
     _assert_reads_alike([reads(i) for i in (pending, declined, left)])
     row_of = _inbox_rows(browser)
     assert row_of[pending] == row_of[declined] == row_of[left]
+    _assert_forms_alike(browser, (pending, declined, left), ("messages",))
 
     now = utcnow()
     for intro_id in (declined, left):
@@ -386,6 +387,29 @@ def test_the_requesters_pages_read_a_decline_as_a_wait_then_as_a_listing_gone(
     assert reads(pending)[0][2]["state"] == "not_available"
     row_of = _inbox_rows(browser)
     assert row_of[pending] == row_of[declined] == row_of[left]
+    _assert_forms_alike(browser, (pending, declined, left), ("messages", "accept", "withdraw"))
+
+
+def _assert_forms_alike(
+    browser: TestClient, intro_ids: tuple[str, ...], forms: tuple[str, ...]
+) -> None:
+    """The requester posts each form of its pages on each introduction: answered alike (status,
+    where it is sent, the page shown)."""
+    token = token_in(browser.get("/introductions").text)
+    answers = []
+    for intro_id in intro_ids:
+        found = []
+        for form in forms:
+            data = {"csrf_token": token, "body": "Quel volume par mois ?"}
+            sent = browser.post(
+                f"/introductions/{intro_id}/{form}", data=data, follow_redirects=False
+            )
+            where = UUID.sub("<id>", sent.headers.get("location", ""))
+            found.append((sent.status_code, where, _normal(sent.text)))
+        answers.append(found)
+    assert {status for status, _where, _page in answers[0]} <= {303, 409}
+    for other in answers[1:]:
+        assert other == answers[0]
 
 
 def _inbox_rows(browser: TestClient) -> dict[str, str]:
