@@ -22,6 +22,12 @@ Each test is an attack; those that worked were fixed and stay as tests of the de
 Not defended, by the product's own terms: a pool revealed before its deadline tells its
 requester that every contributor answered (a reveal at the deadline, that one did not); a pool
 still "proposed" past its deadline, until the beat reveals it, that a contributor accepted.
+
+Left to a product decision (no test here): an owner controlling other legal units of the
+requester's région pads the card's counts with them (the card cannot tell which companies one
+owner controls); the card's sector and permits, checked in the région, narrow the requester's
+own published request (linked by its quantity class) below k in its cell; the card stays live
+after the introduction ends, so an owner keeps watching the requester's later changes.
 """
 
 from __future__ import annotations
