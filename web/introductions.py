@@ -192,7 +192,7 @@ def _read_list(
         next_action=None,
     )
     if party in (Party.OWNER, Party.FACILITATOR):
-        read.requester = views.requester_card(session, intro)
+        read.requester = views.requester_card(session, intro, views.reader_of(actor))
     if party == Party.FACILITATOR:
         read.screening_note = intro.screening_note
     return read

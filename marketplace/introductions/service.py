@@ -153,16 +153,27 @@ def _listing_gone(session: Session, intro: Introduction) -> bool:
     return listing is None or listing.status != ListingStatus.PUBLISHED
 
 
-def _as_of(intro: Introduction, now: datetime) -> str:
+def _as_of(session: Session, intro: Introduction, now: datetime) -> str:
     """The stored state, but "expired" for a pending one past its deadline: the hourly beat
     writes down what every reader already reads, so the moment it runs tells nothing. A pool
-    is the exception: at its deadline the contributors who accepted are revealed, so it stays
-    as stored until the beat settles it."""
-    if is_pooled(intro):
-        return intro.state
-    if intro.state in PENDING and intro.expires_at is not None and intro.expires_at <= now:
+    is the exception only when a contributor accepted: at its deadline the contributors who
+    accepted are revealed, so it stays as stored until the beat settles it. Any other pool
+    expires at its deadline as a plain introduction does: one that every contributor declined,
+    its silence drawn past the deadline, reads "expired" then, and one nobody answered must not
+    read "proposed" beside it until the beat runs."""
+    if _past_deadline(intro, now):
+        if is_pooled(intro) and intro.state == State.PROPOSED and _accepted_share(session, intro):
+            return intro.state
         return State.EXPIRED.value
     return intro.state
+
+
+def _accepted_share(session: Session, intro: Introduction) -> bool:
+    query = select(IntroductionShare.id).where(
+        IntroductionShare.introduction_id == intro.id,
+        IntroductionShare.state == ShareState.ACCEPTED.value,
+    )
+    return session.exec(query).first() is not None
 
 
 def requester_state(session: Session, intro: Introduction, now: datetime | None = None) -> str:
@@ -185,13 +196,16 @@ def requester_state(session: Session, intro: Introduction, now: datetime | None 
         elif sees_from is None or now >= sees_from:
             return NOT_AVAILABLE
         return intro.requester_view or State.INTEREST_EXPRESSED.value
-    return _as_of(intro, now)
+    return _as_of(session, intro, now)
 
 
 def contributor_state(session: Session, intro: Introduction, company_id: uuid.UUID | None) -> str:
     """A pooled introduction as one contributor sees it: its own answer, and the reveal only if
-    it accepted. A share left unanswered when the pool moved on (deadline) reads "expired"."""
-    current = _as_of(intro, utcnow())
+    it accepted. A share left unanswered reads "expired" from the deadline on, whether another
+    contributor accepted (the pool waits for the beat to reveal it) or not (it expired): which
+    of the two is another contributor's answer."""
+    now = utcnow()
+    current = _as_of(session, intro, now)
     share = share_of(session, intro, company_id)
     if share is None:
         return current
@@ -199,9 +213,13 @@ def contributor_state(session: Session, intro: Introduction, company_id: uuid.UU
         return State.DECLINED.value
     if share.state == ShareState.ACCEPTED:
         return current if current != State.PROPOSED else State.ACCEPTED.value
-    if current in (State.ACCEPTED, State.REVEALED):
+    if current in (State.ACCEPTED, State.REVEALED) or _past_deadline(intro, now):
         return State.EXPIRED.value
     return current
+
+
+def _past_deadline(intro: Introduction, now: datetime) -> bool:
+    return intro.state in PENDING and intro.expires_at is not None and intro.expires_at <= now
 
 
 def state_for(
@@ -213,7 +231,7 @@ def state_for(
         return requester_state(session, intro)
     if party == Party.OWNER and is_pooled(intro):
         return contributor_state(session, intro, company_id)
-    return _as_of(intro, utcnow())
+    return _as_of(session, intro, utcnow())
 
 
 def list_introductions(
@@ -307,7 +325,7 @@ def _silently(session: Session, intro: Introduction) -> None:
 def _lock(session: Session, actor: Actor, introduction_id: uuid.UUID) -> tuple[Introduction, Party]:
     intro, _seen_before = get_introduction(session, actor, introduction_id)
     lock_for_update(session, intro)
-    if _as_of(intro, utcnow()) != intro.state:
+    if _as_of(session, intro, utcnow()) != intro.state:
         # Past its deadline and the beat not run yet: expired now, so no change lands on it.
         _fire(session, intro, Event.EXPIRE, Party.SYSTEM, None)
     # Read again under the lock: the side follows the row as it now stands.
@@ -700,7 +718,13 @@ def answer_share(
         if answer == ShareState.ACCEPTED
         else {ShareState.PENDING.value, ShareState.ACCEPTED.value}
     )
-    if intro.state != State.PROPOSED or share.state not in open_to:
+    # Past the deadline the pool stands as it is until the beat reveals it: a late answer
+    # would change what the deadline settled.
+    if (
+        intro.state != State.PROPOSED
+        or share.state not in open_to
+        or _past_deadline(intro, utcnow())
+    ):
         raise StateRefuses(field="state", event=event.value, state=seen)
     share.state = answer.value
     share.version += 1

@@ -8,6 +8,7 @@ import uuid
 
 import sqlalchemy as sa
 from sqlmodel import Session, col, select
+from sqlmodel.sql.expression import SelectOfScalar
 
 from core.reference.sectors import sector_label
 from core.settings import get_settings
@@ -48,14 +49,26 @@ NEXT_ACTIONS: dict[tuple[Party, str], str] = {
 }
 
 
-def _sector_shown(session: Session, company: Company, region_code: str | None) -> str | None:
+def _legal_units_besides(reader_unit: str | None) -> SelectOfScalar[int]:
+    """Counts distinct legal units, the reader's own left out: a reader knows it is not the
+    requester, so it counting itself would leave k - 1 candidates; and a reader that could
+    count itself in could change its own sector or permits and read the card again until it
+    showed, learning how few share them (and, over the permits' combinations, which the
+    requester holds)."""
+    query = select(sa.func.count(sa.distinct(col(Company.legal_unit_index))))
+    if reader_unit is not None:
+        query = query.where(col(Company.legal_unit_index) != reader_unit)
+    return query
+
+
+def _sector_shown(
+    session: Session, company: Company, region_code: str | None, reader_unit: str | None
+) -> str | None:
     """The requester's sector division when at least k legal units of the territory share it
-    (in its région, when the card places it there): a trade rare in a région names its company
-    to anyone who reads the public company registers."""
+    (in its région, when the card places it there), besides the reader's: a trade rare in a
+    région names its company to anyone who reads the public company registers."""
     division = company.nace[:2]
-    query = select(sa.func.count(sa.distinct(col(Company.legal_unit_index)))).where(
-        col(Company.nace).startswith(f"{division}.")
-    )
+    query = _legal_units_besides(reader_unit).where(col(Company.nace).startswith(f"{division}."))
     if region_code is not None:
         query = query.where(
             sa.exists().where(
@@ -67,12 +80,16 @@ def _sector_shown(session: Session, company: Company, region_code: str | None) -
 
 
 def _permits_shared(
-    session: Session, site: Site, division: str | None, permits: PermitFlags
+    session: Session,
+    site: Site,
+    division: str | None,
+    permits: PermitFlags,
+    reader_unit: str | None,
 ) -> bool:
-    """Whether at least k legal units have a site in the requester's région declaring the same
-    permits (and share its division, when the card shows it). Permits are public (the ICPE
-    register names its installations): a rare combination of them in a région, with a sector,
-    would name the requester."""
+    """Whether at least k legal units besides the reader's have a site in the requester's région
+    declaring the same permits (and share its division, when the card shows it). Permits are
+    public (the ICPE register names its installations): a rare combination of them in a région,
+    with a sector, would name the requester."""
     same_site = sa.exists().where(
         col(Site.company_id) == Company.id,
         col(Site.region_code) == site.region_code,
@@ -83,20 +100,26 @@ def _permits_shared(
         col(Site.receives_hazardous_waste) == permits.hazardous_waste,
         col(Site.animal_by_products_approved) == permits.animal_by_products,
     )
-    query = select(sa.func.count(sa.distinct(col(Company.legal_unit_index)))).where(same_site)
+    query = _legal_units_besides(reader_unit).where(same_site)
     if division is not None:
         query = query.where(col(Company.nace).startswith(f"{division}."))
     return int(session.exec(query).one()) >= get_settings().k_anonymity
 
 
-def requester_card(session: Session, intro: Introduction) -> RequesterCard:
+def requester_card(
+    session: Session, intro: Introduction, reader: uuid.UUID | None = None
+) -> RequesterCard:
     """The requester as the owner sees it: nothing finer than a public card. Its distance is
     measured from the listing's published point (not the owner's moving sites) to the point of
     the requester's région: its département, or its own listing's cell, would be found again
     from the bands of a few listings of the owner's (or of companies it controls), and with its
-    sector would narrow it below k companies."""
+    sector would narrow it below k companies. `reader`: the reading company (an owner, a
+    pool's contributor), whose own legal unit the card's k-checks leave out; None for the
+    facilitator."""
     company = session.get(Company, intro.requester_company_id)
     assert company is not None
+    reading = session.get(Company, reader) if reader is not None else None
+    reader_unit = reading.legal_unit_index if reading is not None else None
     band: str | None = None
     quantity: str | None = None
     region_code: str | None = None
@@ -113,10 +136,10 @@ def requester_card(session: Session, intro: Introduction) -> RequesterCard:
         if listing is not None and region_code is not None:
             lat, lon = region_point(region_code)
             band = distance_band(haversine_km(listing.latitude, listing.longitude, lat, lon))
-    division = _sector_shown(session, company, region_code)
+    division = _sector_shown(session, company, region_code, reader_unit)
     if site_of_flow is not None:
         permits = permit_flags(site_of_flow)
-        if not _permits_shared(session, site_of_flow, division, permits):
+        if not _permits_shared(session, site_of_flow, division, permits, reader_unit):
             permits = None
     return RequesterCard(
         sector_division=division,
@@ -125,6 +148,12 @@ def requester_card(session: Session, intro: Introduction) -> RequesterCard:
         quantity_class=quantity,
         permits=permits,
     )
+
+
+def reader_of(actor: Actor) -> uuid.UUID | None:
+    """The company whose own legal unit a card's k-checks leave out: the reader's, none for the
+    facilitator (it reads identities anyway)."""
+    return None if actor.is_staff else actor.company_id
 
 
 def permit_flags(site: Site) -> PermitFlags:
@@ -217,7 +246,7 @@ def read(session: Session, actor: Actor, intro: Introduction, party: Party) -> I
         pooled=is_pooled(intro),
     )
     if party in (Party.OWNER, Party.FACILITATOR):
-        read.requester = requester_card(session, intro)
+        read.requester = requester_card(session, intro, reader_of(actor))
     if party != Party.FACILITATOR and state == State.REVEALED:
         if party == Party.REQUESTER and is_pooled(intro):
             read.contributors = contributors(session, actor, intro)
