@@ -535,3 +535,34 @@ def test_the_reveal_happens_once_to_both_sides_and_never_after_an_end(
         select(AuditEntry).where(AuditEntry.action == "introduction.reveal")
     ).all()
     assert len(reveals) == 1
+
+
+def test_the_owner_stops_reading_the_requester_card_once_the_introduction_is_closed(
+    client: TestClient, session: Session
+) -> None:
+    """A card computed live for as long as the owner can read the introduction would let it
+    watch the requester's later changes (sector, permits, sites) and combine the cards: the card
+    is shown while the introduction is open, and no longer once it is declined, withdrawn by the
+    requester or expired."""
+    w = world(client, session)
+    declined = express(client, w).json()["id"]
+    left = express(client, w, w.others[0]).json()["id"]
+    lapsed = express(client, w, w.others[1]).json()["id"]
+    owners = {
+        declined: w.owner.headers,
+        left: w.neighbours[0].headers,
+        lapsed: w.neighbours[1].headers,
+    }
+    for intro_id, headers in owners.items():
+        card = client.get(f"{API}/{intro_id}", headers=headers).json()["requester"]
+        assert card is not None and card["sector_division"] == "23"
+    assert client.post(f"{API}/{declined}/decline", headers=w.owner.headers).status_code == 200
+    assert client.post(f"{API}/{left}/withdraw", headers=w.requester.headers).status_code == 200
+    assert service.expire_due(session, utcnow() + timedelta(days=16)) >= 1
+    session.commit()
+    for intro_id, headers in owners.items():
+        read = client.get(f"{API}/{intro_id}", headers=headers).json()
+        assert read["state"] in ("declined", "withdrawn", "expired"), read
+        assert read["requester"] is None, read
+        (listed,) = [i for i in client.get(API, headers=headers).json() if i["id"] == intro_id]
+        assert listed["requester"] is None

@@ -191,7 +191,7 @@ def _read_list(
         expires_at=intro.expires_at if state in service.PENDING_VIEWS else None,
         next_action=None,
     )
-    if party in (Party.OWNER, Party.FACILITATOR):
+    if views.shows_card(party, state):
         read.requester = views.requester_card(session, intro, views.reader_of(actor))
     if party == Party.FACILITATOR:
         read.screening_note = intro.screening_note

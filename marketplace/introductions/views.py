@@ -106,6 +106,15 @@ def _permits_shared(
     return int(session.exec(query).one()) >= get_settings().k_anonymity
 
 
+def shows_card(party: Party, state: str) -> bool:
+    """Whether `party` reads the requester's card: the facilitator always; the owner while the
+    introduction is open or revealed. A card computed live for a closed one would let the owner
+    keep watching the requester's later changes (sector, permits, sites) and combine the cards."""
+    if party == Party.FACILITATOR:
+        return True
+    return party == Party.OWNER and (state in PENDING_VIEWS or state == State.REVEALED)
+
+
 def requester_card(
     session: Session, intro: Introduction, reader: uuid.UUID | None = None
 ) -> RequesterCard:
@@ -245,7 +254,7 @@ def read(session: Session, actor: Actor, intro: Introduction, party: Party) -> I
         next_action=_next_action(intro, party, state),
         pooled=is_pooled(intro),
     )
-    if party in (Party.OWNER, Party.FACILITATOR):
+    if shows_card(party, state):
         read.requester = requester_card(session, intro, reader_of(actor))
     if party != Party.FACILITATOR and state == State.REVEALED:
         if party == Party.REQUESTER and is_pooled(intro):
