@@ -11,8 +11,8 @@ from core.db import unit_of_work
 from marketplace.accounts.models import Role, User
 from marketplace.accounts.service import Actor, actor_of
 from marketplace.companies.models import Company, Site
-from marketplace.companies.schemas import SiteUpdate
-from marketplace.companies.service import update_site
+from marketplace.companies.schemas import CompanyUpdate, SiteUpdate
+from marketplace.companies.service import update_company, update_site
 from marketplace.flows.models import Flow
 from marketplace.flows.schemas import FlowUpdate
 from marketplace.flows.service import update_flow
@@ -98,3 +98,28 @@ def test_a_moved_site_is_read_again_by_the_next_chunk(session: Session) -> None:
     update_site(session, _staff(), site, SiteUpdate(latitude=LILLE[0], longitude=LILLE[1]))
     session.commit()
     assert _requests_matched(first) == set()
+
+
+def test_a_requesters_new_sector_is_read_again_by_the_next_chunk(session: Session) -> None:
+    """The requester's sector is evidence for the material criterion: a company's NACE changed
+    through its service is seen by the next chunk (and its flows are matched again)."""
+    first, _, need = _territory(session)
+    service.forget_requests_sides()
+
+    def score() -> float:
+        with unit_of_work() as worker:
+            (pair,) = service.compute_pairs(worker, [first.id])
+            assert pair.request.ref == need.id
+            return pair.score
+
+    before = score()
+    loads = service.territory_loads[HEAT_REQUESTS]
+    greenhouse = session.get_one(Company, need.company_id)
+    changed_at = session.get_one(Flow, need.id).updated_at
+    update_company(session, _staff(), greenhouse, CompanyUpdate(nace="62.01Z"))
+    session.commit()
+    assert session.get_one(Flow, need.id).updated_at > changed_at
+    after = score()
+    assert service.territory_loads[HEAT_REQUESTS] == loads + 1
+    # A software house is no greenhouse: the sector no longer says it takes waste heat.
+    assert after < before

@@ -35,7 +35,7 @@ from marketplace.companies.errors import (
     UnknownNace,
     UnknownSizeClass,
 )
-from marketplace.companies.events import SITE_MOVED
+from marketplace.companies.events import SECTOR_CHANGED, SITE_MOVED
 from marketplace.companies.models import Company, Site, SiteMove
 from marketplace.companies.schemas import (
     CompanyCreate,
@@ -191,8 +191,11 @@ def update_company(
     if not (actor.is_staff or (actor.company_id == company.id and actor.is_company_admin)):
         raise IdentityAdminOnly()
     changes = data.model_dump(exclude_unset=True)
+    sector_changed = False
     if "nace" in changes and changes["nace"] is not None:
-        company.nace = normalise_nace(changes.pop("nace"))
+        nace = normalise_nace(changes.pop("nace"))
+        sector_changed = nace != company.nace
+        company.nace = nace
     if "size_class" in changes and changes["size_class"] is not None:
         company.size_class = _check_size(changes.pop("size_class"))
     identity_changes = {
@@ -210,6 +213,8 @@ def update_company(
         company.identity_ciphertext = sealed.ciphertext
     session.add(company)
     session.flush()
+    if sector_changed:
+        emit(session, SECTOR_CHANGED, company)
     return company
 
 

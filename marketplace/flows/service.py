@@ -12,13 +12,14 @@ from pydantic import ValidationError
 from sqlmodel import Session, col, func, select
 
 from core.db import lock_for_update
-from core.events import emit
+from core.events import emit, handles
 from core.inputs import invalid_from
 from core.models import utcnow
 from core.reference.models import LowCode, Operation
 from marketplace.accounts.service import Actor
 from marketplace.companies.errors import NoSuchSite
-from marketplace.companies.models import Site
+from marketplace.companies.events import SECTOR_CHANGED
+from marketplace.companies.models import Company, Site
 from marketplace.flows.errors import (
     BadMonths,
     FlowAlreadyWithdrawn,
@@ -260,6 +261,23 @@ def update_flow(session: Session, actor: Actor, flow: Flow, data: FlowUpdate) ->
     session.flush()
     emit(session, FLOW_CHANGED, flow)
     return flow
+
+
+@handles(SECTOR_CHANGED)
+def company_sector_changed(session: Session, company: Company) -> None:
+    """A company's sector is part of how its active flows are matched (the knowledge base's
+    receiving sectors) and published: each is changed as an edit changes it (updated_at, then
+    FLOW_CHANGED, locked), so its listing follows, its matches are recomputed, and a worker
+    holding the territory's requests reads them again (their fingerprint's latest edit)."""
+    query = select(Flow).where(Flow.company_id == company.id, Flow.status == FlowStatus.ACTIVE)
+    for flow in session.exec(query.order_by(col(Flow.id))).all():
+        lock_for_update(session, flow)
+        if flow.status != FlowStatus.ACTIVE:
+            continue
+        flow.updated_at = utcnow()
+        session.add(flow)
+        session.flush()
+        emit(session, FLOW_CHANGED, flow)
 
 
 def withdraw_flow(session: Session, actor: Actor, flow: Flow) -> Flow:

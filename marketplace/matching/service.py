@@ -76,8 +76,8 @@ CHUNK = 500
 # requests' fingerprint, so fewer, larger chunks; 5,000 offers still store in a few seconds.
 TERRITORY_CHUNK = 5_000
 # How long a worker may reuse the requests it loaded, even when their fingerprint is unchanged:
-# it bounds what the fingerprint cannot see (a company's sector changed, an edit committed after
-# a later one, see _requests_fingerprint).
+# it bounds what the fingerprint cannot see (an edit committed after a later one, see
+# _requests_fingerprint).
 SIDE_MAX_AGE_S = 600.0
 
 
@@ -181,12 +181,13 @@ _sides_lock = threading.Lock()
 def _requests_fingerprint(session: Session, kind: str) -> tuple[object, ...]:
     """What changes whenever a request of ``kind`` would be read differently, read in the task's
     own transaction: the active requests' count and latest edit (a creation, an edit, a
-    withdrawal, a flow moved to another site all set updated_at; a deletion lowers the count),
-    and the site moves' count and latest (a move changes a site's cell but no flow's row).
+    withdrawal, a flow moved to another site, its company's sector changed all set updated_at; a
+    deletion lowers the count), and the site moves' count and latest (a move changes a site's
+    cell but no flow's row).
 
-    Not seen: a company's sector (NACE) changed, since companies keep no change time; and an
-    edit committed after a later edit was, whose updated_at is then not the latest. Both are
-    bounded by SIDE_MAX_AGE_S, and the edited flow's own task matches it on the fresh row."""
+    Not seen: an edit committed after a later edit was, whose updated_at is then not the
+    latest; bounded by SIDE_MAX_AGE_S, and the edited flow's own task matches it on the fresh
+    row."""
     requests = session.exec(
         select(func.count(), func.max(Flow.updated_at)).where(
             Flow.status == FlowStatus.ACTIVE,
