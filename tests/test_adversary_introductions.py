@@ -566,3 +566,48 @@ def test_the_owner_stops_reading_the_requester_card_once_the_introduction_is_clo
         assert read["requester"] is None, read
         (listed,) = [i for i in client.get(API, headers=headers).json() if i["id"] == intro_id]
         assert listed["requester"] is None
+
+
+def test_the_card_hides_a_sector_rare_where_the_requesters_own_listing_is_published(
+    client: TestClient, session: Session
+) -> None:
+    """The card's quantity class and région lead the owner to the requester's own public
+    listing, whose location is finer than the région: a sector shared by k companies in the
+    région but not in that listing's location would name the requester there."""
+    from marketplace.catalogue.models import Listing, ListingStatus
+    from tests.members import CELL, publication_run, publish
+
+    owner = member(session, "Cimenterie Hautpont SAS", CELL[0])
+    neighbours = [member(session, f"Verrerie Voisine {i} SA", CELL[i + 1]) for i in range(2)]
+    listing_id = publish(client, owner)
+    for neighbour in neighbours:
+        publish(client, neighbour)
+    lat, lon = PAS_DE_CALAIS
+    requester = member(session, "Briqueterie Arras SARL", PAS_DE_CALAIS, direction="request")
+    member(session, "Fonderie Arras SAS", (lat + 0.01, lon + 0.01))  # division 23 too
+    for i in range(3):  # the département's other companies: dairies
+        member(session, f"Laiterie Arras {i} SAS", (lat - 0.01 * i, lon + 0.02), nace="10.51A")
+    publication_run(session)
+    asked = client.post(
+        API,
+        headers=requester.headers,
+        json={"listing_id": listing_id, "requester_flow_id": str(requester.flow_id)},
+    )
+    assert asked.status_code == 201, asked.text
+
+    def division() -> str | None:
+        (read,) = client.get(API, headers=owner.headers).json()
+        return read["requester"]["sector_division"]
+
+    # Four companies of division 23 in the région, three besides the owner: shown.
+    assert division() == "23"
+    # Its own request published at its département (as the publication run does once k
+    # companies of the département publish alike; placed here directly).
+    own = session.get(Listing, uuid.UUID(publish(client, requester)))
+    assert own is not None
+    own.status, own.brokered_only = ListingStatus.PUBLISHED, False
+    own.location_level, own.location_key = "departement", "62"
+    session.add(own)
+    session.commit()
+    # Where its listing is published, only two companies of division 23: hidden.
+    assert division() is None

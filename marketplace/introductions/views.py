@@ -5,15 +5,18 @@ facilitator everything but identities (which it reads, logged, through the compa
 from __future__ import annotations
 
 import uuid
+from dataclasses import dataclass
 
+import h3
 import sqlalchemy as sa
+from sqlalchemy.sql.elements import ColumnElement
 from sqlmodel import Session, col, select
 from sqlmodel.sql.expression import SelectOfScalar
 
 from core.reference.sectors import sector_label
 from core.settings import get_settings
 from marketplace.accounts.service import Actor
-from marketplace.catalogue.models import Listing, PoolShare
+from marketplace.catalogue.models import Listing, PoolShare, public_where
 from marketplace.companies.models import Company, Site
 from marketplace.companies.service import (
     identity_keys_available,
@@ -36,7 +39,7 @@ from marketplace.introductions.schemas import (
 )
 from marketplace.introductions.service import PENDING_VIEWS, about, is_pooled, shares, state_for
 from marketplace.introductions.states import Party, State
-from privacy.generalisation import distance_band, haversine_km, quantity_class
+from privacy.generalisation import LocationLevel, distance_band, haversine_km, quantity_class
 from privacy.places import region_point
 
 NEXT_ACTIONS: dict[tuple[Party, str], str] = {
@@ -61,38 +64,105 @@ def _legal_units_besides(reader_unit: str | None) -> SelectOfScalar[int]:
     return query
 
 
-def _sector_shown(
-    session: Session, company: Company, region_code: str | None, reader_unit: str | None
-) -> str | None:
-    """The requester's sector division when at least k legal units of the territory share it
-    (in its région, when the card places it there), besides the reader's: a trade rare in a
-    région names its company to anyone who reads the public company registers."""
-    division = company.nace[:2]
-    query = _legal_units_besides(reader_unit).where(col(Company.nace).startswith(f"{division}."))
-    if region_code is not None:
-        query = query.where(
-            sa.exists().where(
-                col(Site.company_id) == Company.id, col(Site.region_code) == region_code
-            )
+@dataclass(frozen=True)
+class _Area:
+    """Where a card's k-checks count: the requester's région, or the published location of one
+    of its own public listings (a département, or a cell within its département)."""
+
+    region: str | None = None
+    departement: str | None = None
+    cell: str | None = None
+
+    def holds(self, site: Site) -> bool:
+        if self.region is not None:
+            return site.region_code == self.region
+        if site.departement_code != self.departement:
+            return False
+        if self.cell is None:
+            return True
+        resolution = h3.get_resolution(self.cell)
+        return h3.cell_to_parent(site.h3_cell, resolution) == self.cell
+
+    def sites(self) -> ColumnElement[bool]:
+        """The SQL part of holds (the cell is checked in Python)."""
+        if self.region is not None:
+            return col(Site.region_code) == self.region
+        return col(Site.departement_code) == self.departement
+
+
+def _areas(session: Session, company: Company, region_code: str | None) -> list[_Area]:
+    """The requester's région and the published locations of its public listings: the card's
+    quantity class and région lead to its own listings in the catalogue, whose cell is then known;
+    a sector or permits shared by k companies in the région but not in that cell would name it."""
+    areas = [_Area(region=region_code)] if region_code is not None else []
+    query = select(Listing.location_level, Listing.location_key).where(
+        col(Listing.company_id) == company.id, *public_where()
+    )
+    for level, key in set(session.exec(query).all()):
+        if level == LocationLevel.DEPARTEMENT.value:
+            areas.append(_Area(departement=key))
+        elif level == LocationLevel.CELL.value:
+            departement, _, cell = key.rpartition(":")
+            areas.append(_Area(departement=departement, cell=cell or None))
+    return areas
+
+
+def _shared_in_every(
+    session: Session,
+    areas: list[_Area],
+    reader_unit: str | None,
+    of_company: ColumnElement[bool] | None,
+    of_site: ColumnElement[bool] | None,
+) -> bool:
+    """Whether, in each area, at least k legal units besides the reader's have a site there
+    (matching ``of_site``) and match ``of_company``."""
+    k = get_settings().k_anonymity
+    for area in areas:
+        query = (
+            select(Company.legal_unit_index, Site)
+            .join(Site, col(Site.company_id) == col(Company.id))
+            .where(area.sites())
         )
-    shown = int(session.exec(query).one()) >= get_settings().k_anonymity
+        if of_company is not None:
+            query = query.where(of_company)
+        if of_site is not None:
+            query = query.where(of_site)
+        if reader_unit is not None:
+            query = query.where(col(Company.legal_unit_index) != reader_unit)
+        units = {unit for unit, site in session.exec(query).all() if area.holds(site)}
+        if len(units) < k:
+            return False
+    return True
+
+
+def _sector_shown(
+    session: Session, company: Company, areas: list[_Area], reader_unit: str | None
+) -> str | None:
+    """The requester's sector division when at least k legal units share it in its région and
+    in the location of each of its public listings, besides the reader's: a trade rare there
+    names its company to anyone who reads the public company registers."""
+    division = company.nace[:2]
+    same = col(Company.nace).startswith(f"{division}.")
+    if not areas:
+        query = _legal_units_besides(reader_unit).where(same)
+        shown = int(session.exec(query).one()) >= get_settings().k_anonymity
+    else:
+        shown = _shared_in_every(session, areas, reader_unit, same, None)
     return division if shown else None
 
 
 def _permits_shared(
     session: Session,
-    site: Site,
+    areas: list[_Area],
     division: str | None,
     permits: PermitFlags,
     reader_unit: str | None,
 ) -> bool:
-    """Whether at least k legal units besides the reader's have a site in the requester's région
-    declaring the same permits (and share its division, when the card shows it). Permits are
-    public (the ICPE register names its installations): a rare combination of them in a région,
-    with a sector, would name the requester."""
-    same_site = sa.exists().where(
-        col(Site.company_id) == Company.id,
-        col(Site.region_code) == site.region_code,
+    """Whether at least k legal units besides the reader's have a site declaring the same
+    permits in the requester's région and in the location of each of its public listings (and
+    share its division, when the card shows it). Permits are public (the ICPE register names
+    its installations): a rare combination of them, with a sector, would name the requester."""
+    same_site = sa.and_(
         col(Site.icpe_regime).is_(None)
         if permits.icpe_regime is None
         else col(Site.icpe_regime) == permits.icpe_regime,
@@ -100,10 +170,8 @@ def _permits_shared(
         col(Site.receives_hazardous_waste) == permits.hazardous_waste,
         col(Site.animal_by_products_approved) == permits.animal_by_products,
     )
-    query = _legal_units_besides(reader_unit).where(same_site)
-    if division is not None:
-        query = query.where(col(Company.nace).startswith(f"{division}."))
-    return int(session.exec(query).one()) >= get_settings().k_anonymity
+    same = col(Company.nace).startswith(f"{division}.") if division is not None else None
+    return _shared_in_every(session, areas, reader_unit, same, same_site)
 
 
 def shows_card(party: Party, state: str) -> bool:
@@ -145,10 +213,11 @@ def requester_card(
         if listing is not None and region_code is not None:
             lat, lon = region_point(region_code)
             band = distance_band(haversine_km(listing.latitude, listing.longitude, lat, lon))
-    division = _sector_shown(session, company, region_code, reader_unit)
+    areas = _areas(session, company, region_code)
+    division = _sector_shown(session, company, areas, reader_unit)
     if site_of_flow is not None:
         permits = permit_flags(site_of_flow)
-        if not _permits_shared(session, site_of_flow, division, permits, reader_unit):
+        if not _permits_shared(session, areas, division, permits, reader_unit):
             permits = None
     return RequesterCard(
         sector_division=division,
