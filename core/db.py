@@ -15,8 +15,6 @@ from sqlmodel import Session, create_engine
 from core.settings import get_settings
 
 AFTER_COMMIT_KEY = "symbiose_after_commit"
-# Address space, not memory: pages are shared with the OS cache (and between connections).
-SQLITE_MMAP_BYTES = 1 << 30
 # Each connection's own page cache (SQLite's default is 2 MiB).
 SQLITE_CACHE_KIB = 32 * 1024
 
@@ -33,9 +31,9 @@ def make_engine(url: str) -> Engine:
             cursor.execute("PRAGMA foreign_keys=ON")
             cursor.execute("PRAGMA busy_timeout=30000")
             cursor.execute("PRAGMA synchronous=NORMAL")
-            # Reads through a memory map: a page already in the OS cache costs no system call,
-            # and system calls are what a search reading thousands of rows spends most on.
-            cursor.execute(f"PRAGMA mmap_size={SQLITE_MMAP_BYTES}")
+            # Reads through a memory map when configured (settings.sqlite_mmap_bytes): a page
+            # already in the OS cache then costs no system call.
+            cursor.execute(f"PRAGMA mmap_size={int(get_settings().sqlite_mmap_bytes)}")
             cursor.execute(f"PRAGMA cache_size=-{SQLITE_CACHE_KIB}")
             cursor.close()
 

@@ -24,6 +24,11 @@ class Settings(BaseSettings):
 
     environment: Literal["development", "test", "production"] = "development"
     database_url: str = f"sqlite:///{ROOT / 'var' / 'symbiose.db'}"
+    # SQLite reads through a memory map of this many bytes (0: off). Off by default: a process
+    # reading a memory-mapped file another process writes (a Celery worker on the same file)
+    # died of a bus error twice in CI; a single-process deployment may turn it on for faster
+    # catalogue searches.
+    sqlite_mmap_bytes: int = Field(default=0, ge=0)
     # Empty: tasks run in-process (a thread pool), so the demo needs no server.
     broker_url: str = ""
     # Without a broker, run each task at once in the caller's thread instead of the pool: the
