@@ -29,9 +29,9 @@ from contracts.status import (
     Obligation,
     Route,
     missing_evidence,
+    normalise_operation_code,
     obligations,
     qualify,
-    recovery_operations,
 )
 from contracts.terms import PartyRole, PartyTerms, Price, Regularity, Terms, Unit, default_clauses
 from core.db import lock_for_update
@@ -332,12 +332,12 @@ def draft(session: Session, actor: Actor, data: ContractCreate) -> Contract:
                     address=ASSOCIATION_ADDRESS,
                 ),
             ],
-            material_label=(material.label if material else "") or words["material"],
+            material_label=(material.label[:200] if material else "") or words["material"],
             low_code=_spaced(material.low_code) if material and material.low_code else None,
             hazardous=bool(material and material.hazardous),
             quantity_per_year=(material.quantity_per_year if material else 0) or 1.0,
             unit=unit,
-            regularity=Regularity(material.regularity.value) if material else Regularity.BATCH,
+            regularity=Regularity(str(material.regularity)) if material else Regularity.BATCH,
             quality_specification=(material.quality_spec if material else "") or words["quality"],
             acceptance_tests=words["acceptance"],
             price=Price(kind="free", amount_cents=0, per_unit=unit, payer=None),
@@ -577,8 +577,16 @@ def _check_status(session: Session, contract: Contract, data: StatusAnswers) -> 
             )
         if item.document_sha256 is not None and item.document_sha256 not in attached:
             raise UnknownEvidenceDocument(field=f"evidence.{number}.document_sha256")
-    if data.r_code is not None and data.r_code not in {o.code for o in recovery_operations()}:
-        raise UnknownOperation(field="r_code", code=data.r_code)
+
+
+def _operation(r_code: str | None) -> str | None:
+    """The R/D code in the reference list's form ("R 5"), refused naming `r_code` if unknown."""
+    if r_code is None or not r_code.strip():
+        return None
+    try:
+        return normalise_operation_code(r_code)
+    except ValueError as exc:
+        raise UnknownOperation(field="r_code", code=r_code) from exc
 
 
 def set_status(
@@ -595,7 +603,7 @@ def set_status(
     version.route = decided.route.value
     version.answers = data.answers.model_dump(mode="json")
     version.evidence = json.dumps([e.model_dump(mode="json") for e in data.evidence])
-    version.r_code = data.r_code
+    version.r_code = _operation(data.r_code)
     version.end_of_waste_act = data.answers.end_of_waste_act
     version.case_by_case_decision = data.answers.case_by_case_decision
     version.qualified_at = utcnow()
