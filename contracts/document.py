@@ -4,19 +4,20 @@ status, evidence, obligations and the signers planned."""
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Annotated
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator
 
 from contracts.status import Evidence, Obligation, Route
 from contracts.terms import PartyRole, Terms
 
 
 class PlannedSigner(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, str_strip_whitespace=True)
 
     # giver, taker, or facilitator (the association, which signs last).
     role: PartyRole
-    name: str
+    name: Annotated[str, StringConstraints(min_length=1, max_length=200)]
 
 
 # The signature field of each signing role, drawn as a box on the evidence page.
@@ -30,8 +31,9 @@ SIGNATURE_FIELDS: dict[PartyRole, str] = {
 class ContractDocument(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
-    reference: str
-    version: int
+    # Printed in the page margins too, hence the narrow alphabet.
+    reference: Annotated[str, StringConstraints(pattern=r"^[A-Z0-9][A-Z0-9-]{2,39}$")]
+    version: int = Field(ge=1)
     terms: Terms
     route: Route
     # The qualification's reasons, French then English.
@@ -46,3 +48,18 @@ class ContractDocument(BaseModel):
     r_code: str | None = None
     end_of_waste_act: str | None = None
     case_by_case_decision: str | None = None
+
+    @field_validator("terms_hash")
+    @classmethod
+    def _hash_of_terms(cls, value: str, info: object) -> str:
+        terms = getattr(info, "data", {}).get("terms")
+        if terms is not None and value != terms.sha256():
+            raise ValueError("the terms hash is not the hash of these terms")
+        return value
+
+    @field_validator("frozen_at")
+    @classmethod
+    def _aware(cls, value: datetime) -> datetime:
+        if value.tzinfo is None:
+            raise ValueError("a timezone-aware time is needed")
+        return value

@@ -3,12 +3,29 @@ stay valid) and verify every signature against the platform's trust roots."""
 
 from __future__ import annotations
 
+import unicodedata
 from dataclasses import dataclass
 from datetime import datetime
+from io import BytesIO
 
+from asn1crypto import x509 as asn1_x509
 from cryptography import x509
+from cryptography.hazmat.primitives import serialization
+from pyhanko.keys import load_private_key_from_pemder_data
+from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
+from pyhanko.pdf_utils.reader import PdfFileReader
+from pyhanko.pdf_utils.text import TextBoxStyle
+from pyhanko.sign import fields, signers
+from pyhanko.sign.diff_analysis import ModificationLevel
+from pyhanko.sign.fields import SigFieldSpec, SigSeedSubFilter
+from pyhanko.sign.validation import validate_pdf_signature
+from pyhanko.sign.validation.status import SignatureCoverageLevel
+from pyhanko.stamp import TextStampStyle
+from pyhanko_certvalidator import ValidationContext
+from pyhanko_certvalidator.registry import SimpleCertificateStore
 
 from contracts.authority import CertificateAuthority, IssuedSigner
+from contracts.errors import FieldAlreadySigned, NotAPdf
 
 
 @dataclass(frozen=True)
@@ -16,10 +33,11 @@ class SignatureReport:
     field: str
     signer: str
     signed_at: datetime | None
-    # The signature's cryptography checks out and the certificate chains to a trust root.
+    # Intact, cryptographically sound and trusted: what a reader's green tick means.
     valid: bool
     # The bytes it covers are the bytes that were signed.
     intact: bool
+    # The signer's certificate chains to a trust root and was valid at the signing time.
     trusted: bool
     # Everything after it in the file is a further signature (or nothing): no other change.
     covers_rest_of_document: bool
@@ -34,6 +52,49 @@ class VerificationReport:
     reason: str | None = None
 
 
+# pyHanko's built-in stamp font (Courier, a simple encoding) draws Latin-1 only: the few signs
+# French names and reasons use beyond it get their nearest Latin-1 spelling in the stamp. The
+# signer's exact name is in the certificate and the signature dictionary anyway.
+_LATIN1_SPELLINGS = str.maketrans(
+    {"Œ": "OE", "œ": "oe", "—": "-", "–": "-", "’": "'", "‘": "'", "“": '"', "”": '"', "…": "..."}
+)
+STAMP_LINE = 48
+
+
+def _stamp_line(text: str) -> str:
+    folded = []
+    for char in text.translate(_LATIN1_SPELLINGS):
+        if ord(char) < 256:
+            folded.append(char)
+        else:
+            base = unicodedata.normalize("NFKD", char)
+            folded.append("".join(c for c in base if ord(c) < 128) or "?")
+    line = "".join(folded)
+    line = line if len(line) <= STAMP_LINE else line[: STAMP_LINE - 1] + "."
+    # The stamp text is a %-template: the signer's own words are not placeholders.
+    return line.replace("%", "%%")
+
+
+def _stamp_style(name: str, reason: str) -> TextStampStyle:
+    return TextStampStyle(
+        stamp_text=f"{_stamp_line(name)}\n{_stamp_line(reason)}\n%(ts)s",
+        timestamp_format="%Y-%m-%d %H:%M:%S UTC",
+        text_box_style=TextBoxStyle(font_size=7),
+        border_width=0,
+    )
+
+
+def _asn1(certificate: x509.Certificate) -> asn1_x509.Certificate:
+    return asn1_x509.Certificate.load(certificate.public_bytes(serialization.Encoding.DER))
+
+
+def _reader(pdf: bytes) -> PdfFileReader:
+    try:
+        return PdfFileReader(BytesIO(pdf), strict=False)
+    except Exception as error:  # pyHanko raises many kinds on a broken file
+        raise NotAPdf(reason=str(error) or type(error).__name__) from error
+
+
 def sign_pdf(
     pdf: bytes,
     signer: IssuedSigner,
@@ -44,11 +105,110 @@ def sign_pdf(
     name: str,
 ) -> bytes:
     """The PDF with one more PAdES signature in `field` (its visible box when render_pdf made
-    it, else a new invisible field), appended as an incremental update."""
-    raise NotImplementedError
+    it, else a new invisible field), appended as an incremental update. NotAPdf for a file
+    pyHanko cannot read, FieldAlreadySigned when that field holds a signature."""
+    reader = _reader(pdf)
+    existing = {
+        name_: filled
+        for name_, filled, _ in fields.enumerate_sig_fields(reader, filled_status=None)
+    }
+    if existing.get(field) is not None:
+        raise FieldAlreadySigned(field=field)
+    try:
+        writer = IncrementalPdfFileWriter(BytesIO(pdf), strict=False)
+    except Exception as error:
+        raise NotAPdf(reason=str(error) or type(error).__name__) from error
+    simple = signers.SimpleSigner(
+        signing_cert=_asn1(signer.certificate),
+        signing_key=load_private_key_from_pemder_data(signer.key_pem, passphrase=None),
+        cert_registry=SimpleCertificateStore.from_certs([_asn1(ca.certificate)]),
+    )
+    meta = signers.PdfSignatureMetadata(
+        field_name=field,
+        reason=reason,
+        name=name,
+        md_algorithm="sha256",
+        subfilter=SigSeedSubFilter.PADES,
+    )
+    pdf_signer = signers.PdfSigner(
+        meta,
+        signer=simple,
+        stamp_style=_stamp_style(name, reason),
+        # A field render_pdf did not draw becomes an invisible one.
+        new_field_spec=None if field in existing else SigFieldSpec(sig_field_name=field),
+    )
+    out = pdf_signer.sign_pdf(writer)
+    return bytes(out.getvalue())
+
+
+def _subject_name(certificate: asn1_x509.Certificate) -> str:
+    names = certificate.subject.native
+    return str(names.get("common_name") or certificate.subject.human_friendly)
 
 
 def verify_pdf(pdf: bytes, trust_roots: list[x509.Certificate]) -> VerificationReport:
     """Every signature of the PDF checked; a corrupt or non-PDF input gives ok=False with a
     reason, never an exception."""
-    raise NotImplementedError
+    try:
+        return _verify(pdf, trust_roots)
+    except Exception as error:  # a hostile file must give a report, never a 500
+        reason = f"the file could not be checked: {type(error).__name__}: {error}"
+        return VerificationReport(
+            signatures=[], changed_after_signing=False, ok=False, reason=reason[:500]
+        )
+
+
+def _trailing_bytes(pdf: bytes) -> bool:
+    """Anything but whitespace after the last %%EOF: bytes no revision accounts for."""
+    end = pdf.rfind(b"%%EOF")
+    return end < 0 or bool(pdf[end + len(b"%%EOF") :].strip())
+
+
+def _verify(pdf: bytes, trust_roots: list[x509.Certificate]) -> VerificationReport:
+    if pdf.lstrip()[:5] != b"%PDF-":
+        return VerificationReport([], False, False, "not a PDF file")
+    reader = _reader(pdf)
+    roots = [_asn1(root) for root in trust_roots]
+    reports: list[SignatureReport] = []
+    for embedded in reader.embedded_signatures:
+        signed_at = embedded.self_reported_timestamp
+        # Signers' certificates live a day: each is checked at the time it signed (a time
+        # inside the signed attributes), not at the time of verification.
+        context = ValidationContext(trust_roots=roots, moment=signed_at, allow_fetching=False)
+        status = validate_pdf_signature(embedded, context)
+        level = status.modification_level
+        covers = status.coverage == SignatureCoverageLevel.ENTIRE_FILE or (
+            status.coverage == SignatureCoverageLevel.ENTIRE_REVISION
+            and level is not None
+            and level <= ModificationLevel.FORM_FILLING
+            and status.docmdp_ok is not False
+        )
+        reports.append(
+            SignatureReport(
+                field=embedded.field_name,
+                signer=_subject_name(status.signing_cert),
+                signed_at=status.signer_reported_dt or signed_at,
+                valid=bool(status.intact and status.valid and status.trusted),
+                intact=bool(status.intact),
+                trusted=bool(status.trusted),
+                covers_rest_of_document=bool(covers),
+            )
+        )
+    changed = any(not r.covers_rest_of_document for r in reports) or (
+        bool(reports) and _trailing_bytes(pdf)
+    )
+    reason = None
+    if not reports:
+        reason = "the document carries no signature"
+    elif changed:
+        reason = "the document changed after it was signed"
+    elif not all(r.valid for r in reports):
+        bad = next(r for r in reports if not r.valid)
+        why = "altered" if not bad.intact else "not trusted" if not bad.trusted else "invalid"
+        reason = f"the signature in {bad.field} is {why}"
+    return VerificationReport(
+        signatures=reports,
+        changed_after_signing=changed,
+        ok=reason is None,
+        reason=reason,
+    )

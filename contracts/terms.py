@@ -119,13 +119,22 @@ class Price(_Strict):
 
 
 @lru_cache
+def _low_rows() -> dict[str, dict[str, str]]:
+    return {row["code"]: row for row in read_csv("list_of_waste.csv") if row["level"] == "entry"}
+
+
+@lru_cache
 def _low_entries() -> dict[str, str]:
     """The six-digit List of Waste entries, "10 01 05" → entry type (Absolute hazardous...)."""
-    return {
-        row["code"]: row["entry_type"]
-        for row in read_csv("list_of_waste.csv")
-        if row["level"] == "entry"
-    }
+    return {code: row["entry_type"] for code, row in _low_rows().items()}
+
+
+def low_description(code: str, locale: str = "fr") -> str:
+    """The List of Waste's wording of an entry, French unless locale is "en" ("" if unknown)."""
+    row = _low_rows().get(code)
+    if row is None:
+        return ""
+    return row["description_en" if locale == "en" else "description_fr"]
 
 
 _LOW_FORM = re.compile(r"(\d{2})\s?(\d{2})\s?(\d{2})\*?")
@@ -184,7 +193,8 @@ class Terms(_Strict):
     @classmethod
     def _hazardous_as_listed(cls, value: bool, info: ValidationInfo) -> bool:
         # An absolute entry decides the flag; a mirror entry depends on the lot's analysis.
-        entry = _low_entries().get(info.data.get("low_code") or "")
+        row = _low_rows().get(info.data.get("low_code") or "")
+        entry = row["entry_type"] if row else None
         if entry == "Absolute hazardous" and not value:
             raise ValueError("this List of Waste code is always hazardous")
         if entry == "Absolute non-hazardous" and value:
