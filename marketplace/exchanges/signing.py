@@ -11,7 +11,7 @@ import uuid
 
 from sqlmodel import Session
 
-from contracts.authority import CertificateAuthority
+from contracts.authority import AuthorityError, CertificateAuthority
 from contracts.document import SIGNATURE_FIELDS
 from contracts.pdf import render_pdf
 from contracts.signing import VerificationReport, sign_pdf, verify_pdf
@@ -61,7 +61,7 @@ REASONS = {
 def authority() -> CertificateAuthority:
     try:
         return CertificateAuthority.load_or_create(get_settings().contracts_ca_dir)
-    except OSError as exc:
+    except (OSError, AuthorityError) as exc:
         raise SigningUnavailable() from exc
 
 
