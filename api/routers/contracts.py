@@ -172,11 +172,14 @@ def diff_versions(
     contract_id: ContractId,
     session: SessionDep,
     actor: ActorDep,
-    from_version: Annotated[int, Query(ge=1, le=10_000)],
-    to_version: Annotated[int, Query(ge=1, le=10_000)],
+    from_version: Annotated[int | None, Query(ge=1, le=10_000)] = None,
+    to_version: Annotated[int | None, Query(ge=1, le=10_000)] = None,
 ) -> DiffRead:
-    """What changed between two versions, field by field, in the terms' order."""
+    """What changed between two versions, field by field, in the terms' order (by default,
+    from the version before the current one to the current one)."""
     contract, _ = service.get_contract(session, actor, contract_id)
+    to_version = to_version or contract.current_version
+    from_version = from_version or max(to_version - 1, 1)
     old = service.version_of(session, contract, from_version)
     new = service.version_of(session, contract, to_version)
     return DiffRead(

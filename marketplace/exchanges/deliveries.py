@@ -26,7 +26,15 @@ from marketplace.exchanges.errors import (
 )
 from marketplace.exchanges.models import Contract, Delivery
 from marketplace.exchanges.schemas import DeliveriesRead, DeliveryCreate, DeliveryRead
-from marketplace.exchanges.service import _lock, about, fire, get_contract, terms_of, version_of
+from marketplace.exchanges.service import (
+    about,
+    fire,
+    get_contract,
+    lock_contract,
+    next_state,
+    terms_of,
+    version_of,
+)
 from marketplace.exchanges.states import Event
 from marketplace.reference.service import low_codes_by_code
 from privacy import audit
@@ -90,11 +98,9 @@ def record(
 ) -> Delivery:
     """A delivery against an active contract, in its contracted unit; an end-of-waste lot
     needs its statement of conformity."""
-    contract, party = _lock(session, actor, contract_id)
+    contract, party = lock_contract(session, actor, contract_id)
     version = version_of(session, contract)
     terms = terms_of(version)
-    from marketplace.exchanges.service import next_state
-
     next_state(contract, Event.DELIVER, party)
     if data.unit != terms.unit.value:
         raise UnitNotContracted(field="unit", unit=terms.unit.value)

@@ -38,10 +38,6 @@ class NotYourStep(Forbidden):
     message = "{event} is not for the {party} of this contract"
 
 
-class CompanyAdminOnly(Forbidden):
-    message = "only a company administrator acts for the company on a contract"
-
-
 class WrongPassword(Forbidden):
     message = "the password is not right: signing asks for your password again"
 
@@ -68,10 +64,6 @@ class UnknownEvidenceDocument(Invalid):
 
 class UnknownCondition(Invalid):
     message = "{condition} is not a condition of the {route} route"
-
-
-class UnknownOperation(Invalid):
-    message = "{code} is not a recovery or disposal operation code (R1-R13, D1-D15)"
 
 
 class UnitNotContracted(Invalid):

@@ -38,14 +38,13 @@ from core.db import lock_for_update
 from core.events import handles
 from core.inputs import invalid_from
 from core.models import utcnow
-from marketplace.accounts.errors import StaffOnly
+from marketplace.accounts.errors import CompanyAdminOnly, StaffOnly
 from marketplace.accounts.service import Actor
 from marketplace.companies.models import Company, Site
 from marketplace.companies.service import revealed_identity, site_name, site_position
 from marketplace.exchanges import outbox
 from marketplace.exchanges.errors import (
     AlreadyDrafted,
-    CompanyAdminOnly,
     ContractStateRefuses,
     DocumentEmpty,
     DocumentTooLarge,
@@ -59,7 +58,6 @@ from marketplace.exchanges.errors import (
     StatusNotQualified,
     UnknownCondition,
     UnknownEvidenceDocument,
-    UnknownOperation,
 )
 from marketplace.exchanges.models import (
     Contract,
@@ -79,6 +77,7 @@ from marketplace.exchanges.states import (
     State,
     transition,
 )
+from marketplace.flows.errors import UnknownOperation
 from marketplace.flows.events import KEYS_ROTATED
 from marketplace.flows.models import Direction, Flow
 from marketplace.introductions.errors import NoSuchIntroduction
@@ -186,7 +185,7 @@ def pdf_bytes(version: ContractVersion) -> bytes | None:
 # --- steps -----------------------------------------------------------------------------------
 
 
-def _lock(session: Session, actor: Actor, contract_id: uuid.UUID) -> tuple[Contract, Party]:
+def lock_contract(session: Session, actor: Actor, contract_id: uuid.UUID) -> tuple[Contract, Party]:
     contract, _ = get_contract(session, actor, contract_id)
     lock_for_update(session, contract)
     return contract, side_of(actor, contract)
@@ -430,7 +429,7 @@ def propose_terms(
 ) -> Contract:
     """New terms as a new version, back to draft; the signatures of the version it replaces
     are void (each voiding an audit entry)."""
-    contract, party = _lock(session, actor, contract_id)
+    contract, party = lock_contract(session, actor, contract_id)
     acting_party(actor, party)
     next_state(contract, Event.AMEND, party)
     if proposal.base_version != contract.current_version:
@@ -586,7 +585,7 @@ def _operation(r_code: str | None) -> str | None:
     try:
         return normalise_operation_code(r_code)
     except ValueError as exc:
-        raise UnknownOperation(field="r_code", code=r_code) from exc
+        raise UnknownOperation(field="r_code") from exc
 
 
 def set_status(
@@ -594,7 +593,7 @@ def set_status(
 ) -> ContractVersion:
     """The status wizard's answers and evidence on the current version: the route decided by
     `qualify`, what is still missing said by `qualification_of`."""
-    contract, party = _lock(session, actor, contract_id)
+    contract, party = lock_contract(session, actor, contract_id)
     acting_party(actor, party)
     next_state(contract, Event.QUALIFY, party)
     _check_status(session, contract, data)
@@ -649,7 +648,7 @@ def obligations_of(version: ContractVersion, terms: Terms) -> list[Obligation]:
 
 def submit(session: Session, actor: Actor, contract_id: uuid.UUID) -> Contract:
     """The facilitator puts the draft up for the parties' review."""
-    contract, party = _lock(session, actor, contract_id)
+    contract, party = lock_contract(session, actor, contract_id)
     fire(session, contract, Event.SUBMIT, party, actor.user_id, number=contract.current_version)
     session.flush()
     return contract
@@ -685,7 +684,7 @@ def freeze(session: Session, actor: Actor, contract_id: uuid.UUID) -> Contract:
     """Ready for signature: refused (422 naming the condition) while the status is not decided
     or a piece of evidence is missing; else the terms are frozen, their hash fixed and the PDF
     rendered and kept."""
-    contract, party = _lock(session, actor, contract_id)
+    contract, party = lock_contract(session, actor, contract_id)
     next_state(contract, Event.FREEZE, party)
     version = version_of(session, contract)
     if version.route is None:
@@ -722,7 +721,7 @@ def freeze(session: Session, actor: Actor, contract_id: uuid.UUID) -> Contract:
 
 def close(session: Session, actor: Actor, contract_id: uuid.UUID, event: Event) -> Contract:
     """Complete (an active contract) or terminate (any contract not ended yet)."""
-    contract, party = _lock(session, actor, contract_id)
+    contract, party = lock_contract(session, actor, contract_id)
     acting_party(actor, party)
     fire(session, contract, event, party, actor.user_id)
     contract.closed_at = utcnow()

@@ -31,12 +31,12 @@ from marketplace.exchanges.errors import (
 )
 from marketplace.exchanges.models import Contract, ContractSignature
 from marketplace.exchanges.service import (
-    _lock,
     about,
     acting_party,
     document_of,
     fire,
     get_contract,
+    lock_contract,
     next_state,
     pdf_bytes,
     signatures,
@@ -81,7 +81,7 @@ def sign(
 ) -> Contract:
     """One signature of the current version by the actor's side. Concurrent signatures of the
     same role are serialised by the contract's row lock: the first counts, the others get 409."""
-    contract, party = _lock(session, actor, contract_id)
+    contract, party = lock_contract(session, actor, contract_id)
     acting_party(actor, party)
     event = Event.COUNTERSIGN if party == Party.FACILITATOR else Event.SIGN
     next_state(contract, event, party)
