@@ -9,7 +9,7 @@ from __future__ import annotations
 import csv
 from pathlib import Path
 
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from contracts.status import Answers, Evidence
 from marketplace.accounts.models import Role, User
@@ -42,7 +42,7 @@ def _admin(session: Session, siret: str) -> User | None:
     if company is None:
         return None
     query = select(User).where(User.company_id == company.id, User.role == Role.COMPANY_ADMIN)
-    return session.exec(query.order_by(User.created_at)).first()
+    return session.exec(query.order_by(col(User.created_at))).first()
 
 
 def create_demo_contract(session: Session, facilitator: Actor) -> str | None:
