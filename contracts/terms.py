@@ -91,11 +91,12 @@ class PartyTerms(_Strict):
 
 class Price(_Strict):
     kind: Literal["price", "gate_fee", "free"]
-    amount_cents: int = Field(default=0, ge=0, le=MAX_AMOUNT_CENTS)
+    # Defaults validated too: a price without an amount or a payer is refused, not assumed.
+    amount_cents: int = Field(default=0, ge=0, le=MAX_AMOUNT_CENTS, validate_default=True)
     currency: Literal["EUR"] = "EUR"
     per_unit: Unit
     # Who pays: the taker for a price, usually the giver for a gate fee; None only when free.
-    payer: Literal["giver", "taker"] | None = None
+    payer: Literal["giver", "taker"] | None = Field(default=None, validate_default=True)
 
     @field_validator("amount_cents")
     @classmethod
