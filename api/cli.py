@@ -145,16 +145,13 @@ def contracts_verify(
         when = signature.signed_at.isoformat() if signature.signed_at else "no time"
         if signature.valid:
             verdict = "valid"
+        elif not signature.intact:
+            # Trust is not even assessed for bytes that no longer match.
+            verdict = "invalid (altered)"
+        elif not signature.trusted:
+            verdict = "invalid (untrusted)"
         else:
-            why = [
-                word
-                for word, bad in (
-                    ("altered", not signature.intact),
-                    ("untrusted", not signature.trusted),
-                )
-                if bad
-            ]
-            verdict = "invalid" + (f" ({', '.join(why)})" if why else "")
+            verdict = "invalid"
         typer.echo(f"{signature.field}\t{signature.signer}\t{when}\t{verdict}")
     if report.signatures:
         typer.echo(

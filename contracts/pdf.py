@@ -166,6 +166,10 @@ ROUTES = {
         "outside_waste_law": "Outside waste law",
     },
 }
+PAYERS = {
+    "fr": {"giver": "le cédant", "taker": "le preneur"},
+    "en": {"giver": "the giver", "taker": "the taker"},
+}
 UNITS = {"fr": {"t": "t", "MWh": "MWh", "m3": "m³"}, "en": {"t": "t", "MWh": "MWh", "m3": "m³"}}
 REGULARITIES = {
     "fr": {
@@ -207,7 +211,7 @@ def _context(doc: ContractDocument, locale: str) -> dict[str, Any]:
         price_text = words[f"price_{price.kind}"].format(
             amount=format_currency(price.amount_cents / 100, price.currency, locale=babel),
             unit=UNITS[locale][price.per_unit.value],
-            payer=ROLES[locale][price.payer or "taker"].lower(),
+            payer=PAYERS[locale][price.payer or "taker"],
         )
     evidence_of: dict[str, list[Any]] = {}
     for item in doc.evidence:

@@ -113,7 +113,7 @@ def sign_pdf(
         for name_, filled, _ in fields.enumerate_sig_fields(reader, filled_status=None)
     }
     if existing.get(field) is not None:
-        raise FieldAlreadySigned(field=field)
+        raise FieldAlreadySigned(name=field)
     try:
         writer = IncrementalPdfFileWriter(BytesIO(pdf), strict=False)
     except Exception as error:
@@ -194,18 +194,23 @@ def _verify(pdf: bytes, trust_roots: list[x509.Certificate]) -> VerificationRepo
                 covers_rest_of_document=bool(covers),
             )
         )
-    changed = any(not r.covers_rest_of_document for r in reports) or (
+    # A signature whose bytes no longer match, or after which something other than a further
+    # signature was added, both mean the document is not what was signed.
+    changed = any(not (r.intact and r.covers_rest_of_document) for r in reports) or (
         bool(reports) and _trailing_bytes(pdf)
     )
     reason = None
+    altered = next((r for r in reports if not r.intact), None)
+    untrusted = next((r for r in reports if not r.valid), None)
     if not reports:
         reason = "the document carries no signature"
+    elif altered is not None:
+        reason = f"the document changed after it was signed: {altered.field} no longer matches"
     elif changed:
         reason = "the document changed after it was signed"
-    elif not all(r.valid for r in reports):
-        bad = next(r for r in reports if not r.valid)
-        why = "altered" if not bad.intact else "not trusted" if not bad.trusted else "invalid"
-        reason = f"the signature in {bad.field} is {why}"
+    elif untrusted is not None:
+        why = "not trusted" if not untrusted.trusted else "invalid"
+        reason = f"the signature in {untrusted.field} is {why}"
     return VerificationReport(
         signatures=reports,
         changed_after_signing=changed,
