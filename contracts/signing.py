@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import unicodedata
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from io import BytesIO
 
 from asn1crypto import x509 as asn1_x509
@@ -76,9 +76,10 @@ def _stamp_line(text: str) -> str:
 
 
 def _stamp_style(name: str, reason: str) -> TextStampStyle:
+    # The time written by us in UTC: pyHanko's own %(ts)s is in the server's local zone.
+    shown = datetime.now(UTC).strftime("%Y-%m-%d %H:%M:%S UTC")
     return TextStampStyle(
-        stamp_text=f"{_stamp_line(name)}\n{_stamp_line(reason)}\n%(ts)s",
-        timestamp_format="%Y-%m-%d %H:%M:%S UTC",
+        stamp_text=f"{_stamp_line(name)}\n{_stamp_line(reason)}\n{shown}",
         text_box_style=TextBoxStyle(font_size=7),
         border_width=0,
     )
