@@ -88,10 +88,24 @@ def test_valid_terms_are_normalised() -> None:
         ({"parties": _party(1, role="giver")}, "parties"),
         ({"parties": terms_data()["parties"][:1]}, "parties"),
         ({"colour": "blue"}, "colour"),
+        # What PostgreSQL cannot store, and what makes a name read differently than it is.
+        ({"material_label": "Gypse\x00"}, "material_label"),
+        ({"parties": _party(1, legal_name="Pl\u202eâtres")}, "parties.1.legal_name"),
+        ({"delivery_point": "Quai 4\nQuai 5"}, "delivery_point"),
+        ({"quantity_per_year": True}, "quantity_per_year"),
+        (
+            {"price": {"kind": "price", "amount_cents": True, "per_unit": "t", "payer": "taker"}},
+            "price.amount_cents",
+        ),
     ],
 )
 def test_bad_terms_are_refused_naming_the_field(changes: dict[str, Any], field: str) -> None:
     assert _refused_field(**changes) == field
+
+
+def test_clauses_keep_their_paragraphs() -> None:
+    terms = make_terms(termination="Premier alinéa.\r\n\r\nSecond alinéa.")
+    assert terms.termination == "Premier alinéa.\n\nSecond alinéa."
 
 
 def test_a_free_exchange_needs_no_payer() -> None:
