@@ -11,6 +11,7 @@ from io import BytesIO
 from asn1crypto import x509 as asn1_x509
 from cryptography import x509
 from cryptography.hazmat.primitives import serialization
+from cryptography.x509.oid import NameOID
 from pyhanko.keys import load_private_key_from_pemder_data
 from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
 from pyhanko.pdf_utils.reader import PdfFileReader
@@ -41,6 +42,11 @@ class SignatureReport:
     trusted: bool
     # Everything after it in the file is a further signature (or nothing): no other change.
     covers_rest_of_document: bool
+    # From the signer's certificate, for the caller to match with the signer it expected (the
+    # platform's certificates carry the e-mail in the SAN and the signing role as title).
+    email: str | None = None
+    role: str | None = None
+    serial: int | None = None
 
 
 @dataclass(frozen=True)
@@ -147,6 +153,21 @@ def _subject_name(certificate: asn1_x509.Certificate) -> str:
     return str(names.get("common_name") or certificate.subject.human_friendly)
 
 
+def _identity(certificate: asn1_x509.Certificate) -> tuple[str | None, str | None, int]:
+    """The e-mail of the SAN, the subject's title and the serial of a signer's certificate."""
+    parsed = x509.load_der_x509_certificate(certificate.dump())
+    email = None
+    try:
+        san = parsed.extensions.get_extension_for_class(x509.SubjectAlternativeName).value
+        emails = san.get_values_for_type(x509.RFC822Name)
+        email = emails[0] if emails else None
+    except x509.ExtensionNotFound:
+        pass
+    titles = parsed.subject.get_attributes_for_oid(NameOID.TITLE)
+    role = str(titles[0].value) if titles else None
+    return email, role, parsed.serial_number
+
+
 def verify_pdf(pdf: bytes, trust_roots: list[x509.Certificate]) -> VerificationReport:
     """Every signature of the PDF checked; a corrupt or non-PDF input gives ok=False with a
     reason, never an exception."""
@@ -184,6 +205,7 @@ def _verify(pdf: bytes, trust_roots: list[x509.Certificate]) -> VerificationRepo
             and level <= ModificationLevel.FORM_FILLING
             and status.docmdp_ok is not False
         )
+        email, role, serial = _identity(status.signing_cert)
         reports.append(
             SignatureReport(
                 field=embedded.field_name,
@@ -193,6 +215,9 @@ def _verify(pdf: bytes, trust_roots: list[x509.Certificate]) -> VerificationRepo
                 intact=bool(status.intact),
                 trusted=bool(status.trusted),
                 covers_rest_of_document=bool(covers),
+                email=email,
+                role=role,
+                serial=serial,
             )
         )
     # A signature whose bytes no longer match, or after which something other than a further

@@ -98,6 +98,9 @@ def test_three_signatures_are_valid_intact_and_trusted(
     assert report.ok and report.reason is None and not report.changed_after_signing
     assert [s.field for s in report.signatures] == list(SIGNATURE_FIELDS.values())
     assert [s.signer for s in report.signatures] == [name for _, name, _, _ in SIGNERS]
+    assert [(s.email, s.role) for s in report.signatures] == [
+        (email, role.value) for role, _, email, _ in SIGNERS
+    ]
     for signature in report.signatures:
         assert signature.valid and signature.intact and signature.trusted
         assert signature.covers_rest_of_document
@@ -169,8 +172,10 @@ def test_a_signer_from_another_ca_is_untrusted(
     [signature] = report.signatures
     assert signature.intact and not signature.trusted and not signature.valid
     assert "not trusted" in (report.reason or "")
-    # The same file checks out against the CA that did issue it.
+    # The same file checks out against the CA that did issue it, and against no root at all
+    # nothing is trusted (never the system's own list).
     assert verify_pdf(forged, [other.certificate]).ok
+    assert not verify_pdf(forged, []).signatures[0].trusted
 
 
 @pytest.mark.parametrize(

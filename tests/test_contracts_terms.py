@@ -203,3 +203,50 @@ def test_diff_of_flags_and_enums_reads_as_words() -> None:
         ("unit", "t", "m3"),
         ("regularity", "continuous", "one-off"),
     ]
+
+
+# Frozen versions keep the hash computed when they were frozen: the canonical form may never
+# change, or every stored hash would stop matching its terms. Spelled out here, field by field.
+GOLDEN_TERMS = {
+    "parties": [
+        {"role": "giver", "legal_name": "A", "address": "1 rue A"},
+        {"role": "taker", "legal_name": "B", "address": "2 rue B"},
+    ],
+    "material_label": "Gypse",
+    "low_code": "10 01 05",
+    "hazardous": False,
+    "quantity_per_year": 1000,
+    "unit": "t",
+    "regularity": "continuous",
+    "quality_specification": "q",
+    "acceptance_tests": "a",
+    "price": {"kind": "free", "per_unit": "t"},
+    "delivery_point": "d",
+    "transport": "t",
+    "start_date": "2026-01-01",
+    "end_date": "2027-01-01",
+    "termination": "r",
+    "liability": "l",
+    "confidentiality": "c",
+    "non_circumvention": "n",
+    "dispute_resolution": "é",
+}
+GOLDEN_CANONICAL = (
+    '{"acceptance_tests":"a","confidentiality":"c","delivery_point":"d",'
+    '"dispute_resolution":"é","end_date":"2027-01-01","hazardous":false,"liability":"l",'
+    '"low_code":"10 01 05","material_label":"Gypse","non_circumvention":"n",'
+    '"parties":[{"address":"1 rue A","legal_name":"A","representative":null,"role":"giver",'
+    '"siret":null,"site_address":null,"site_name":null},{"address":"2 rue B","legal_name":"B",'
+    '"representative":null,"role":"taker","siret":null,"site_address":null,"site_name":null}],'
+    '"price":{"amount_cents":0,"currency":"EUR","kind":"free","payer":null,"per_unit":"t"},'
+    '"quality_specification":"q","quantity_per_year":1000.0,"regularity":"continuous",'
+    '"start_date":"2026-01-01","termination":"r","transport":"t","unit":"t"}'
+)
+
+
+def test_the_canonical_form_never_changes() -> None:
+    import hashlib
+
+    terms = Terms.model_validate(GOLDEN_TERMS)
+    assert terms.canonical_bytes() == GOLDEN_CANONICAL.encode()
+    assert terms.sha256() == hashlib.sha256(GOLDEN_CANONICAL.encode()).hexdigest()
