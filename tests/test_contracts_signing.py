@@ -10,12 +10,19 @@ from pathlib import Path
 
 import pytest
 from cryptography import x509
+from cryptography.hazmat.primitives import hashes
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 from pyhanko.pdf_utils import generic
 from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
 from pypdf import PdfReader
 
-from contracts.authority import KEY_FILE, CertificateAuthority, trusted_root
+from contracts.authority import (
+    CERT_FILE,
+    KEY_FILE,
+    AuthorityError,
+    CertificateAuthority,
+    trusted_root,
+)
 from contracts.document import SIGNATURE_FIELDS
 from contracts.errors import FieldAlreadySigned, NotAPdf
 from contracts.pdf import render_pdf
@@ -69,6 +76,33 @@ def test_the_ca_is_made_once_with_its_key_private(ca_dir: Path, ca: CertificateA
     assert trusted_root(ca_dir) == ca.certificate
     constraints = ca.certificate.extensions.get_extension_for_class(x509.BasicConstraints)
     assert constraints.value.ca and constraints.critical
+
+
+def test_processes_starting_at_once_make_one_root(tmp_path: Path) -> None:
+    from concurrent.futures import ThreadPoolExecutor
+
+    directory = tmp_path / "fresh"
+    with ThreadPoolExecutor(max_workers=4) as pool:
+        made = list(pool.map(lambda _: CertificateAuthority.load_or_create(directory), range(4)))
+    assert len({ca.certificate.fingerprint(hashes.SHA256()) for ca in made}) == 1
+    assert sorted(p.name for p in directory.iterdir() if not p.name.startswith(".")) == [
+        CERT_FILE,
+        KEY_FILE,
+    ]
+
+
+def test_a_certificate_that_is_not_the_key_s_is_refused(tmp_path: Path) -> None:
+    first = CertificateAuthority.load_or_create(tmp_path / "first")
+    second_dir = tmp_path / "second"
+    CertificateAuthority.load_or_create(second_dir)
+    (second_dir / CERT_FILE).write_bytes(first.certificate_pem)
+    with pytest.raises(AuthorityError):
+        CertificateAuthority.load_or_create(second_dir)
+    # A key left without its certificate gets one again, for the same key.
+    (second_dir / CERT_FILE).unlink()
+    remade = CertificateAuthority.load_or_create(second_dir)
+    assert remade.certificate.public_key() != first.certificate.public_key()
+    assert trusted_root(second_dir) == remade.certificate
 
 
 def test_a_signer_certificate_is_short_lived_for_signing_with_the_email(
