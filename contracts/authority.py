@@ -107,6 +107,18 @@ def _root_certificate(key: ec.EllipticCurvePrivateKey) -> x509.Certificate:
     )
 
 
+def trusted_root(directory: Path) -> x509.Certificate:
+    """The CA certificate of `directory` alone (no key read), to verify with; AuthorityError
+    when the directory holds none (a verifier never makes a CA)."""
+    path = directory / CERT_FILE
+    if not path.exists():
+        raise AuthorityError(f"no platform CA certificate in {directory}")
+    try:
+        return x509.load_pem_x509_certificate(path.read_bytes())
+    except ValueError as error:
+        raise AuthorityError(f"{path} is not a PEM certificate") from error
+
+
 class CertificateAuthority:
     def __init__(self, key: ec.EllipticCurvePrivateKey, certificate: x509.Certificate) -> None:
         self._key = key

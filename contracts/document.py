@@ -9,7 +9,7 @@ from typing import Annotated
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator
 
 from contracts.status import Evidence, Obligation, Route
-from contracts.terms import PartyRole, Terms
+from contracts.terms import ONE_LINE, PartyRole, Terms
 
 
 class PlannedSigner(BaseModel):
@@ -17,7 +17,7 @@ class PlannedSigner(BaseModel):
 
     # giver, taker, or facilitator (the association, which signs last).
     role: PartyRole
-    name: Annotated[str, StringConstraints(min_length=1, max_length=200)]
+    name: Annotated[str, StringConstraints(min_length=1, max_length=200), ONE_LINE]
 
 
 # The signature field of each signing role, drawn as a box on the evidence page.

@@ -10,4 +10,4 @@ class NotAPdf(Invalid):
 
 
 class FieldAlreadySigned(Conflict):
-    message = "the signature field {field} is already signed"
+    message = "the signature field {name} is already signed"

@@ -14,6 +14,7 @@ from jinja2 import Environment, FileSystemLoader, select_autoescape
 from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
 from pyhanko.sign.fields import SigFieldSpec, append_signature_field
 from weasyprint import HTML
+from weasyprint.urls import URLFetcher
 
 from contracts.document import SIGNATURE_FIELDS, ContractDocument
 from contracts.status import CONDITIONS, obligations
@@ -166,6 +167,10 @@ ROUTES = {
         "outside_waste_law": "Outside waste law",
     },
 }
+PAYERS = {
+    "fr": {"giver": "le cédant", "taker": "le preneur"},
+    "en": {"giver": "the giver", "taker": "the taker"},
+}
 UNITS = {"fr": {"t": "t", "MWh": "MWh", "m3": "m³"}, "en": {"t": "t", "MWh": "MWh", "m3": "m³"}}
 REGULARITIES = {
     "fr": {
@@ -207,7 +212,7 @@ def _context(doc: ContractDocument, locale: str) -> dict[str, Any]:
         price_text = words[f"price_{price.kind}"].format(
             amount=format_currency(price.amount_cents / 100, price.currency, locale=babel),
             unit=UNITS[locale][price.per_unit.value],
-            payer=ROLES[locale][price.payer or "taker"].lower(),
+            payer=PAYERS[locale][price.payer or "taker"],
         )
     evidence_of: dict[str, list[Any]] = {}
     for item in doc.evidence:
@@ -273,7 +278,13 @@ def render_html(doc: ContractDocument, locale: str = "fr") -> str:
 def render_pdf(doc: ContractDocument, locale: str = "fr") -> bytes:
     """The PDF in French (or English with locale="en"), with the empty signature fields of
     SIGNATURE_FIELDS placed in the evidence page's boxes."""
-    rendered = HTML(string=render_html(doc, locale), base_url=str(TEMPLATES)).render()
+    # Nothing is fetched while rendering: the template needs no resource, and refusing every
+    # URL keeps a contract's text from ever making the server read a file or a host.
+    rendered = HTML(
+        string=render_html(doc, locale),
+        base_url=str(TEMPLATES),
+        url_fetcher=URLFetcher(allowed_protocols=()),
+    ).render()
     fields: list[SigFieldSpec] = []
     for index, page in enumerate(rendered.pages):
         for role in SIGNING_ROLES:

@@ -5,12 +5,13 @@ from __future__ import annotations
 
 import unicodedata
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from io import BytesIO
 
 from asn1crypto import x509 as asn1_x509
 from cryptography import x509
 from cryptography.hazmat.primitives import serialization
+from cryptography.x509.oid import NameOID
 from pyhanko.keys import load_private_key_from_pemder_data
 from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
 from pyhanko.pdf_utils.reader import PdfFileReader
@@ -41,6 +42,11 @@ class SignatureReport:
     trusted: bool
     # Everything after it in the file is a further signature (or nothing): no other change.
     covers_rest_of_document: bool
+    # From the signer's certificate, for the caller to match with the signer it expected (the
+    # platform's certificates carry the e-mail in the SAN and the signing role as title).
+    email: str | None = None
+    role: str | None = None
+    serial: int | None = None
 
 
 @dataclass(frozen=True)
@@ -76,9 +82,10 @@ def _stamp_line(text: str) -> str:
 
 
 def _stamp_style(name: str, reason: str) -> TextStampStyle:
+    # The time written by us in UTC: pyHanko's own %(ts)s is in the server's local zone.
+    shown = datetime.now(UTC).strftime("%Y-%m-%d %H:%M:%S UTC")
     return TextStampStyle(
-        stamp_text=f"{_stamp_line(name)}\n{_stamp_line(reason)}\n%(ts)s",
-        timestamp_format="%Y-%m-%d %H:%M:%S UTC",
+        stamp_text=f"{_stamp_line(name)}\n{_stamp_line(reason)}\n{shown}",
         text_box_style=TextBoxStyle(font_size=7),
         border_width=0,
     )
@@ -113,7 +120,7 @@ def sign_pdf(
         for name_, filled, _ in fields.enumerate_sig_fields(reader, filled_status=None)
     }
     if existing.get(field) is not None:
-        raise FieldAlreadySigned(field=field)
+        raise FieldAlreadySigned(name=field)
     try:
         writer = IncrementalPdfFileWriter(BytesIO(pdf), strict=False)
     except Exception as error:
@@ -144,6 +151,21 @@ def sign_pdf(
 def _subject_name(certificate: asn1_x509.Certificate) -> str:
     names = certificate.subject.native
     return str(names.get("common_name") or certificate.subject.human_friendly)
+
+
+def _identity(certificate: asn1_x509.Certificate) -> tuple[str | None, str | None, int]:
+    """The e-mail of the SAN, the subject's title and the serial of a signer's certificate."""
+    parsed = x509.load_der_x509_certificate(certificate.dump())
+    email = None
+    try:
+        san = parsed.extensions.get_extension_for_class(x509.SubjectAlternativeName).value
+        emails = san.get_values_for_type(x509.RFC822Name)
+        email = emails[0] if emails else None
+    except x509.ExtensionNotFound:
+        pass
+    titles = parsed.subject.get_attributes_for_oid(NameOID.TITLE)
+    role = str(titles[0].value) if titles else None
+    return email, role, parsed.serial_number
 
 
 def verify_pdf(pdf: bytes, trust_roots: list[x509.Certificate]) -> VerificationReport:
@@ -183,6 +205,7 @@ def _verify(pdf: bytes, trust_roots: list[x509.Certificate]) -> VerificationRepo
             and level <= ModificationLevel.FORM_FILLING
             and status.docmdp_ok is not False
         )
+        email, role, serial = _identity(status.signing_cert)
         reports.append(
             SignatureReport(
                 field=embedded.field_name,
@@ -192,20 +215,28 @@ def _verify(pdf: bytes, trust_roots: list[x509.Certificate]) -> VerificationRepo
                 intact=bool(status.intact),
                 trusted=bool(status.trusted),
                 covers_rest_of_document=bool(covers),
+                email=email,
+                role=role,
+                serial=serial,
             )
         )
-    changed = any(not r.covers_rest_of_document for r in reports) or (
+    # A signature whose bytes no longer match, or after which something other than a further
+    # signature was added, both mean the document is not what was signed.
+    changed = any(not (r.intact and r.covers_rest_of_document) for r in reports) or (
         bool(reports) and _trailing_bytes(pdf)
     )
     reason = None
+    altered = next((r for r in reports if not r.intact), None)
+    untrusted = next((r for r in reports if not r.valid), None)
     if not reports:
         reason = "the document carries no signature"
+    elif altered is not None:
+        reason = f"the document changed after it was signed: {altered.field} no longer matches"
     elif changed:
         reason = "the document changed after it was signed"
-    elif not all(r.valid for r in reports):
-        bad = next(r for r in reports if not r.valid)
-        why = "altered" if not bad.intact else "not trusted" if not bad.trusted else "invalid"
-        reason = f"the signature in {bad.field} is {why}"
+    elif untrusted is not None:
+        why = "not trusted" if not untrusted.trusted else "invalid"
+        reason = f"the signature in {untrusted.field} is {why}"
     return VerificationReport(
         signatures=reports,
         changed_after_signing=changed,

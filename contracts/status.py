@@ -12,6 +12,7 @@ from typing import Annotated
 
 from pydantic import BaseModel, ConfigDict, StringConstraints, field_validator
 
+from contracts.terms import MULTI_LINE, ONE_LINE
 from core.reference.loader import read_csv
 
 
@@ -223,7 +224,7 @@ def _valid(normalise: Callable[[str], str], value: str | None) -> str | None:
         return None
 
 
-Reference = Annotated[str, StringConstraints(min_length=1, max_length=300)]
+Reference = Annotated[str, StringConstraints(min_length=1, max_length=300), ONE_LINE]
 
 
 class Answers(_Strict):
@@ -326,8 +327,10 @@ _SHA256 = re.compile(r"[0-9a-f]{64}")
 class Evidence(_Strict):
     # A Condition.id of CONDITIONS.
     condition: str
-    text: Annotated[str, StringConstraints(min_length=1, max_length=4000)]
-    document_name: Annotated[str, StringConstraints(min_length=1, max_length=200)] | None = None
+    text: Annotated[str, StringConstraints(min_length=1, max_length=4000), MULTI_LINE]
+    document_name: (
+        Annotated[str, StringConstraints(min_length=1, max_length=200), ONE_LINE] | None
+    ) = None
     # 64 lowercase hex digits of the attached document's SHA-256.
     document_sha256: str | None = None
 

@@ -8,11 +8,12 @@ import hashlib
 import json
 import re
 from datetime import date
-from functools import lru_cache
+from functools import lru_cache, partial
 from typing import Annotated, Any, Literal
 
 from pydantic import (
     BaseModel,
+    BeforeValidator,
     ConfigDict,
     Field,
     StringConstraints,
@@ -21,6 +22,7 @@ from pydantic import (
 )
 from stdnum.fr import siret as siret_number
 
+from core.inputs import NOT_BOOLEAN, clean_text
 from core.reference.loader import read_csv
 
 
@@ -49,12 +51,16 @@ class Regularity(enum.StrEnum):
     ONE_OFF = "one-off"
 
 
-# Bounded texts: a name or a place fits a line of the PDF; a clause a few paragraphs. The bounds
-# keep one contract's PDF and hash input small whatever a client sends.
-Name = Annotated[str, StringConstraints(min_length=1, max_length=200)]
-Place = Annotated[str, StringConstraints(min_length=1, max_length=500)]
-Clause = Annotated[str, StringConstraints(min_length=1, max_length=8000)]
-Specification = Annotated[str, StringConstraints(min_length=1, max_length=4000)]
+# Bounded texts, cleaned as every input of the project is (core.inputs.clean_text: NFC, trimmed,
+# control characters and text-direction overrides refused, not dropped): a name or a place fits a
+# line of the PDF; a clause a few paragraphs. The bounds keep one contract's PDF and hash input
+# small whatever a client sends.
+ONE_LINE = BeforeValidator(clean_text)
+MULTI_LINE = BeforeValidator(partial(clean_text, multiline=True))
+Name = Annotated[str, StringConstraints(min_length=1, max_length=200), ONE_LINE]
+Place = Annotated[str, StringConstraints(min_length=1, max_length=500), ONE_LINE]
+Clause = Annotated[str, StringConstraints(min_length=1, max_length=8000), MULTI_LINE]
+Specification = Annotated[str, StringConstraints(min_length=1, max_length=4000), MULTI_LINE]
 
 MAX_PARTIES = 8
 # A year's quantity beyond this is a typing error, not a flow (the largest plants give millions).
@@ -72,7 +78,7 @@ class _Strict(BaseModel):
 class PartyTerms(_Strict):
     role: PartyRole
     legal_name: Name
-    siret: str | None = None
+    siret: Annotated[str, StringConstraints(max_length=40), ONE_LINE] | None = None
     address: Place
     site_name: Name | None = None
     site_address: Place | None = None
@@ -91,11 +97,14 @@ class PartyTerms(_Strict):
 
 class Price(_Strict):
     kind: Literal["price", "gate_fee", "free"]
-    amount_cents: int = Field(default=0, ge=0, le=MAX_AMOUNT_CENTS)
+    # Defaults validated too: a price without an amount or a payer is refused, not assumed.
+    amount_cents: Annotated[int, Field(ge=0, le=MAX_AMOUNT_CENTS), NOT_BOOLEAN] = Field(
+        default=0, validate_default=True
+    )
     currency: Literal["EUR"] = "EUR"
     per_unit: Unit
     # Who pays: the taker for a price, usually the giver for a gate fee; None only when free.
-    payer: Literal["giver", "taker"] | None = None
+    payer: Literal["giver", "taker"] | None = Field(default=None, validate_default=True)
 
     @field_validator("amount_cents")
     @classmethod
@@ -155,9 +164,11 @@ def normalise_low_code(value: str) -> str:
 class Terms(_Strict):
     parties: list[PartyTerms] = Field(min_length=2, max_length=MAX_PARTIES)
     material_label: Name
-    low_code: str | None = None
+    low_code: Annotated[str, StringConstraints(max_length=20), ONE_LINE] | None = None
     hazardous: bool
-    quantity_per_year: float = Field(gt=0, le=MAX_QUANTITY_PER_YEAR)
+    quantity_per_year: Annotated[
+        float, Field(gt=0, le=MAX_QUANTITY_PER_YEAR, allow_inf_nan=False), NOT_BOOLEAN
+    ]
     unit: Unit
     regularity: Regularity
     quality_specification: Specification
