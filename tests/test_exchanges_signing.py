@@ -10,6 +10,7 @@ import io
 import threading
 import uuid
 from datetime import date
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -22,7 +23,7 @@ from contracts.signing import verify_pdf
 from core.settings import get_settings
 from marketplace.exchanges.models import Contract, ContractSignature
 from privacy.models import AuditEntry
-from tests.conftest import backend_name
+from tests.conftest import TEST_DATABASE_URL, backend_name
 from tests.exchange_world import (
     API,
     draft,
@@ -33,6 +34,7 @@ from tests.exchange_world import (
     revealed_deal,
     sign,
 )
+from tests.symbiose_process import symbiose
 
 
 def _trust() -> list[Any]:
@@ -43,7 +45,9 @@ def _text(pdf: bytes) -> str:
     return "\n".join(page.extract_text() or "" for page in PdfReader(io.BytesIO(pdf)).pages)
 
 
-def test_the_whole_lifecycle_over_http(client: TestClient, session: Session) -> None:
+def test_the_whole_lifecycle_over_http(
+    client: TestClient, session: Session, tmp_path: Path
+) -> None:
     deal = revealed_deal(client, session)
     contract = draft(client, deal)
     base = f"{API}/{contract['id']}"
@@ -91,6 +95,19 @@ def test_the_whole_lifecycle_over_http(client: TestClient, session: Session) -> 
     at = signed.index(b"stream") + 20
     tampered = signed[:at] + bytes([signed[at] ^ 0x01]) + signed[at + 1 :]
     assert not verify_pdf(tampered, _trust()).ok
+    # The command a third party runs on the file: exit 0 for the signed PDF, 1 once altered.
+    ca = {"SYMBIOSE_CONTRACTS_CA_DIR": str(get_settings().contracts_ca_dir)}
+    good, bad = tmp_path / "contrat.pdf", tmp_path / "contrat-altere.pdf"
+    good.write_bytes(signed)
+    bad.write_bytes(tampered)
+    checked_ok = symbiose(TEST_DATABASE_URL, "contracts", "verify", str(good), **ca)
+    assert checked_ok.returncode == 0, checked_ok.stdout + checked_ok.stderr
+    assert checked_ok.stdout.count("valid") >= 3
+    checked_bad = symbiose(TEST_DATABASE_URL, "contracts", "verify", str(bad), **ca)
+    assert checked_bad.returncode != 0
+    serials = sorted(s["serial"] for s in report["signatures"])
+    assert serials == sorted(s["certificate_serial"] for s in active["signatures"])
+    assert sorted(s["role"] for s in report["signatures"]) == ["facilitator", "giver", "taker"]
 
     # Deliveries against the active contract, and the registers' lines.
     today = date.today().isoformat()

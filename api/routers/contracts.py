@@ -330,7 +330,18 @@ def verify(contract_id: ContractId, session: SessionDep, actor: ActorDep) -> Ver
         changed_after_signing=report.changed_after_signing,
         reason=report.reason,
         signatures=[
-            SignatureCheck.model_validate(s, from_attributes=True) for s in report.signatures
+            SignatureCheck(
+                field=s.field,
+                signer=s.signer,
+                signed_at=s.signed_at,
+                valid=s.valid,
+                intact=s.intact,
+                trusted=s.trusted,
+                covers_rest_of_document=s.covers_rest_of_document,
+                role=s.role,
+                serial=None if s.serial is None else str(s.serial),
+            )
+            for s in report.signatures
         ],
         pdf_sha256=digest,
     )

@@ -185,6 +185,9 @@ class SignatureCheck(BaseModel):
     intact: bool
     trusted: bool
     covers_rest_of_document: bool
+    # From the signer's certificate: the role it signed as, and its serial (as in `signatures`).
+    role: str | None = None
+    serial: str | None = None
 
 
 class VerificationRead(BaseModel):
