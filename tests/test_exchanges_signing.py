@@ -191,3 +191,39 @@ def test_concurrent_signatures_of_one_role_count_once(client: TestClient, sessio
     session.expire_all()
     row = session.get(Contract, uuid.UUID(contract["id"]))
     assert row is not None and row.state == "signing"
+
+
+def test_keys_rotation_reseals_every_sealed_part_of_a_contract(
+    client: TestClient, session: Session, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """After `keys rotate` the old key-encryption key can go: the terms, evidence, comments,
+    documents and signed PDF all read under the new one alone."""
+    import base64
+    import os
+
+    from marketplace.flows.keys import rotate_keys
+    from privacy import vault
+
+    deal = revealed_deal(client, session)
+    contract = ready(client, deal)
+    base = f"{API}/{contract['id']}"
+    ok(client.post(f"{base}/comments", headers=deal.taker, json={"body": "Bien reçu."}), 201)
+    ok(sign(client, deal.giver, contract))
+    current = get_settings().vault_keks
+    new = base64.b64encode(os.urandom(32)).decode()
+    monkeypatch.setattr(get_settings(), "vault_keks", f"rotated:{new},{current}")
+    vault.clear_key_cache()
+    rotate_keys(session)
+    session.commit()
+    monkeypatch.setattr(get_settings(), "vault_keks", f"rotated:{new}")
+    vault.clear_key_cache()
+    try:
+        read = ok(client.get(base, headers=deal.taker))
+        assert read["terms"]["parties"][0]["legal_name"] == deal.w.owner.secrets[0]
+        assert read["qualification"]["evidence"][0]["text"].startswith("Arrêté")
+        assert ok(client.get(f"{base}/comments", headers=deal.giver))[0]["body"] == "Bien reçu."
+        assert ok(client.get(f"{base}/documents", headers=deal.staff))[0]["name"]
+        assert ok(sign(client, deal.taker, contract))["state"] == "signed"
+        assert ok(client.get(f"{base}/verify", headers=deal.staff))["ok"]
+    finally:
+        vault.clear_key_cache()
