@@ -14,7 +14,7 @@ from api.deps import ActorDep, SessionDep
 from api.errors import RATE_LIMITED, error_response
 from api.guard import UPLOAD_MARK
 from contracts.terms import diff
-from marketplace.exchanges import deliveries, service, signing
+from marketplace.exchanges import deliveries, drafting, service, signing, wizard
 from marketplace.exchanges.errors import DocumentTooLarge
 from marketplace.exchanges.models import (
     Contract,
@@ -108,7 +108,7 @@ def _answer(session: SessionDep, actor: ActorDep, contract: Contract) -> Contrac
 def draft_contract(data: ContractCreate, session: SessionDep, actor: ActorDep) -> ContractRead:
     """The facilitator drafts the contract of a revealed introduction: the parties from the
     revealed identities, the material and quantities from the flows, default clauses."""
-    return _answer(session, actor, service.draft(session, actor, data))
+    return _answer(session, actor, drafting.draft(session, actor, data))
 
 
 @router.get("", response_model=list[ContractRead])
@@ -153,7 +153,7 @@ def propose_terms(
 ) -> ContractRead:
     """New terms (the facilitator, or a party's company administrator): a new version, back
     to draft; any signature of the version it replaces is void."""
-    return _answer(session, actor, service.propose_terms(session, actor, contract_id, data))
+    return _answer(session, actor, drafting.propose_terms(session, actor, contract_id, data))
 
 
 @router.get("/{contract_id}/versions/{number}", response_model=VersionRead)
@@ -215,7 +215,7 @@ def _document(row: ContractDocumentFile) -> DocumentRead:
 def list_documents(
     contract_id: ContractId, session: SessionDep, actor: ActorDep
 ) -> list[DocumentRead]:
-    return [_document(d) for d in service.documents(session, actor, contract_id)]
+    return [_document(d) for d in wizard.documents(session, actor, contract_id)]
 
 
 @router.post(
@@ -233,11 +233,11 @@ def attach_document(
     """Attach a document as evidence; cite it in the status by its `sha256`."""
     # Access first: a stranger learns nothing, not even the size limit.
     service.get_contract(session, actor, contract_id)
-    limit = service.MAX_DOCUMENT_BYTES
+    limit = wizard.MAX_DOCUMENT_BYTES
     content = file.file.read(limit + 1)
     if len(content) > limit:
         raise DocumentTooLarge(field="file", limit=limit // (1024 * 1024))
-    row = service.attach_document(
+    row = wizard.attach_document(
         session,
         actor,
         contract_id,
@@ -260,7 +260,7 @@ def set_status(
 ) -> QualificationRead:
     """The status wizard: the answers decide the route (waste, by-product, end-of-waste,
     outside waste law); `missing` lists the conditions still without evidence."""
-    return qualification(service.set_status(session, actor, contract_id, data))
+    return qualification(wizard.set_status(session, actor, contract_id, data))
 
 
 @router.post("/{contract_id}/review", response_model=ContractRead)
