@@ -4,10 +4,12 @@ that finds nothing."""
 
 from __future__ import annotations
 
+import io
 import uuid
 from datetime import date, timedelta
 
 from fastapi.testclient import TestClient
+from pypdf import PdfReader
 from sqlmodel import Session, select
 
 from core.models import utcnow
@@ -224,6 +226,11 @@ def test_hazardous_material_brings_the_tracking_slip(client: TestClient, session
     ids = [o["id"] for o in status["obligations"]]
     assert "tracking_slip" in ids
     assert any("BSDD" in o["label_fr"] for o in status["obligations"])
+    # ...and in the contract itself.
+    pdf = client.get(f"{API}/{contract['id']}/pdf", headers=deal.giver)
+    assert pdf.status_code == 200
+    text = "".join(p.extract_text() or "" for p in PdfReader(io.BytesIO(pdf.content)).pages)
+    assert "BSDD" in text
     # A non-hazardous one has none.
     other = revealed_deal(client, session, tag=" Bis")
     plain = draft(client, other)

@@ -33,7 +33,6 @@ from marketplace.exchanges.schemas import (
     DiffRead,
     DocumentRead,
     QualificationRead,
-    SignatureCheck,
     SignatureRead,
     SignRequest,
     StatusAnswers,
@@ -324,27 +323,7 @@ def pdf(
 def verify(contract_id: ContractId, session: SessionDep, actor: ActorDep) -> VerificationRead:
     """Every signature of the stored PDF checked against the platform's CA, and whether the
     document changed after signing."""
-    report, digest = signing.verify(session, actor, contract_id)
-    return VerificationRead(
-        ok=report.ok,
-        changed_after_signing=report.changed_after_signing,
-        reason=report.reason,
-        signatures=[
-            SignatureCheck(
-                field=s.field,
-                signer=s.signer,
-                signed_at=s.signed_at,
-                valid=s.valid,
-                intact=s.intact,
-                trusted=s.trusted,
-                covers_rest_of_document=s.covers_rest_of_document,
-                role=s.role,
-                serial=None if s.serial is None else str(s.serial),
-            )
-            for s in report.signatures
-        ],
-        pdf_sha256=digest,
-    )
+    return signing.verify(session, actor, contract_id)
 
 
 @router.get("/{contract_id}/deliveries", response_model=DeliveriesRead)
