@@ -133,10 +133,13 @@ def sign_pdf(
     it, else a new invisible field), appended as an incremental update. NotAPdf for a file
     pyHanko cannot read, FieldAlreadySigned when that field holds a signature."""
     reader = _reader(pdf)
-    existing = {
-        name_: filled
-        for name_, filled, _ in fields.enumerate_sig_fields(reader, filled_status=None)
-    }
+    try:
+        existing = {
+            name_: filled
+            for name_, filled, _ in fields.enumerate_sig_fields(reader, filled_status=None)
+        }
+    except Exception as error:  # a broken form dictionary: not a PDF we can sign
+        raise NotAPdf(reason=str(error) or type(error).__name__) from error
     if existing.get(field) is not None:
         raise FieldAlreadySigned(name=field)
     try:
