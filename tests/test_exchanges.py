@@ -42,6 +42,18 @@ def test_a_draft_names_the_revealed_parties_and_the_material(
     # The identities were read through the audited reveal path, naming the contract.
     reads = session.exec(select(AuditEntry).where(AuditEntry.action == "identity.reveal")).all()
     assert sum(1 for e in reads if (e.data or {}).get("contract_id") == contract["id"]) == 2
+
+    # Each read of the terms by the facilitator is an identity read of both parties, logged as
+    # its other reads are (the draft's answer included); the parties' own reads are not.
+    def staff_reads() -> int:
+        session.expire_all()
+        entries = session.exec(select(AuditEntry).where(AuditEntry.action == "identity.read"))
+        return sum(1 for e in entries if (e.data or {}).get("contract_id") == contract["id"])
+
+    assert staff_reads() == 2
+    ok(client.get(f"{API}/{contract['id']}", headers=deal.staff))
+    ok(client.get(f"{API}/{contract['id']}", headers=deal.giver))
+    assert staff_reads() == 4
     # Drafting is the facilitator's; a contract per introduction.
     again = {"introduction_id": deal.introduction_id}
     assert client.post(API, headers=deal.giver, json=again).status_code == 403

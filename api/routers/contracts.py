@@ -72,7 +72,8 @@ def qualification(version: ContractVersion) -> QualificationRead:
     )
 
 
-def read(session: SessionDep, contract: Contract, party: Party) -> ContractRead:
+def read(session: SessionDep, contract: Contract, party: Party, actor: ActorDep) -> ContractRead:
+    service.identities_read(session, actor, contract)
     version = service.version_of(session, contract)
     return ContractRead(
         id=contract.id,
@@ -100,7 +101,7 @@ def read(session: SessionDep, contract: Contract, party: Party) -> ContractRead:
 
 
 def _answer(session: SessionDep, actor: ActorDep, contract: Contract) -> ContractRead:
-    return read(session, contract, service.side_of(actor, contract))
+    return read(session, contract, service.side_of(actor, contract), actor)
 
 
 @router.post("", response_model=ContractRead, status_code=201)
@@ -123,7 +124,7 @@ def list_contracts(
 @router.get("/{contract_id}", response_model=ContractRead)
 def get_contract(contract_id: ContractId, session: SessionDep, actor: ActorDep) -> ContractRead:
     contract, party = service.get_contract(session, actor, contract_id)
-    return read(session, contract, party)
+    return read(session, contract, party, actor)
 
 
 def _version(version: ContractVersion) -> VersionRead:
@@ -143,6 +144,7 @@ def list_versions(
     contract_id: ContractId, session: SessionDep, actor: ActorDep
 ) -> list[VersionRead]:
     contract, _ = service.get_contract(session, actor, contract_id)
+    service.identities_read(session, actor, contract)
     return [_version(v) for v in service.versions(session, contract)]
 
 
@@ -163,6 +165,7 @@ def get_version(
     actor: ActorDep,
 ) -> VersionRead:
     contract, _ = service.get_contract(session, actor, contract_id)
+    service.identities_read(session, actor, contract)
     return _version(service.version_of(session, contract, number))
 
 
@@ -177,6 +180,7 @@ def diff_versions(
     """What changed between two versions, field by field, in the terms' order (by default,
     from the version before the current one to the current one)."""
     contract, _ = service.get_contract(session, actor, contract_id)
+    service.identities_read(session, actor, contract)
     to_version = to_version or contract.current_version
     from_version = from_version or max(to_version - 1, 1)
     old = service.version_of(session, contract, from_version)
@@ -311,6 +315,7 @@ def pdf(
     with `lang=en`, a render of the current terms (unsigned)."""
     body = signing.pdf_of(session, actor, contract_id, lang)
     contract, _ = service.get_contract(session, actor, contract_id)
+    service.identities_read(session, actor, contract)
     name = f"{contract.reference}-v{contract.current_version}.pdf"
     return Response(
         body,
@@ -354,6 +359,7 @@ def register(
     this contract's deliveries, with the producer's and receiver's name and SIRET."""
     text = deliveries.register_csv(session, actor, contract_id, register)
     contract, _ = service.get_contract(session, actor, contract_id)
+    service.identities_read(session, actor, contract)
     return Response(
         text.encode("utf-8-sig"),
         media_type="text/csv; charset=utf-8",

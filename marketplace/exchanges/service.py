@@ -94,6 +94,21 @@ def get_contract(session: Session, actor: Actor, contract_id: uuid.UUID) -> tupl
     return contract, side_of(actor, contract)
 
 
+def identities_read(session: Session, actor: Actor, contract: Contract) -> None:
+    """The facilitator reads the parties' identities in the terms (and the PDF, the registers):
+    each read is logged as its reads of a company's identity are, one entry per company."""
+    if not actor.is_staff:
+        return
+    for company_id in (contract.giver_company_id, contract.taker_company_id):
+        audit.append(
+            session,
+            "identity.read",
+            actor_id=actor.user_id,
+            subject_id=company_id,
+            data=about(contract),
+        )
+
+
 def list_contracts(session: Session, actor: Actor, state: str | None = None) -> list[Contract]:
     query = select(Contract).order_by(col(Contract.created_at).desc()).limit(200)
     if not actor.is_staff:
