@@ -46,6 +46,7 @@ router = APIRouter(prefix="/contracts", tags=["contracts"])
 
 ContractId = Annotated[uuid.UUID, Path(description="the contract's id")]
 UNAVAILABLE = error_response("The platform's certificate authority is not available: retry later")
+NOT_KEPT = error_response("The contract's regulatory route keeps no such register")
 PDF: dict[int | str, dict[str, Any]] = {
     200: {"content": {"application/pdf": {}}, "description": "The contract's PDF"}
 }
@@ -324,7 +325,7 @@ def pdf(
     )
 
 
-@router.get("/{contract_id}/verify", response_model=VerificationRead, responses={503: UNAVAILABLE})
+@router.get("/{contract_id}/verify", response_model=VerificationRead)
 def verify(contract_id: ContractId, session: SessionDep, actor: ActorDep) -> VerificationRead:
     """Every signature of the stored PDF checked against the platform's CA, and whether the
     document changed after signing."""
@@ -348,7 +349,11 @@ def record_delivery(
     return deliveries.read(deliveries.record(session, actor, contract_id, data))
 
 
-@router.get("/{contract_id}/registers/{register}", response_class=Response, responses=CSV)
+@router.get(
+    "/{contract_id}/registers/{register}",
+    response_class=Response,
+    responses={**CSV, 409: NOT_KEPT},
+)
 def register(
     contract_id: ContractId,
     register: Literal["outgoing", "incoming", "end_of_waste"],
