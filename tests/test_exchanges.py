@@ -226,6 +226,13 @@ def test_a_member_reads_but_only_an_admin_acts_for_its_company(
     assert ok(client.get(f"{API}/{contract['id']}", headers=member))["side"] == "giver"
     refused = propose(client, member, contract, material_label="Cendres")
     assert refused.status_code == 403
+    # An administrator proposes the deal's terms, not who the parties are.
+    parties = [dict(p) for p in contract["terms"]["parties"]]
+    parties[1]["legal_name"] = "Quelqu'un d'autre SA"
+    renamed = propose(client, deal.giver, contract, parties=parties)
+    assert renamed.status_code == 403 and renamed.json()["field"] == "terms.parties"
+    parties[1] = dict(contract["terms"]["parties"][1]) | {"representative": "Mme Durand"}
+    assert propose(client, deal.giver, contract, parties=parties).status_code == 201
 
 
 def test_hazardous_material_brings_the_tracking_slip(client: TestClient, session: Session) -> None:

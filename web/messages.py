@@ -144,6 +144,9 @@ CASES: Mapping[type[DomainError], str] = {
     exchanges.ContractStateRefuses: N_("Not possible now: the contract is %(state)s."),
     exchanges.NotYourStep: N_("This step belongs to another party of the contract."),
     exchanges.WrongPassword: N_("The password is not right: signing asks for your password again."),
+    exchanges.PartiesByFacilitator: N_(
+        "The parties come from the identity reveal: only the facilitator changes them."
+    ),
     exchanges.AlreadySigned: N_("This party already signed this version."),
     exchanges.StaleVersion: N_(
         "The contract changed meanwhile (version %(current)s): read it again."

@@ -42,6 +42,10 @@ class WrongPassword(Forbidden):
     message = "the password is not right: signing asks for your password again"
 
 
+class PartiesByFacilitator(Forbidden):
+    message = "the parties' identities come from the reveal: only the facilitator changes them"
+
+
 class AlreadySigned(Conflict):
     message = "the {role} already signed this version"
 
