@@ -133,6 +133,7 @@ CASES: Mapping[type[DomainError], str] = {
     # Contracts.
     exchanges.NoSuchContract: N_("No such contract."),
     exchanges.NoSuchVersion: N_("This contract has no version %(number)s."),
+    exchanges.NoSuchContractNotice: N_("No such notice."),
     exchanges.NoSuchDocument: N_("No such document attached to this contract."),
     exchanges.IntroductionNotRevealed: N_(
         "A contract is drafted from an introduction whose identities were revealed only."

@@ -14,6 +14,10 @@ class NoSuchVersion(NotFound):
     message = "no such version of this contract: {number}"
 
 
+class NoSuchContractNotice(NotFound):
+    message = "no such notice"
+
+
 class NoSuchDocument(NotFound):
     message = "no such document attached to this contract"
 
