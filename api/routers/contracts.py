@@ -8,7 +8,7 @@ from __future__ import annotations
 import uuid
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, File, Path, Query, Response, UploadFile
+from fastapi import APIRouter, File, Path, Query, Request, Response, UploadFile
 
 from api.deps import ActorDep, SessionDep
 from api.errors import RATE_LIMITED, error_response
@@ -307,12 +307,18 @@ def freeze(contract_id: ContractId, session: SessionDep, actor: ActorDep) -> Con
     responses={429: RATE_LIMITED, 503: UNAVAILABLE},
 )
 def sign(
-    contract_id: ContractId, data: SignRequest, session: SessionDep, actor: ActorDep
+    contract_id: ContractId,
+    data: SignRequest,
+    request: Request,
+    session: SessionDep,
+    actor: ActorDep,
 ) -> ContractRead:
     """Sign the current version (a company administrator of the giver or the taker; the
     facilitator countersigns after both): the password is asked again (403 naming `password`
     when wrong), a certificate is issued by the platform's CA, and the PDF signed (PAdES)."""
-    contract = signing.sign(session, actor, contract_id, data.password, data.version)
+    # The login's limits per account and per client address apply to the password asked here.
+    address = request.client.host if request.client else None
+    contract = signing.sign(session, actor, contract_id, data.password, data.version, address)
     return _answer(session, actor, contract)
 
 

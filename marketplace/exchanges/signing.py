@@ -64,19 +64,24 @@ def authority() -> CertificateAuthority:
         raise SigningUnavailable() from exc
 
 
-def _reauthenticate(session: Session, actor: Actor, password: str) -> User:
+def _reauthenticate(session: Session, actor: Actor, password: str, address: str | None) -> User:
     user = session.get(User, actor.user_id)
     if user is None:
         raise NoSuchContract()
     try:
         # The login's limits apply: guessing a password here costs what it costs at login.
-        return log_in(session, user.email, password, None)
+        return log_in(session, user.email, password, address)
     except Unauthorized as exc:
         raise WrongPassword(field="password") from exc
 
 
 def sign(
-    session: Session, actor: Actor, contract_id: uuid.UUID, password: str, version: int
+    session: Session,
+    actor: Actor,
+    contract_id: uuid.UUID,
+    password: str,
+    version: int,
+    address: str | None = None,
 ) -> Contract:
     """One signature of the current version by the actor's side. Concurrent signatures of the
     same role are serialised by the contract's row lock: the first counts, the others get 409."""
@@ -88,7 +93,7 @@ def sign(
         raise StaleVersion(field="version", current=contract.current_version, given=version)
     if any(s.role == party.value for s in signatures(session, contract)):
         raise AlreadySigned(field="version", role=party.value)
-    user = _reauthenticate(session, actor, password)
+    user = _reauthenticate(session, actor, password, address)
     current = version_of(session, contract)
     pdf = pdf_bytes(current)
     assert pdf is not None, "a frozen version has its PDF"
