@@ -28,11 +28,11 @@ from marketplace.exchanges.models import Contract, Delivery
 from marketplace.exchanges.schemas import DeliveriesRead, DeliveryCreate, DeliveryRead
 from marketplace.exchanges.service import (
     about,
-    fire,
     get_contract,
     lock_contract,
     next_state,
     terms_of,
+    touch,
     version_of,
 )
 from marketplace.exchanges.states import Event
@@ -122,7 +122,9 @@ def record(
     )
     session.add(delivery)
     session.flush()
-    fire(session, contract, Event.DELIVER, party, actor.user_id, delivery_id=delivery.id)
+    # The state stays active: the delivery's own entry below is the audit of this step.
+    touch(contract)
+    session.add(contract)
     audit.append(
         session,
         "contract.delivery",
