@@ -20,6 +20,7 @@ from api.routers import (
     alerts,
     catalogue,
     companies,
+    contracts,
     flows,
     imports,
     introductions,
@@ -68,6 +69,7 @@ def create_app() -> FastAPI:
         catalogue,
         matching,
         introductions,
+        contracts,
     )
     for module in modules:
         api.include_router(module.router)

@@ -1,5 +1,5 @@
 """The `symbiose` command: demo, serve, worker, db upgrade, users create, import, match,
-keys rotate, audit verify | checkpoint | public-key."""
+keys rotate, audit verify | checkpoint | public-key, contracts verify."""
 
 from __future__ import annotations
 
@@ -28,10 +28,12 @@ db_app = typer.Typer(help="Database schema.", no_args_is_help=True)
 users_app = typer.Typer(help="User accounts.", no_args_is_help=True)
 keys_app = typer.Typer(help="Vault keys.", no_args_is_help=True)
 audit_app = typer.Typer(help="The hash-chained audit log.", no_args_is_help=True)
+contracts_app = typer.Typer(help="Signed exchange contracts.", no_args_is_help=True)
 app.add_typer(db_app, name="db")
 app.add_typer(users_app, name="users")
 app.add_typer(keys_app, name="keys")
 app.add_typer(audit_app, name="audit")
+app.add_typer(contracts_app, name="contracts")
 
 
 @app.callback()
@@ -104,6 +106,64 @@ def audit_public_key() -> None:
     from privacy.signing import public_key_text, signing_key
 
     typer.echo(public_key_text(signing_key().public_key()))
+
+
+@contracts_app.command("verify")
+def contracts_verify(
+    file: Path = typer.Argument(..., exists=True, dir_okay=False, readable=True),
+    root: list[Path] = typer.Option(
+        [],
+        "--root",
+        exists=True,
+        dir_okay=False,
+        help="a CA certificate (PEM) to trust instead of the platform's own; repeat for more",
+    ),
+) -> None:
+    """Check every signature of a contract PDF against the platform's CA
+    (SYMBIOSE_CONTRACTS_CA_DIR): one line per signature, then whether the document changed after
+    signing. Exits 1 on an invalid signature, a change, no signature or an unreadable file."""
+    import logging
+
+    from cryptography import x509
+
+    from contracts.authority import AuthorityError, trusted_root
+    from contracts.signing import verify_pdf
+
+    # pyHanko logs each failed check with its traceback; the report below says it in one line.
+    for name in ("pyhanko", "pyhanko_certvalidator"):
+        logging.getLogger(name).setLevel(logging.CRITICAL)
+    try:
+        roots = (
+            [x509.load_pem_x509_certificate(path.read_bytes()) for path in root]
+            if root
+            else [trusted_root(get_settings().contracts_ca_dir)]
+        )
+    except (AuthorityError, ValueError) as error:
+        _fail(str(error), "root")
+    report = verify_pdf(file.read_bytes(), roots)
+    for signature in report.signatures:
+        when = signature.signed_at.isoformat() if signature.signed_at else "no time"
+        if signature.valid:
+            verdict = "valid"
+        elif not signature.intact:
+            # Trust is not even assessed for bytes that no longer match.
+            verdict = "invalid (altered)"
+        elif not signature.trusted:
+            verdict = "invalid (untrusted)"
+        else:
+            verdict = "invalid"
+        typer.echo(f"{signature.field}\t{signature.signer}\t{when}\t{verdict}")
+    if report.signatures:
+        typer.echo(
+            "document changed after signing"
+            if report.changed_after_signing
+            else "document unchanged since the last signature"
+        )
+    if report.ok:
+        typer.secho(f"ok: {len(report.signatures)} valid signatures", fg=typer.colors.GREEN)
+        return
+    typer.secho(f"not ok: {report.reason}", fg=typer.colors.RED)
+    raise typer.Exit(code=1)
 
 
 def _fail(detail: str, field: str | None = None) -> NoReturn:

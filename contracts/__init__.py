@@ -1,1 +1,2 @@
-"""Contracts: agreements, regulatory status, rendering and signatures (built by a later issue)."""
+"""Contracts: agreements, regulatory status, rendering and signatures. Pure: no database, no
+marketplace; it refers to marketplace rows by id only (the lifecycle is marketplace/exchanges)."""

@@ -47,6 +47,9 @@ class Settings(BaseSettings):
     # Public keys (base64, comma separated) of former signing keys: checkpoints signed before a
     # key change still verify.
     audit_trusted_keys: str = ""
+    # The platform's certificate authority (contracts/authority.py): its private key lives in
+    # this directory, readable by the app's user only, never in the database.
+    contracts_ca_dir: Path = ROOT / "var" / "ca"
     base_url: str = "http://127.0.0.1:8000"
     default_locale: Literal["fr", "en"] = "fr"
     session_max_age_seconds: int = 8 * 3600

@@ -33,6 +33,7 @@ celery_app = Celery(
         "marketplace.catalogue.tasks",
         "marketplace.matching.tasks",
         "marketplace.introductions.tasks",
+        "marketplace.exchanges.tasks",
         "privacy.tasks",
     ],
 )
@@ -46,6 +47,11 @@ celery_app.conf.update(
         # Pending introductions past their deadline expire; notices a crash left unsent go out.
         "expire-introductions": {"task": "introductions.expire_due", "schedule": 3600.0},
         "resend-introduction-notices": {"task": "introductions.resend_outbox", "schedule": 300.0},
+        # Contracts past their end date expire; reminders (end in 30 days, deliveries overdue);
+        # notices a crash left unsent go out.
+        "expire-contracts": {"task": "exchanges.expire_due", "schedule": 3600.0},
+        "remind-contracts": {"task": "exchanges.remind_due", "schedule": 86400.0},
+        "resend-contract-notices": {"task": "exchanges.resend_notices", "schedule": 300.0},
         "checkpoint-audit-chain": {"task": "audit.checkpoint", "schedule": 600.0},
         # The catalogue's composition changes only here (catalogue/service.run_publication).
         "publish-catalogue": {

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import marketplace.alerts.service
 import marketplace.catalogue.service
+import marketplace.exchanges.service  # handles flows.KEYS_ROTATED
 import marketplace.flows.service  # handles companies.SECTOR_CHANGED
 import marketplace.introductions.service  # handles flows.KEYS_ROTATED
 import marketplace.matching.service  # noqa: F401 - handles flows.FLOW_CREATED, FLOW_CHANGED and companies.SITE_MOVED

@@ -15,6 +15,7 @@ TABLE_MODULES = (
     "marketplace.alerts.models",
     "marketplace.matching.models",
     "marketplace.introductions.models",
+    "marketplace.exchanges.models",
 )
 
 

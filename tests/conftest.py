@@ -36,6 +36,8 @@ os.environ["SYMBIOSE_DATABASE_URL"] = TEST_DATABASE_URL
 os.environ["SYMBIOSE_ENVIRONMENT"] = "test"
 os.environ["SYMBIOSE_BROKER_URL"] = ""  # the Celery tests opt in explicitly (tests/test_worker.py)
 os.environ.setdefault("SYMBIOSE_TASKS_SYNC", "1")
+# The platform's certificate authority of the test run: its key in the run's own folder.
+os.environ.setdefault("SYMBIOSE_CONTRACTS_CA_DIR", str(_TMP / "ca"))
 
 import pytest  # noqa: E402
 import sqlalchemy as sa  # noqa: E402

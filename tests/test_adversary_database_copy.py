@@ -1,7 +1,8 @@
 """A copy of the database against its holder: the demo territory, plus a company with brands and
 a named contact, a site with its commune, a published listing, an import refused with bad rows,
 identity reads, saved searches and their alerts, introductions (one to a pooled offer of three
-tanneries, revealed), all made over the API. Then the raw bytes (the
+tanneries, revealed), a contract signed by all three parties with its comment, document and
+delivery, all made over the API. Then the raw bytes (the
 SQLite file with its WAL, or `pg_dump` of the PostgreSQL test database) must hold no company
 name, brand, SIRET or SIREN, person's name, user e-mail, commune, distinctive site name, or exact
 site coordinate (three decimals, as text or as an 8-byte float).
@@ -176,6 +177,7 @@ def _scene(client: TestClient, users: list[dict[str, str]]) -> None:
     revealed = _ok(client.post(f"{path}/accept", headers=admin))
     assert revealed["counterpart"]["legal_name"] == watcher_company["legal_name"]
     assert _ok(client.get(path, headers=watching))["counterpart"]["legal_name"] == LEGAL_NAME
+    _contract(client, introduction["id"], staff, admin, watching, facilitator, watcher)
     _pooled_introduction(client, staff, admin, watching, flow["site_id"], declaration)
     # Identity reads by the facilitator: every company, then this one.
     _ok(client.get("/api/v1/companies", headers=staff))
@@ -196,6 +198,68 @@ def _scene(client: TestClient, users: list[dict[str, str]]) -> None:
         files={"file": ("territoire.csv", "\n".join([header, *rows]).encode(), "text/csv")},
     )
     assert refused.status_code == 422, refused.text
+
+
+def _contract(
+    client: TestClient,
+    introduction_id: str,
+    staff: dict[str, str],
+    admin: dict[str, str],
+    watching: dict[str, str],
+    facilitator: dict[str, str],
+    watcher: dict[str, str],
+) -> None:
+    """The tannery's contract with the watcher, drafted from their revealed introduction,
+    commented, qualified with an attached document, signed by all three and delivered: its
+    terms, PDF, comments, evidence, document and deliveries name both companies, all sealed."""
+    contract = _ok(
+        client.post("/api/v1/contracts", headers=staff, json={"introduction_id": introduction_id}),
+        201,
+    )
+    path = f"/api/v1/contracts/{contract['id']}"
+    assert contract["terms"]["parties"][0]["legal_name"] == LEGAL_NAME
+    comment = {"body": f"{CONTACT} viendra de {COMMUNE} pour {LEGAL_NAME} ({SIRET})."}
+    _ok(client.post(f"{path}/comments", headers=admin, json=comment), 201)
+    document = f"Arrêté d'autorisation — {LEGAL_NAME}, {SITE_NAME}, SIRET {SIRET}".encode()
+    attached = _ok(
+        client.post(
+            f"{path}/documents",
+            headers=staff,
+            files={"file": (f"{LEGAL_NAME}.pdf", document, "application/pdf")},
+        ),
+        201,
+    )
+    status = {
+        "answers": {},
+        "evidence": [
+            {
+                "condition": "waste.receiving_facility_authorised",
+                "text": f"Autorisation de {LEGAL_NAME} pour {SITE_NAME}",
+                "document_name": f"{LEGAL_NAME}.pdf",
+                "document_sha256": attached["sha256"],
+            },
+            {"condition": "waste.registers", "text": f"Registres tenus par {CONTACT}"},
+        ],
+        "r_code": "R3",
+    }
+    _ok(client.put(f"{path}/status", headers=staff, json=status))
+    _ok(client.post(f"{path}/review", headers=staff))
+    _ok(client.post(f"{path}/ready", headers=staff))
+    for headers, password in (
+        (admin, "tannerie-password"),
+        (watching, watcher["password"]),
+        (staff, facilitator["password"]),
+    ):
+        _ok(client.post(f"{path}/sign", headers=headers, json={"password": password, "version": 1}))
+    delivery = {
+        "delivered_on": "2026-01-05",
+        "quantity": 4,
+        "unit": "t",
+        "lot": "Lot Tromelin 1",
+        "carrier": f"Transports de {COMMUNE}",
+    }
+    _ok(client.post(f"{path}/deliveries", headers=admin, json=delivery), 201)
+    assert _ok(client.get(f"{path}/verify", headers=watching))["ok"]
 
 
 def _pooled_introduction(

@@ -27,6 +27,7 @@ from marketplace.catalogue.models import Listing
 from marketplace.companies.models import Company, Site
 from marketplace.companies.service import identity_of, site_name, site_position
 from marketplace.demo.loader import load_demo
+from marketplace.exchanges.models import Contract
 from marketplace.flows.models import Flow
 from marketplace.introductions.models import Introduction
 from tests.factories import PASSWORD, bearer
@@ -158,7 +159,18 @@ def _ids(session: Session, viewer_company: uuid.UUID | None) -> dict[str, str]:
         )
     foreign_intro = session.exec(query).first()
     assert foreign_intro is not None
+    # The demo's signed contract, when the viewer is not one of its parties.
+    contracts = select(Contract)
+    if viewer_company is not None:
+        contracts = contracts.where(
+            Contract.giver_company_id != viewer_company,
+            Contract.taker_company_id != viewer_company,
+        )
+    contract = session.exec(contracts).first()
     return {
+        "contract_id": str(contract.id) if contract else str(foreign_flow.id),
+        "number": "1",
+        "register": "outgoing",
         "introduction_id": str(foreign_intro.id),
         "listing_id": str(listing.id),
         "flow_id": str(foreign_flow.id),
@@ -240,6 +252,38 @@ def test_a_member_of_another_company_sees_no_identity(
     assert "/introductions" in web_pages
     assert any(re.fullmatch(r"/introductions/[0-9a-f-]{36}", url) for url in web_pages)
     _assert_clean(web_pages, secrets)
+
+
+def test_a_company_outside_the_demo_contract_sees_nothing_of_it(
+    client: TestClient, session: Session, demo: dict[str, Any]
+) -> None:
+    """An administrator of a company that is not a party walks every route with the demo's
+    signed contract's id (its PDF, registers, versions...): refused, and no identity anywhere."""
+    contract = session.exec(select(Contract)).one()
+    assert contract.state == "active"
+    # The demo's finished deal: its stored PDF carries the three signatures, all valid.
+    staff = session.exec(select(User).where(User.role == Role.FACILITATOR)).first()
+    assert staff is not None
+    report = client.get(f"/api/v1/contracts/{contract.id}/verify", headers=bearer(session, staff))
+    assert report.json()["ok"] and len(report.json()["signatures"]) == 3, report.text
+    outsider = session.exec(
+        select(User).where(
+            User.role == Role.COMPANY_ADMIN,
+            col(User.company_id).not_in([contract.giver_company_id, contract.taker_company_id]),
+        )
+    ).first()
+    assert outsider is not None and outsider.company_id is not None
+    ids = _ids(session, outsider.company_id)
+    assert ids["contract_id"] == str(contract.id)
+    headers = bearer(session, outsider)
+    pages = _walk(client, headers, ids)
+    assert f"/api/v1/contracts/{contract.id}/pdf" in pages
+    for url, body in pages.items():
+        if url.startswith(f"/api/v1/contracts/{contract.id}"):
+            assert client.get(url, headers=headers).status_code == 404, url
+    assert client.get("/api/v1/contracts", headers=headers).json() == []
+    secrets = _secrets(demo, outsider.company_id, _revealed_to(session, outsider.company_id))
+    _assert_clean(pages, secrets)
 
 
 def _password(user: User) -> str:

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import re
 import uuid
-from datetime import timedelta
+from datetime import date, timedelta
 from typing import Any
 
 import pytest
@@ -13,15 +13,17 @@ from fastapi.routing import iter_route_contexts
 from fastapi.testclient import TestClient
 from sqlmodel import Session
 
+from contracts.terms import PartyRole, PartyTerms, Price, Terms, default_clauses
 from core.models import utcnow
 from marketplace.accounts.models import Role
 from marketplace.accounts.service import actor_of
 from marketplace.alerts import service as alerts
 from marketplace.catalogue import service as catalogue
+from marketplace.exchanges.models import Contract, ContractVersion
 from marketplace.flows.models import Flow
 from marketplace.imports import service as imports
 from marketplace.introductions.models import Introduction, OutboxMessage
-from tests.factories import bearer, create_tenant, create_user_row
+from tests.factories import PASSWORD, bearer, create_tenant, create_user_row
 
 # Bodies that are valid for the route, so a refusal cannot hide behind a validation error.
 SAMPLE_BODIES: dict[tuple[str, str], dict[str, Any]] = {
@@ -29,8 +31,46 @@ SAMPLE_BODIES: dict[tuple[str, str], dict[str, Any]] = {
     ("patch", "/api/v1/sites/{site_id}"): {"commune": "Intrus"},
     ("patch", "/api/v1/companies/{company_id}"): {"address": "Intrus"},
     ("post", "/api/v1/introductions/{introduction_id}/messages"): {"body": "Bonjour"},
+    ("post", "/api/v1/contracts/{contract_id}/comments"): {"body": "Bonjour"},
+    ("post", "/api/v1/contracts/{contract_id}/sign"): {"password": PASSWORD, "version": 1},
+    ("put", "/api/v1/contracts/{contract_id}/status"): {"answers": {"is_utility": True}},
+    ("post", "/api/v1/contracts/{contract_id}/deliveries"): {
+        "delivered_on": "2026-01-05",
+        "quantity": 10,
+        "unit": "t",
+    },
+}
+# Multipart routes: a valid file, so the refusal is the access check's.
+SAMPLE_FILES: dict[tuple[str, str], dict[str, Any]] = {
+    ("post", "/api/v1/contracts/{contract_id}/documents"): {
+        "file": ("preuve.pdf", b"%PDF-1.4 preuve", "application/pdf")
+    },
 }
 ALLOWED_FOREIGN = {401, 403, 404}
+
+
+def _terms(giver: str, taker: str) -> Terms:
+    clauses = default_clauses("fr")
+    return Terms(
+        parties=[
+            PartyTerms(role=PartyRole.GIVER, legal_name=giver, address="Port"),
+            PartyTerms(role=PartyRole.TAKER, legal_name=taker, address="Port"),
+        ],
+        material_label="Cendres volantes",
+        low_code="10 01 02",
+        hazardous=False,
+        quantity_per_year=100,
+        unit="t",
+        regularity="continuous",
+        quality_specification="Selon fiche",
+        acceptance_tests="Pesée",
+        price=Price(kind="free", per_unit="t"),
+        delivery_point="Site du preneur",
+        transport="Preneur",
+        start_date=date(2026, 1, 1),
+        end_date=date(2027, 1, 1),
+        **clauses,
+    )
 
 
 def _routes(client: TestClient) -> list[tuple[str, str, dict[str, Any]]]:
@@ -51,6 +91,9 @@ def _call(
     client: TestClient, method: str, path: str, headers: dict[str, str], url: str | None = None
 ) -> Any:
     """Call `path` (the OpenAPI's template) at `url` (its ids filled in) with its sample body."""
+    files = SAMPLE_FILES.get((method, path))
+    if files is not None:
+        return client.request(method.upper(), url or path, headers=headers, files=files)
     body = SAMPLE_BODIES.get((method, path), {})
     return client.request(method.upper(), url or path, headers=headers, json=body)
 
@@ -90,9 +133,31 @@ def world(session: Session) -> dict[str, Any]:
         payload={"introduction_id": str(intro.id), "state": "proposed"},
     )
     session.add(notice)
+    # A contract between B and C, and the terms naming them: nothing of it is A's either.
+    contract = Contract(
+        introduction_id=intro.id,
+        reference="SYM-2026-0999",
+        state="ready",
+        giver_company_id=b.company.id,
+        taker_company_id=c.company.id,
+    )
+    session.add(contract)
+    session.flush()
+    session.add(
+        ContractVersion(
+            contract_id=contract.id,
+            number=1,
+            terms=_terms("Bravo Papeterie SA", "Charlie Recyclage SAS").model_dump_json(),
+            terms_hash="0" * 64,
+        )
+    )
     session.commit()
     # A's own interest goes to B's draft listing: "not available", and nothing more.
     SAMPLE_BODIES[("post", "/api/v1/introductions")] = {"listing_id": str(listing.id)}
+    SAMPLE_BODIES[("post", "/api/v1/contracts/{contract_id}/versions")] = {
+        "terms": _terms("Intrus SA", "Complice SA").model_dump(mode="json"),
+        "base_version": 1,
+    }
     return {
         "a": a,
         "b": b,
@@ -113,6 +178,9 @@ def world(session: Session) -> dict[str, Any]:
             "job_id": str(job.id),
             "introduction_id": str(intro.id),
             "notice_id": str(notice.id),
+            "contract_id": str(contract.id),
+            "number": "1",
+            "register": "outgoing",
             "fallback": str(b.flow.id),
         },
     }
@@ -138,7 +206,14 @@ def test_company_users_get_nothing_of_a_foreign_company(
         "Bravo Papeterie",
         *(
             world["b_ids"][k]
-            for k in ("listing_id", "search_id", "job_id", "introduction_id", "notice_id")
+            for k in (
+                "listing_id",
+                "search_id",
+                "job_id",
+                "introduction_id",
+                "notice_id",
+                "contract_id",
+            )
         ),
     ]
     headers = world["headers"][role]
@@ -164,6 +239,9 @@ def test_company_users_get_nothing_of_a_foreign_company(
     # B's notice stays unread, whatever A posted to mark it (one or all).
     notice = session.get(OutboxMessage, uuid.UUID(world["b_ids"]["notice_id"]))
     assert notice is not None and notice.read_at is None
+    # B's contract is as it was: not signed, commented, qualified or delivered by A.
+    contract = session.get(Contract, uuid.UUID(world["b_ids"]["contract_id"]))
+    assert contract is not None and (contract.state, contract.version) == ("ready", 1)
 
 
 def test_facilitator_reaches_every_company(client: TestClient, world: dict) -> None:
@@ -173,6 +251,7 @@ def test_facilitator_reaches_every_company(client: TestClient, world: dict) -> N
         "/api/v1/sites/{site_id}",
         "/api/v1/flows/{flow_id}",
         "/api/v1/introductions/{introduction_id}",
+        "/api/v1/contracts/{contract_id}",
     ):
         response = client.get(_fill(path, b_ids), headers=world["facilitator"])
         assert response.status_code == 200, path

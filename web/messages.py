@@ -14,6 +14,7 @@ from marketplace.alerts import errors as alerts
 from marketplace.catalogue import errors as catalogue
 from marketplace.catalogue.public_text import WHAT, WHERE, TextNotPublic
 from marketplace.companies import errors as companies
+from marketplace.exchanges import errors as exchanges
 from marketplace.flows import errors as flows
 from marketplace.imports import errors as imports
 from marketplace.introductions import errors as introductions
@@ -128,6 +129,52 @@ CASES: Mapping[type[DomainError], str] = {
     introductions.RevealUnavailable: N_(
         "Identities cannot be revealed right now (the encryption key is unavailable on the "
         "server). Nothing was changed: try again later."
+    ),
+    # Contracts.
+    exchanges.NoSuchContract: N_("No such contract."),
+    exchanges.NoSuchVersion: N_("This contract has no version %(number)s."),
+    exchanges.NoSuchContractNotice: N_("No such notice."),
+    exchanges.NoSuchDocument: N_("No such document attached to this contract."),
+    exchanges.IntroductionNotRevealed: N_(
+        "A contract is drafted from an introduction whose identities were revealed only."
+    ),
+    exchanges.PooledIntroduction: N_(
+        "A contract is drafted between two companies: this introduction is to a pooled offer."
+    ),
+    exchanges.AlreadyDrafted: N_("This introduction already has its contract."),
+    exchanges.ContractStateRefuses: N_("Not possible now: the contract is %(state)s."),
+    exchanges.NotYourStep: N_("This step belongs to another party of the contract."),
+    exchanges.WrongPassword: N_("The password is not right: signing asks for your password again."),
+    exchanges.PartiesByFacilitator: N_(
+        "The parties come from the identity reveal: only the facilitator changes them."
+    ),
+    exchanges.AlreadySigned: N_("This party already signed this version."),
+    exchanges.StaleVersion: N_(
+        "The contract changed meanwhile (version %(current)s): read it again."
+    ),
+    exchanges.StatusNotQualified: N_(
+        "Answer the status questions before the contract is ready for signature."
+    ),
+    exchanges.EvidenceMissing: N_("Evidence missing for a condition: %(label)s"),
+    exchanges.UnknownEvidenceDocument: N_(
+        "No document with this fingerprint is attached to the contract."
+    ),
+    exchanges.UnknownCondition: N_("This is not a condition of the regulatory status."),
+    exchanges.UnitNotContracted: N_("Deliveries of this contract are counted in %(unit)s."),
+    exchanges.DeliveryInFuture: N_(
+        "A delivery is recorded once made: its date cannot be in the future."
+    ),
+    exchanges.ConformityStatementNeeded: N_(
+        "An end-of-waste delivery needs the statement of conformity of its lot."
+    ),
+    exchanges.RegisterNotKept: N_(
+        "This register is not kept for this contract's regulatory status."
+    ),
+    exchanges.DocumentTooLarge: N_("A document is at most %(limit)s MB."),
+    exchanges.DocumentEmpty: N_("The document is empty."),
+    exchanges.SigningUnavailable: N_(
+        "The contract cannot be signed right now (the certificate authority is unavailable). "
+        "Nothing was changed: try again later."
     ),
     # Catalogue, listings and pooled offers.
     catalogue.CursorNotValid: N_(

@@ -12,6 +12,7 @@ from core.db import unit_of_work
 from marketplace.accounts.models import Role, User
 from marketplace.accounts.service import actor_of, create_user, find_user_by_email
 from marketplace.companies.service import find_by_siret
+from marketplace.demo.contracts import create_demo_contract
 from marketplace.demo.introductions import create_demo_introductions
 from marketplace.imports import service as imports
 
@@ -28,6 +29,8 @@ class DemoSummary:
     logins: list[tuple[str, str, str]] = field(default_factory=list)
     # The introductions made by this run, by the state each was left in.
     introductions: list[str] = field(default_factory=list)
+    # The reference of the signed contract made by this run.
+    contract: str | None = None
 
     def text(self) -> str:
         head = (
@@ -38,6 +41,8 @@ class DemoSummary:
         lines = [head]
         if self.introductions:
             lines.append(f"demo introductions: {', '.join(self.introductions)}")
+        if self.contract:
+            lines.append(f"demo contract signed by all three parties: {self.contract}")
         lines.append("demo logins (e-mail / password / role):")
         shown = [x for x in self.logins if x[2] != Role.COMPANY_ADMIN.value][:4]
         shown += [x for x in self.logins if x[2] == Role.COMPANY_ADMIN.value][:4]
@@ -95,4 +100,6 @@ def load_demo() -> DemoSummary:
             _ensure_user(session, row)
     with unit_of_work() as session:
         summary.introductions = create_demo_introductions(session, actor).created
+    with unit_of_work() as session:
+        summary.contract = create_demo_contract(session, actor)
     return summary
