@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 
 .PHONY: install install-dev assets demo serve test lint typecheck pytest pytest-sqlite \
-	pytest-postgresql chromium bench clean
+	pytest-postgresql chromium pdf-libs bench clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -41,7 +41,7 @@ $(SWAGGER_UI)/swagger-ui-bundle.js: node_modules/.installed
 			node_modules/swagger-ui-dist/swagger-ui.css \
 			node_modules/swagger-ui-dist/favicon-32x32.png $(SWAGGER_UI)/; fi
 
-demo: install
+demo: install pdf-libs
 	$(BIN)/symbiose db upgrade
 	$(BIN)/symbiose demo
 	$(BIN)/symbiose serve
@@ -53,6 +53,12 @@ serve: install
 chromium:
 	@command -v chromium >/dev/null || { apt-get update -qq && \
 		DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; }
+
+# WeasyPrint (the contracts' PDFs) needs Pango and a font, from Debian's packages.
+pdf-libs:
+	@ldconfig -p | grep -q libpangoft2-1.0 || { apt-get update -qq && \
+		DEBIAN_FRONTEND=noninteractive apt-get install -y -qq libpango-1.0-0 libpangoft2-1.0-0 \
+		libharfbuzz-subset0 fonts-dejavu-core >/dev/null; }
 
 lint: install-dev
 	$(BIN)/ruff check .
@@ -79,10 +85,10 @@ AT_ONCE := $(MAKE) --no-print-directory -j3 --output-sync=target
 pytest:
 	@$(AT_ONCE) pytest-sqlite pytest-postgresql
 
-pytest-sqlite: install-dev chromium
+pytest-sqlite: install-dev chromium pdf-libs
 	env -u SYMBIOSE_TEST_DATABASE_URL SYMBIOSE_TEST_BROKER_URL='$(SQLITE_BROKER_URL)' $(BIN)/pytest
 
-pytest-postgresql: install-dev
+pytest-postgresql: install-dev pdf-libs
 	@if [ -n "$$SYMBIOSE_TEST_DATABASE_URL" ]; then \
 		$(BIN)/pytest -m "not browser and not fuzz" -o cache_dir=.pytest_cache/postgresql; fi
 

@@ -6,7 +6,14 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    StringConstraints,
+    ValidationInfo,
+    field_validator,
+)
 
 from contracts.status import Evidence, Obligation, Route
 from contracts.terms import ONE_LINE, PartyRole, Terms
@@ -51,10 +58,20 @@ class ContractDocument(BaseModel):
 
     @field_validator("terms_hash")
     @classmethod
-    def _hash_of_terms(cls, value: str, info: object) -> str:
-        terms = getattr(info, "data", {}).get("terms")
+    def _hash_of_terms(cls, value: str, info: ValidationInfo) -> str:
+        terms = info.data.get("terms")
         if terms is not None and value != terms.sha256():
             raise ValueError("the terms hash is not the hash of these terms")
+        return value
+
+    @field_validator("signers")
+    @classmethod
+    def _one_signer_per_role(cls, value: list[PlannedSigner]) -> list[PlannedSigner]:
+        roles = [signer.role for signer in value]
+        if len(set(roles)) != len(roles):
+            raise ValueError("one signer per role")
+        if not set(roles) <= set(SIGNATURE_FIELDS):
+            raise ValueError("the signers are the giver, the taker and the association")
         return value
 
     @field_validator("frozen_at")

@@ -3,10 +3,14 @@ stay valid) and verify every signature against the platform's trust roots."""
 
 from __future__ import annotations
 
+import asyncio
 import unicodedata
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from io import BytesIO
+from typing import TypeVar
 
 from asn1crypto import x509 as asn1_x509
 from cryptography import x509
@@ -27,6 +31,8 @@ from pyhanko_certvalidator.registry import SimpleCertificateStore
 
 from contracts.authority import CertificateAuthority, IssuedSigner
 from contracts.errors import FieldAlreadySigned, NotAPdf
+
+T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -102,6 +108,18 @@ def _reader(pdf: bytes) -> PdfFileReader:
         raise NotAPdf(reason=str(error) or type(error).__name__) from error
 
 
+def _outside_event_loop(work: Callable[[], T]) -> T:
+    """Run `work` where pyHanko's own asyncio.run can: in this thread when no event loop runs in
+    it, else in a thread of its own (an async endpoint calling us would otherwise have every
+    signature fail with "asyncio.run() cannot be called from a running event loop")."""
+    try:
+        asyncio.get_running_loop()
+    except RuntimeError:
+        return work()
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        return pool.submit(work).result()
+
+
 def sign_pdf(
     pdf: bytes,
     signer: IssuedSigner,
@@ -115,10 +133,13 @@ def sign_pdf(
     it, else a new invisible field), appended as an incremental update. NotAPdf for a file
     pyHanko cannot read, FieldAlreadySigned when that field holds a signature."""
     reader = _reader(pdf)
-    existing = {
-        name_: filled
-        for name_, filled, _ in fields.enumerate_sig_fields(reader, filled_status=None)
-    }
+    try:
+        existing = {
+            name_: filled
+            for name_, filled, _ in fields.enumerate_sig_fields(reader, filled_status=None)
+        }
+    except Exception as error:  # a broken form dictionary: not a PDF we can sign
+        raise NotAPdf(reason=str(error) or type(error).__name__) from error
     if existing.get(field) is not None:
         raise FieldAlreadySigned(name=field)
     try:
@@ -144,7 +165,7 @@ def sign_pdf(
         # A field render_pdf did not draw becomes an invisible one.
         new_field_spec=None if field in existing else SigFieldSpec(sig_field_name=field),
     )
-    out = pdf_signer.sign_pdf(writer)
+    out = _outside_event_loop(lambda: pdf_signer.sign_pdf(writer))
     return bytes(out.getvalue())
 
 
@@ -172,7 +193,7 @@ def verify_pdf(pdf: bytes, trust_roots: list[x509.Certificate]) -> VerificationR
     """Every signature of the PDF checked; a corrupt or non-PDF input gives ok=False with a
     reason, never an exception."""
     try:
-        return _verify(pdf, trust_roots)
+        return _outside_event_loop(lambda: _verify(pdf, trust_roots))
     except Exception as error:  # a hostile file must give a report, never a 500
         reason = f"the file could not be checked: {type(error).__name__}: {error}"
         return VerificationReport(

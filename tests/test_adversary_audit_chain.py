@@ -116,10 +116,10 @@ def test_the_chain_of_the_demo_verifies_and_every_identity_read_is_signed(chain:
     assert code == 0, output
     assert f"audit chain intact: {chain.entries} entries" in output
     # The demo's revealed introduction signed the head once (a reveal is followed by a
-    # checkpoint), then each request that read identities, as it committed: the listing of
-    # every company, then each single read.
+    # checkpoint), its contract's draft once (it reads both identities), then each request
+    # that read identities, as it committed: the listing of every company, then each single read.
     heads = _heads(chain)
-    assert len(heads) == 7 and heads[-1][1] == chain.entries
+    assert len(heads) == 8 and heads[-1][1] == chain.entries
 
 
 def test_deleting_the_last_entries_is_caught(chain: Chain) -> None:

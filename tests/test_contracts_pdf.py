@@ -166,6 +166,16 @@ def test_a_document_whose_hash_is_not_its_terms_is_refused() -> None:
         make_document(terms_hash="0" * 64)
 
 
+def test_signers_are_one_per_signing_role() -> None:
+    from contracts.document import PlannedSigner
+
+    twice = [PlannedSigner(role="giver", name="A"), PlannedSigner(role="giver", name="B")]
+    with pytest.raises(ValueError, match="one signer per role"):
+        make_document(signers=twice)
+    with pytest.raises(ValueError, match="giver, the taker and the association"):
+        make_document(signers=[PlannedSigner(role="carrier", name="C")])
+
+
 def test_text_is_escaped_not_interpreted() -> None:
     terms = make_terms(material_label="<b>Gypse</b> & <script>x</script>")
     text = " ".join(_pages(render_pdf(make_document(terms))))

@@ -4,6 +4,7 @@ certificate is caught; `symbiose contracts verify` exits accordingly."""
 
 from __future__ import annotations
 
+import asyncio
 import stat
 from io import BytesIO
 from pathlib import Path
@@ -153,6 +154,17 @@ def test_an_earlier_signature_stays_valid_after_the_next(
     # The field is taken: a second signature there is refused, not layered.
     with pytest.raises(FieldAlreadySigned):
         _sign(once, ca, *SIGNERS[0])
+
+
+def test_signing_and_verifying_from_inside_an_event_loop(
+    unsigned: bytes, ca: CertificateAuthority
+) -> None:
+    # As an async endpoint would: pyHanko's own asyncio.run must not meet the running loop.
+    async def endpoint() -> bool:
+        signed = _sign(unsigned, ca, *SIGNERS[0])
+        return verify_pdf(signed, [ca.certificate]).ok
+
+    assert asyncio.run(endpoint())
 
 
 def test_a_flipped_byte_in_a_signed_range_fails(signed: bytes, ca: CertificateAuthority) -> None:

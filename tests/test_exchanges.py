@@ -4,10 +4,12 @@ that finds nothing."""
 
 from __future__ import annotations
 
+import io
 import uuid
 from datetime import date, timedelta
 
 from fastapi.testclient import TestClient
+from pypdf import PdfReader
 from sqlmodel import Session, select
 
 from core.models import utcnow
@@ -40,6 +42,18 @@ def test_a_draft_names_the_revealed_parties_and_the_material(
     # The identities were read through the audited reveal path, naming the contract.
     reads = session.exec(select(AuditEntry).where(AuditEntry.action == "identity.reveal")).all()
     assert sum(1 for e in reads if (e.data or {}).get("contract_id") == contract["id"]) == 2
+
+    # Each read of the terms by the facilitator is an identity read of both parties, logged as
+    # its other reads are (the draft's answer included); the parties' own reads are not.
+    def staff_reads() -> int:
+        session.expire_all()
+        entries = session.exec(select(AuditEntry).where(AuditEntry.action == "identity.read"))
+        return sum(1 for e in entries if (e.data or {}).get("contract_id") == contract["id"])
+
+    assert staff_reads() == 2
+    ok(client.get(f"{API}/{contract['id']}", headers=deal.staff))
+    ok(client.get(f"{API}/{contract['id']}", headers=deal.giver))
+    assert staff_reads() == 4
     # Drafting is the facilitator's; a contract per introduction.
     again = {"introduction_id": deal.introduction_id}
     assert client.post(API, headers=deal.giver, json=again).status_code == 403
@@ -224,6 +238,11 @@ def test_hazardous_material_brings_the_tracking_slip(client: TestClient, session
     ids = [o["id"] for o in status["obligations"]]
     assert "tracking_slip" in ids
     assert any("BSDD" in o["label_fr"] for o in status["obligations"])
+    # ...and in the contract itself.
+    pdf = client.get(f"{API}/{contract['id']}/pdf", headers=deal.giver)
+    assert pdf.status_code == 200
+    text = "".join(p.extract_text() or "" for p in PdfReader(io.BytesIO(pdf.content)).pages)
+    assert "BSDD" in text
     # A non-hazardous one has none.
     other = revealed_deal(client, session, tag=" Bis")
     plain = draft(client, other)

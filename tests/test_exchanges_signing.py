@@ -88,6 +88,7 @@ def test_the_whole_lifecycle_over_http(
     assert report["ok"] and not report["changed_after_signing"], report
     assert len(report["signatures"]) == 3
     assert all(s["valid"] and s["intact"] and s["trusted"] for s in report["signatures"])
+    assert all(s["recorded"] for s in report["signatures"])
     signed = client.get(f"{base}/pdf", headers=deal.giver).content
     checked = verify_pdf(signed, _trust())
     assert checked.ok and len(checked.signatures) == 3

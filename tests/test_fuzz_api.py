@@ -42,14 +42,19 @@ from schemathesis.specs.openapi.checks import (
 from sqlmodel import Session
 
 from api.app import app
+from contracts.status import Answers, Evidence
 from core import ratelimit
+from core.models import utcnow
 from marketplace.accounts.models import Role
-from marketplace.accounts.service import actor_of, issue_api_token
+from marketplace.accounts.service import Actor, actor_of, issue_api_token
 from marketplace.alerts import service as alerts
 from marketplace.catalogue import service as catalogue
+from marketplace.exchanges import drafting, service, wizard
+from marketplace.exchanges.schemas import ContractCreate, StatusAnswers
 from marketplace.imports import service as imports
+from marketplace.introductions.models import Introduction
 from tests.conftest import empty_database
-from tests.factories import bearer, create_flow_row, create_tenant, create_user_row
+from tests.factories import Tenant, bearer, create_flow_row, create_tenant, create_user_row
 
 pytestmark = pytest.mark.fuzz
 
@@ -109,6 +114,7 @@ class World:
         job = imports.create_job(
             session, actor_of(facilitator), "x.csv", csv + b"X,1,S,51,2,offer,heat,L,1,MWh\n"
         )
+        contracts = self._contracts(session, tenant, actor_of(facilitator))
         # A token of the member's that the fuzzer may revoke: not the one it calls with.
         spare = issue_api_token(session, tenant.admin, "spare")[1].id
         session.commit()
@@ -125,7 +131,50 @@ class World:
             "search_id": [search.id],
             "job_id": [job.id],
             "token_id": [spare],
+            "contract_id": contracts,
         }
+
+    @staticmethod
+    def _contracts(session: Session, tenant: Tenant, staff: Actor) -> list[uuid.UUID]:
+        """Two contracts of the member's company (the giver) with another: one in draft, one
+        ready for signature (its PDF rendered), from revealed introductions."""
+        found = []
+        for number in range(2):
+            other = create_tenant(session, f"Fuzz Preneur {number} SA")
+            intro = Introduction(
+                requester_company_id=other.company.id,
+                owner_company_id=tenant.company.id,
+                requester_flow_id=other.flow.id,
+                owner_flow_id=tenant.flow.id,
+                state="revealed",
+                expires_at=utcnow(),
+                revealed_at=utcnow(),
+            )
+            session.add(intro)
+            session.flush()
+            contract = drafting.draft(session, staff, ContractCreate(introduction_id=intro.id))
+            if number == 1:
+                evidence = [
+                    Evidence(condition="waste.registers", text="Registres tenus."),
+                    Evidence(
+                        condition="waste.receiving_facility_authorised",
+                        text="Arrêté.",
+                        document_sha256=wizard.attach_document(
+                            session, staff, contract.id, "a.pdf", "application/pdf", b"%PDF"
+                        ).sha256,
+                    ),
+                ]
+                wizard.set_status(
+                    session,
+                    staff,
+                    contract.id,
+                    StatusAnswers(answers=Answers(), evidence=evidence, r_code="R5"),
+                )
+                service.submit(session, staff, contract.id)
+                service.freeze(session, staff, contract.id)
+            found.append(contract.id)
+        session.commit()
+        return found
 
 
 @pytest.fixture(scope="module")

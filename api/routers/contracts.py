@@ -14,7 +14,7 @@ from api.deps import ActorDep, SessionDep
 from api.errors import RATE_LIMITED, error_response
 from api.guard import UPLOAD_MARK
 from contracts.terms import diff
-from marketplace.exchanges import deliveries, service, signing
+from marketplace.exchanges import deliveries, drafting, service, signing, wizard
 from marketplace.exchanges.errors import DocumentTooLarge
 from marketplace.exchanges.models import (
     Contract,
@@ -33,7 +33,6 @@ from marketplace.exchanges.schemas import (
     DiffRead,
     DocumentRead,
     QualificationRead,
-    SignatureCheck,
     SignatureRead,
     SignRequest,
     StatusAnswers,
@@ -47,6 +46,7 @@ router = APIRouter(prefix="/contracts", tags=["contracts"])
 
 ContractId = Annotated[uuid.UUID, Path(description="the contract's id")]
 UNAVAILABLE = error_response("The platform's certificate authority is not available: retry later")
+NOT_KEPT = error_response("The contract's regulatory route keeps no such register")
 PDF: dict[int | str, dict[str, Any]] = {
     200: {"content": {"application/pdf": {}}, "description": "The contract's PDF"}
 }
@@ -73,7 +73,8 @@ def qualification(version: ContractVersion) -> QualificationRead:
     )
 
 
-def read(session: SessionDep, contract: Contract, party: Party) -> ContractRead:
+def read(session: SessionDep, contract: Contract, party: Party, actor: ActorDep) -> ContractRead:
+    service.identities_read(session, actor, contract)
     version = service.version_of(session, contract)
     return ContractRead(
         id=contract.id,
@@ -101,14 +102,14 @@ def read(session: SessionDep, contract: Contract, party: Party) -> ContractRead:
 
 
 def _answer(session: SessionDep, actor: ActorDep, contract: Contract) -> ContractRead:
-    return read(session, contract, service.side_of(actor, contract))
+    return read(session, contract, service.side_of(actor, contract), actor)
 
 
 @router.post("", response_model=ContractRead, status_code=201)
 def draft_contract(data: ContractCreate, session: SessionDep, actor: ActorDep) -> ContractRead:
     """The facilitator drafts the contract of a revealed introduction: the parties from the
     revealed identities, the material and quantities from the flows, default clauses."""
-    return _answer(session, actor, service.draft(session, actor, data))
+    return _answer(session, actor, drafting.draft(session, actor, data))
 
 
 @router.get("", response_model=list[ContractRead])
@@ -124,7 +125,7 @@ def list_contracts(
 @router.get("/{contract_id}", response_model=ContractRead)
 def get_contract(contract_id: ContractId, session: SessionDep, actor: ActorDep) -> ContractRead:
     contract, party = service.get_contract(session, actor, contract_id)
-    return read(session, contract, party)
+    return read(session, contract, party, actor)
 
 
 def _version(version: ContractVersion) -> VersionRead:
@@ -144,6 +145,7 @@ def list_versions(
     contract_id: ContractId, session: SessionDep, actor: ActorDep
 ) -> list[VersionRead]:
     contract, _ = service.get_contract(session, actor, contract_id)
+    service.identities_read(session, actor, contract)
     return [_version(v) for v in service.versions(session, contract)]
 
 
@@ -153,7 +155,7 @@ def propose_terms(
 ) -> ContractRead:
     """New terms (the facilitator, or a party's company administrator): a new version, back
     to draft; any signature of the version it replaces is void."""
-    return _answer(session, actor, service.propose_terms(session, actor, contract_id, data))
+    return _answer(session, actor, drafting.propose_terms(session, actor, contract_id, data))
 
 
 @router.get("/{contract_id}/versions/{number}", response_model=VersionRead)
@@ -164,6 +166,7 @@ def get_version(
     actor: ActorDep,
 ) -> VersionRead:
     contract, _ = service.get_contract(session, actor, contract_id)
+    service.identities_read(session, actor, contract)
     return _version(service.version_of(session, contract, number))
 
 
@@ -178,6 +181,7 @@ def diff_versions(
     """What changed between two versions, field by field, in the terms' order (by default,
     from the version before the current one to the current one)."""
     contract, _ = service.get_contract(session, actor, contract_id)
+    service.identities_read(session, actor, contract)
     to_version = to_version or contract.current_version
     from_version = from_version or max(to_version - 1, 1)
     old = service.version_of(session, contract, from_version)
@@ -215,7 +219,7 @@ def _document(row: ContractDocumentFile) -> DocumentRead:
 def list_documents(
     contract_id: ContractId, session: SessionDep, actor: ActorDep
 ) -> list[DocumentRead]:
-    return [_document(d) for d in service.documents(session, actor, contract_id)]
+    return [_document(d) for d in wizard.documents(session, actor, contract_id)]
 
 
 @router.post(
@@ -233,11 +237,11 @@ def attach_document(
     """Attach a document as evidence; cite it in the status by its `sha256`."""
     # Access first: a stranger learns nothing, not even the size limit.
     service.get_contract(session, actor, contract_id)
-    limit = service.MAX_DOCUMENT_BYTES
+    limit = wizard.MAX_DOCUMENT_BYTES
     content = file.file.read(limit + 1)
     if len(content) > limit:
         raise DocumentTooLarge(field="file", limit=limit // (1024 * 1024))
-    row = service.attach_document(
+    row = wizard.attach_document(
         session,
         actor,
         contract_id,
@@ -260,7 +264,7 @@ def set_status(
 ) -> QualificationRead:
     """The status wizard: the answers decide the route (waste, by-product, end-of-waste,
     outside waste law); `missing` lists the conditions still without evidence."""
-    return qualification(service.set_status(session, actor, contract_id, data))
+    return qualification(wizard.set_status(session, actor, contract_id, data))
 
 
 @router.post("/{contract_id}/review", response_model=ContractRead)
@@ -312,6 +316,7 @@ def pdf(
     with `lang=en`, a render of the current terms (unsigned)."""
     body = signing.pdf_of(session, actor, contract_id, lang)
     contract, _ = service.get_contract(session, actor, contract_id)
+    service.identities_read(session, actor, contract)
     name = f"{contract.reference}-v{contract.current_version}.pdf"
     return Response(
         body,
@@ -320,31 +325,11 @@ def pdf(
     )
 
 
-@router.get("/{contract_id}/verify", response_model=VerificationRead, responses={503: UNAVAILABLE})
+@router.get("/{contract_id}/verify", response_model=VerificationRead)
 def verify(contract_id: ContractId, session: SessionDep, actor: ActorDep) -> VerificationRead:
     """Every signature of the stored PDF checked against the platform's CA, and whether the
     document changed after signing."""
-    report, digest = signing.verify(session, actor, contract_id)
-    return VerificationRead(
-        ok=report.ok,
-        changed_after_signing=report.changed_after_signing,
-        reason=report.reason,
-        signatures=[
-            SignatureCheck(
-                field=s.field,
-                signer=s.signer,
-                signed_at=s.signed_at,
-                valid=s.valid,
-                intact=s.intact,
-                trusted=s.trusted,
-                covers_rest_of_document=s.covers_rest_of_document,
-                role=s.role,
-                serial=None if s.serial is None else str(s.serial),
-            )
-            for s in report.signatures
-        ],
-        pdf_sha256=digest,
-    )
+    return signing.verify(session, actor, contract_id)
 
 
 @router.get("/{contract_id}/deliveries", response_model=DeliveriesRead)
@@ -364,7 +349,11 @@ def record_delivery(
     return deliveries.read(deliveries.record(session, actor, contract_id, data))
 
 
-@router.get("/{contract_id}/registers/{register}", response_class=Response, responses=CSV)
+@router.get(
+    "/{contract_id}/registers/{register}",
+    response_class=Response,
+    responses={**CSV, 409: NOT_KEPT},
+)
 def register(
     contract_id: ContractId,
     register: Literal["outgoing", "incoming", "end_of_waste"],
@@ -375,6 +364,7 @@ def register(
     this contract's deliveries, with the producer's and receiver's name and SIRET."""
     text = deliveries.register_csv(session, actor, contract_id, register)
     contract, _ = service.get_contract(session, actor, contract_id)
+    service.identities_read(session, actor, contract)
     return Response(
         text.encode("utf-8-sig"),
         media_type="text/csv; charset=utf-8",

@@ -15,7 +15,7 @@ from contracts.status import Answers, Evidence
 from marketplace.accounts.models import Role, User
 from marketplace.accounts.service import Actor, actor_of
 from marketplace.companies.service import find_by_siret
-from marketplace.exchanges import service, signing
+from marketplace.exchanges import drafting, service, signing, wizard
 from marketplace.exchanges.models import Contract
 from marketplace.exchanges.schemas import ContractCreate, StatusAnswers
 from marketplace.introductions.models import Introduction
@@ -62,8 +62,8 @@ def create_demo_contract(session: Session, facilitator: Actor) -> str | None:
         return None
     if session.exec(select(Contract.id).where(Contract.introduction_id == intro.id)).first():
         return None
-    contract = service.draft(session, facilitator, ContractCreate(introduction_id=intro.id))
-    report = service.attach_document(
+    contract = drafting.draft(session, facilitator, ContractCreate(introduction_id=intro.id))
+    report = wizard.attach_document(
         session, facilitator, contract.id, "rapport-essais-NF-EN-450-1.txt", "text/plain",
         TEST_REPORT,
     )  # fmt: skip
@@ -94,7 +94,7 @@ def create_demo_contract(session: Session, facilitator: Actor) -> str | None:
             document_sha256=report.sha256,
         ),
     ]
-    service.set_status(
+    wizard.set_status(
         session, facilitator, contract.id, StatusAnswers(answers=answers, evidence=evidence)
     )
     service.submit(session, facilitator, contract.id)

@@ -188,6 +188,9 @@ class SignatureCheck(BaseModel):
     # From the signer's certificate: the role it signed as, and its serial (as in `signatures`).
     role: str | None = None
     serial: str | None = None
+    recorded: bool = Field(
+        default=False, description="the platform recorded this signature for this contract"
+    )
 
 
 class VerificationRead(BaseModel):

@@ -14,7 +14,7 @@ from sqlmodel import Session
 from contracts.authority import AuthorityError, CertificateAuthority, trusted_root
 from contracts.document import SIGNATURE_FIELDS
 from contracts.pdf import render_pdf
-from contracts.signing import VerificationReport, sign_pdf, verify_pdf
+from contracts.signing import sign_pdf, verify_pdf
 from contracts.terms import PartyRole
 from core.errors import Unauthorized
 from core.models import utcnow
@@ -30,8 +30,8 @@ from marketplace.exchanges.errors import (
     WrongPassword,
 )
 from marketplace.exchanges.models import Contract, ContractSignature
+from marketplace.exchanges.schemas import SignatureCheck, VerificationRead
 from marketplace.exchanges.service import (
-    about,
     acting_party,
     document_of,
     fire,
@@ -44,7 +44,6 @@ from marketplace.exchanges.service import (
     version_of,
 )
 from marketplace.exchanges.states import Event, Party, State
-from privacy import audit
 
 ROLE_OF = {
     Party.GIVER: PartyRole.GIVER,
@@ -155,26 +154,42 @@ def pdf_of(session: Session, actor: Actor, contract_id: uuid.UUID, lang: str | N
     return render_pdf(document_of(session, contract, current), lang or "fr")
 
 
-def verify(
-    session: Session, actor: Actor, contract_id: uuid.UUID
-) -> tuple[VerificationReport, str]:
-    """The stored PDF's signatures checked against the platform's CA, and the PDF's hash."""
+def verify(session: Session, actor: Actor, contract_id: uuid.UUID) -> VerificationRead:
+    """The stored PDF's signatures checked against the platform's CA certificate, each matched
+    with the signature this platform recorded (same role, same certificate serial): a signature
+    valid for the CA but not recorded for this contract (a certificate meant for another)
+    makes the report not ok."""
     contract, _ = get_contract(session, actor, contract_id)
     current = version_of(session, contract)
     pdf = pdf_bytes(current) or b""
     try:
-        # A verifier never makes a CA: with none, nothing was signed by this platform yet.
-        root = trusted_root(get_settings().contracts_ca_dir)
-    except AuthorityError as exc:
-        raise SigningUnavailable() from exc
-    return verify_pdf(pdf, [root]), hashlib.sha256(pdf).hexdigest()
-
-
-def record_verification(session: Session, actor: Actor, contract: Contract, ok: bool) -> None:
-    audit.append(
-        session,
-        "contract.verify",
-        actor_id=actor.user_id,
-        subject_id=contract.id,
-        data=about(contract, ok=ok),
+        roots = [trusted_root(get_settings().contracts_ca_dir)]
+    except AuthorityError:
+        # A verifier never makes a CA: with none, nothing this platform signed can be trusted,
+        # and the report says each signature untrusted (or that there is none).
+        roots = []
+    report = verify_pdf(pdf, roots)
+    recorded = {(s.role, s.certificate_serial) for s in signatures(session, contract)}
+    checks = [
+        SignatureCheck(
+            field=s.field,
+            signer=s.signer,
+            signed_at=s.signed_at,
+            valid=s.valid,
+            intact=s.intact,
+            trusted=s.trusted,
+            covers_rest_of_document=s.covers_rest_of_document,
+            role=s.role,
+            serial=None if s.serial is None else str(s.serial),
+            recorded=(s.role, str(s.serial)) in recorded,
+        )
+        for s in report.signatures
+    ]
+    matched = len(checks) == len(recorded) and all(c.recorded for c in checks)
+    return VerificationRead(
+        ok=report.ok and matched,
+        changed_after_signing=report.changed_after_signing,
+        reason=report.reason or (None if matched else "a signature is not the one recorded"),
+        signatures=checks,
+        pdf_sha256=hashlib.sha256(pdf).hexdigest(),
     )
