@@ -23,7 +23,7 @@ from starlette.datastructures import FormData, UploadFile
 from contracts.status import end_of_waste_acts, recovery_operations
 from contracts.terms import Regularity, Unit, diff
 from core.errors import DomainError
-from marketplace.exchanges import deliveries, service, signing
+from marketplace.exchanges import deliveries, drafting, service, signing, wizard
 from marketplace.exchanges.errors import (
     DocumentTooLarge,
     EvidenceMissing,
@@ -96,6 +96,8 @@ def contracts_page(request: Request, session: DbSession, viewer: CurrentViewer) 
     rows = []
     for contract in service.list_contracts(session, viewer.actor):
         party = service.side_of(viewer.actor, contract)
+        # The row names both parties: for the facilitator, identity reads (logged).
+        service.identities_read(session, viewer.actor, contract)
         version = service.version_of(session, contract)
         terms = service.terms_of(version)
         signed = {s.role for s in service.signatures(session, contract)}
@@ -139,7 +141,7 @@ def draft_contract(
             },
             status_code=404,
         )
-    contract = service.draft(session, viewer.actor, data)
+    contract = drafting.draft(session, viewer.actor, data)
     return RedirectResponse(f"{BASE}/{contract.id}?notice=contract-drafted", status_code=303)
 
 
@@ -167,6 +169,7 @@ def _detail(
 ) -> Response:
     locale, translate = page_locale(request), page_translator(request)
     contract, party = service.get_contract(session, viewer.actor, contract_id)
+    service.identities_read(session, viewer.actor, contract)
     version = service.version_of(session, contract)
     terms = service.terms_of(version)
     all_versions, by_number = _versions(session, contract)
@@ -299,6 +302,7 @@ def contract_pdf(
     """The stored PDF with its signatures (French), or a render of the current terms."""
     body = signing.pdf_of(session, viewer.actor, contract_id, lang)
     contract, _ = service.get_contract(session, viewer.actor, contract_id)
+    service.identities_read(session, viewer.actor, contract)
     suffix = f"-{lang}" if lang == "en" else ""
     name = f"{contract.reference}-v{contract.current_version}{suffix}.pdf"
     return Response(
@@ -315,14 +319,9 @@ def verification_page(
     contract, _ = service.get_contract(session, viewer.actor, contract_id)
     version = service.version_of(session, contract)
     report = None
-    digest = ""
     if service.pdf_bytes(version) is not None and service.signatures(session, contract):
-        report, digest = signing.verify(session, viewer.actor, contract_id)
-    return render(
-        request,
-        "contract_verification.html",
-        {"contract": contract, "report": report, "digest": digest},
-    )
+        report = signing.verify(session, viewer.actor, contract_id)
+    return render(request, "contract_verification.html", {"contract": contract, "report": report})
 
 
 # --- signing ----------------------------------------------------------------------------------
@@ -542,7 +541,7 @@ def save_status(
                     "r_code": version.r_code,
                 }
             )
-        service.set_status(session, viewer.actor, contract_id, data)
+        wizard.set_status(session, viewer.actor, contract_id, data)
     except (ValidationError, DomainError) as exc:
         refused = _refusal(session, exc, translate)
         errors = {_evidence_field(k, cited): v for k, v in refused.items()}
@@ -560,11 +559,11 @@ def _route_ids(route: str | None) -> list[str]:
 
 
 def _attach(session: Session, viewer: Viewer, contract_id: uuid.UUID, upload: UploadFile) -> Any:
-    limit = service.MAX_DOCUMENT_BYTES
+    limit = wizard.MAX_DOCUMENT_BYTES
     content = upload.file.read(limit + 1)
     if len(content) > limit:
         raise DocumentTooLarge(field="file", limit=limit // (1024 * 1024))
-    return service.attach_document(
+    return wizard.attach_document(
         session,
         viewer.actor,
         contract_id,
@@ -696,7 +695,7 @@ def propose_terms(
                     "base_version": int(base) if base.isdigit() else 0,
                 }
             )
-            service.propose_terms(session, viewer.actor, contract_id, proposal)
+            drafting.propose_terms(session, viewer.actor, contract_id, proposal)
         except (ValidationError, DomainError) as exc:
             errors = {_terms_field(k): v for k, v in _refusal(session, exc, translate).items()}
     if errors:
@@ -784,6 +783,7 @@ def register_csv(
     """The register's lines for this contract's deliveries, for a spreadsheet."""
     csv_text = deliveries.register_csv(session, viewer.actor, contract_id, register)
     contract, _ = service.get_contract(session, viewer.actor, contract_id)
+    service.identities_read(session, viewer.actor, contract)
     return Response(
         csv_text.encode("utf-8-sig"),
         media_type="text/csv; charset=utf-8",
