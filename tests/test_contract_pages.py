@@ -333,3 +333,107 @@ def test_a_third_company_gets_the_same_404_for_a_contract_as_for_none(
     assert (row.state, row.current_version) == ("ready", 1)
     versions = session.exec(select(ContractVersion).where(ContractVersion.contract_id == row.id))
     assert len(versions.all()) == 1
+
+
+RECOVERY = "Le déchet a subi une opération de valorisation dans une installation autorisée."
+
+
+def test_an_end_of_waste_hazardous_contract_shows_its_obligations_and_asks_each_lot_s_statement(
+    client: TestClient, session: Session
+) -> None:
+    """A mirror entry declared hazardous, recovered under an act of the reference list: the page
+    shows the tracking slip and the statement of conformity per lot; a delivery without its
+    statement is refused naming the field; the end-of-waste register is the one exported."""
+    deal = revealed_deal(client, session)
+    contract = ok(
+        client.post(API, headers=deal.staff, json={"introduction_id": deal.introduction_id}), 201
+    )
+    page = f"/contracts/{contract['id']}"
+    staff = _facilitator(session)
+    _as(client, staff)
+    form = _terms_form(client, deal, contract["id"])
+    changed = _post(
+        client,
+        f"{page}/terms",
+        f"{page}/terms",
+        {**form, "low_code": "10 01 16", "hazardous": "on", "base_version": "1"},
+    )
+    assert changed.status_code == 303, changed.text
+    # A code that is never hazardous cannot be declared so: refused naming the field.
+    refused = _post(
+        client,
+        f"{page}/terms",
+        f"{page}/terms",
+        {**form, "low_code": "10 01 02", "hazardous": "on", "base_version": "2"},
+    )
+    assert refused.status_code == 422 and 'id="error-hazardous"' in refused.text
+    assert _contract(session, contract["id"]).current_version == 2
+
+    status = f"{page}/status"
+    answers = {
+        "is_utility": "no",
+        "recovered": "yes",
+        "end_of_waste_act": "Arrêté du 29 juillet 2014",
+    }
+    assert _post(client, status, status, {"step": "answers", **answers}).status_code == 303
+    # An act that is not on the reference list is refused naming its field, nothing saved.
+    bad = _post(client, status, status, {"step": "answers", "end_of_waste_act": "Arrêté inventé"})
+    assert bad.status_code == 422 and 'id="error-end_of_waste_act"' in bad.text
+    evidence = {
+        "text-end_of_waste.recovery_operation": "Criblage et maturation sur la plateforme.",
+        "text-end_of_waste.criteria": "Critères de l'arrêté du 29 juillet 2014 respectés.",
+        "text-end_of_waste.conformity_statement": "Attestation établie pour chaque lot.",
+    }
+    saved = _post(
+        client,
+        status,
+        status,
+        {"step": "evidence", **evidence},
+        files={
+            "file-end_of_waste.recovery_operation": (
+                "arrete.pdf",
+                b"%PDF-1.4 ICPE",
+                "application/pdf",
+            )
+        },
+    )
+    assert saved.status_code == 303, saved.text
+    html = _get(client, page)
+    assert "Sortie du statut de déchet (SSD)" in html
+    assert "bordereau de suivi des déchets dangereux" in html
+    assert "attestation de conformité est établie pour chaque lot" in html
+    assert "Arrêté du 29 juillet 2014" in html
+    assert "hazardous waste tracking slip" in _get(client, f"{page}?lang=en")
+    assert "Has the waste undergone a recovery operation" in _get(client, f"{status}?lang=en")
+
+    assert _post(client, page, f"{page}/submit").status_code == 303
+    assert _post(client, page, f"{page}/ready").status_code == 303
+    frozen = ok(client.get(f"{API}/{contract['id']}", headers=deal.staff))
+    for headers in (deal.giver, deal.taker, deal.staff):
+        assert sign(client, headers, frozen).status_code == 200
+
+    _as(client, _admin(session, deal.w.owner.company_id))
+    deliveries = f"{page}/deliveries"
+    today = date.today().isoformat()
+    missing = _post(client, deliveries, deliveries, {"delivered_on": today, "quantity": "8"})
+    assert missing.status_code == 422 and 'id="error-conformity_statement"' in missing.text
+    session.expire_all()
+    assert session.exec(select(Delivery)).all() == []
+    recorded = _post(
+        client,
+        deliveries,
+        deliveries,
+        {
+            "delivered_on": today,
+            "quantity": "8",
+            "lot": "SSD-3",
+            "conformity_statement": "Lot SSD-3 conforme aux critères.",
+        },
+    )
+    assert recorded.status_code == 303, recorded.text
+    assert "Registre des lots sortis du statut de déchet (CSV)" in _get(client, deliveries)
+    csv = client.get(f"{page}/registers/end_of_waste")
+    assert csv.status_code == 200
+    lines = csv.content.decode("utf-8-sig").splitlines()
+    assert "SSD-3" in lines[1] and "Arrêté du 29 juillet 2014" in lines[1]
+    assert client.get(f"{page}/registers/outgoing").status_code == 409
