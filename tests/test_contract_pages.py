@@ -146,6 +146,7 @@ def test_a_contract_goes_from_draft_to_force_through_its_pages(
 
     # The taker sees it in its list, with the giver as counterpart, comments and proposes a price.
     _as(client, taker)
+    assert f"/contracts/{contract_id}" in _get(client, f"/introductions/{deal.introduction_id}")
     listing = _get(client, "/contracts")
     assert contract_id in listing and w.owner.secrets[0] in listing
     assert "Brouillon" in listing
