@@ -247,6 +247,9 @@ def test_a_contract_goes_from_draft_to_force_through_its_pages(
     signed = _post(client, f"{page}/sign", f"{page}/sign", {"password": PASSWORD, "version": "2"})
     assert signed.status_code == 303, signed.text
     assert _contract(session, contract_id).state == "active"
+    signed_page = _get(client, page)
+    assert f"Cédant · {w.owner.secrets[0]}" in signed_page
+    assert f"Preneur · {w.requester.secrets[0]}" in signed_page
     report = _get(client, f"{page}/verification")
     assert "Chaque signature est valide" in report
     pdf = client.get(f"{page}/pdf")

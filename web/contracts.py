@@ -181,6 +181,14 @@ def party_name(terms: Terms, role: PartyRole) -> str:
     return next((p.legal_name for p in terms.parties if p.role == role), "")
 
 
+def signer_of(terms: Terms, role: str) -> str:
+    """The company a signature of `role` was made for (the association for the facilitator)."""
+    try:
+        return party_name(terms, PartyRole(role))
+    except ValueError:
+        return ""
+
+
 def counterpart(terms: Terms, party: Party) -> str:
     """The other party's name for a company (both were revealed before the draft); both for
     the facilitator."""

@@ -230,8 +230,13 @@ def _detail(
         "r_code": version.r_code,
         "end_of_waste_act": version.end_of_waste_act,
         "case_by_case_decision": version.case_by_case_decision,
+        # Who signed: the side and the company it signed for, as the terms name it.
         "signatures": [
-            (translate(views.SIDES.get(s.role, s.role)), s.signed_at, s.certificate_serial)
+            (
+                f"{translate(views.SIDES.get(s.role, s.role))} · {views.signer_of(terms, s.role)}",
+                s.signed_at,
+                s.certificate_serial,
+            )
             for s in standing
         ],
         "frozen": version.frozen_at is not None,
