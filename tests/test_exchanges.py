@@ -39,6 +39,14 @@ def test_a_draft_names_the_revealed_parties_and_the_material(
     assert ok(client.get(f"{API}/{contract['id']}", headers=deal.giver))["side"] == "giver"
     assert ok(client.get(f"{API}/{contract['id']}", headers=deal.taker))["side"] == "taker"
     assert [c["id"] for c in ok(client.get(API, headers=deal.taker))] == [contract["id"]]
+    # Each party is told, in the app: which contract, never more.
+    (notice,) = ok(client.get(f"{API}/notices", headers=deal.taker))
+    assert (notice["kind"], notice["contract_id"]) == ("contract.drafted", contract["id"])
+    assert ok(client.get(f"{API}/notices", headers=deal.third)) == []
+    foreign = client.post(f"{API}/notices/{notice['id']}/read", headers=deal.giver)
+    assert foreign.status_code == 404
+    read = ok(client.post(f"{API}/notices/{notice['id']}/read", headers=deal.taker))
+    assert read["read_at"]
     # The identities were read through the audited reveal path, naming the contract.
     reads = session.exec(select(AuditEntry).where(AuditEntry.action == "identity.reveal")).all()
     assert sum(1 for e in reads if (e.data or {}).get("contract_id") == contract["id"]) == 2
@@ -226,6 +234,13 @@ def test_a_member_reads_but_only_an_admin_acts_for_its_company(
     assert ok(client.get(f"{API}/{contract['id']}", headers=member))["side"] == "giver"
     refused = propose(client, member, contract, material_label="Cendres")
     assert refused.status_code == 403
+    # An administrator proposes the deal's terms, not who the parties are.
+    parties = [dict(p) for p in contract["terms"]["parties"]]
+    parties[1]["legal_name"] = "Quelqu'un d'autre SA"
+    renamed = propose(client, deal.giver, contract, parties=parties)
+    assert renamed.status_code == 403 and renamed.json()["field"] == "terms.parties"
+    parties[1] = dict(contract["terms"]["parties"][1]) | {"representative": "Mme Durand"}
+    assert propose(client, deal.giver, contract, parties=parties).status_code == 201
 
 
 def test_hazardous_material_brings_the_tracking_slip(client: TestClient, session: Session) -> None:

@@ -6,6 +6,7 @@ signature starts a new version and voids it; concurrent signatures of one role c
 from __future__ import annotations
 
 import csv
+import hashlib
 import io
 import threading
 import uuid
@@ -26,6 +27,7 @@ from privacy.models import AuditEntry
 from tests.conftest import TEST_DATABASE_URL, backend_name
 from tests.exchange_world import (
     API,
+    attach,
     draft,
     ok,
     propose,
@@ -228,3 +230,56 @@ def test_keys_rotation_reseals_every_sealed_part_of_a_contract(
         assert ok(client.get(f"{base}/verify", headers=deal.staff))["ok"]
     finally:
         vault.clear_key_cache()
+
+
+def test_an_end_of_waste_contract_asks_each_lot_its_statement_of_conformity(
+    client: TestClient, session: Session
+) -> None:
+    deal = revealed_deal(client, session)
+    contract = draft(client, deal)
+    base = f"{API}/{contract['id']}"
+    sha = attach(client, deal.staff, contract["id"], b"%PDF arrete d'autorisation du broyage")
+    status = {
+        "answers": {"recovered": True, "end_of_waste_act": "Arrêté du 29 juillet 2014"},
+        "evidence": [
+            {
+                "condition": "end_of_waste.recovery_operation",
+                "text": "Broyage et criblage dans l'installation autorisée du cédant.",
+                "document_sha256": sha,
+            },
+            {"condition": "end_of_waste.criteria", "text": "Critères de l'arrêté respectés."},
+            {
+                "condition": "end_of_waste.conformity_statement",
+                "text": "Une attestation par lot, jointe à chaque livraison.",
+            },
+        ],
+    }
+    decided = ok(client.put(f"{base}/status", headers=deal.staff, json=status))
+    assert decided["route"] == "end_of_waste" and decided["missing"] == []
+    assert "conformity_statement" in " ".join(o["id"] for o in decided["obligations"])
+    ok(client.post(f"{base}/review", headers=deal.staff))
+    contract = ok(client.post(f"{base}/ready", headers=deal.staff))
+    for headers in (deal.giver, deal.taker, deal.staff):
+        ok(sign(client, headers, contract))
+    lot = {"delivered_on": date.today().isoformat(), "quantity": 12, "unit": "t", "lot": "B-7"}
+    refused = client.post(f"{base}/deliveries", headers=deal.giver, json=lot)
+    assert refused.status_code == 422 and refused.json()["field"] == "conformity_statement"
+    wrong_unit = client.post(f"{base}/deliveries", headers=deal.giver, json=lot | {"unit": "m3"})
+    assert wrong_unit.status_code == 422 and wrong_unit.json()["field"] == "unit"
+    statement = "Le lot B-7 satisfait aux critères de l'arrêté du 29 juillet 2014."
+    made = ok(
+        client.post(
+            f"{base}/deliveries",
+            headers=deal.giver,
+            json=lot | {"conformity_statement": statement},
+        ),
+        201,
+    )
+    assert made["conformity_sha256"] == hashlib.sha256(statement.encode()).hexdigest()
+    assert len(ok(client.get(f"{base}/deliveries", headers=deal.taker))["deliveries"]) == 1
+    register = client.get(f"{base}/registers/end_of_waste", headers=deal.taker)
+    rows = list(csv.DictReader(io.StringIO(register.content.decode("utf-8-sig")), delimiter=";"))
+    assert [r["lot"] for r in rows] == ["B-7"]
+    assert rows[0]["attestation_conformite_sha256"] == made["conformity_sha256"]
+    assert rows[0]["acte_criteres"] == "Arrêté du 29 juillet 2014"
+    assert client.get(f"{base}/registers/outgoing", headers=deal.giver).status_code == 409

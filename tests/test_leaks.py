@@ -261,6 +261,11 @@ def test_a_company_outside_the_demo_contract_sees_nothing_of_it(
     signed contract's id (its PDF, registers, versions...): refused, and no identity anywhere."""
     contract = session.exec(select(Contract)).one()
     assert contract.state == "active"
+    # The demo's finished deal: its stored PDF carries the three signatures, all valid.
+    staff = session.exec(select(User).where(User.role == Role.FACILITATOR)).first()
+    assert staff is not None
+    report = client.get(f"/api/v1/contracts/{contract.id}/verify", headers=bearer(session, staff))
+    assert report.json()["ok"] and len(report.json()["signatures"]) == 3, report.text
     outsider = session.exec(
         select(User).where(
             User.role == Role.COMPANY_ADMIN,

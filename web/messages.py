@@ -133,6 +133,7 @@ CASES: Mapping[type[DomainError], str] = {
     # Contracts.
     exchanges.NoSuchContract: N_("No such contract."),
     exchanges.NoSuchVersion: N_("This contract has no version %(number)s."),
+    exchanges.NoSuchContractNotice: N_("No such notice."),
     exchanges.NoSuchDocument: N_("No such document attached to this contract."),
     exchanges.IntroductionNotRevealed: N_(
         "A contract is drafted from an introduction whose identities were revealed only."
@@ -144,6 +145,9 @@ CASES: Mapping[type[DomainError], str] = {
     exchanges.ContractStateRefuses: N_("Not possible now: the contract is %(state)s."),
     exchanges.NotYourStep: N_("This step belongs to another party of the contract."),
     exchanges.WrongPassword: N_("The password is not right: signing asks for your password again."),
+    exchanges.PartiesByFacilitator: N_(
+        "The parties come from the identity reveal: only the facilitator changes them."
+    ),
     exchanges.AlreadySigned: N_("This party already signed this version."),
     exchanges.StaleVersion: N_(
         "The contract changed meanwhile (version %(current)s): read it again."

@@ -14,7 +14,7 @@ from api.deps import ActorDep, SessionDep
 from api.errors import RATE_LIMITED, error_response
 from api.guard import UPLOAD_MARK
 from contracts.terms import diff
-from marketplace.exchanges import deliveries, drafting, service, signing, wizard
+from marketplace.exchanges import deliveries, drafting, outbox, service, signing, wizard
 from marketplace.exchanges.errors import DocumentTooLarge
 from marketplace.exchanges.models import (
     Contract,
@@ -26,6 +26,7 @@ from marketplace.exchanges.schemas import (
     CommentCreate,
     CommentRead,
     ContractCreate,
+    ContractNoticeRead,
     ContractRead,
     DeliveriesRead,
     DeliveryCreate,
@@ -120,6 +121,26 @@ def list_contracts(
 ) -> list[ContractRead]:
     """The company's contracts (as giver or taker), or every contract for the facilitator."""
     return [_answer(session, actor, c) for c in service.list_contracts(session, actor, state)]
+
+
+@router.get("/notices", response_model=list[ContractNoticeRead])
+def list_notices(session: SessionDep, actor: ActorDep) -> list[ContractNoticeRead]:
+    """The company's notices of its contracts (drafted, ready, signed, active, ending, no
+    delivery lately...), newest first."""
+    company_id = actor.require_company()
+    return [
+        ContractNoticeRead.model_validate(n, from_attributes=True)
+        for n in outbox.notices(session, company_id)
+    ]
+
+
+@router.post("/notices/{notice_id}/read", response_model=ContractNoticeRead)
+def mark_notice_read(
+    notice_id: uuid.UUID, session: SessionDep, actor: ActorDep
+) -> ContractNoticeRead:
+    """Mark one notice of the company read; another company's notice is 404."""
+    notice = outbox.mark_read(session, actor.require_company(), notice_id)
+    return ContractNoticeRead.model_validate(notice, from_attributes=True)
 
 
 @router.get("/{contract_id}", response_model=ContractRead)

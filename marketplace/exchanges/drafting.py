@@ -22,6 +22,7 @@ from marketplace.exchanges import outbox
 from marketplace.exchanges.errors import (
     AlreadyDrafted,
     IntroductionNotRevealed,
+    PartiesByFacilitator,
     PooledIntroduction,
     StaleVersion,
 )
@@ -43,6 +44,7 @@ from marketplace.exchanges.service import (
 )
 from marketplace.exchanges.states import (
     Event,
+    Party,
     State,
 )
 from marketplace.flows.models import Direction, Flow
@@ -241,6 +243,10 @@ def _add_version(
     return version
 
 
+def _identities(terms: Terms) -> list[tuple[str, str, str | None]]:
+    return [(p.role.value, p.legal_name, p.siret) for p in terms.parties]
+
+
 def propose_terms(
     session: Session, actor: Actor, contract_id: uuid.UUID, proposal: TermsProposal
 ) -> Contract:
@@ -254,6 +260,11 @@ def propose_terms(
             field="base_version", current=contract.current_version, given=proposal.base_version
         )
     previous = version_of(session, contract)
+    if party != Party.FACILITATOR and _identities(proposal.terms) != _identities(
+        Terms.model_validate_json(previous.terms)
+    ):
+        # A party proposes the deal's terms, never who the other party is.
+        raise PartiesByFacilitator(field="terms.parties")
     now = utcnow()
     for signature in signatures(session, contract):
         signature.voided_at = now

@@ -14,6 +14,10 @@ class NoSuchVersion(NotFound):
     message = "no such version of this contract: {number}"
 
 
+class NoSuchContractNotice(NotFound):
+    message = "no such notice"
+
+
 class NoSuchDocument(NotFound):
     message = "no such document attached to this contract"
 
@@ -40,6 +44,10 @@ class NotYourStep(Forbidden):
 
 class WrongPassword(Forbidden):
     message = "the password is not right: signing asks for your password again"
+
+
+class PartiesByFacilitator(Forbidden):
+    message = "the parties' identities come from the reveal: only the facilitator changes them"
 
 
 class AlreadySigned(Conflict):

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import logging
 import uuid
+from collections.abc import Sequence
 from datetime import datetime
 
 from sqlmodel import Session, col, select
@@ -15,6 +16,7 @@ from core.models import utcnow
 from core.settings import get_settings
 from core.worker import enqueue
 from marketplace.accounts.models import User
+from marketplace.exchanges.errors import NoSuchContractNotice
 from marketplace.exchanges.models import Contract, ContractNotice
 
 log = logging.getLogger(__name__)
@@ -132,3 +134,27 @@ def unsent(session: Session, since: datetime, most: int = 500) -> list[uuid.UUID
         .limit(most)
     )
     return list(session.exec(query).all())
+
+
+def notices(session: Session, company_id: uuid.UUID) -> Sequence[ContractNotice]:
+    """The company's in-app notices of its contracts, newest first."""
+    query = (
+        select(ContractNotice)
+        .where(ContractNotice.recipient_company_id == company_id)
+        .order_by(col(ContractNotice.created_at).desc())
+        .limit(100)
+    )
+    return session.exec(query).all()
+
+
+def mark_read(session: Session, company_id: uuid.UUID, notice_id: uuid.UUID) -> ContractNotice:
+    """Mark one of the company's notices read (the first time kept); another company's notice
+    is "no such notice", as one that never existed."""
+    notice = session.get(ContractNotice, notice_id)
+    if notice is None or notice.recipient_company_id != company_id:
+        raise NoSuchContractNotice(field="notice_id")
+    if notice.read_at is None:
+        notice.read_at = utcnow()
+        session.add(notice)
+        session.flush()
+    return notice

@@ -199,3 +199,13 @@ class VerificationRead(BaseModel):
     reason: str | None
     signatures: list[SignatureCheck]
     pdf_sha256: str
+
+
+class ContractNoticeRead(BaseModel):
+    """An in-app notice: which contract moved, and to what state."""
+
+    id: uuid.UUID
+    kind: str
+    contract_id: uuid.UUID
+    created_at: datetime
+    read_at: datetime | None
