@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import re
+from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
@@ -150,10 +151,17 @@ def test_a_contract_is_qualified_and_signed_in_the_browser(
     _render_pages(response.body())
 
 
+def _dark_pixels(image: Any) -> int:
+    return sum(image.histogram()[:128])
+
+
 def _render_pages(pdf: bytes) -> None:
     import pypdfium2
 
     document = pypdfium2.PdfDocument(pdf)
+    # The signatures' stamps are form widgets: drawn only once the forms are initialised.
+    document.init_forms()
+    bare = pypdfium2.PdfDocument(pdf)
     try:
         count = len(document)
         assert count >= 2  # the clauses, then the evidence page with the signature boxes
@@ -164,7 +172,13 @@ def _render_pages(pdf: bytes) -> None:
             image.save(path)
             assert path.is_file() and path.stat().st_size > 0
             # Not blank: a page of text has many pixels far from white.
-            dark = sum(image.histogram()[:128])
-            assert dark > 1000, (path, dark)
+            assert _dark_pixels(image) > 1000, path
+        # The last page's boxes carry the three signatures' stamps: more ink than the same page
+        # drawn without its signature widgets.
+        last = count - 1
+        stamped = _dark_pixels(document[last].render(scale=1.5).to_pil().convert("L"))
+        unsigned = _dark_pixels(bare[last].render(scale=1.5).to_pil().convert("L"))
+        assert stamped > unsigned + 500, (stamped, unsigned)
     finally:
+        bare.close()
         document.close()
