@@ -318,3 +318,63 @@ def test_the_facilitator_reaches_every_introduction_in_its_console(
     assert queue.status_code == 200 and intro_id in queue.text
     page = client.get(f"/console/introductions/{intro_id}")
     assert page.status_code == 200 and "Bravo Papeterie" in page.text
+
+
+def _contract_pages() -> list[tuple[str, str]]:
+    """(method, path) of every web page of the contracts, the list included."""
+    from api.app import app
+
+    found = []
+    for route in iter_route_contexts(app.routes):
+        path = route.path or ""
+        if path.startswith("/contracts"):
+            found += [(method, path) for method in sorted(route.methods or ()) if method != "HEAD"]
+    assert len(found) >= 15, found
+    return found
+
+
+def test_contract_pages_give_a_foreign_company_nothing(
+    client: TestClient, world: dict, session: Session
+) -> None:
+    """A's administrator, logged in, on every contract page with the contract between B and C:
+    "not found" (as for no contract), B's name nowhere, and the contract unchanged."""
+    from tests.test_web import login, token_in
+
+    login(client, world["a"].admin.email)
+    token = token_in(client.get("/contracts").text)
+    b_ids = world["b_ids"]
+    form = {
+        "csrf_token": token,
+        "body": "Bonjour",
+        "password": PASSWORD,
+        "version": "1",
+        "base_version": "1",
+        "step": "answers",
+        "is_utility": "yes",
+        "quantity": "1",
+        "delivered_on": "2026-01-01",
+    }
+    for method, path in _contract_pages():
+        url = _fill(path, {**b_ids, "action": "terminate"})
+        response = client.request(method, url, data=form if method == "POST" else None)
+        if "{" in path:
+            assert response.status_code == 404, (method, path, response.status_code)
+        else:
+            # The list names none of B's contracts; drafting one is the facilitator's alone.
+            assert response.status_code in (200, 403, 404), (method, path, response.status_code)
+            assert b_ids["contract_id"] not in response.text, (method, path)
+        assert "Bravo Papeterie" not in response.text, (method, path)
+        assert "SYM-2026-0999" not in response.text, (method, path)
+    session.expire_all()
+    contract = session.get(Contract, uuid.UUID(b_ids["contract_id"]))
+    assert contract is not None and (contract.state, contract.version) == ("ready", 1)
+
+
+def test_the_facilitator_reaches_every_contract_page(client: TestClient, world: dict) -> None:
+    from tests.test_web import login
+
+    login(client, world["facilitator_user"].email)
+    contract_id = world["b_ids"]["contract_id"]
+    assert contract_id in client.get("/contracts").text
+    page = client.get(f"/contracts/{contract_id}")
+    assert page.status_code == 200 and "Bravo Papeterie" in page.text

@@ -124,6 +124,16 @@ NOTICES = {
     "introduction-screened": N_("The interest is being screened."),
     "introduction-proposed": N_("The introduction is proposed to the owner."),
     "message-sent": N_("The message is sent."),
+    "contract-drafted": N_("The contract is drafted from the revealed introduction."),
+    "contract-submitted": N_("The contract is submitted to the parties for review."),
+    "contract-ready": N_("The terms are frozen: the contract is ready for signature."),
+    "contract-signed": N_("Your signature is recorded on the contract's PDF."),
+    "contract-completed": N_("The contract is marked as completed."),
+    "contract-terminated": N_("The contract is terminated."),
+    "comment-posted": N_("The comment is posted."),
+    "terms-proposed": N_("Your terms are the contract's new version."),
+    "status-saved": N_("The regulatory status is saved."),
+    "delivery-recorded": N_("The delivery is recorded."),
     "match-suggested": N_(
         "The match is suggested: both members are told you have a possible counterpart."
     ),

@@ -18,6 +18,7 @@ from marketplace.introductions import service
 from marketplace.introductions.models import ShareState
 from marketplace.introductions.schemas import MessageCreate, ScreeningNote
 from marketplace.introductions.states import State
+from web.contracts import contract_of_introduction
 from web.forms import SubmittedForm, explain, text, validation_errors
 from web.i18n import N_, page_locale, page_translator
 from web.introductions import messages_of, view_of
@@ -107,6 +108,8 @@ def _detail(
         "body": body,
         "error": error,
         "note_error": note_error,
+        # « Rédiger le contrat » once the identities are revealed, then a link to it.
+        "contract_id": contract_of_introduction(session, intro.id),
     }
     status = 422 if error or note_error else 200
     return render(request, "console_introduction.html", context, status_code=status)

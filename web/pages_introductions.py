@@ -17,6 +17,7 @@ from core.errors import DomainError
 from marketplace.introductions import service
 from marketplace.introductions.schemas import IntroductionCreate, MessageCreate
 from marketplace.introductions.states import Party
+from web.contracts import contract_of_introduction
 from web.forms import SubmittedForm, explain, optional_text, text, validation_errors
 from web.i18n import N_, page_locale, page_translator
 from web.introductions import IntroductionView, messages_of, view_of
@@ -64,6 +65,10 @@ def _detail(
         "messages": messages_of(session, viewer.actor, intro.id, party, locale, translate),
         "body": body,
         "error": error,
+        # Once the facilitator drafted it: the two parties reach the contract from here.
+        "contract_id": contract_of_introduction(session, intro.id)
+        if intro.state == "revealed" and party != Party.FACILITATOR
+        else None,
     }
     return render(request, "introduction.html", context, status_code=422 if error else 200)
 

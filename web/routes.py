@@ -9,6 +9,7 @@ from web import (
     pages_companies,
     pages_company,
     pages_console,
+    pages_contracts,
     pages_flows,
     pages_import,
     pages_introductions,
@@ -33,5 +34,6 @@ for module in (
     pages_matching,
     pages_introductions,
     pages_console,
+    pages_contracts,
 ):
     router.include_router(module.router)
