@@ -42,8 +42,10 @@ def used_messages() -> dict[str, str]:
 
 
 def catalogue(locale: str) -> Catalog:
+    # abort_invalid: an entry that lost its msgstr (a merge of two catalogues) is an error, not
+    # an entry silently swallowed with its neighbour.
     with catalogue_path(locale).open("rb") as handle:
-        return read_po(handle, locale=locale)
+        return read_po(handle, locale=locale, abort_invalid=True)
 
 
 def test_the_extraction_finds_the_pages_messages() -> None:
