@@ -53,7 +53,7 @@ ROLE_OF = {
 REASONS = {
     Party.GIVER: "Signature du cédant",
     Party.TAKER: "Signature du preneur",
-    Party.FACILITATOR: "Contre-signature de la structure d'animation",
+    Party.FACILITATOR: "Contresignature",
 }
 
 
