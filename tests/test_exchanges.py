@@ -339,3 +339,49 @@ def test_expiry_and_reminders_by_beat(client: TestClient, session: Session) -> N
     session.commit()
     assert reminders.expire_due(session) == 0
     assert ok(client.get(f"{API}/{contract['id']}", headers=deal.giver))["state"] == "expired"
+
+
+def test_a_pooled_offer_gives_one_contract_per_contributor_who_accepted(
+    client: TestClient, session: Session
+) -> None:
+    """Each contributor of a pool who accepted has its own contract with the requester; one
+    who declined has none; a contributor sees its own contract only, never another's."""
+    from marketplace.introductions import service
+    from tests.test_introduction_pools import express, pool_world
+
+    pool = pool_world(client, session)
+    alpha, bravo, charlie = pool.contributors
+    intro_id = express(client, pool).json()["id"]
+    for who, answer in ((alpha, "accept"), (bravo, "accept"), (charlie, "decline")):
+        said = client.post(f"/api/v1/introductions/{intro_id}/{answer}", headers=who.headers)
+        assert said.status_code == 200, said.text
+    service.expire_due(session, utcnow() + timedelta(days=16))
+    session.commit()
+    staff = pool.facilitator
+    unnamed = client.post(API, headers=staff, json={"introduction_id": intro_id})
+    assert unnamed.status_code == 422 and unnamed.json()["field"] == "contributor_company_id"
+    declined = {"introduction_id": intro_id, "contributor_company_id": str(charlie.company_id)}
+    refused = client.post(API, headers=staff, json=declined)
+    assert refused.status_code == 422 and refused.json()["field"] == "contributor_company_id"
+    contracts = {}
+    for who in (alpha, bravo):
+        body = {"introduction_id": intro_id, "contributor_company_id": str(who.company_id)}
+        made = client.post(API, headers=staff, json=body)
+        assert made.status_code == 201, made.text
+        parties = {p["role"]: p for p in made.json()["terms"]["parties"]}
+        assert parties["giver"]["legal_name"] == who.secrets[0]
+        assert parties["taker"]["legal_name"] == pool.requester.secrets[0]
+        contracts[who.company_id] = made.json()["id"]
+        again = client.post(API, headers=staff, json=body)
+        assert again.status_code == 409
+    assert len(session.exec(select(Contract)).all()) == 2
+    # The requester has both; each contributor only its own; the one who declined none.
+    mine = {c["id"] for c in ok(client.get(API, headers=pool.requester.headers))}
+    assert mine == set(contracts.values())
+    for who, other in ((alpha, bravo), (bravo, alpha)):
+        own = contracts[who.company_id]
+        assert {c["id"] for c in ok(client.get(API, headers=who.headers))} == {own}
+        hidden = client.get(f"{API}/{contracts[other.company_id]}", headers=who.headers)
+        assert hidden.status_code == 404
+        assert other.secrets[0] not in client.get(f"{API}/{own}", headers=who.headers).text
+    assert ok(client.get(API, headers=charlie.headers)) == []

@@ -353,3 +353,18 @@ def test_a_pooled_introduction_in_the_pages_of_each_contributor_the_requester_an
     assert alpha.secrets[0] in after and alpha.secrets[1] in after
     for hidden in (bravo, charlie):
         assert _secrets_in(after, hidden) == []
+    # The console drafts one contract per contributor who accepted.
+    as_user(_facilitator_email(session, pool))
+    console = client.get(f"/console/introductions/{intro_id}").text
+    assert console.count('name="contributor_company_id"') == 1  # alpha only: bravo declined
+    assert f'value="{alpha.company_id}"' in console
+    drafted = _post(
+        client,
+        f"/console/introductions/{intro_id}",
+        "/contracts",
+        {"introduction_id": intro_id, "contributor_company_id": str(alpha.company_id)},
+    )
+    assert drafted.status_code == 303 and "/contracts/" in drafted.headers["location"]
+    console = client.get(f"/console/introductions/{intro_id}").text
+    assert 'name="contributor_company_id"' not in console
+    assert drafted.headers["location"].split("?")[0] in console

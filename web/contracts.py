@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from babel.numbers import format_currency, format_decimal
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from contracts.status import CONDITIONS, Condition, Route, condition
 from contracts.terms import PartyRole, TermChange, Terms, low_description
@@ -354,8 +354,24 @@ def condition_views(
     return views
 
 
-def contract_of_introduction(session: Session, introduction_id: uuid.UUID) -> uuid.UUID | None:
-    """The contract drafted from an introduction, for the console's link to it (staff only)."""
-    return session.exec(
-        select(Contract.id).where(Contract.introduction_id == introduction_id)
-    ).first()
+def contracts_of_introduction(
+    session: Session, introduction_id: uuid.UUID
+) -> dict[uuid.UUID, uuid.UUID]:
+    """The contracts drafted from an introduction by giver (a pooled offer's contributor has
+    its own), for the console's links to them (staff only)."""
+    query = select(Contract.giver_company_id, Contract.id).where(
+        Contract.introduction_id == introduction_id
+    )
+    return dict(session.exec(query).all())
+
+
+def contract_of_introduction(
+    session: Session, introduction_id: uuid.UUID, company_id: uuid.UUID | None
+) -> uuid.UUID | None:
+    """The contract drafted from an introduction of which ``company_id`` is a party: a member's
+    link from its introduction's page (a pool's requester: the first of its contracts)."""
+    query = select(Contract.id).where(
+        Contract.introduction_id == introduction_id,
+        (Contract.giver_company_id == company_id) | (Contract.taker_company_id == company_id),
+    )
+    return session.exec(query.order_by(col(Contract.created_at))).first()

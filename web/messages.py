@@ -139,7 +139,11 @@ CASES: Mapping[type[DomainError], str] = {
         "A contract is drafted from an introduction whose identities were revealed only."
     ),
     exchanges.PooledIntroduction: N_(
-        "A contract is drafted between two companies: this introduction is to a pooled offer."
+        "An introduction to a pooled offer gives one contract per contributor: choose the "
+        "contributor who accepted."
+    ),
+    exchanges.NotAnAcceptingContributor: N_(
+        "This company is not a contributor who accepted this pooled introduction."
     ),
     exchanges.AlreadyDrafted: N_("This introduction already has its contract."),
     exchanges.ContractStateRefuses: N_("Not possible now: the contract is %(state)s."),

@@ -18,7 +18,7 @@ from marketplace.introductions import service
 from marketplace.introductions.models import ShareState
 from marketplace.introductions.schemas import MessageCreate, ScreeningNote
 from marketplace.introductions.states import State
-from web.contracts import contract_of_introduction
+from web.contracts import contracts_of_introduction
 from web.forms import SubmittedForm, explain, text, validation_errors
 from web.i18n import N_, page_locale, page_translator
 from web.introductions import messages_of, view_of
@@ -92,24 +92,27 @@ def _detail(
         ).legal_name
 
     # A pooled offer has one owner per contributor, each with its own answer.
-    owners: list[tuple[uuid.UUID, str, str]] = []
+    owners: list[tuple[uuid.UUID, str, str, bool]] = []
     if service.is_pooled(intro):
         for share in service.shares(session, intro):
             answer = translate(SHARE_ANSWERS[share.state])
-            owners.append((share.company_id, name_of(share.company_id), answer))
+            accepted = share.state == ShareState.ACCEPTED
+            owners.append((share.company_id, name_of(share.company_id), answer, accepted))
     else:
         assert intro.owner_company_id is not None
-        owners.append((intro.owner_company_id, name_of(intro.owner_company_id), ""))
+        owners.append((intro.owner_company_id, name_of(intro.owner_company_id), "", False))
     context: dict[str, Any] = {
         "intro": view,
         "requester": (intro.requester_company_id, name_of(intro.requester_company_id)),
         "owners": owners,
+        "pooled": service.is_pooled(intro),
         "messages": messages_of(session, viewer.actor, intro.id, party, locale, translate),
         "body": body,
         "error": error,
         "note_error": note_error,
         # « Rédiger le contrat » once the identities are revealed, then a link to it.
-        "contract_id": contract_of_introduction(session, intro.id),
+        # By giver: one contract, or for a pooled offer one per contributor who accepted.
+        "contracts": contracts_of_introduction(session, intro.id),
     }
     status = 422 if error or note_error else 200
     return render(request, "console_introduction.html", context, status_code=status)

@@ -125,7 +125,11 @@ def draft_contract(
     anyone but the facilitator)."""
     try:
         data = ContractCreate.model_validate(
-            {"introduction_id": text(form, "introduction_id"), "locale": page_locale(request)}
+            {
+                "introduction_id": text(form, "introduction_id"),
+                "contributor_company_id": text(form, "contributor_company_id") or None,
+                "locale": page_locale(request),
+            }
         )
     except ValidationError:
         # A tampered form: no introduction of that id.

@@ -66,7 +66,7 @@ def _detail(
         "body": body,
         "error": error,
         # Once the facilitator drafted it: the two parties reach the contract from here.
-        "contract_id": contract_of_introduction(session, intro.id)
+        "contract_id": contract_of_introduction(session, intro.id, viewer.actor.company_id)
         if intro.state == "revealed" and party != Party.FACILITATOR
         else None,
     }

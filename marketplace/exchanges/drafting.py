@@ -16,12 +16,14 @@ from core.inputs import invalid_from
 from core.models import utcnow
 from marketplace.accounts.errors import StaffOnly
 from marketplace.accounts.service import Actor
+from marketplace.catalogue.models import PoolShare
 from marketplace.companies.models import Company, Site
 from marketplace.companies.service import revealed_identity, site_name, site_position
 from marketplace.exchanges import outbox
 from marketplace.exchanges.errors import (
     AlreadyDrafted,
     IntroductionNotRevealed,
+    NotAnAcceptingContributor,
     PartiesByFacilitator,
     PooledIntroduction,
     StaleVersion,
@@ -49,7 +51,8 @@ from marketplace.exchanges.states import (
 )
 from marketplace.flows.models import Direction, Flow
 from marketplace.introductions.errors import NoSuchIntroduction
-from marketplace.introductions.models import Introduction
+from marketplace.introductions.models import Introduction, ShareState
+from marketplace.introductions.service import is_pooled, share_of
 from marketplace.introductions.states import State as IntroductionState
 from privacy import audit
 
@@ -93,12 +96,27 @@ def _party(
 
 
 def _sides(
-    session: Session, intro: Introduction
+    session: Session, intro: Introduction, data: ContractCreate
 ) -> tuple[uuid.UUID, uuid.UUID, Flow | None, Flow | None]:
-    """(giver, taker, giver's flow, taker's flow): the offer's company gives."""
+    """(giver, taker, giver's flow, taker's flow): the offer's company gives; for a pooled
+    offer, the contributor named (one who accepted) gives its share."""
+    requester_flow = session.get(Flow, intro.requester_flow_id) if intro.requester_flow_id else None
+    if is_pooled(intro):
+        contributor = data.contributor_company_id
+        if contributor is None:
+            raise PooledIntroduction(field="contributor_company_id")
+        share = share_of(session, intro, contributor)
+        if share is None or share.state != ShareState.ACCEPTED:
+            raise NotAnAcceptingContributor(field="contributor_company_id")
+        query = select(Flow).join(PoolShare, col(PoolShare.flow_id) == col(Flow.id))
+        query = query.where(
+            PoolShare.listing_id == intro.listing_id, PoolShare.company_id == contributor
+        )
+        return contributor, intro.requester_company_id, session.exec(query).first(), requester_flow
+    if data.contributor_company_id is not None:
+        raise NotAnAcceptingContributor(field="contributor_company_id")
     assert intro.owner_company_id is not None
     owner_flow = session.get(Flow, intro.owner_flow_id) if intro.owner_flow_id else None
-    requester_flow = session.get(Flow, intro.requester_flow_id) if intro.requester_flow_id else None
     owner_gives = owner_flow is None or owner_flow.direction == Direction.OFFER
     if requester_flow is not None and owner_flow is None:
         owner_gives = requester_flow.direction == Direction.REQUEST
@@ -116,13 +134,14 @@ def draft(session: Session, actor: Actor, data: ContractCreate) -> Contract:
     if intro is None:
         raise NoSuchIntroduction(field="introduction_id")
     lock_for_update(session, intro)
-    if intro.owner_company_id is None:
-        raise PooledIntroduction(field="introduction_id")
     if intro.state != IntroductionState.REVEALED:
         raise IntroductionNotRevealed(field="introduction_id", state=intro.state)
-    if session.exec(select(Contract.id).where(Contract.introduction_id == intro.id)).first():
+    giver, taker, giver_flow, taker_flow = _sides(session, intro, data)
+    drafted = select(Contract.id).where(
+        Contract.introduction_id == intro.id, Contract.giver_company_id == giver
+    )
+    if session.exec(drafted).first():
         raise AlreadyDrafted(field="introduction_id")
-    giver, taker, giver_flow, taker_flow = _sides(session, intro)
     start = data.start_date or date.today()
     end = data.end_date or start + timedelta(days=365)
     contract = Contract(

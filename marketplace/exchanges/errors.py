@@ -27,11 +27,18 @@ class IntroductionNotRevealed(Conflict):
 
 
 class PooledIntroduction(Invalid):
-    message = "a contract is drafted between two companies: this introduction is to a pooled offer"
+    message = (
+        "an introduction to a pooled offer gives one contract per contributor: name the "
+        "contributor who accepted (contributor_company_id)"
+    )
+
+
+class NotAnAcceptingContributor(Invalid):
+    message = "this company is not a contributor who accepted this pooled introduction"
 
 
 class AlreadyDrafted(Conflict):
-    message = "this introduction already has its contract"
+    message = "this introduction already has its contract (for this contributor, if pooled)"
 
 
 class ContractStateRefuses(Conflict):

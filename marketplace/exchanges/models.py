@@ -26,12 +26,14 @@ def _sealed(nullable: bool = False) -> sa.Column[str]:
 
 
 class Contract(SQLModel, table=True):
-    """One exchange between a giver and a taker, drafted from their revealed introduction."""
+    """One exchange between a giver and a taker, drafted from their revealed introduction: one
+    contract per introduction, or for a pooled offer one per contributor who accepted."""
 
     __tablename__ = "contracts"
+    __table_args__ = (sa.UniqueConstraint("introduction_id", "giver_company_id"),)
 
     id: uuid.UUID = Field(default_factory=new_id, primary_key=True)
-    introduction_id: uuid.UUID = Field(foreign_key="introductions.id", unique=True)
+    introduction_id: uuid.UUID = Field(foreign_key="introductions.id", index=True)
     reference: str = Field(max_length=20, unique=True)
     state: str = Field(max_length=16, index=True)
     current_version: int = 1

@@ -26,6 +26,9 @@ class ContractCreate(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     introduction_id: uuid.UUID
+    # For an introduction to a pooled offer: the contributor (one who accepted) whose share
+    # this contract exchanges; each has its own contract with the requester.
+    contributor_company_id: uuid.UUID | None = None
     # The language of the default clauses.
     locale: Literal["fr", "en"] = "fr"
     start_date: date | None = Field(default=None, description="default: today")

@@ -48,10 +48,11 @@ def upgrade() -> None:
         _ts("overdue_reminded_at", True),
         _ts("created_at"),
         _ts("updated_at"),
-        sa.UniqueConstraint("introduction_id"),
+        # One per introduction, or for a pooled offer one per contributor (the giver).
+        sa.UniqueConstraint("introduction_id", "giver_company_id"),
         sa.UniqueConstraint("reference"),
     )
-    for column in ("state", "giver_company_id", "taker_company_id", "end_date"):
+    for column in ("introduction_id", "state", "giver_company_id", "taker_company_id", "end_date"):
         op.create_index(f"ix_contracts_{column}", "contracts", [column])
     op.create_table(
         "contract_versions",
