@@ -371,6 +371,7 @@ def test_an_end_of_waste_hazardous_contract_shows_its_obligations_and_asks_each_
         {**form, "low_code": "10 01 02", "hazardous": "on", "base_version": "2"},
     )
     assert refused.status_code == 422 and 'id="error-hazardous"' in refused.text
+    assert "Ce code déchet n’est jamais dangereux" in refused.text
     assert _contract(session, contract["id"]).current_version == 2
 
     status = f"{page}/status"

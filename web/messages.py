@@ -314,7 +314,22 @@ def schema_message(params: Mapping[str, object], translate: Translate) -> str:
         return translate(N_("Must be at most %(limit)s."), limit=limit)
     if kind == "value_error" and "email" in str(params.get("reason", "")):
         return translate(N_("Not a valid e-mail address."))
+    if kind == "value_error":
+        known = _VALUE_ERRORS.get(str(params.get("reason", "")).removeprefix("Value error, "))
+        if known is not None:
+            return translate(known)
     return translate(_SCHEMA_TYPES.get(str(kind), N_("Invalid value.")))
+
+
+# A validator's own refusals (pydantic value_error), by their English reason.
+_VALUE_ERRORS: Mapping[str, str] = {
+    "this List of Waste code is always hazardous": N_(
+        "This List of Waste code is always hazardous: tick « hazardous »."
+    ),
+    "this List of Waste code is never hazardous": N_(
+        "This List of Waste code is never hazardous: untick « hazardous »."
+    ),
+}
 
 
 # The cases whose words follow their parameters rather than one message.
