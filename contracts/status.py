@@ -326,13 +326,13 @@ _SHA256 = re.compile(r"[0-9a-f]{64}")
 
 class Evidence(_Strict):
     # A Condition.id of CONDITIONS.
-    condition: str
+    condition: Annotated[str, StringConstraints(min_length=1, max_length=80)]
     text: Annotated[str, StringConstraints(min_length=1, max_length=4000), MULTI_LINE]
     document_name: (
         Annotated[str, StringConstraints(min_length=1, max_length=200), ONE_LINE] | None
     ) = None
-    # 64 lowercase hex digits of the attached document's SHA-256.
-    document_sha256: str | None = None
+    # 64 hex digits of the attached document's SHA-256 (lowercased).
+    document_sha256: Annotated[str, StringConstraints(max_length=64)] | None = None
 
     @field_validator("condition")
     @classmethod

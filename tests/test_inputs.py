@@ -380,10 +380,11 @@ def _unbounded(schema: dict[str, Any], defs: dict[str, Any], where: str) -> list
         for option in schema.get(key, []):
             found += _unbounded(option, defs, where)
     kind = schema.get("type")
-    if kind == "string" and "maxLength" not in schema and "enum" not in schema:
-        # An upload's size is bounded by the request guard (api/guard.py), not its schema.
+    if kind == "string" and not {"maxLength", "enum", "const"} & set(schema):
+        # An upload's size is bounded by the request guard (api/guard.py), not its schema; a
+        # date, a time, a UUID or an e-mail by its format.
         upload = "contentMediaType" in schema or schema.get("format") == "binary"
-        if not upload and schema.get("format") not in ("uuid", "date-time", "email"):
+        if not upload and schema.get("format") not in ("uuid", "date", "date-time", "email"):
             found.append(where)
     if kind == "array":
         if "maxItems" not in schema:
