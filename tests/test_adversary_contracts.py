@@ -833,3 +833,73 @@ def test_a_stranger_gets_no_contract_page_and_no_step_without_its_token(
         forged = web.post(f"{page}/terminate", data={}, follow_redirects=False)
         assert forged.status_code in (400, 403), forged.text
     assert _row(session, contract["id"]).state == "ready"
+
+
+def test_comments_are_bounded_and_shown_as_text(client: TestClient, session: Session) -> None:
+    deal = revealed_deal(client, session)
+    contract = draft(client, deal)
+    url = f"{API}/{contract['id']}/comments"
+    huge = client.post(url, headers=deal.taker, json={"body": "x" * 1_000_000})
+    assert huge.status_code == 422 and huge.json()["field"] == "body", huge.text[:200]
+    markup = '<script>alert("x")</script><img src=x onerror=alert(1)>'
+    ok(client.post(url, headers=deal.taker, json={"body": markup}), 201)
+    giver = session.exec(
+        select(User).where(
+            User.company_id == deal.w.owner.company_id, User.role == Role.COMPANY_ADMIN
+        )
+    ).first()
+    assert giver is not None
+    from api.app import app
+
+    with TestClient(app) as web:
+        login(web, giver.email)
+        page = web.get(f"/contracts/{contract['id']}")
+        assert page.status_code == 200
+        assert "<script>alert" not in page.text and "<img src=x" not in page.text
+        assert "&lt;script&gt;" in page.text
+
+
+@pytest.mark.skipif(backend_name() != "postgresql", reason="row locks across connections")
+def test_freezing_racing_new_terms_never_freezes_terms_other_than_the_current(
+    client: TestClient, session: Session
+) -> None:
+    deal = revealed_deal(client, session)
+    contract = draft(client, deal)
+    qualify_as_waste(client, deal, contract["id"])
+    ok(client.post(f"{API}/{contract['id']}/review", headers=deal.staff))
+    answers = _race(
+        lambda: client.post(f"{API}/{contract['id']}/ready", headers=deal.staff),
+        lambda: propose(client, deal.taker, contract, quantity_per_year=650),
+    )
+    assert answers[1].status_code == 201, answers[1].text
+    row = _row(session, contract["id"])
+    assert row.current_version == 2
+    current = session.exec(
+        select(ContractVersion).where(
+            ContractVersion.contract_id == row.id, ContractVersion.number == 2
+        )
+    ).one()
+    if row.state == "ready":  # not possible after new terms: they send it back to draft
+        pytest.fail("frozen after new terms")
+    assert row.state == "draft" and current.pdf is None and current.frozen_at is None
+    assert Terms.model_validate_json(current.terms).quantity_per_year == 650
+
+
+@pytest.mark.skipif(backend_name() != "postgresql", reason="row locks across connections")
+def test_two_facilitators_countersigning_at_once_count_once(
+    client: TestClient, session: Session
+) -> None:
+    deal = revealed_deal(client, session)
+    contract = ready(client, deal)
+    ok(sign(client, deal.giver, contract))
+    ok(sign(client, deal.taker, contract))
+    colleague = bearer(session, create_user_row(session, Role.FACILITATOR))
+    answers = _race(
+        lambda: sign(client, deal.staff, contract), lambda: sign(client, colleague, contract)
+    )
+    assert sorted(a.status_code for a in answers) == [200, 409], [a.text for a in answers]
+    rows = session.exec(
+        select(ContractSignature).where(ContractSignature.role == "facilitator")
+    ).all()
+    assert len(rows) == 1
+    assert ok(client.get(f"{API}/{contract['id']}/verify", headers=deal.giver))["ok"]
