@@ -616,7 +616,8 @@ def _to_review(client: TestClient, deal: Deal, contract: dict[str, Any], status:
     base = f"{API}/{contract['id']}"
     answer = client.put(f"{base}/status", headers=deal.staff, json=status)
     if answer.status_code == 200:
-        ok(client.post(f"{base}/review", headers=deal.staff))
+        if ok(client.get(base, headers=deal.staff))["state"] == "draft":
+            ok(client.post(f"{base}/review", headers=deal.staff))
         return client.post(f"{base}/ready", headers=deal.staff)
     return answer
 
@@ -650,6 +651,24 @@ def test_ready_is_refused_while_evidence_is_missing_or_borrowed(
                 {"condition": "waste.registers", "text": "Registres tenus."},
             ],
             "r_code": "R5",
+        },
+        # The receiving facility's authorisation told, not attached: it needs its document.
+        {
+            "answers": {"is_utility": False, "recovered": False},
+            "evidence": [
+                {"condition": "waste.receiving_facility_authorised", "text": "Arrêté n° 42."},
+                {"condition": "waste.registers", "text": "Registres tenus."},
+            ],
+            "r_code": "R5",
+        },
+        # A prefect's case-by-case decision claimed without the decision attached.
+        {
+            "answers": {"recovered": True, "case_by_case_decision": "Décision du 3 mars 2025"},
+            "evidence": [
+                {"condition": "end_of_waste.recovery_operation", "text": "Broyage."},
+                {"condition": "end_of_waste.criteria", "text": "Critères de la décision."},
+                {"condition": "end_of_waste.conformity_statement", "text": "Par lot."},
+            ],
         },
         # An end-of-waste act outside the reference list.
         {
