@@ -213,7 +213,15 @@ def _verify(pdf: bytes, trust_roots: list[x509.Certificate]) -> VerificationRepo
     reader = _reader(pdf)
     roots = [_asn1(root) for root in trust_roots]
     reports: list[SignatureReport] = []
-    for embedded in reader.embedded_signatures:
+    embedded_signatures = reader.embedded_signatures
+    # The revisions that hold a signature. pyHanko's diff analysis accepts, after a signature,
+    # an update that adds an empty signature field: with an appearance of its own, such a field
+    # draws anything over the signed page ("PRIX : 0 EUR") and every signature still shows
+    # green. A contract of this platform only ever gains signatures after the first one, so a
+    # revision after a signature that is not itself a signature is a change, whatever it holds.
+    signed_revisions = {embedded.signed_revision for embedded in embedded_signatures}
+    revisions = reader.xrefs.total_revisions
+    for embedded in embedded_signatures:
         signed_at = embedded.self_reported_timestamp
         # Signers' certificates live a day: each is checked at the time it signed (a time
         # inside the signed attributes), not at the time of verification.
@@ -226,6 +234,11 @@ def _verify(pdf: bytes, trust_roots: list[x509.Certificate]) -> VerificationRepo
             and level <= ModificationLevel.FORM_FILLING
             and status.docmdp_ok is not False
         )
+        unsigned_after = any(
+            revision not in signed_revisions
+            for revision in range(embedded.signed_revision + 1, revisions)
+        )
+        covers = covers and not unsigned_after
         email, role, serial = _identity(status.signing_cert)
         reports.append(
             SignatureReport(

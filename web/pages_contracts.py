@@ -388,7 +388,11 @@ def sign(
             )
         number_text = text(form, "version")
         version_number = int(number_text) if number_text.isdigit() else 0
-        signing.sign(session, viewer.actor, contract_id, password, version_number)
+        # The failures count against this client's address, as at login: without it they
+        # would all pool under one "unknown" address, and a few accounts' wrong guesses would
+        # lock every signer of the platform out of the page.
+        address = request.client.host if request.client else None
+        signing.sign(session, viewer.actor, contract_id, password, version_number, address)
     except DomainError as exc:
         errors = _refusal(session, exc, translate)
         status = 403 if isinstance(exc, WrongPassword) else exc.status_code

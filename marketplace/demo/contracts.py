@@ -104,5 +104,5 @@ def create_demo_contract(session: Session, facilitator: Actor) -> str | None:
         email = user.email
         if email not in passwords:
             return contract.reference
-        signing.sign(session, actor_of(user), contract.id, passwords[email], 1)
+        signing.sign(session, actor_of(user), contract.id, passwords[email], 1, None)
     return contract.reference

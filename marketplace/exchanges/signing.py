@@ -81,10 +81,12 @@ def sign(
     contract_id: uuid.UUID,
     password: str,
     version: int,
-    address: str | None = None,
+    address: str | None,
 ) -> Contract:
     """One signature of the current version by the actor's side. Concurrent signatures of the
-    same role are serialised by the contract's row lock: the first counts, the others get 409."""
+    same role are serialised by the contract's row lock: the first counts, the others get 409.
+    `address` is the client's, which the password's failures count against: no default, so a
+    caller cannot forget it and pool every signer's failures under one "unknown" address."""
     contract, party = lock_contract(session, actor, contract_id)
     acting_party(actor, party)
     event = Event.COUNTERSIGN if party == Party.FACILITATOR else Event.SIGN
