@@ -228,15 +228,29 @@ def test_a_party_cannot_rename_or_replace_the_other_party(
         {"legal_name": "Cimenterie Fantôme SAS"},
         {"siret": "73282932000074"},
         {"role": "taker"},
+        # Nor what the other party says of itself: where it is, who signs for it.
+        {"address": "1 rue du Leurre, 59000 Lille"},
+        {"site_name": "Dépôt du Leurre"},
+        {"representative": "M. Leurre"},
     ):
         forged = [dict(parties[0]) | changed, *parties[1:]]
         answer = propose(client, deal.taker, contract, parties=forged)
         assert answer.status_code in (403, 422), answer.text
         assert answer.json().get("field", "").startswith("terms"), answer.text
+    # Its own address and representative are its to state.
+    own = [
+        parties[0],
+        dict(parties[1])
+        | {"address": "2 quai du Port, 59140 Dunkerque", "representative": "Mme Vrai"},
+        *parties[2:],
+    ]
+    assert propose(client, deal.taker, contract, parties=own).status_code == 201
+    contract = ok(client.get(f"{API}/{contract['id']}", headers=deal.taker))
+    parties = contract["terms"]["parties"]
     # Nor drop the association, whose countersignature makes the contract.
     answer = propose(client, deal.giver, contract, parties=parties[:2])
     assert answer.status_code in (403, 422), answer.text
-    assert _row(session, contract["id"]).current_version == 1
+    assert _row(session, contract["id"]).current_version == 2
 
 
 def test_the_party_reads_only_what_the_reveal_gave(client: TestClient, session: Session) -> None:
@@ -544,6 +558,8 @@ def test_register_cells_never_start_a_formula(client: TestClient, session: Sessi
         "@SUM(1+1)",
         "\t=1+1",
         "=1;=2",
+        "＝1+1",  # full-width signs, which some spreadsheets read as the ASCII ones
+        "＋1",
     ]
     for number, payload in enumerate(payloads):
         made = client.post(
@@ -565,7 +581,7 @@ def test_register_cells_never_start_a_formula(client: TestClient, session: Sessi
         assert len(rows) > 1
         for row in rows[1:]:
             for cell in row:
-                assert cell[:1] not in ("=", "+", "-", "@", "\t", "\r"), row
+                assert cell[:1] not in ("=", "+", "-", "@", "\t", "\r", "＝", "＋"), row
 
 
 def test_bad_uploads_are_refused_or_kept_inert(client: TestClient, session: Session) -> None:

@@ -219,4 +219,9 @@ def register_csv(session: Session, actor: Actor, contract_id: uuid.UUID, registe
 
 def _safe_cell(value: str) -> str:
     """A cell a spreadsheet will not run as a formula (CSV injection)."""
-    return f"'{value}" if value[:1] in ("=", "+", "-", "@", "\t", "\r") else value
+    # Full-width forms too: some spreadsheets read them as the ASCII signs.
+    return (
+        f"'{value}"
+        if value[:1] in ("=", "+", "-", "@", "\t", "\r", "＝", "＋", "－", "＠")
+        else value
+    )

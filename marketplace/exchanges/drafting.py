@@ -266,6 +266,12 @@ def _identities(terms: Terms) -> list[tuple[str, str, str | None]]:
     return [(p.role.value, p.legal_name, p.siret) for p in terms.parties]
 
 
+def _others(terms: Terms, party: Party) -> list[dict[str, object]]:
+    """The parties' entries other than ``party``'s own, as the terms state them."""
+    own = PartyRole.GIVER if party == Party.GIVER else PartyRole.TAKER
+    return [p.model_dump(mode="json") for p in terms.parties if p.role != own]
+
+
 def propose_terms(
     session: Session, actor: Actor, contract_id: uuid.UUID, proposal: TermsProposal
 ) -> Contract:
@@ -279,10 +285,13 @@ def propose_terms(
             field="base_version", current=contract.current_version, given=proposal.base_version
         )
     previous = version_of(session, contract)
-    if party != Party.FACILITATOR and _identities(proposal.terms) != _identities(
-        Terms.model_validate_json(previous.terms)
+    before = Terms.model_validate_json(previous.terms)
+    if party != Party.FACILITATOR and (
+        _identities(proposal.terms) != _identities(before)
+        or _others(proposal.terms, party) != _others(before, party)
     ):
-        # A party proposes the deal's terms, never who the other party is.
+        # A party proposes the deal's terms and its own address, site and representative,
+        # never who the parties are nor anything the other party says of itself.
         raise PartiesByFacilitator(field="terms.parties")
     now = utcnow()
     for signature in signatures(session, contract):
