@@ -13,6 +13,7 @@ from datetime import date
 from html import unescape
 from typing import Any
 
+from babel.dates import format_date
 from fastapi.testclient import TestClient
 from httpx import Response
 from sqlmodel import Session, select
@@ -273,6 +274,8 @@ def test_a_contract_goes_from_draft_to_force_through_its_pages(
     assert recorded.status_code == 303, recorded.text
     html = _get(client, deliveries)
     assert "LOT-0001" in html and "12,5" in html
+    # The delivery's date as a French reader writes it, not ISO.
+    assert f"<td>{format_date(date.today(), 'medium', locale='fr')}</td>" in html
     session.expire_all()
     assert len(session.exec(select(Delivery)).all()) == 1
 

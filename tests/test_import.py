@@ -316,7 +316,7 @@ def test_utf8_bom_and_header_names_ignore_case_and_spaces(
 
 
 def test_the_documented_template_imports(client: TestClient, session: Session) -> None:
-    content = (ROOT / "docs" / "import-template.csv").read_bytes()
+    content = (ROOT / "web" / "static" / "import-template.csv").read_bytes()
     job = import_file(client, staff_headers(session), content)
     assert job["status"] == "done", job["report"]
     assert job["report"]["created"] == {"companies": 2, "sites": 2, "flows": 4}

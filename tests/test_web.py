@@ -318,12 +318,13 @@ def test_declare_a_site_and_a_flow_through_the_forms(client: TestClient, session
         "Cendres volantes silo 2",
         "10 01 02",
         "cendres volantes de charbon",
-        "par mois",
+        "t/mois",
         "t/an",
         "Unité de Gravelines",
     ):
         assert words in page, words
-    assert "1\u202f200,5 t par mois" in page  # French grouping and decimal comma
+    # French grouping and decimal comma; the rate written as the base unit's beside it (t/an).
+    assert "1\u202f200,5 t/mois" in page
     session.expire_all()
     flow = session.exec(select(Flow).where(Flow.company_id == company.id)).one()
     assert flow.quantity_per_year == pytest.approx(1200.5 * 12)
@@ -514,7 +515,7 @@ def test_english_switch_is_remembered(client: TestClient, session: Session) -> N
         "Offer",
         "Material",
         "Coal fly ash",
-        "1,200 t per year",
+        "1,200 t/yr",
         "Log out",
     ):
         assert words in response.text, words
@@ -793,7 +794,7 @@ def test_import_runs_and_reports_bad_rows(client: TestClient, session: Session) 
     assert re.search(r'<td class="num">3</td><td class="code">low_code</td>', page.text)
     # Each row's reason in the page's language, found by its case, never its English words.
     assert "Code déchet inconnu" in page.text
-    assert "Valeur hors de la liste\u00a0: gas, heat, material, water." in page.text
+    assert "Valeur hors de la liste\u00a0: chaleur, eau, gaz, matière." in page.text
     assert "Ce n&#39;est pas un nombre." in page.text
     assert "not one of" not in page.text and "not a number" not in page.text
     english = client.get(f"{job_url}?lang=en")

@@ -11,6 +11,7 @@ from urllib.parse import urlencode
 
 from pydantic import ValidationError
 
+from core.text import collation_key
 from marketplace.catalogue.labels import departement_names, low_labels, region_names
 from marketplace.catalogue.search import BAND_KEYS, BAND_LABELS, MAX_WORDS, CatalogueQuery
 from privacy.generalisation import FAMILIES, QUANTITY_BOUNDS
@@ -59,6 +60,8 @@ FIELD_LABELS = {
     "region": N_("Région"),
     "from_site": N_("From my site"),
     "distance_band": N_("Distance"),
+    "sort": N_("Sort by"),
+    "cursor": N_("Page of results"),
 }
 HAZARD_CHOICES = {"true": N_("Hazardous only"), "false": N_("Non-hazardous only")}
 LOW_DIGITS = {
@@ -158,7 +161,7 @@ def departements() -> Choices:
 
 
 def regions() -> Choices:
-    return sorted(region_names().items(), key=lambda pair: pair[1])
+    return sorted(region_names().items(), key=lambda pair: collation_key(pair[1]))
 
 
 def form_choices(

@@ -29,6 +29,7 @@ from marketplace.exchanges.states import (
 )
 from web.i18n import N_, Translate
 from web.labels import REGULARITIES, label
+from web.templating import format_day
 
 STATES = {
     "draft": N_("Draft"),
@@ -291,8 +292,8 @@ def terms_rows(terms: Terms, locale: str, translate: Translate) -> list[Row]:
         Row(translate(FIELDS["price.kind"]), amount),
         Row(translate(FIELDS["delivery_point"]), terms.delivery_point),
         Row(translate(FIELDS["transport"]), terms.transport, True),
-        Row(translate(FIELDS["start_date"]), terms.start_date.isoformat()),
-        Row(translate(FIELDS["end_date"]), terms.end_date.isoformat()),
+        Row(translate(FIELDS["start_date"]), format_day(terms.start_date, locale)),
+        Row(translate(FIELDS["end_date"]), format_day(terms.end_date, locale)),
     ]
     return rows
 

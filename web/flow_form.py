@@ -92,20 +92,32 @@ def submitted_fields(form: FormData, direction: str, kind: str) -> dict[str, Any
     }
 
 
-def _plain(value: float | None) -> str:
-    """A number as typed back in a field: every digit it has, no exponent, no trailing zeros."""
+_MONEY = ("current_cost_eur_per_unit", "virgin_price_eur_per_unit")
+
+
+def _plain(value: float | None, locale: str, *, money: bool = False) -> str:
+    """A number as typed back in a field, as the reader writes it: every digit it has, no
+    exponent, no trailing zeros but a price's cents (18,50 €, not 18.5), and a decimal comma in
+    French. No thousands separator, so the field holds exactly what `number()` reads back."""
     if value is None:
         return ""
     text = format(Decimal(repr(value)), "f")
-    return text.rstrip("0").rstrip(".") if "." in text else text
+    if "." in text:
+        text = text.rstrip("0").rstrip(".")
+    if money and "." in text:
+        whole, cents = text.split(".")
+        text = f"{whole}.{cents.ljust(2, '0')}"
+    return text.replace(".", ",") if locale == "fr" else text
 
 
-def values_of(flow: FlowRead) -> dict[str, Any]:
-    """A stored flow as the form's field values."""
+def values_of(flow: FlowRead, locale: str) -> dict[str, Any]:
+    """A stored flow as the form's field values, numbers written in the page's language."""
     values: dict[str, Any] = {
         name: getattr(flow, name) or "" for name in (*_REQUIRED_TEXT, *_LONG_TEXT, *_OPTIONAL_TEXT)
     }
-    values.update({name: _plain(getattr(flow, name)) for name in _NUMBERS})
+    values.update(
+        {name: _plain(getattr(flow, name), locale, money=name in _MONEY) for name in _NUMBERS}
+    )
     values.update({name: (getattr(flow, name) or "") for name in _CHOICES})
     if flow.low_code:
         values["low_code"] = f"{flow.low_code[:2]} {flow.low_code[2:4]} {flow.low_code[4:]}"

@@ -7,6 +7,7 @@ after the reveal, through the audited path that read takes."""
 
 from __future__ import annotations
 
+import re
 import uuid
 from dataclasses import dataclass
 from datetime import datetime
@@ -21,7 +22,8 @@ from marketplace.introductions.models import Introduction
 from marketplace.introductions.schemas import Counterpart, IntroductionRead
 from marketplace.introductions.states import Party
 from web.i18n import N_, Translate
-from web.labels import ICPE_REGIME_LABELS, label
+from web.labels import BASE_UNITS, ICPE_REGIME_LABELS, label
+from web.templating import format_number
 
 STATES = {
     "interest_expressed": N_("Interest expressed"),
@@ -103,6 +105,22 @@ def state_label(state: str, party: Party, translate: Translate) -> str:
     return translate(words) if words else state
 
 
+_ENGLISH_NUMBER = re.compile(r"\d{1,3}(?:,\d{3})+|\d+")
+
+
+def quantity_class_text(label_en: str | None, locale: str, translate: Translate) -> str | None:
+    """A quantity class as the API gives it ("1,000 – 10,000 t/yr") in the page's language
+    ("1 000 – 10 000 t/an"): its numbers grouped the page's way, its base unit translated."""
+    if not label_en:
+        return label_en
+    amount, _, unit = label_en.rpartition(" ")
+    if unit in BASE_UNITS.values():
+        label_en = f"{amount} {translate(unit)}"
+    return _ENGLISH_NUMBER.sub(
+        lambda number: format_number(int(number.group().replace(",", "")), locale), label_en
+    )
+
+
 def _card(read: IntroductionRead, locale: str, translate: Translate) -> RequesterCardView | None:
     card = read.requester
     if card is None:
@@ -128,7 +146,7 @@ def _card(read: IntroductionRead, locale: str, translate: Translate) -> Requeste
     return RequesterCardView(
         sector=sector,
         distance_band=card.distance_band,
-        quantity_class=card.quantity_class,
+        quantity_class=quantity_class_text(card.quantity_class, locale, translate),
         permits=tuple(permits),
     )
 

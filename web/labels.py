@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from typing import Any
 
@@ -47,6 +48,14 @@ PHYSICAL_STATES = {
 }
 PRECISIONS = {Precision.MEASURED: N_("Measured"), Precision.ESTIMATED: N_("Estimated")}
 STATUSES = {FlowStatus.ACTIVE: N_("Active"), FlowStatus.WITHDRAWN: N_("Withdrawn")}
+# A declared quantity's rate, written as the base units are ("t/an", "Nm³/an"), so a flow's two
+# quantities side by side read alike (not « Nm3 par an » beside « m³/an »).
+PERIOD_RATES: dict[str, str] = {
+    Period.YEAR: N_("%(unit)s/yr"),
+    Period.MONTH: N_("%(unit)s/month"),
+    Period.WEEK: N_("%(unit)s/week"),
+    Period.DAY: N_("%(unit)s/day"),
+}
 BASE_UNITS = {"t/yr": N_("t/yr"), "MWh/yr": N_("MWh/yr"), "m3/yr": N_("m³/yr")}
 SIZE_CLASSES = {
     "micro": N_("Micro-enterprise"),
@@ -95,6 +104,21 @@ def label(table: Mapping[Any, str], value: str | None, translate: Translate) -> 
         return ""
     message = table.get(value)
     return translate(message) if message else value
+
+
+_CUBIC = re.compile(r"(m)3\b", re.IGNORECASE)
+
+
+def unit_symbol(unit: str) -> str:
+    """A unit as printed: "m3", "Nm3" and "kNm3", typed so on a keyboard, read m³, Nm³, kNm³."""
+    return _CUBIC.sub(r"\1³", unit.strip())
+
+
+def rate(unit: str, period: str | None, translate: Translate) -> str:
+    """ "Nm3" per year → "Nm³/an" in French; a unit without a known period is shown alone."""
+    message = PERIOD_RATES.get(period) if period else None
+    symbol = unit_symbol(unit)
+    return translate(message, unit=symbol) if message else symbol
 
 
 def month_names(locale: str) -> dict[int, str]:

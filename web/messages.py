@@ -9,6 +9,7 @@ from collections.abc import Callable, Mapping
 
 from core import errors as core
 from core.errors import DomainError
+from core.text import collation_key
 from marketplace.accounts import errors as accounts
 from marketplace.alerts import errors as alerts
 from marketplace.catalogue import errors as catalogue
@@ -257,7 +258,6 @@ CASES: Mapping[type[DomainError], str] = {
     imports.NotANumber: N_("Not a number."),
     imports.NotAFiniteNumber: N_("Not a finite number."),
     imports.AmountTooLarge: N_("Too large an amount."),
-    imports.NotOneOf: N_("Not one of: %(choices)s."),
     imports.ValueNotValid: N_("Invalid value."),
     imports.MonthsPartNotRead: N_(
         "Part %(position)s of the months is not a month: write numbers from 1 to 12 or month "
@@ -332,10 +332,40 @@ _VALUE_ERRORS: Mapping[str, str] = {
 }
 
 
+# The values an import's enumerated columns take (marketplace/imports/rows.py), which the import
+# also reads in French: a French report lists the French ones, not the English codes.
+CHOICE_WORDS: Mapping[str, str] = {
+    "offer": N_("offer"),
+    "request": N_("request"),
+    "material": N_("material"),
+    "heat": N_("heat"),
+    "water": N_("water"),
+    "gas": N_("gas"),
+    "year": N_("year"),
+    "month": N_("month"),
+    "week": N_("week"),
+    "day": N_("day"),
+    "continuous": N_("continuous"),
+    "batch": N_("batch"),
+    "seasonal": N_("seasonal"),
+    "one-off": N_("one-off"),
+}
+
+
+def _not_one_of(params: Mapping[str, object], translate: Translate) -> str:
+    choices = [part for part in str(params.get("choices", "")).split(", ") if part]
+    words = sorted(
+        (translate(CHOICE_WORDS[c]) if c in CHOICE_WORDS else c for c in choices),
+        key=collation_key,
+    )
+    return translate(N_("Not one of: %(choices)s."), choices=", ".join(words))
+
+
 # The cases whose words follow their parameters rather than one message.
 FROM_PARAMS: Mapping[type[DomainError], Callable[[Mapping[str, object], Translate], str]] = {
     core.ValueRefused: schema_message,
     imports.RowValueRefused: schema_message,
+    imports.NotOneOf: _not_one_of,
 }
 # By name, for the refusals stored with their case's name and parameters (an import's report).
 BY_NAME = {case.__name__: case for case in (*CASES, *FROM_PARAMS)}

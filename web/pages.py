@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from sqlmodel import Session
 
+from core.text import collation_key
 from marketplace.companies.service import list_sites, site_name
 from web.catalogue_form import Choices
 from web.security import Viewer, own_company
@@ -17,4 +18,4 @@ def own_sites(session: Session, viewer: Viewer | None) -> Choices:
         return []
     company = own_company(session, viewer)
     names = ((str(s.id), site_name(company, s)) for s in list_sites(session, viewer.actor))
-    return sorted(names, key=lambda pair: pair[1].casefold())
+    return sorted(names, key=lambda pair: collation_key(pair[1]))

@@ -22,9 +22,8 @@ from web.catalogue_form import (
     read_search,
     search_params,
 )
-from web.forms import GENERAL, domain_errors, explain, place_errors
+from web.forms import domain_errors, explain, place_errors
 from web.i18n import Translate, page_locale, page_translator
-from web.labels import label
 from web.pages import own_sites
 from web.security import DbSession, OptionalViewer
 from web.templating import render
@@ -33,9 +32,10 @@ router = APIRouter(include_in_schema=False)
 
 
 def _error_lines(errors: dict[str, str], translate: Translate) -> list[tuple[str, str]]:
-    # Shown above the results too: an HTMX update replaces the results, not the form.
+    # Shown above the results too: an HTMX update replaces the results, not the form. A field
+    # without a label is not named at all: its parameter's name is English, not a word of the page.
     return [
-        ("" if name == GENERAL else label(FIELD_LABELS, name, translate), message)
+        (translate(FIELD_LABELS[name]) if name in FIELD_LABELS else "", message)
         for name, message in errors.items()
     ]
 

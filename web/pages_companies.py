@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
+from core.text import collation_key
 from marketplace.companies.schemas import CompanyRead
 from marketplace.companies.service import count_sites_by_company, list_companies, read_company
 from marketplace.flows.service import count_active_flows_by_company
@@ -38,5 +39,5 @@ def companies_page(request: Request, session: DbSession, viewer: CurrentViewer) 
         size = label(SIZE_CLASSES, identity.size_class, translate)
         sites, flows = site_counts.get(company.id, 0), flow_counts.get(company.id, 0)
         rows.append(CompanyRow(identity, size, sites, flows))
-    rows.sort(key=lambda row: row.company.legal_name.casefold())
+    rows.sort(key=lambda row: collation_key(row.company.legal_name))
     return render(request, "companies.html", {"rows": rows})

@@ -15,6 +15,7 @@ from sqlmodel import Session
 from core.errors import Conflict
 from core.inputs import SearchWords
 from core.reference.models import LowCode
+from core.text import collation_key
 from marketplace.catalogue.service import live_listings
 from marketplace.companies.models import Company
 from marketplace.companies.service import list_sites, site_name
@@ -60,6 +61,7 @@ from web.labels import (
     REGULARITIES,
     label,
     month_names,
+    rate,
 )
 from web.security import COMPANY_PAGES, CurrentViewer, DbSession, Viewer, own_company
 from web.templating import format_number, render
@@ -115,10 +117,7 @@ def _row(
     locale: str,
     translate: Translate,
 ) -> FlowRow:
-    declared = (
-        f"{format_number(flow.quantity, locale)} {flow.unit} "
-        f"{label(PERIODS, flow.period, translate)}"
-    )
+    declared = f"{format_number(flow.quantity, locale)} {rate(flow.unit, flow.period, translate)}"
     normalised = (
         f"{format_number(flow.quantity_per_year, locale)} "
         f"{label(BASE_UNITS, flow.base_unit, translate)}"
@@ -189,7 +188,7 @@ def _form_page(
         "flow": flow,
         "values": {**DEFAULTS, **values},
         "errors": errors,
-        "sites": sorted(((str(i), n) for i, n in sites.items()), key=lambda s: s[1]),
+        "sites": sorted(((str(i), n) for i, n in sites.items()), key=lambda s: collation_key(s[1])),
         "low": low,
         "directions": _choices(DIRECTIONS, translate),
         "kinds": _choices(KINDS, translate),
@@ -244,7 +243,9 @@ def edit_flow_page(
     flow = read_flow(get_flow(session, viewer.actor, flow_id))
     if flow.status == FlowStatus.WITHDRAWN:
         raise WithdrawnFlowNotEdited()
-    return _form_page(request, session, viewer, flow=flow, values=values_of(flow), errors={})
+    return _form_page(
+        request, session, viewer, flow=flow, values=values_of(flow, page_locale(request)), errors={}
+    )
 
 
 @router.post("/flows/{flow_id}/edit")

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from datetime import UTC, date, datetime
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
+from babel.dates import format_date, format_datetime
 from babel.numbers import format_decimal
 from jinja2 import Environment, FileSystemLoader, StrictUndefined
 from starlette.requests import Request
@@ -27,6 +29,18 @@ def format_number(value: float | int | None, locale: str) -> str:
     return format_decimal(value, format="#,##0.##", locale=locale)
 
 
+def format_day(value: date | None, locale: str) -> str:
+    """A date as its reader writes it: « 1 janv. 2027 » in French, "Jan 1, 2027" in English."""
+    return format_date(value, format="medium", locale=locale) if value else ""
+
+
+def format_moment(value: datetime | None, locale: str) -> str:
+    """A stored time (UTC) in the page's language, its zone said: the server keeps UTC."""
+    if value is None:
+        return ""
+    return f"{format_datetime(value, format='short', tzinfo=UTC, locale=locale)} UTC"
+
+
 @lru_cache
 def environment(locale: str) -> Environment:
     """An environment per language rather than translations swapped per request: requests run
@@ -41,6 +55,8 @@ def environment(locale: str) -> Environment:
     )
     env.install_gettext_translations(translations(locale), newstyle=True)  # type: ignore[attr-defined]
     env.filters["number"] = lambda value: format_number(value, locale)
+    env.filters["day"] = lambda value: format_day(value, locale)
+    env.filters["moment"] = lambda value: format_moment(value, locale)
     env.filters["coordinate"] = lambda value: format_decimal(value, "0.0#####", locale=locale)
     env.globals["locale"] = locale
     env.globals["locales"] = LOCALES

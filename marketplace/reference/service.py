@@ -8,7 +8,7 @@ from collections.abc import Iterable, Sequence
 from sqlmodel import Session, col, select
 
 from core.reference.models import Departement, LowCode, Operation, Region
-from core.text import fold
+from core.text import collation_key, fold
 
 
 def search_low_codes(
@@ -30,8 +30,14 @@ def search_low_codes(
     return session.exec(statement if limit is None else statement.limit(limit)).all()
 
 
+def operation_order(operation: Operation) -> tuple[bool, object]:
+    """The directive's order: recoveries R 1 to R 13, then disposals D 1 to D 15, numbers read
+    as numbers (the text order put D 10 and D 12 before D 2)."""
+    return not operation.code.startswith("R"), collation_key(operation.code)
+
+
 def list_operations(session: Session) -> Sequence[Operation]:
-    return session.exec(select(Operation).order_by(col(Operation.code))).all()
+    return sorted(session.exec(select(Operation)).all(), key=operation_order)
 
 
 def low_codes_by_code(session: Session, codes: Iterable[str]) -> Sequence[LowCode]:

@@ -82,7 +82,7 @@ def test_company_admin_declares_a_site_and_a_flow(
     expect(row).to_contain_text("Offre")
     expect(row).to_contain_text("10 01 02")
     expect(row).to_contain_text("cendres volantes de charbon")
-    expect(row).to_contain_text("120\u202f000 t par an")
+    expect(row).to_contain_text("120\u202f000 t/an")
     expect(row).to_contain_text("Unité de Gravelines")
     expect(page.get_by_role("heading", name="Mes flux")).to_be_visible()
     shot("07-flows")
