@@ -23,7 +23,9 @@ from marketplace.accounts.models import ApiToken, PasswordReset, Role, User, Web
 from marketplace.accounts.service import authenticate
 from tests.factories import PASSWORD, bearer, create_tenant, create_user_row
 from tests.test_alerts import SmtpServer
+from tests.test_concurrency import Call, _burst
 from tests.test_web import login, reloaded, token_in
+from web.security import LOGIN_CSRF_COOKIE, new_login_token
 
 NEW_PASSWORD = "une-toute-nouvelle-phrase"
 LINK = re.compile(r"http://[^\s]+/password/reset/([A-Za-z0-9_\-]+)")
@@ -272,3 +274,31 @@ def test_an_inactive_account_gets_no_link(
     session.commit()
     assert _ask(client, tenant.admin.email).status_code == 200
     assert smtp.inbox.messages == []
+
+
+def test_one_link_used_at_once_by_eight_clients_resets_the_password_once(
+    client: TestClient, session: Session, smtp: SmtpServer
+) -> None:
+    tenant = create_tenant(session)
+    _ask(client, tenant.admin.email)
+    token = _link_token(smtp, tenant.admin.email)
+
+    def attempt(n: int) -> Call:
+        form_token = new_login_token()
+        return lambda c: c.post(
+            f"/password/reset/{token}",
+            data={
+                "password": f"{NEW_PASSWORD}-{n}",
+                "password_confirmation": f"{NEW_PASSWORD}-{n}",
+                "csrf_token": form_token,
+            },
+            headers={"cookie": f"{LOGIN_CSRF_COOKIE}={form_token}"},
+            follow_redirects=False,
+        )
+
+    answers = _burst([attempt(n) for n in range(8)])
+    codes = sorted(a.status_code for a in answers)
+    assert codes == [303] + [404] * 7, codes
+    winner = next(n for n, a in enumerate(answers) if a.status_code == 303)
+    session.expire_all()
+    assert authenticate(session, tenant.admin.email, f"{NEW_PASSWORD}-{winner}")

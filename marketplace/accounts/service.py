@@ -25,6 +25,7 @@ from argon2.exceptions import InvalidHashError, VerificationError
 from sqlmodel import Session, col, select
 
 from core import ratelimit
+from core.db import select_for_update
 from core.models import utcnow
 from core.settings import get_settings
 from core.worker import enqueue
@@ -473,10 +474,10 @@ def _live_reset(session: Session, token: str, *, lock: bool = False) -> Password
     if not token or len(token) > 200:
         raise ResetLinkNotValid(field="token")
     query = select(PasswordReset).where(PasswordReset.token_hash == _sha256(token))
-    if lock:
-        # Two submissions of one link at once: the second waits, then finds it used.
-        query = query.with_for_update()
-    reset = session.exec(query).first()
+    # Two submissions of one link at once: the second waits for the first to commit, then
+    # reads the link as used (SELECT ... FOR UPDATE; SQLite's write lock).
+    rows = select_for_update(session, query) if lock else session.exec(query).all()
+    reset = rows[0] if rows else None
     if reset is None or reset.used_at is not None or reset.expires_at <= utcnow():
         raise ResetLinkNotValid(field="token")
     user = session.get(User, reset.user_id)
