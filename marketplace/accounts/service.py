@@ -424,8 +424,6 @@ def require_company_admin(actor: Actor, company_id: uuid.UUID) -> None:
 
 # --- password reset ------------------------------------------------------------------------------
 
-RESET_PATH = "/password/reset/"
-
 
 def _reset_limits(email: str, address: str | None) -> list[tuple[str, int]]:
     settings = get_settings()
@@ -439,10 +437,11 @@ def _reset_limits(email: str, address: str | None) -> list[tuple[str, int]]:
 
 def request_password_reset(session: Session, email: str, address: str | None) -> None:
     """Send a reset link to `email` if it is an active account's, and answer alike either way:
-    nothing is returned, the same work is done in the request (the mail leaves after commit, in
-    the background), so neither the answer nor its time tells whether the address has an
-    account. Every request counts against the address's and the client's limits (a sliding
-    window), which stops both mail-bombing an owner and sweeping a list of addresses."""
+    nothing is returned, and the request does the same work whatever the address (it counts the
+    request and enqueues the task that looks the account up, issues the link and mails it), so
+    neither the answer nor its time tells whether the address has an account. Every request
+    counts against the address's and the client's limits (a sliding window), which stops both
+    mail-bombing an owner and sweeping a list of addresses."""
     settings = get_settings()
     window = settings.password_reset_window_seconds
     limits = _reset_limits(email, address)
@@ -452,22 +451,7 @@ def request_password_reset(session: Session, email: str, address: str | None) ->
         raise TooManyPasswordResets(retry_after=wait, seconds=wait)
     for key, _ in limits:
         ratelimit.record(key, window)
-    token = secrets.token_urlsafe(32)
-    token_hash = _sha256(token)
-    user = find_user_by_email(session, email) if len(email) <= 254 else None
-    if user is None or not user.is_active:
-        return
-    # Only the newest link works: an older one lying in a mailbox is worth nothing.
-    for older in session.exec(
-        select(PasswordReset).where(
-            PasswordReset.user_id == user.id, col(PasswordReset.used_at).is_(None)
-        )
-    ).all():
-        session.delete(older)
-    ttl = timedelta(minutes=settings.password_reset_ttl_minutes)
-    session.add(PasswordReset(token_hash=token_hash, user_id=user.id, expires_at=utcnow() + ttl))
-    session.flush()
-    enqueue(session, send_password_reset, token_hash, settings.base_url + RESET_PATH + token)
+    enqueue(session, send_password_reset, email_index(email))
 
 
 def _live_reset(session: Session, token: str, *, lock: bool = False) -> PasswordReset:
