@@ -341,3 +341,13 @@ def test_the_request_does_the_same_work_whether_the_address_has_an_account(
     while not smtp.inbox.to(user.email) and time.monotonic() < deadline:
         time.sleep(0.05)
     assert len(smtp.inbox.to(user.email)) == 1
+
+
+def test_the_reset_pages_speak_english_on_request(client: TestClient) -> None:
+    forgot = client.get("/password/forgot?lang=en")
+    assert "Forgot your password?" in forgot.text and "Send the link" in forgot.text
+    assert "Mot de passe" not in forgot.text
+    dead = client.get("/password/reset/nimportequoi?lang=en")
+    assert dead.status_code == 404
+    assert "This password reset link no longer works" in dead.text
+    assert 'href="/password/forgot"' in dead.text
