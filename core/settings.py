@@ -114,6 +114,19 @@ class Settings(BaseSettings):
     # limit (and an audit entry per move) keeps probing slow and visible all the same.
     site_moves_per_day: int = Field(default=3, ge=1)
     company_site_moves_per_day: int = Field(default=10, ge=1)
+    # --- password reset (marketplace/accounts) --------------------------------------------------
+    # How long an e-mailed reset link works; it works once.
+    password_reset_ttl_minutes: int = Field(default=60, ge=5, le=24 * 60)
+    # Reset requests allowed per e-mail address (whether or not it has an account, so the limit
+    # tells nothing) and per client address within the window; past either, 429 + Retry-After.
+    password_resets_per_account: int = Field(default=3, ge=1)
+    password_resets_per_address: int = Field(default=10, ge=1)
+    password_reset_window_seconds: int = Field(default=3600, ge=60)
+    # --- the facilitating association's contact, shown on the landing page ("how to join") ----
+    # Empty fields are not shown; with none set, the page says to ask the territory's association.
+    facilitator_name: str = ""
+    facilitator_email: str = ""
+    facilitator_phone: str = ""
     # --- introductions (marketplace/introductions) ---------------------------------------------
     # The territory's choice: the facilitator screens every interest (permits, distance, status)
     # before the owner hears of it; off, the platform proposes it to the owner at once.

@@ -189,7 +189,6 @@ def test_login_never_redirects_to_another_site(client: TestClient, session: Sess
 @pytest.mark.parametrize(
     "path",
     [
-        "/",
         "/flows",
         "/flows/new",
         "/sites",

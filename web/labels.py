@@ -128,6 +128,7 @@ def month_names(locale: str) -> dict[int, str]:
 
 # Shown once after a form succeeded: the redirect carries the key (?notice=flow-saved).
 NOTICES = {
+    "password-reset": N_("Your password is changed and every session is closed: log in with it."),
     "site-saved": N_("The site is saved."),
     "flow-saved": N_("The flow is saved."),
     "flow-withdrawn": N_("The flow is withdrawn."),

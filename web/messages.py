@@ -44,6 +44,13 @@ CASES: Mapping[type[DomainError], str] = {
     accounts.CompanyRoleNeedsCompany: N_("A company role needs a company."),
     accounts.StaffHaveNoCompany: N_("The association's staff belong to no company."),
     accounts.EmailTaken: N_("An account with this e-mail already exists."),
+    accounts.TooManyPasswordResets: N_(
+        "Too many password reset requests. Try again in %(seconds)s seconds."
+    ),
+    accounts.ResetLinkNotValid: N_(
+        "This password reset link no longer works: it was used, it expired, or it is incomplete."
+    ),
+    accounts.PasswordsDiffer: N_("The two passwords differ."),
     accounts.AddingUsersAdminOnly: N_("Only a company administrator may add users."),
     accounts.CompanyRolesOnly: N_("A company administrator adds company roles only."),
     accounts.PlatformAdminsOnly: N_("Only a platform administrator adds platform administrators."),

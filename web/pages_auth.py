@@ -1,4 +1,4 @@
-"""Logging in and out, and the home page that sends each role to its own first page."""
+"""Logging in and out. The home page (`/`) is web/pages_landing.py."""
 
 from __future__ import annotations
 
@@ -24,7 +24,6 @@ from web.security import (
     SESSION_COOKIE,
     SIGNED_IN_PAGES,
     CsrfRejected,
-    CurrentViewer,
     DbSession,
     delete_cookie,
     login_token_valid,
@@ -107,8 +106,3 @@ def logout(request: Request, session: DbSession) -> Response:
     response = RedirectResponse("/login", status_code=303)
     delete_cookie(response, SESSION_COOKIE)
     return response
-
-
-@router.get("/", dependencies=SIGNED_IN_PAGES)
-def home(viewer: CurrentViewer) -> Response:
-    return RedirectResponse("/companies" if viewer.actor.is_staff else "/flows", status_code=303)

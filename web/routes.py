@@ -13,6 +13,7 @@ from web import (
     pages_flows,
     pages_import,
     pages_introductions,
+    pages_landing,
     pages_listings,
     pages_matching,
     pages_pools,
@@ -35,5 +36,6 @@ for module in (
     pages_introductions,
     pages_console,
     pages_contracts,
+    pages_landing,
 ):
     router.include_router(module.router)

@@ -72,3 +72,16 @@ class TokenLifetimeNotPositive(Invalid):
 
 class NoSuchToken(NotFound):
     message = "no such token"
+
+
+class TooManyPasswordResets(RateLimited):
+    message = "too many password reset requests, retry in {seconds} s"
+
+
+class ResetLinkNotValid(Invalid):
+    # One answer for unknown, used and expired links: which one it was helps nobody but a guesser.
+    message = "this password reset link is not valid: it was used, it expired or it is wrong"
+
+
+class PasswordsDiffer(Invalid):
+    message = "the two passwords differ"

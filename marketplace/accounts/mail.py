@@ -38,3 +38,30 @@ def existing_account_message(to: str, locale: str | None) -> EmailMessage:
         ]
     )
     return compose(to, _("Your Symbiose account"), body + "\n")
+
+
+def password_reset_message(to: str, locale: str | None, link: str, minutes: int) -> EmailMessage:
+    """The reset link, in the owner's language. Says how long it works and that it works once,
+    and what to do when the owner did not ask for it (nothing: the password is unchanged)."""
+    _ = translator(locale if locale in LOCALES else get_settings().default_locale)
+    body = "\n\n".join(
+        [
+            _("Hello,"),
+            _(
+                "Someone asked to reset the password of the Symbiose account of this e-mail "
+                "address. To choose a new password, open this link:"
+            ),
+            link,
+            _(
+                "The link works once, within %(minutes)s minutes. Once the password is changed, "
+                "every session and API token of the account is closed.",
+                minutes=minutes,
+            ),
+            _(
+                "If you did not ask for it, there is nothing to do: your password has not been "
+                "changed."
+            ),
+            "— Symbiose",
+        ]
+    )
+    return compose(to, _("Reset your Symbiose password"), body + "\n")

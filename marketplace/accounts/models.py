@@ -70,3 +70,21 @@ class ApiToken(SQLModel, table=True):
     # A leaked token stops working by itself: at most api_token_max_age_days after issue.
     expires_at: datetime = Field(sa_column=sa.Column(UTCDateTime(), nullable=False))
     revoked: bool = False
+
+
+class PasswordReset(SQLModel, table=True):
+    """A password-reset link sent by e-mail: the link holds a random token, the table only its
+    SHA-256, so a copy of the database cannot be used to take over an account. Used once, then
+    `used_at` is set; it stops working by itself at `expires_at`."""
+
+    __tablename__ = "password_resets"
+
+    token_hash: str = Field(primary_key=True, max_length=64)
+    user_id: uuid.UUID = Field(foreign_key="users.id", index=True)
+    created_at: datetime = Field(
+        default_factory=utcnow, sa_column=sa.Column(UTCDateTime(), nullable=False)
+    )
+    expires_at: datetime = Field(sa_column=sa.Column(UTCDateTime(), nullable=False))
+    used_at: datetime | None = Field(
+        default=None, sa_column=sa.Column(UTCDateTime(), nullable=True)
+    )

@@ -25,6 +25,7 @@ from argon2.exceptions import InvalidHashError, VerificationError
 from sqlmodel import Session, col, select
 
 from core import ratelimit
+from core.db import select_for_update
 from core.models import utcnow
 from core.settings import get_settings
 from core.worker import enqueue
@@ -35,16 +36,27 @@ from marketplace.accounts.errors import (
     EmailTaken,
     NoSuchToken,
     NotAnEmail,
+    PasswordsDiffer,
     PasswordTooShort,
+    ResetLinkNotValid,
     StaffHaveNoCompany,
     StaffOnly,
     TokenLifetimeNotPositive,
     TooManyFailedLogins,
+    TooManyPasswordResets,
     Unauthorized,
     WrongCredentials,
 )
-from marketplace.accounts.models import COMPANY_ROLES, STAFF_ROLES, ApiToken, Role, User, WebSession
-from marketplace.accounts.tasks import notify_existing_account
+from marketplace.accounts.models import (
+    COMPANY_ROLES,
+    STAFF_ROLES,
+    ApiToken,
+    PasswordReset,
+    Role,
+    User,
+    WebSession,
+)
+from marketplace.accounts.tasks import notify_existing_account, send_password_reset
 from privacy.blind_index import blind_index
 
 MIN_PASSWORD_LENGTH = 10
@@ -408,3 +420,87 @@ def require_company_admin(actor: Actor, company_id: uuid.UUID) -> None:
         return
     if actor.company_id != company_id or not actor.is_company_admin:
         raise CompanyAdminOnly()
+
+
+# --- password reset ------------------------------------------------------------------------------
+
+
+def _reset_limits(email: str, address: str | None) -> list[tuple[str, int]]:
+    settings = get_settings()
+    # Keyed by the address's blind index whether or not it has an account, so being limited
+    # tells nothing about the account either.
+    return [
+        (f"reset:account:{email_index(email)}", settings.password_resets_per_account),
+        (f"reset:address:{address or 'unknown'}", settings.password_resets_per_address),
+    ]
+
+
+def request_password_reset(session: Session, email: str, address: str | None) -> None:
+    """Send a reset link to `email` if it is an active account's, and answer alike either way:
+    nothing is returned, and the request does the same work whatever the address (it counts the
+    request and enqueues the task that looks the account up, issues the link and mails it), so
+    neither the answer nor its time tells whether the address has an account. Every request
+    counts against the address's and the client's limits (a sliding window), which stops both
+    mail-bombing an owner and sweeping a list of addresses."""
+    settings = get_settings()
+    window = settings.password_reset_window_seconds
+    limits = _reset_limits(email, address)
+    waits = [ratelimit.retry_after(key, limit, window) for key, limit in limits]
+    wait = max((w for w in waits if w is not None), default=None)
+    if wait is not None:
+        raise TooManyPasswordResets(retry_after=wait, seconds=wait)
+    for key, _ in limits:
+        ratelimit.record(key, window)
+    enqueue(session, send_password_reset, email_index(email))
+
+
+def _live_reset(session: Session, token: str, *, lock: bool = False) -> PasswordReset:
+    if not token or len(token) > 200:
+        raise ResetLinkNotValid(field="token")
+    query = select(PasswordReset).where(PasswordReset.token_hash == _sha256(token))
+    # Two submissions of one link at once: the second waits for the first to commit, then
+    # reads the link as used (SELECT ... FOR UPDATE; SQLite's write lock).
+    rows = select_for_update(session, query) if lock else session.exec(query).all()
+    reset = rows[0] if rows else None
+    if reset is None or reset.used_at is not None or reset.expires_at <= utcnow():
+        raise ResetLinkNotValid(field="token")
+    user = session.get(User, reset.user_id)
+    if user is None or not user.is_active:
+        raise ResetLinkNotValid(field="token")
+    return reset
+
+
+def check_reset_token(session: Session, token: str) -> None:
+    """Whether a reset link still works (the form is shown only then); raises ResetLinkNotValid."""
+    _live_reset(session, token)
+
+
+def reset_password(session: Session, token: str, password: str, confirmation: str) -> User:
+    """Set a new password through a live reset link, once. Afterwards the account's every web
+    session, API token and other reset link stops working: whoever had stolen one of them (the
+    reason a password is reset) is out."""
+    reset = _live_reset(session, token, lock=True)
+    if password != confirmation:
+        raise PasswordsDiffer(field="password_confirmation")
+    password_hash = hash_password(password)
+    user = session.get(User, reset.user_id)
+    assert user is not None  # checked by _live_reset
+    user.password_hash = password_hash
+    session.add(user)
+    now = utcnow()
+    reset.used_at = now
+    session.add(reset)
+    others = select(PasswordReset).where(
+        PasswordReset.user_id == user.id, PasswordReset.token_hash != reset.token_hash
+    )
+    for other in session.exec(others).all():
+        session.delete(other)
+    for web_session in session.exec(select(WebSession).where(WebSession.user_id == user.id)).all():
+        session.delete(web_session)
+    tokens = select(ApiToken).where(ApiToken.user_id == user.id, col(ApiToken.revoked).is_(False))
+    for api_token in session.exec(tokens).all():
+        api_token.revoked = True
+        session.add(api_token)
+    session.flush()
+    forget_token_reads()
+    return user
