@@ -1,0 +1,258 @@
+"""The facilitator's workbench through a browser's eyes: the companies list searched and filtered,
+one company's page (identity through the logged vault path, sites, flows, listings, history), its
+size class corrected, and the list of pooled offers with their contributors and state."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from fastapi.testclient import TestClient
+from sqlmodel import Session, col, select
+
+from marketplace.accounts.models import Role
+from marketplace.accounts.service import actor_of
+from marketplace.catalogue import service as catalogue
+from marketplace.catalogue.pools import PoolCreate, create_pool
+from marketplace.companies.models import Company
+from privacy.models import AuditEntry
+from tests.factories import (
+    create_company_row,
+    create_flow_row,
+    create_site_row,
+    create_tenant,
+    create_user_row,
+    make_siret,
+)
+from tests.test_web import login, token_in
+
+
+def _identity_reads(session: Session, company: Company) -> int:
+    session.expire_all()
+    query = select(AuditEntry).where(
+        AuditEntry.action == "identity.read", col(AuditEntry.subject_id) == company.id
+    )
+    return len(session.exec(query).all())
+
+
+def _names_listed(html: str) -> list[str]:
+    return re.findall(r'<a href="/companies/[0-9a-f-]{36}">([^<]+)</a>', html)
+
+
+@pytest.fixture
+def territory(session: Session) -> dict[str, Company]:
+    """A coal power station in the Nord (large), a cement plant in the Pas-de-Calais (medium) and
+    a brick works in the Nord (small), with their sectors."""
+    station = create_company_row(
+        session, "Centrale Électrique du Littoral SAS", nace="35.11Z", size_class="large"
+    )
+    create_site_row(session, station, "Tranche 1", latitude=50.98, longitude=2.14)
+    cement = create_company_row(
+        session, "Béton du Boulonnais SA", nace="23.51Z", size_class="medium"
+    )
+    create_site_row(session, cement, "Carrière", latitude=50.72, longitude=1.61)
+    bricks = create_company_row(
+        session, "Briqueterie de Flandre SARL", nace="23.32Z", size_class="small"
+    )
+    create_site_row(session, bricks, "Four", latitude=50.95, longitude=2.45)
+    return {"station": station, "cement": cement, "bricks": bricks}
+
+
+def _facilitator(client: TestClient, session: Session) -> None:
+    login(client, create_user_row(session, Role.FACILITATOR).email)
+
+
+def test_the_list_opens_each_company_and_sorts_names_as_a_french_reader_does(
+    client: TestClient, session: Session, territory: dict[str, Company]
+) -> None:
+    _facilitator(client, session)
+    page = client.get("/companies")
+    assert page.status_code == 200
+    # « Béton » before « Briqueterie », « Centrale Électrique » after both: accents aside.
+    assert _names_listed(page.text) == [
+        "Béton du Boulonnais SA",
+        "Briqueterie de Flandre SARL",
+        "Centrale Électrique du Littoral SAS",
+    ]
+    assert f'href="/companies/{territory["station"].id}"' in page.text
+    # The power station is a large business, not « Petite entreprise ».
+    row = re.search(r"Centrale Électrique du Littoral SAS</a></td>.*?</tr>", page.text, re.S)
+    assert row and "Grande entreprise" in row.group(0)
+
+
+@pytest.mark.parametrize(
+    ("params", "expected"),
+    [
+        ({"q": "centrale electrique"}, ["Centrale Électrique du Littoral SAS"]),
+        ({"q": "BETON"}, ["Béton du Boulonnais SA"]),
+        ({"sector": "23"}, ["Béton du Boulonnais SA", "Briqueterie de Flandre SARL"]),
+        ({"sector": "23.51"}, ["Béton du Boulonnais SA"]),
+        ({"sector": "3511Z"}, ["Centrale Électrique du Littoral SAS"]),
+        (
+            {"departement": "59"},
+            ["Briqueterie de Flandre SARL", "Centrale Électrique du Littoral SAS"],
+        ),
+        ({"departement": "62"}, ["Béton du Boulonnais SA"]),
+        ({"size": "large"}, ["Centrale Électrique du Littoral SAS"]),
+        ({"sector": "23", "departement": "59"}, ["Briqueterie de Flandre SARL"]),
+        ({"q": "Papeterie"}, []),
+    ],
+)
+def test_search_and_filters_narrow_the_list(
+    client: TestClient,
+    session: Session,
+    territory: dict[str, Company],
+    params: dict[str, str],
+    expected: list[str],
+) -> None:
+    _facilitator(client, session)
+    page = client.get("/companies", params=params)
+    assert page.status_code == 200
+    assert _names_listed(page.text) == expected
+    if not expected:
+        assert "Aucune entreprise ne correspond à ces filtres." in page.text
+
+
+def test_a_siret_is_found_by_its_blind_index_and_filters_open_no_other_identity(
+    client: TestClient, session: Session, territory: dict[str, Company]
+) -> None:
+    siret = make_siret(4242)
+    found = create_company_row(session, "Papeterie du Port SA", siret=siret, size_class="large")
+    _facilitator(client, session)
+    spaced = f"{siret[:3]} {siret[3:6]} {siret[6:9]} {siret[9:]}"
+    assert _names_listed(client.get("/companies", params={"q": spaced}).text) == [
+        "Papeterie du Port SA"
+    ]
+    # Filtering on what is stored in clear opens only the identities shown: the cement plant
+    # (medium) was not decrypted for a search of large businesses.
+    before = _identity_reads(session, territory["cement"])
+    listed = client.get("/companies", params={"size": "large"}).text
+    assert _names_listed(listed) == ["Centrale Électrique du Littoral SAS", "Papeterie du Port SA"]
+    assert _identity_reads(session, territory["cement"]) == before
+    assert _identity_reads(session, found) >= 2
+
+
+@pytest.mark.parametrize(
+    ("params", "field", "words"),
+    [
+        ({"sector": "ciment"}, "sector", "code NAF"),
+        ({"size": "huge"}, "size", "Choisissez une taille dans la liste."),
+        ({"departement": "999"}, "departement", "Choisissez un département dans la liste."),
+    ],
+)
+def test_a_bad_filter_is_refused_naming_its_field(
+    client: TestClient,
+    session: Session,
+    territory: dict[str, Company],
+    params: dict[str, str],
+    field: str,
+    words: str,
+) -> None:
+    _facilitator(client, session)
+    page = client.get("/companies", params=params)
+    assert page.status_code == 422
+    assert f'id="error-{field}"' in page.text
+    assert words in page.text
+    assert _names_listed(page.text) == []
+
+
+def test_the_company_page_shows_identity_sites_flows_listings_and_history(
+    client: TestClient, session: Session
+) -> None:
+    tenant = create_tenant(session, "Centrale Électrique du Littoral SAS")
+    create_flow_row(session, tenant.site, label="Gypse de désulfuration", low_code="10 01 05")
+    listing = catalogue.create_listing(session, actor_of(tenant.admin), tenant.flow.id)
+    session.commit()
+    _facilitator(client, session)
+    before = _identity_reads(session, tenant.company)
+    page = client.get(f"/companies/{tenant.company.id}")
+    assert page.status_code == 200
+    text = page.text
+    # Identity, read through the vault's logged path: one more audit entry about it.
+    assert "Centrale Électrique du Littoral SAS" in text and "Camille Martin" in text
+    assert "rue du Port, 59140 Dunkerque" in text
+    assert _identity_reads(session, tenant.company) == before + 1
+    # Its site with its commune and département, both flows, its draft listing.
+    assert "Dunkerque" in text and "Nord (59)" in text
+    assert "Cendres volantes" in text and "Gypse de désulfuration" in text
+    assert f"/listings/{listing.id}/preview" in text and "Brouillon" in text
+    # The history names the read just made and who made it.
+    history = text.split("Historique", 1)[1]
+    assert (
+        "Identité lue par l&#39;animateur" in history or "Identité lue par l'animateur" in history
+    )
+
+
+def test_the_facilitator_corrects_the_size_class_and_the_history_says_so(
+    client: TestClient, session: Session
+) -> None:
+    company = create_company_row(session, "Centrale Électrique du Littoral SAS", size_class="small")
+    facilitator = create_user_row(session, Role.FACILITATOR)
+    login(client, facilitator.email)
+    url = f"/companies/{company.id}"
+    token = token_in(client.get(url).text)
+    saved = client.post(
+        f"{url}/size", data={"csrf_token": token, "size_class": "large"}, follow_redirects=False
+    )
+    assert saved.status_code == 303 and saved.headers["location"].startswith(url)
+    session.expire_all()
+    assert session.get(Company, company.id).size_class == "large"  # type: ignore[union-attr]
+    page = client.get(saved.headers["location"]).text
+    assert "La taille de l&#39;entreprise est enregistrée." in page
+    assert "Taille modifiée" in page and "Petite entreprise → Grande entreprise" in page
+    assert facilitator.email in page
+    listed = client.get("/companies").text
+    row = re.search(r"Centrale Électrique du Littoral SAS</a></td>.*?</tr>", listed, re.S)
+    assert row and "Grande entreprise" in row.group(0)
+
+
+def test_a_bad_size_class_is_refused_and_nothing_changes(
+    client: TestClient, session: Session
+) -> None:
+    company = create_company_row(session, "Béton du Boulonnais SA", size_class="medium")
+    _facilitator(client, session)
+    url = f"/companies/{company.id}"
+    token = token_in(client.get(url).text)
+    refused = client.post(f"{url}/size", data={"csrf_token": token, "size_class": "gigantic"})
+    assert refused.status_code == 422
+    assert 'id="error-size_class"' in refused.text
+    session.expire_all()
+    assert session.get(Company, company.id).size_class == "medium"  # type: ignore[union-attr]
+    size_changes = select(AuditEntry).where(AuditEntry.action == "company.size_class")
+    assert session.exec(size_changes).first() is None
+
+
+def test_an_unknown_company_is_not_found(client: TestClient, session: Session) -> None:
+    _facilitator(client, session)
+    assert client.get("/companies/not-a-uuid").status_code == 404
+    assert client.get("/companies/00000000-0000-4000-8000-000000000000").status_code == 404
+
+
+def test_pools_list_their_contributors_and_state(client: TestClient, session: Session) -> None:
+    tenants = [
+        create_tenant(session, name)
+        for name in ("Alpha Ciments SAS", "Bravo Papeterie SA", "Charlie Recyclage SAS")
+    ]
+    facilitator = create_user_row(session, Role.FACILITATOR)
+    pool = create_pool(
+        session,
+        actor_of(facilitator),
+        PoolCreate(flow_ids=[t.flow.id for t in tenants], title="Cendres volantes du port"),
+    )
+    session.commit()
+    login(client, facilitator.email)
+    page = client.get("/pools")
+    assert page.status_code == 200
+    assert "Offres groupées" in page.text and "Cendres volantes du port" in page.text
+    row = re.search(r"Cendres volantes du port.*?</tr>", page.text, re.S)
+    assert row is not None
+    for tenant in tenants:
+        assert f'href="/companies/{tenant.company.id}"' in row.group(0)
+    assert "Alpha Ciments SAS" in row.group(0) and "Charlie Recyclage SAS" in row.group(0)
+    assert "10 01 02" in row.group(0) and "Nord (59)" in row.group(0)
+    # Three shares of 1,200 t/yr each, summed, with each share beside its contributor.
+    assert "3\u202f600 t/an" in row.group(0) and row.group(0).count("1\u202f200 t/an") == 3
+    assert "Brouillon" in row.group(0)
+    # Filtered by state: a draft is not among the published.
+    assert "Cendres volantes du port" not in client.get("/pools?status=published").text
+    assert f"/listings/{pool.id}/preview" in client.get("/pools?status=draft").text
