@@ -15,6 +15,7 @@ from marketplace.accounts.service import actor_of
 from marketplace.catalogue import service as catalogue
 from marketplace.catalogue.pools import PoolCreate, create_pool
 from marketplace.companies.models import Company
+from marketplace.companies.service import siret_index
 from privacy.models import AuditEntry
 from tests.factories import (
     create_company_row,
@@ -256,3 +257,83 @@ def test_pools_list_their_contributors_and_state(client: TestClient, session: Se
     # Filtered by state: a draft is not among the published.
     assert "Cendres volantes du port" not in client.get("/pools?status=published").text
     assert f"/listings/{pool.id}/preview" in client.get("/pools?status=draft").text
+
+
+# --- the size class from the import --------------------------------------------------------------
+
+IMPORT_HEADER = ",".join(
+    [
+        "company,siret,nace,site,latitude,longitude",
+        "direction,kind,label,quantity,unit",
+        "temperature_c,size",
+    ]
+)
+
+
+def _import(client: TestClient, session: Session, lines: list[str]) -> dict:
+    from tests.factories import bearer
+    from tests.test_import import import_file
+
+    headers = bearer(session, create_user_row(session, Role.FACILITATOR))
+    return import_file(client, headers, "\n".join([IMPORT_HEADER, *lines]).encode())
+
+
+def test_the_import_gives_each_new_company_its_size_class(
+    client: TestClient, session: Session
+) -> None:
+    station, bricks, farm = make_siret(5101), make_siret(5102), make_siret(5103)
+    job = _import(
+        client,
+        session,
+        [
+            f"Centrale SAS,{station},35.11Z,Tranche,50.98,2.14,offer,heat,Vapeur,10,MWh,180,grande",
+            f"Centrale SAS,{station},,Tranche,50.98,2.14,offer,water,Purges,10,m3,,",
+            f"Briqueterie SAS,{bricks},23.32Z,Four,50.95,2.45,request,heat,Four,5,MWh,90,Moyenne",
+            f"Ferme SCEA,{farm},01.13Z,Serres,50.99,2.22,request,heat,Serres,5,MWh,60,",
+        ],
+    )
+    assert job["status"] == "done", job["report"]
+    session.expire_all()
+    sizes = {
+        siret: session.exec(select(Company).where(Company.siret_index == siret_index(siret)))
+        .one()
+        .size_class
+        for siret in (station, bricks, farm)
+    }
+    # Named in the file, in French or English, any case; not named: the default, to correct.
+    assert sizes == {station: "large", bricks: "medium", farm: "small"}
+
+
+def test_an_import_row_with_an_unknown_or_conflicting_size_is_refused_naming_the_column(
+    client: TestClient, session: Session
+) -> None:
+    station, bricks = make_siret(5201), make_siret(5202)
+    job = _import(
+        client,
+        session,
+        [
+            f"Centrale SAS,{station},35.11Z,Tranche,50.98,2.14,offer,heat,Vapeur,10,MWh,180,large",
+            f"Centrale SAS,{station},,Tranche,50.98,2.14,offer,water,Purges,10,m3,,micro",
+            f"Briqueterie SAS,{bricks},23.32Z,Four,50.95,2.45,request,heat,Four,5,MWh,90,PME",
+        ],
+    )
+    assert job["status"] == "failed"
+    errors = {(e["line"], e["field"]) for e in job["report"]["errors"]}
+    assert errors == {(3, "size"), (4, "size")}
+    session.expire_all()
+    assert session.exec(select(Company)).first() is None
+
+
+def test_the_demo_territory_names_each_company_size(client: TestClient, session: Session) -> None:
+    """The demo's file has a `size` column: the coal power station is a large business and a
+    farm a micro-enterprise, not every company « Petite entreprise »."""
+    from marketplace.demo.loader import load_demo
+
+    load_demo()
+    _facilitator(client, session)
+    page = client.get("/companies", params={"size": "large"}).text
+    assert "Centrale Thermique du Littoral SAS" in page
+    assert "GAEC des Trois Moulins" not in page
+    micro = client.get("/companies", params={"size": "micro"}).text
+    assert "GAEC des Trois Moulins" in micro
+    assert "Centrale Thermique du Littoral SAS" not in micro

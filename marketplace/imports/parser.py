@@ -60,6 +60,7 @@ REQUIRED_COLUMNS = (
 # so an import can say as much as the form.
 OPTIONAL_COLUMNS = (
     "nace",
+    "size",
     "low_code",
     "hazardous",
     "period",

@@ -49,6 +49,7 @@ from marketplace.imports.errors import (
     OtherCompanyName,
     OtherNace,
     OtherSitePosition,
+    OtherSizeClass,
     RowNotChecked,
     RowTooWide,
     RowValueRefused,
@@ -97,6 +98,24 @@ _REGULARITIES = {
     "one off": Regularity.ONE_OFF,
     "ponctuel": Regularity.ONE_OFF,
 }
+# A company's size class (companies.service.SIZE_CLASSES) as a file may write it, in English or
+# French; PME and ETI are left out, as each spans two classes.
+_SIZES = {
+    "micro": "micro",
+    "micro entreprise": "micro",
+    "microentreprise": "micro",
+    "tpe": "micro",
+    "small": "small",
+    "petite": "small",
+    "petite entreprise": "small",
+    "medium": "medium",
+    "moyenne": "medium",
+    "moyenne entreprise": "medium",
+    "entreprise de taille moyenne": "medium",
+    "large": "large",
+    "grande": "large",
+    "grande entreprise": "large",
+}
 _TRUE = frozenset({"true", "vrai", "oui", "yes", "y", "o", "1"})
 _FALSE = frozenset({"false", "faux", "non", "no", "n", "0"})
 _NUMBER = re.compile(r"[+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?")
@@ -122,6 +141,9 @@ class CompanyInFile:
     name_key: str
     nace: str | None
     nace_line: int
+    # The size class the file gives (None: not given, so a new company gets the default).
+    size_class: str | None = None
+    size_line: int = 0
 
 
 @dataclass
@@ -222,11 +244,22 @@ class RowChecks:
     def _company(self, line: int, siret: str, values: dict[str, str]) -> None:
         name, name_key = self._name(values["company"])
         nace = self._nace(values["nace"]) if values.get("nace") else None
+        raw_size = values.get("size", "")
+        size = (
+            _choice(" ".join(raw_size.replace("-", " ").split()), _SIZES, "size")
+            if raw_size
+            else None
+        )
         seen = self.companies.get(siret)
         if seen is None:
             _validated(Identity, {"legal_name": name, "siret": siret}, {"legal_name": "company"})
-            self.companies[siret] = CompanyInFile(line, name, name_key, nace, line)
+            self.companies[siret] = CompanyInFile(line, name, name_key, nace, line, size, line)
             return
+        if size is not None:
+            if seen.size_class is None:
+                seen.size_class, seen.size_line = size, line
+            elif size != seen.size_class:
+                raise OtherSizeClass(field="size", line=seen.size_line)
         if name_key != seen.name_key:
             raise OtherCompanyName(field="company", line=seen.line)
         if nace is not None:
