@@ -5,6 +5,7 @@ size class corrected, and the list of pooled offers with their contributors and 
 from __future__ import annotations
 
 import re
+import uuid
 
 import pytest
 from fastapi.testclient import TestClient
@@ -13,9 +14,11 @@ from sqlmodel import Session, col, select
 from marketplace.accounts.models import Role
 from marketplace.accounts.service import actor_of
 from marketplace.catalogue import service as catalogue
+from marketplace.catalogue.models import Listing
 from marketplace.catalogue.pools import PoolCreate, create_pool
 from marketplace.companies.models import Company
 from marketplace.companies.service import siret_index
+from marketplace.flows.models import Flow
 from privacy.models import AuditEntry
 from tests.factories import (
     create_company_row,
@@ -337,3 +340,73 @@ def test_the_demo_territory_names_each_company_size(client: TestClient, session:
     micro = client.get("/companies", params={"size": "micro"}).text
     assert "GAEC des Trois Moulins" in micro
     assert "Centrale Thermique du Littoral SAS" not in micro
+
+
+# --- pooling by subchapter -----------------------------------------------------------------------
+
+
+def _three_offers(session: Session, codes: list[str]) -> list[Flow]:
+    tenants = [
+        create_tenant(session, name)
+        for name in ("Alpha Ciments SAS", "Bravo Papeterie SA", "Charlie Recyclage SAS")
+    ]
+    return [
+        create_flow_row(session, t.site, label=f"Cendres {i}", low_code=code, quantity=500)
+        for i, (t, code) in enumerate(zip(tenants, codes, strict=True))
+    ]
+
+
+def test_offers_of_one_subchapter_are_pooled_and_published_at_the_subchapter(
+    client: TestClient, session: Session
+) -> None:
+    # Fly ash, bottom ash and boiler dust of power stations: three codes of subchapter 10 01.
+    flows = _three_offers(session, ["10 01 02", "10 01 01", "10 01 04*"])
+    facilitator = create_user_row(session, Role.FACILITATOR)
+    login(client, facilitator.email)
+    token = token_in(client.get("/pools/new").text)
+    form = {
+        "csrf_token": token,
+        "flow_ids": [str(f.id) for f in flows[:2]],
+        "area": "departement",
+        "title": "Cendres de combustion du port",
+    }
+    # By exact code, two different codes are refused; by subchapter they pool.
+    refused = client.post("/pools/new", data={**form, "material": "code"})
+    assert refused.status_code == 422 and "même code déchet" in refused.text
+    created = client.post(
+        "/pools/new", data={**form, "material": "subchapter"}, follow_redirects=False
+    )
+    assert created.status_code == 303, created.text
+    pool_id = created.headers["location"].split("/")[2]
+    client.post(f"/listings/{pool_id}/publish", data={"csrf_token": token})
+    session.expire_all()
+    listing = session.get(Listing, uuid.UUID(pool_id))
+    assert listing is not None
+    # Published at the subchapter, never at either code (two companies: brokered only).
+    assert (listing.material_level, listing.low_subchapter) == ("subchapter", "1001")
+    assert listing.public_low_code is None
+    assert listing.quantity_per_year == 1000
+    pools = client.get("/pools").text
+    assert "10 01 (sous-chapitre)" in pools
+
+
+def test_a_subchapter_pool_refuses_another_subchapter_or_a_mixed_hazard(
+    client: TestClient, session: Session
+) -> None:
+    flows = _three_offers(session, ["10 01 02", "10 02 02", "10 01 04*"])
+    facilitator = create_user_row(session, Role.FACILITATOR)
+    login(client, facilitator.email)
+    token = token_in(client.get("/pools/new").text)
+    base = {"csrf_token": token, "area": "departement", "material": "subchapter", "title": "X"}
+    ash, slag, dust = (str(f.id) for f in flows)
+    other = client.post("/pools/new", data={**base, "flow_ids": [ash, slag]})
+    assert other.status_code == 422 and "même sous-chapitre" in other.text
+    mixed = client.post("/pools/new", data={**base, "flow_ids": [ash, dust]})
+    assert mixed.status_code == 422 and "tous dangereux ou tous non dangereux" in mixed.text
+    bad = client.post(
+        "/pools/new",
+        data={**base, "material": "chapter", "flow_ids": [ash, slag]},
+    )
+    assert bad.status_code == 422
+    session.expire_all()
+    assert session.exec(select(Listing).where(Listing.aggregated == True)).first() is None  # noqa: E712

@@ -195,6 +195,12 @@ CASES: Mapping[type[DomainError], str] = {
     catalogue.PoolMixesMaterials: N_(
         "Pooled flows must share one material (the same List of Waste code)."
     ),
+    catalogue.PoolMixesSubchapters: N_(
+        "Pooled flows must share one List of Waste subchapter (the code's first four digits)."
+    ),
+    catalogue.PoolMixesHazard: N_(
+        "Pooled flows must be all hazardous or all non-hazardous: one listing has one flag."
+    ),
     catalogue.PoolMixesUnits: N_(
         "Pooled flows must share one unit: a gas metered in energy (MWh) is not pooled with a "
         "gas metered in volume (m³)."

@@ -36,7 +36,12 @@ router = APIRouter(include_in_schema=False, dependencies=STAFF_PAGES)
 # A territory has a few hundred offers; past this, the facilitator narrows them another way.
 MAX_OFFERS_SHOWN = 500
 AREAS = {"departement": N_("Département"), "region": N_("Région")}
-FORM_FIELDS = ("flow_ids", "area", "title", "description")
+MATERIALS = {
+    "code": N_("The same List of Waste code"),
+    "subchapter": N_("The same subchapter (published at the subchapter, e.g. 10 01)"),
+}
+FORM_FIELDS = ("flow_ids", "area", "material", "title", "description")
+SUBCHAPTER = N_("subchapter")
 
 
 @dataclass(frozen=True)
@@ -92,6 +97,7 @@ def _form_page(
     context = {
         "offers": _offers(session, viewer, locale, translate),
         "areas": [(code, translate(word)) for code, word in AREAS.items()],
+        "materials": [(code, translate(word)) for code, word in MATERIALS.items()],
         "values": values,
         "errors": errors,
         "limit": MAX_OFFERS_SHOWN,
@@ -101,7 +107,8 @@ def _form_page(
 
 @router.get("/pools/new")
 def new_pool_page(request: Request, session: DbSession, viewer: CurrentViewer) -> Response:
-    return _form_page(request, session, viewer, {"area": "departement", "flow_ids": []}, {})
+    values: dict[str, object] = {"area": "departement", "material": "code", "flow_ids": []}
+    return _form_page(request, session, viewer, values, {})
 
 
 @router.post("/pools/new")
@@ -113,6 +120,7 @@ def new_pool(
     values: dict[str, object] = {
         "flow_ids": flow_ids,
         "area": text(form, "area"),
+        "material": text(form, "material") or "code",
         "title": text(form, "title"),
         "description": text(form, "description"),
     }
@@ -183,13 +191,19 @@ def pools_page(request: Request, session: DbSession, viewer: CurrentViewer) -> R
             ),
             key=lambda c: c.name.casefold(),
         )
+        if not listing.low_code:
+            material = label(KINDS, listing.kind, translate)
+        elif listing.material_level == "subchapter":
+            # Pooled by subchapter: its codes differ, the subchapter is what they share.
+            code = listing.low_code
+            material = f"{code[:2]} {code[2:4]} ({translate(SUBCHAPTER)})"
+        else:
+            material = spaced(listing.low_code)
         rows.append(
             PoolRow(
                 id=str(listing.id),
                 title=listing.title,
-                material=spaced(listing.low_code)
-                if listing.low_code
-                else label(KINDS, listing.kind, translate),
+                material=material,
                 area=area,
                 quantity=f"{format_number(listing.quantity_per_year, locale)} {unit}",
                 status=label(LISTING_STATUSES, listing.status, translate),
