@@ -410,3 +410,17 @@ def test_a_subchapter_pool_refuses_another_subchapter_or_a_mixed_hazard(
     assert bad.status_code == 422
     session.expire_all()
     assert session.exec(select(Listing).where(Listing.aggregated == True)).first() is None  # noqa: E712
+
+
+def test_the_workbench_speaks_english_when_asked(
+    client: TestClient, session: Session, territory: dict[str, Company]
+) -> None:
+    _facilitator(client, session)
+    listed = client.get("/companies", params={"lang": "en", "size": "large"})
+    assert listed.status_code == 200 and "Name or SIRET" in listed.text
+    assert "Large business" in listed.text and "Grande entreprise" not in listed.text
+    page = client.get(f"/companies/{territory['station'].id}", params={"lang": "en"}).text
+    assert "History" in page and "Identity read by the facilitator" in page
+    assert "Historique" not in page
+    pools = client.get("/pools", params={"lang": "en"}).text
+    assert "Pooled offers" in pools and "No pooled offer yet." in pools
