@@ -340,6 +340,9 @@ def test_the_demo_territory_names_each_company_size(client: TestClient, session:
     micro = client.get("/companies", params={"size": "micro"}).text
     assert "GAEC des Trois Moulins" in micro
     assert "Centrale Thermique du Littoral SAS" not in micro
+    # Each demo company has its postal address, sealed with its identity.
+    row = re.search(r"Centrale Thermique du Littoral SAS</a></td>.*?</tr>", page, re.S)
+    assert row and "59820 Gravelines" in row.group(0)
 
 
 # --- pooling by subchapter -----------------------------------------------------------------------
@@ -424,3 +427,42 @@ def test_the_workbench_speaks_english_when_asked(
     assert "Historique" not in page
     pools = client.get("/pools", params={"lang": "en"}).text
     assert "Pooled offers" in pools and "No pooled offer yet." in pools
+
+
+def test_the_import_seals_each_new_company_address(client: TestClient, session: Session) -> None:
+    station, bricks = make_siret(5301), make_siret(5302)
+    header = f"{IMPORT_HEADER},address"
+    lines = [
+        f"Centrale SAS,{station},35.11Z,Tranche,50.98,2.14,offer,water,Purges,10,m3,,,"
+        '"2 route du Port, 59820 Gravelines"',
+        f"Centrale SAS,{station},,Tranche,50.98,2.14,offer,water,Eaux,10,m3,,,",
+        f"Briqueterie SAS,{bricks},23.32Z,Four,50.95,2.45,request,water,Eau,5,m3,,,",
+    ]
+    from tests.factories import bearer
+    from tests.test_import import import_file
+
+    headers = bearer(session, create_user_row(session, Role.FACILITATOR))
+    job = import_file(client, headers, "\n".join([header, *lines]).encode())
+    assert job["status"] == "done", job["report"]
+    session.expire_all()
+    station_row = session.exec(
+        select(Company).where(Company.siret_index == siret_index(station))
+    ).one()
+    # Sealed: the row holds no address in clear, the facilitator's page shows it.
+    assert b"Gravelines" not in station_row.identity_ciphertext
+    _facilitator(client, session)
+    assert "2 route du Port, 59820 Gravelines" in client.get(f"/companies/{station_row.id}").text
+    conflicting = import_file(
+        client,
+        headers,
+        "\n".join(
+            [
+                header,
+                f"Autre SAS,{make_siret(5303)},23.32Z,Four,50.95,2.45,request,water,Eau,5,m3,,,"
+                "1 rue A",
+                f"Autre SAS,{make_siret(5303)},,Four,50.95,2.45,request,water,Eau 2,5,m3,,,2 rue B",
+            ]
+        ).encode(),
+    )
+    assert conflicting["status"] == "failed"
+    assert [(e["line"], e["field"]) for e in conflicting["report"]["errors"]] == [(3, "address")]

@@ -256,6 +256,7 @@ CASES: Mapping[type[DomainError], str] = {
     imports.ValueRequired: N_("This field is required."),
     imports.OtherCompanyName: N_("This SIRET has another company name on line %(line)s."),
     imports.OtherNace: N_("This SIRET has another NACE code on line %(line)s."),
+    imports.OtherAddress: N_("This SIRET has another address on line %(line)s."),
     imports.OtherSizeClass: N_("This SIRET has another size class on line %(line)s."),
     imports.OtherSitePosition: N_(
         "This company's site of the same name is at another position on line %(line)s."

@@ -61,6 +61,7 @@ REQUIRED_COLUMNS = (
 OPTIONAL_COLUMNS = (
     "nace",
     "size",
+    "address",
     "low_code",
     "hazardous",
     "period",

@@ -46,6 +46,7 @@ from marketplace.imports.errors import (
     NotOneOf,
     NumberNotFinite,
     NumberNotStorable,
+    OtherAddress,
     OtherCompanyName,
     OtherNace,
     OtherSitePosition,
@@ -144,6 +145,9 @@ class CompanyInFile:
     # The size class the file gives (None: not given, so a new company gets the default).
     size_class: str | None = None
     size_line: int = 0
+    # Its postal address, sealed with the identity ("" when the file gives none).
+    address: str = ""
+    address_line: int = 0
 
 
 @dataclass
@@ -244,17 +248,27 @@ class RowChecks:
     def _company(self, line: int, siret: str, values: dict[str, str]) -> None:
         name, name_key = self._name(values["company"])
         nace = self._nace(values["nace"]) if values.get("nace") else None
-        raw_size = values.get("size", "")
-        size = (
-            _choice(" ".join(raw_size.replace("-", " ").split()), _SIZES, "size")
-            if raw_size
-            else None
-        )
+        # "Micro-entreprise", "grande  entreprise": hyphens and runs of spaces read as one space.
+        raw_size = " ".join(values.get("size", "").replace("-", " ").split())
+        size = _choice(raw_size, _SIZES, "size") if raw_size else None
+        address = " ".join(values.get("address", "").split())
         seen = self.companies.get(siret)
         if seen is None:
-            _validated(Identity, {"legal_name": name, "siret": siret}, {"legal_name": "company"})
-            self.companies[siret] = CompanyInFile(line, name, name_key, nace, line, size, line)
+            _validated(
+                Identity,
+                {"legal_name": name, "siret": siret, "address": address},
+                {"legal_name": "company"},
+            )
+            self.companies[siret] = CompanyInFile(
+                line, name, name_key, nace, line, size, line, address, line
+            )
             return
+        if address:
+            if not seen.address:
+                _validated(Identity, {"legal_name": name, "siret": siret, "address": address}, {})
+                seen.address, seen.address_line = address, line
+            elif address != seen.address:
+                raise OtherAddress(field="address", line=seen.address_line)
         if size is not None:
             if seen.size_class is None:
                 seen.size_class, seen.size_line = size, line

@@ -377,7 +377,7 @@ def _companies(
         seen = checks.companies[siret]
         assert seen.nace is not None  # require_nace_of_new_companies dropped the others
         size = seen.size_class or DEFAULT_SIZE_CLASS
-        company = _sealed_company(siret, index, seen.name, seen.nace, size, now)
+        company = _sealed_company(siret, index, seen.name, seen.nace, size, now, seen.address)
         companies[siret] = company
         new_rows.append({column: getattr(company, column) for column in Company.model_fields})
     _insert(session, "companies", new_rows)
@@ -385,7 +385,7 @@ def _companies(
 
 
 def _sealed_company(
-    siret: str, index: str, name: str, nace: str, size_class: str, now: datetime
+    siret: str, index: str, name: str, nace: str, size_class: str, now: datetime, address: str = ""
 ) -> Company:
     """A company sealed exactly as `companies.service.create_company` seals one."""
     company = Company(
@@ -399,7 +399,7 @@ def _sealed_company(
         size_class=size_class,
         created_at=now,
     )
-    identity = Identity(legal_name=name, siret=siret)
+    identity = Identity(legal_name=name, siret=siret, address=address)
     sealed = seal_json(identity.model_dump(mode="json"), aad=company.id.bytes)
     company.kek_id, company.wrapped_key = sealed.kek_id, sealed.wrapped_key
     company.identity_ciphertext = sealed.ciphertext
