@@ -33,6 +33,7 @@ from marketplace.companies.service import (
     set_size_class,
 )
 from marketplace.flows.service import count_active_flows_by_company, list_flows
+from web.cards import spaced
 from web.forms import FieldErrors, SubmittedForm, domain_errors, text
 from web.i18n import N_, Translate, page_locale, page_translator
 from web.labels import (
@@ -171,7 +172,9 @@ def _flows(
         {
             "label": flow.label,
             "direction": label(DIRECTIONS, flow.direction, translate),
-            "material": flow.low_code or label(KINDS, flow.kind, translate),
+            "material": spaced(flow.low_code)
+            if flow.low_code
+            else label(KINDS, flow.kind, translate),
             "quantity": f"{format_number(flow.quantity_per_year, locale)} "
             f"{label(BASE_UNITS, flow.base_unit, translate)}",
             "status": label(STATUSES, flow.status, translate),

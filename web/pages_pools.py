@@ -11,6 +11,7 @@ from pydantic import ValidationError
 from sqlmodel import Session
 
 from core.errors import DomainError
+from core.text import fold
 from marketplace.catalogue.labels import departement_names, region_names
 from marketplace.catalogue.pools import PoolCreate, create_pool
 from marketplace.catalogue.staff import MAX_POOLS_SHOWN, list_pools
@@ -155,7 +156,8 @@ class PoolRow:
     area: str
     quantity: str
     status: str
-    public: bool
+    # Published, but with fewer than k legal units: the facilitator brokers it, search hides it.
+    brokered_only: bool
     contributors: list[Contributor]
 
 
@@ -189,7 +191,7 @@ def pools_page(request: Request, session: DbSession, viewer: CurrentViewer) -> R
                 )
                 for share in pool.shares
             ),
-            key=lambda c: c.name.casefold(),
+            key=lambda c: fold(c.name),
         )
         if not listing.low_code:
             material = label(KINDS, listing.kind, translate)
@@ -207,7 +209,7 @@ def pools_page(request: Request, session: DbSession, viewer: CurrentViewer) -> R
                 area=area,
                 quantity=f"{format_number(listing.quantity_per_year, locale)} {unit}",
                 status=label(LISTING_STATUSES, listing.status, translate),
-                public=listing.status == ListingStatus.PUBLISHED and not listing.brokered_only,
+                brokered_only=listing.status == ListingStatus.PUBLISHED and listing.brokered_only,
                 contributors=contributors,
             )
         )
