@@ -466,3 +466,27 @@ def test_the_import_seals_each_new_company_address(client: TestClient, session: 
     )
     assert conflicting["status"] == "failed"
     assert [(e["line"], e["field"]) for e in conflicting["report"]["errors"]] == [(3, "address")]
+
+
+def test_the_api_pools_by_subchapter_and_names_a_bad_level(
+    client: TestClient, session: Session
+) -> None:
+    from tests.factories import bearer
+
+    flows = _three_offers(session, ["10 01 02", "10 01 01", "10 01 03"])
+    headers = bearer(session, create_user_row(session, Role.FACILITATOR))
+    body = {
+        "flow_ids": [str(f.id) for f in flows],
+        "area": "departement",
+        "title": "Cendres de combustion",
+    }
+    refused = client.post("/api/v1/pools", headers=headers, json={**body, "material": "chapter"})
+    assert refused.status_code == 422 and refused.json()["field"] == "material"
+    by_code = client.post("/api/v1/pools", headers=headers, json=body)
+    assert by_code.status_code == 422 and by_code.json()["field"] == "flow_ids"
+    created = client.post("/api/v1/pools", headers=headers, json={**body, "material": "subchapter"})
+    assert created.status_code == 201, created.text
+    session.expire_all()
+    listing = session.get(Listing, uuid.UUID(created.json()["id"]))
+    assert listing is not None and listing.material_level == "subchapter"
+    assert listing.quantity_per_year == 1500
