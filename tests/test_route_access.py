@@ -19,6 +19,7 @@ from marketplace.accounts.models import Role
 from marketplace.accounts.service import actor_of
 from marketplace.alerts import service as alerts
 from marketplace.catalogue import service as catalogue
+from marketplace.companies.models import Company
 from marketplace.exchanges.models import Contract, ContractVersion
 from marketplace.flows.models import Flow
 from marketplace.imports import service as imports
@@ -378,3 +379,44 @@ def test_the_facilitator_reaches_every_contract_page(client: TestClient, world: 
     assert contract_id in client.get("/contracts").text
     page = client.get(f"/contracts/{contract_id}")
     assert page.status_code == 200 and "Bravo Papeterie" in page.text
+
+
+def test_workbench_pages_refuse_company_users(
+    client: TestClient, world: dict, session: Session
+) -> None:
+    """The facilitator's workbench (companies, one company, its size class, the pools) is
+    refused to a member and to a company administrator: 403, nothing of B's shown, and B's size
+    class unchanged by a posted form."""
+    from tests.test_web import login, token_in
+
+    b_id = world["b_ids"]["company_id"]
+    for user in (world["member_a"], world["a"].admin):
+        client.cookies.clear()
+        login(client, user.email)
+        token = token_in(client.get("/flows").text)
+        for method, path in (
+            ("GET", "/companies"),
+            ("GET", f"/companies/{b_id}"),
+            ("GET", f"/companies/{world['a'].company.id}"),
+            ("POST", f"/companies/{b_id}/size"),
+            ("GET", "/pools"),
+            ("GET", "/pools/new"),
+        ):
+            data = {"csrf_token": token, "size_class": "large"} if method == "POST" else None
+            response = client.request(method, path, data=data)
+            assert response.status_code == 403, (user.email, method, path, response.status_code)
+            assert "Bravo Papeterie" not in response.text, (method, path)
+    session.expire_all()
+    company = session.get(Company, uuid.UUID(b_id))
+    assert company is not None and company.size_class == "medium"
+
+
+def test_the_facilitator_reaches_the_workbench(client: TestClient, world: dict) -> None:
+    from tests.test_web import login
+
+    login(client, world["facilitator_user"].email)
+    b_id = world["b_ids"]["company_id"]
+    assert f"/companies/{b_id}" in client.get("/companies").text
+    page = client.get(f"/companies/{b_id}")
+    assert page.status_code == 200 and "Bravo Papeterie" in page.text
+    assert client.get("/pools").status_code == 200

@@ -636,7 +636,7 @@ def test_facilitator_lists_the_companies(client: TestClient, session: Session) -
     assert page.status_code == 200
     assert "Entreprises du territoire" in page.text
     assert "Alpha Ciments SAS" in page.text and "Bravo Papeterie SA" in page.text
-    row = re.search(r"Alpha Ciments SAS</td>.*?</tr>", page.text, re.S)
+    row = re.search(r"Alpha Ciments SAS</a></td>.*?</tr>", page.text, re.S)
     assert row and re.findall(r'<td class="num">(\d+)</td>', row.group(0)) == ["2", "1"]
 
 

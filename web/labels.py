@@ -162,4 +162,5 @@ NOTICES = {
     "match-suggested": N_(
         "The match is suggested: both members are told you have a possible counterpart."
     ),
+    "size-saved": N_("The company's size class is saved."),
 }

@@ -203,6 +203,12 @@ CASES: Mapping[type[DomainError], str] = {
     catalogue.PoolMixesMaterials: N_(
         "Pooled flows must share one material (the same List of Waste code)."
     ),
+    catalogue.PoolMixesSubchapters: N_(
+        "Pooled flows must share one List of Waste subchapter (the code's first four digits)."
+    ),
+    catalogue.PoolMixesHazard: N_(
+        "Pooled flows must be all hazardous or all non-hazardous: one listing has one flag."
+    ),
     catalogue.PoolMixesUnits: N_(
         "Pooled flows must share one unit: a gas metered in energy (MWh) is not pooled with a "
         "gas metered in volume (m³)."
@@ -258,6 +264,8 @@ CASES: Mapping[type[DomainError], str] = {
     imports.ValueRequired: N_("This field is required."),
     imports.OtherCompanyName: N_("This SIRET has another company name on line %(line)s."),
     imports.OtherNace: N_("This SIRET has another NACE code on line %(line)s."),
+    imports.OtherAddress: N_("This SIRET has another address on line %(line)s."),
+    imports.OtherSizeClass: N_("This SIRET has another size class on line %(line)s."),
     imports.OtherSitePosition: N_(
         "This company's site of the same name is at another position on line %(line)s."
     ),

@@ -38,6 +38,14 @@ class PoolMixesMaterials(Invalid):
     message = "pooled flows share one material (List of Waste code)"
 
 
+class PoolMixesSubchapters(Invalid):
+    message = "pooled flows share one List of Waste subchapter (its first four digits)"
+
+
+class PoolMixesHazard(Invalid):
+    message = "pooled flows are all hazardous or all non-hazardous"
+
+
 class PoolMixesUnits(Invalid):
     message = (
         "pooled flows must share one unit: a gas metered in energy (MWh) is not pooled with a "

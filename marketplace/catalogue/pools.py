@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Sequence
+from typing import Literal
 
 from pydantic import BaseModel, Field
 from sqlmodel import Session, col, select
@@ -18,8 +19,10 @@ from marketplace.catalogue.cache import catalogue_changed
 from marketplace.catalogue.cards import apply_view, card_shown, group_key_of, legal_units
 from marketplace.catalogue.errors import (
     PoolArea,
+    PoolMixesHazard,
     PoolMixesKinds,
     PoolMixesMaterials,
+    PoolMixesSubchapters,
     PoolMixesUnits,
     PoolOfOneCompany,
     PoolSpansDepartements,
@@ -50,12 +53,20 @@ class PoolCreate(BaseModel):
     area: LocationLevel = Field(
         default=LocationLevel.DEPARTEMENT, description="departement or region: the shared area"
     )
+    # "subchapter" pools flows whose codes differ within one subchapter (fly ash 10 01 02 with
+    # boiler ash 10 01 01): the pool is published at that subchapter, never at a code.
+    material: Literal["code", "subchapter"] = Field(
+        default="code", description="code or subchapter: what the pooled flows share"
+    )
     title: Label = Field(min_length=1)
     description: FreeText = ""
 
 
 def _check_compatible(
-    flows: Sequence[Flow], sites: dict[uuid.UUID, Site], area: LocationLevel
+    flows: Sequence[Flow],
+    sites: dict[uuid.UUID, Site],
+    area: LocationLevel,
+    material: MaterialLevel = MaterialLevel.CODE,
 ) -> None:
     first = flows[0]
     for flow in flows:
@@ -63,7 +74,13 @@ def _check_compatible(
             raise WithdrawnFlowNotPooled(field="flow_ids")
         if (flow.direction, flow.kind) != (first.direction, first.kind):
             raise PoolMixesKinds(field="flow_ids")
-        if flow.low_code != first.low_code:
+        if material == MaterialLevel.SUBCHAPTER:
+            if (flow.low_code or "")[:4] != (first.low_code or "")[:4]:
+                raise PoolMixesSubchapters(field="flow_ids")
+            # One listing carries one hazardous flag: a subchapter holds both kinds of entry.
+            if flow.hazardous != first.hazardous:
+                raise PoolMixesHazard(field="flow_ids")
+        elif flow.low_code != first.low_code:
             raise PoolMixesMaterials(field="flow_ids")
         if flow.base_unit != first.base_unit:
             # A gas metered in m³ and one in MWh: their quantities cannot be summed.
@@ -85,7 +102,8 @@ def create_pool(session: Session, actor: Actor, data: PoolCreate) -> Listing:
         raise NoSuchFlow(field="flow_ids")
     site_ids = {f.site_id for f in flows}
     sites = {s.id: s for s in session.exec(select(Site).where(col(Site.id).in_(site_ids))).all()}
-    _check_compatible(flows, sites, data.area)
+    material = MaterialLevel(data.material)
+    _check_compatible(flows, sites, data.area, material)
     # Legal units, not establishments: two sites of one SIREN pooled are still one company.
     if len(set(legal_units(session, (f.company_id for f in flows)).values())) < 2:
         raise PoolOfOneCompany(field="flow_ids")
@@ -120,6 +138,8 @@ def create_pool(session: Session, actor: Actor, data: PoolCreate) -> Listing:
         kind=str(first.kind),
         regularity=str(first.regularity),
         location_level=data.area.value,
+        # The level the pool is published at, kept by every recheck (recheck_pool reads it).
+        material_level=material.value,
         title=data.title,
         description=data.description,
     )
@@ -153,10 +173,17 @@ def recheck_pool(session: Session, listing: Listing) -> None:
         per_unit[unit] = per_unit.get(unit, 0) + share.quantity_per_year
     enough = len(per_unit) >= get_settings().k_anonymity
     area = LocationLevel(listing.location_level)
+    # Its material level is the facilitator's choice, stored at creation (a code, or a
+    # subchapter when the pooled codes differ): never finer later, whoever leaves the pool.
+    level = (
+        MaterialLevel.SUBCHAPTER
+        if listing.material_level == MaterialLevel.SUBCHAPTER
+        else MaterialLevel.CODE
+    )
     view = Generalised(
         step=0 if enough else None,
-        material_level=MaterialLevel.CODE,
-        material_key=material_key(listing.low_code, listing.kind, MaterialLevel.CODE),
+        material_level=level,
+        material_key=material_key(listing.low_code, listing.kind, level),
         location_level=area,
         location_key=location_key(
             listing.h3_cell, listing.departement_code, listing.region_code, area

@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 import h3
+import sqlalchemy as sa
 from pydantic import ValidationError
 from sqlalchemy.sql.elements import ColumnElement
 from sqlmodel import Session, col, func, select
@@ -48,6 +49,7 @@ from marketplace.companies.schemas import (
 )
 from privacy import audit
 from privacy.blind_index import blind_index
+from privacy.models import AuditEntry
 from privacy.vault import Sealed, can_unwrap, open_json, seal_json
 
 SIZE_CLASSES = ("micro", "small", "medium", "large")
@@ -459,3 +461,82 @@ def sites_by_id(session: Session, site_ids: Iterable[uuid.UUID]) -> dict[uuid.UU
 def companies_by_id(session: Session, company_ids: Iterable[uuid.UUID]) -> Sequence[Company]:
     """The companies of these ids, in one query."""
     return session.exec(select(Company).where(col(Company.id).in_(set(company_ids)))).all()
+
+
+# --- the facilitator's workbench ---------------------------------------------------------------
+
+
+def set_size_class(session: Session, actor: Actor, company: Company, size_class: str) -> Company:
+    """The facilitator corrects a company's size class (an import gives every new company the
+    default); the change is an audit entry of the company, so its history shows who set it."""
+    actor.require_staff()
+    size = _check_size(size_class)
+    if size != company.size_class:
+        audit.append(
+            session,
+            "company.size_class",
+            actor_id=actor.user_id,
+            subject_id=company.id,
+            data={"from": company.size_class, "to": size},
+        )
+        company.size_class = size
+        session.add(company)
+        session.flush()
+    return company
+
+
+def sector_prefix(raw: str, field: str = "sector") -> str:
+    """A sector filter as typed ("35", "35.1", "35.11Z", "3511"), without its dots: codes are
+    matched by their beginning, so a division finds every class and subclass under it."""
+    compact = re.sub(r"[\s.]", "", raw or "").upper()
+    if compact and not re.fullmatch(r"\d{2,4}[A-Z]?", compact):
+        raise InvalidNace(field=field)
+    return compact
+
+
+def filter_companies(
+    session: Session,
+    actor: Actor,
+    *,
+    sector: str = "",
+    departement: str = "",
+    size_class: str = "",
+) -> Sequence[Company]:
+    """The companies of the territory narrowed by what is stored in clear (sector, size, the
+    départements of their sites), before any identity is decrypted: a narrower list opens fewer
+    identities, and each opening is an audit entry."""
+    actor.require_staff()
+    query = select(Company).order_by(col(Company.created_at))
+    prefix = sector_prefix(sector)
+    if prefix:
+        compact_nace = func.replace(col(Company.nace), ".", "")
+        query = query.where(func.substr(compact_nace, 1, len(prefix)) == prefix)
+    if size_class:
+        query = query.where(Company.size_class == _check_size(size_class))
+    if departement:
+        in_departement = select(Site.company_id).where(Site.departement_code == departement)
+        query = query.where(col(Company.id).in_(in_departement))
+    return session.exec(query).all()
+
+
+# Audit entries shown in a company's history: newest first, a page's worth.
+HISTORY_LIMIT = 100
+
+
+def company_history(session: Session, actor: Actor, company: Company) -> Sequence[AuditEntry]:
+    """The audit entries about a company and its sites (identity reads and reveals, moves, size
+    changes), newest first: what the facilitator answers for when a member asks who saw what."""
+    actor.require_staff()
+    site_ids = select(Site.id).where(Site.company_id == company.id)
+    query = (
+        select(AuditEntry)
+        .where(
+            sa.or_(
+                col(AuditEntry.subject_id) == company.id,
+                col(AuditEntry.subject_id).in_(site_ids),
+            )
+        )
+        .order_by(col(AuditEntry.seq).desc())
+        .limit(HISTORY_LIMIT)
+    )
+    return session.exec(query).all()

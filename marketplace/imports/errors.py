@@ -123,6 +123,14 @@ class OtherNace(Invalid):
     message = "this SIRET has another NACE code on line {line}"
 
 
+class OtherAddress(Invalid):
+    message = "this SIRET has another address on line {line}"
+
+
+class OtherSizeClass(Invalid):
+    message = "this SIRET has another size class on line {line}"
+
+
 class OtherSitePosition(Invalid):
     message = "this company's site of the same name is at another position on line {line}"
 

@@ -60,6 +60,8 @@ REQUIRED_COLUMNS = (
 # so an import can say as much as the form.
 OPTIONAL_COLUMNS = (
     "nace",
+    "size",
+    "address",
     "low_code",
     "hazardous",
     "period",

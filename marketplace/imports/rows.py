@@ -46,9 +46,11 @@ from marketplace.imports.errors import (
     NotOneOf,
     NumberNotFinite,
     NumberNotStorable,
+    OtherAddress,
     OtherCompanyName,
     OtherNace,
     OtherSitePosition,
+    OtherSizeClass,
     RowNotChecked,
     RowTooWide,
     RowValueRefused,
@@ -97,6 +99,24 @@ _REGULARITIES = {
     "one off": Regularity.ONE_OFF,
     "ponctuel": Regularity.ONE_OFF,
 }
+# A company's size class (companies.service.SIZE_CLASSES) as a file may write it, in English or
+# French; PME and ETI are left out, as each spans two classes.
+_SIZES = {
+    "micro": "micro",
+    "micro entreprise": "micro",
+    "microentreprise": "micro",
+    "tpe": "micro",
+    "small": "small",
+    "petite": "small",
+    "petite entreprise": "small",
+    "medium": "medium",
+    "moyenne": "medium",
+    "moyenne entreprise": "medium",
+    "entreprise de taille moyenne": "medium",
+    "large": "large",
+    "grande": "large",
+    "grande entreprise": "large",
+}
 _TRUE = frozenset({"true", "vrai", "oui", "yes", "y", "o", "1"})
 _FALSE = frozenset({"false", "faux", "non", "no", "n", "0"})
 _NUMBER = re.compile(r"[+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?")
@@ -122,6 +142,12 @@ class CompanyInFile:
     name_key: str
     nace: str | None
     nace_line: int
+    # The size class the file gives (None: not given, so a new company gets the default).
+    size_class: str | None = None
+    size_line: int = 0
+    # Its postal address, sealed with the identity ("" when the file gives none).
+    address: str = ""
+    address_line: int = 0
 
 
 @dataclass
@@ -222,11 +248,32 @@ class RowChecks:
     def _company(self, line: int, siret: str, values: dict[str, str]) -> None:
         name, name_key = self._name(values["company"])
         nace = self._nace(values["nace"]) if values.get("nace") else None
+        # "Micro-entreprise", "grande  entreprise": hyphens and runs of spaces read as one space.
+        raw_size = " ".join(values.get("size", "").replace("-", " ").split())
+        size = _choice(raw_size, _SIZES, "size") if raw_size else None
+        address = " ".join(values.get("address", "").split())
         seen = self.companies.get(siret)
         if seen is None:
-            _validated(Identity, {"legal_name": name, "siret": siret}, {"legal_name": "company"})
-            self.companies[siret] = CompanyInFile(line, name, name_key, nace, line)
+            _validated(
+                Identity,
+                {"legal_name": name, "siret": siret, "address": address},
+                {"legal_name": "company"},
+            )
+            self.companies[siret] = CompanyInFile(
+                line, name, name_key, nace, line, size, line, address, line
+            )
             return
+        if address:
+            if not seen.address:
+                _validated(Identity, {"legal_name": name, "siret": siret, "address": address}, {})
+                seen.address, seen.address_line = address, line
+            elif address != seen.address:
+                raise OtherAddress(field="address", line=seen.address_line)
+        if size is not None:
+            if seen.size_class is None:
+                seen.size_class, seen.size_line = size, line
+            elif size != seen.size_class:
+                raise OtherSizeClass(field="size", line=seen.size_line)
         if name_key != seen.name_key:
             raise OtherCompanyName(field="company", line=seen.line)
         if nace is not None:

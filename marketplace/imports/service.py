@@ -61,7 +61,8 @@ PROGRESS_EVERY = 2_000
 INSERT_CHUNK = 5_000
 # Bound parameters per IN (...) lookup; SQLite allows 32,766, PostgreSQL 65,535.
 LOOKUP_CHUNK = 1_000
-# A company created by an import gets the form's default size class until someone corrects it.
+# A company created by an import without a `size` cell gets the form's default size class until
+# the facilitator corrects it on the company's page.
 DEFAULT_SIZE_CLASS = "small"
 _SEALED_MAGIC = b"SYMIMP1z"
 _T = TypeVar("_T")
@@ -375,14 +376,17 @@ def _companies(
             continue
         seen = checks.companies[siret]
         assert seen.nace is not None  # require_nace_of_new_companies dropped the others
-        company = _sealed_company(siret, index, seen.name, seen.nace, now)
+        size = seen.size_class or DEFAULT_SIZE_CLASS
+        company = _sealed_company(siret, index, seen.name, seen.nace, size, now, seen.address)
         companies[siret] = company
         new_rows.append({column: getattr(company, column) for column in Company.model_fields})
     _insert(session, "companies", new_rows)
     return companies, len(new_rows)
 
 
-def _sealed_company(siret: str, index: str, name: str, nace: str, now: datetime) -> Company:
+def _sealed_company(
+    siret: str, index: str, name: str, nace: str, size_class: str, now: datetime, address: str = ""
+) -> Company:
     """A company sealed exactly as `companies.service.create_company` seals one."""
     company = Company(
         id=uuid.uuid4(),
@@ -392,10 +396,10 @@ def _sealed_company(siret: str, index: str, name: str, nace: str, now: datetime)
         siret_index=index,
         legal_unit_index=legal_unit_index(siret),
         nace=nace,
-        size_class=DEFAULT_SIZE_CLASS,
+        size_class=size_class,
         created_at=now,
     )
-    identity = Identity(legal_name=name, siret=siret)
+    identity = Identity(legal_name=name, siret=siret, address=address)
     sealed = seal_json(identity.model_dump(mode="json"), aad=company.id.bytes)
     company.kek_id, company.wrapped_key = sealed.kek_id, sealed.wrapped_key
     company.identity_ciphertext = sealed.ciphertext
