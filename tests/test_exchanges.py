@@ -239,7 +239,11 @@ def test_a_member_reads_but_only_an_admin_acts_for_its_company(
     parties[1]["legal_name"] = "Quelqu'un d'autre SA"
     renamed = propose(client, deal.giver, contract, parties=parties)
     assert renamed.status_code == 403 and renamed.json()["field"] == "terms.parties"
+    # Nor what the other party states of itself; its own representative is its to change.
     parties[1] = dict(contract["terms"]["parties"][1]) | {"representative": "Mme Durand"}
+    assert propose(client, deal.giver, contract, parties=parties).status_code == 403
+    parties[1] = dict(contract["terms"]["parties"][1])
+    parties[0] = dict(contract["terms"]["parties"][0]) | {"representative": "Mme Durand"}
     assert propose(client, deal.giver, contract, parties=parties).status_code == 201
 
 

@@ -11,11 +11,11 @@ from datetime import datetime
 
 from sqlmodel import Session, col, select
 
-from core.mail import MailRefused, SendMail, compose
+from core.mail import SendMail
 from core.models import utcnow
 from core.settings import get_settings
 from core.worker import enqueue
-from marketplace.accounts.models import User
+from marketplace.accounts.notices import send_notice, unsent_notices
 from marketplace.exchanges.errors import NoSuchContractNotice
 from marketplace.exchanges.models import Contract, ContractNotice
 
@@ -88,52 +88,16 @@ def _body(kind: str, contract_id: str) -> str:
 
 
 def send_one(session: Session, notice_id: uuid.UUID, send: SendMail) -> bool:
-    """Mail one notice to the recipient company's active users and mark it sent (locked,
-    skipped when another worker holds it; `sent_at` written only once the relay took all)."""
-    notice = session.exec(
-        select(ContractNotice)
-        .where(ContractNotice.id == notice_id, col(ContractNotice.sent_at).is_(None))
-        .with_for_update(skip_locked=True)
-    ).first()
-    if notice is None:
-        return False
-    notice.attempts += 1
-    users = session.exec(
-        select(User).where(
-            User.company_id == notice.recipient_company_id, col(User.is_active).is_(True)
-        )
-    ).all()
-    try:
-        for user in users:
-            send(
-                compose(
-                    user.email,
-                    SUBJECTS[notice.kind][0],
-                    _body(notice.kind, notice.payload["contract_id"]),
-                )
-            )
-    except MailRefused:
-        log.warning("contract notice %s refused by the relay", notice.id)
-        session.add(notice)
-        return False
-    notice.sent_at = utcnow()
-    session.add(notice)
-    session.flush()
-    return True
+    """Mail one notice to the recipient company's active users and mark it sent."""
+
+    def words(notice: ContractNotice) -> tuple[str, str]:
+        return SUBJECTS[notice.kind][0], _body(notice.kind, notice.payload["contract_id"])
+
+    return send_notice(session, ContractNotice, notice_id, send, words)
 
 
 def unsent(session: Session, since: datetime, most: int = 500) -> list[uuid.UUID]:
-    query = (
-        select(ContractNotice.id)
-        .where(
-            col(ContractNotice.sent_at).is_(None),
-            col(ContractNotice.created_at) >= since,
-            col(ContractNotice.attempts) < MAX_ATTEMPTS,
-        )
-        .order_by(col(ContractNotice.created_at))
-        .limit(most)
-    )
-    return list(session.exec(query).all())
+    return unsent_notices(session, ContractNotice, since, most, MAX_ATTEMPTS)
 
 
 def notices(session: Session, company_id: uuid.UUID) -> Sequence[ContractNotice]:

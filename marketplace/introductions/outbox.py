@@ -14,11 +14,11 @@ from datetime import datetime
 import sqlalchemy as sa
 from sqlmodel import Session, col, select
 
-from core.mail import MailRefused, SendMail, compose
+from core.mail import SendMail
 from core.models import utcnow
 from core.settings import get_settings
 from core.worker import enqueue
-from marketplace.accounts.models import User
+from marketplace.accounts.notices import send_notice, unsent_notices
 from marketplace.introductions.errors import NoSuchNotice
 from marketplace.introductions.models import Introduction, OutboxMessage
 
@@ -68,51 +68,16 @@ def _body(kind: str, introduction_id: str) -> str:
 
 def send_one(session: Session, message_id: uuid.UUID, send: SendMail) -> bool:
     """Mail one notice to the recipient company's active users and mark it sent; True when
-    sent. The row is locked (skipped when another worker holds it) and `sent_at` is written
-    only after the relay took every message, so a failure leaves it to the sweeper."""
-    message = session.exec(
-        select(OutboxMessage)
-        .where(OutboxMessage.id == message_id, col(OutboxMessage.sent_at).is_(None))
-        .with_for_update(skip_locked=True)
-    ).first()
-    if message is None:
-        return False
-    message.attempts += 1
-    users = session.exec(
-        select(User).where(
-            User.company_id == message.recipient_company_id, col(User.is_active).is_(True)
-        )
-    ).all()
-    subject = SUBJECTS[message.kind][0]
-    try:
-        for user in users:
-            send(
-                compose(
-                    user.email, subject, _body(message.kind, message.payload["introduction_id"])
-                )
-            )
-    except MailRefused:
-        log.warning("introduction notice %s refused by the relay", message.id)
-        session.add(message)
-        return False
-    message.sent_at = utcnow()
-    session.add(message)
-    session.flush()
-    return True
+    sent (accounts.notices: locked, `sent_at` written once the relay took every message)."""
+
+    def words(message: OutboxMessage) -> tuple[str, str]:
+        return SUBJECTS[message.kind][0], _body(message.kind, message.payload["introduction_id"])
+
+    return send_notice(session, OutboxMessage, message_id, send, words)
 
 
 def unsent(session: Session, since: datetime, most: int = 500) -> list[uuid.UUID]:
-    query = (
-        select(OutboxMessage.id)
-        .where(
-            col(OutboxMessage.sent_at).is_(None),
-            col(OutboxMessage.created_at) >= since,
-            col(OutboxMessage.attempts) < MAX_ATTEMPTS,
-        )
-        .order_by(col(OutboxMessage.created_at))
-        .limit(most)
-    )
-    return list(session.exec(query).all())
+    return unsent_notices(session, OutboxMessage, since, most, MAX_ATTEMPTS)
 
 
 def mark_read(session: Session, company_id: uuid.UUID, notice_id: uuid.UUID) -> OutboxMessage:
