@@ -169,12 +169,15 @@ _NUMBER_WORD = re.compile(r"[^\W_]+")
 _MIN_WORDS = 2
 
 
-def _spoken_groups(words: list[str]) -> list[str]:
+def _spoken_groups(words: list[str], breaks: frozenset[int] = frozenset()) -> list[str]:
     """The numbers a run of number words says, each as digits: "zero trois vingt huit" → 0 3 28,
-    "sept cent trente-deux" → 732."""
+    "sept cent trente-deux" → 732. A word at a position of ``breaks`` (after a comma) starts a
+    number of its own: "zéro zéro trois, cent quarante-huit" → 0 0 3 148, not 0 0 348."""
     groups: list[int | str] = []
-    for word in words:
+    for position, word in enumerate(words):
         last = groups[-1] if groups and isinstance(groups[-1], int) else None
+        if position in breaks:
+            last = None
         hundreds = last is not None and last >= 100 and last % 100 == 0
         if word.isdigit():
             groups.append(word)
@@ -231,8 +234,13 @@ def spoken_spans(text: str) -> list[Span]:
         ):
             j += 1
         run = folded[i : j + 1]
+        breaks = frozenset(
+            k - i
+            for k in range(i + 1, j + 1)
+            if re.search(r"[,;.:/]", text[words[k - 1].end() : words[k].start()])
+        )
         if sum(1 for w in run if w in _UNITS or w in _TENS) >= _MIN_WORDS:
-            groups = _spoken_groups(run)
+            groups = _spoken_groups(run, breaks)
             if any(
                 _identifier_kind(joined) or _is_french_phone(joined)
                 for _first, _last, joined in _windows(groups, (9, 10, 14))
