@@ -13,7 +13,8 @@ from typing import Any
 
 from sqlmodel import Session, col, select
 
-from core.mail import MailRefused, SendMail, compose
+from core.db import unit_of_work
+from core.mail import MailRefused, SendMail, compose, mail_session
 from core.models import utcnow
 from marketplace.accounts.models import User
 
@@ -74,3 +75,16 @@ def unsent_notices(
         .limit(most)
     )
     return list(session.exec(query).all())
+
+
+def mail_each(
+    notice_ids: list[uuid.UUID], send_one: Callable[[Session, uuid.UUID, SendMail], bool]
+) -> int:
+    """A task's sending of notices through one relay session, one transaction per notice:
+    those sent before a failure stay recorded as sent. The number sent."""
+    sent = 0
+    with mail_session() as send:
+        for notice_id in notice_ids:
+            with unit_of_work() as session:
+                sent += send_one(session, notice_id, send)
+    return sent

@@ -10,9 +10,9 @@ from datetime import timedelta
 from typing import Any
 
 from core.db import unit_of_work
-from core.mail import mail_session
 from core.models import utcnow
 from core.worker import celery_app
+from marketplace.accounts.notices import mail_each
 from marketplace.introductions import outbox, service
 
 log = logging.getLogger(__name__)
@@ -22,14 +22,8 @@ MAIL_ERRORS = (OSError, smtplib.SMTPException)
 RESEND_WITHIN = timedelta(days=3)
 
 
-def _send(message_ids: list[uuid.UUID]) -> int:
-    sent = 0
-    with mail_session() as send:
-        for message_id in message_ids:
-            # One transaction per notice: those sent before a failure stay recorded as sent.
-            with unit_of_work() as session:
-                sent += outbox.send_one(session, message_id, send)
-    return sent
+def _send(ids: list[uuid.UUID]) -> int:
+    return mail_each(ids, outbox.send_one)
 
 
 @celery_app.task(name="introductions.send_outbox", bind=True, acks_late=True)
