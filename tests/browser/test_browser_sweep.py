@@ -1,0 +1,225 @@
+"""Every page of the demo, as each role reaches it, at 375 px and 1280 px, in French and English,
+in headless Chromium: nothing wider than the screen, nothing scrolling sideways inside the page
+(a table reflows into cards rather than scroll), and axe-core (from the npm registry) finding no
+serious or critical WCAG 2.1 A/AA violation. A full-page screenshot of each visit goes to
+tests/artifacts/sweep/<role>-<page>-<lang>-<width>.png for a human to look at.
+
+The demo is loaded once for the module and the application served once; each (role, language,
+width) has a browser context of its own, signed in once."""
+
+from __future__ import annotations
+
+import html
+import re
+from collections import deque
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+import pytest
+import sqlalchemy as sa
+from fastapi.testclient import TestClient
+
+from marketplace.demo.loader import load_demo
+from tests.browser.conftest import ARTIFACTS, CHROMIUM, CHROMIUM_ARGS, ROOT, serving
+from tests.conftest import empty_database
+from tests.test_web import login
+from tests.test_web_french import SKIPPED, UUID, _demo_users
+from web.i18n import LANG_COOKIE
+
+pytestmark = [
+    pytest.mark.browser,
+    pytest.mark.skipif(not CHROMIUM.exists(), reason="Debian's chromium is not installed"),
+]
+
+AXE = ROOT / "node_modules" / "axe-core" / "axe.min.js"
+SHOTS = ARTIFACTS / "sweep"
+ROLES = ("visitor", "company_admin", "member", "facilitator")
+LANGS = ("fr", "en")
+WIDTHS = (375, 1280)
+AXE_TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]
+GRAVE = ("serious", "critical")
+# One page of each shape (/flows/{id}/edit...) is enough to see its layout.
+PAGES_PER_SHAPE = 1
+PAGES_PER_ROLE = 60
+# Pages no link leads to from the start pages, or that only a mail leads to.
+EXTRA_PAGES = {
+    "visitor": ["/password/forgot", "/password/reset/not-a-valid-token", "/no-such-page"],
+}
+
+# The document's width against the window's, and what runs past the window's right edge: the
+# elements that overflow while none of their children does (the culprits, not their ancestors).
+OVERFLOW = """() => {
+  const width = window.innerWidth;
+  const culprits = [];
+  for (const element of document.body.querySelectorAll('*')) {
+    const box = element.getBoundingClientRect();
+    if (box.width === 0 || box.right <= width + 1) continue;
+    const child = [...element.children].some(c => c.getBoundingClientRect().right > width + 1);
+    if (!child) culprits.push(describe(element) + ' right=' + Math.round(box.right));
+  }
+  function describe(e) {
+    return e.tagName.toLowerCase() + (e.id ? '#' + e.id : '')
+      + (e.className && typeof e.className === 'string' ? '.' + e.className.trim().split(/\\s+/).join('.') : '');
+  }
+  return {scrollWidth: document.documentElement.scrollWidth, width, culprits: culprits.slice(0, 5)};
+}"""
+
+# A box that scrolls sideways inside the page hides its right part (the « Retirer » of a table).
+SIDEWAYS = """() => {
+  const found = [];
+  for (const element of document.body.querySelectorAll('*')) {
+    const overflow = getComputedStyle(element).overflowX;
+    if ((overflow === 'auto' || overflow === 'scroll') && element.scrollWidth > element.clientWidth + 1) {
+      found.push(element.tagName.toLowerCase() + '.' + String(element.className).trim().replace(/\\s+/g, '.')
+        + ' ' + element.scrollWidth + '>' + element.clientWidth);
+    }
+  }
+  return found;
+}"""
+
+AXE_RUN = """async (tags) => {
+  const result = await axe.run(document, {runOnly: {type: 'tag', values: tags}, resultTypes: ['violations']});
+  return result.violations.map(v => ({id: v.id, impact: v.impact, help: v.help,
+    targets: v.nodes.slice(0, 5).map(n => n.target.join(' '))}));
+}"""
+
+
+@dataclass
+class Demo:
+    url: str
+    accounts: dict[str, dict[str, str]]
+    pages: dict[str, list[str]]
+
+
+def discover(client: TestClient, start: list[str]) -> list[str]:
+    """The site's pages reachable from `start` by its links, one of each shape: full pages only
+    (not the fragments htmx swaps in)."""
+    shapes: set[str] = set()
+    queue, visited, pages = deque(start), set[str](), list[str]()
+    while queue and len(pages) < PAGES_PER_ROLE:
+        path = queue.popleft()
+        shape = UUID.sub("{id}", urlsplit(path).path)
+        if path in visited or shape in shapes:
+            continue
+        visited.add(path)
+        response = client.get(path)
+        if "<html" not in response.text[:200]:
+            continue
+        shapes.add(shape)
+        pages.append(path)
+        for link in re.findall(r'href="(/[^"#]*)"', response.text):
+            link = html.unescape(link)
+            if not SKIPPED.search(link) and link not in visited:
+                queue.append(link)
+    return pages
+
+
+@pytest.fixture(scope="module")
+def demo(migrated_database: sa.Engine) -> Iterator[Demo]:
+    from api.app import app
+
+    try:
+        load_demo()
+        accounts = {row["role"]: row for row in _demo_users()}
+        pages: dict[str, list[str]] = {}
+        for role in ROLES:
+            with TestClient(app) as client:
+                if role != "visitor":
+                    login(client, accounts[role]["email"], accounts[role]["password"])
+                pages[role] = discover(client, ["/", "/catalogue"]) + EXTRA_PAGES.get(role, [])
+        # The server, another process, reads the demo from the same database.
+        with serving() as url:
+            yield Demo(url, accounts, pages)
+    finally:
+        empty_database(migrated_database)
+
+
+@pytest.fixture
+def clean_database() -> Iterator[None]:
+    """The demo stays for the whole module (the module's fixture empties the database after)."""
+    yield
+
+
+@pytest.fixture(scope="module")
+def chromium() -> Iterator[Any]:
+    from playwright.sync_api import sync_playwright
+
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        try:
+            yield browser
+        finally:
+            browser.close()
+
+
+def page_name(path: str) -> str:
+    shape = UUID.sub("id", urlsplit(path).path).strip("/")
+    return re.sub(r"[^a-z0-9]+", "-", shape.lower()).strip("-") or "home"
+
+
+def test_the_discovered_pages_cover_each_roles_site(demo: Demo) -> None:
+    """The sweep is only as good as its page list: each role's main pages are in it."""
+    shapes = {role: {UUID.sub("{id}", urlsplit(p).path) for p in pages} for role, pages in demo.pages.items()}
+    assert {"/", "/catalogue", "/login", "/catalogue/{id}", "/password/forgot"} <= shapes["visitor"]
+    assert {"/flows", "/flows/new", "/flows/{id}/edit", "/listings", "/sites", "/company"} <= shapes[
+        "company_admin"
+    ]
+    assert {"/introductions", "/introductions/{id}", "/contracts", "/contracts/{id}"} <= shapes[
+        "company_admin"
+    ]
+    assert {"/notifications", "/saved-searches"} <= shapes["member"]
+    assert {"/companies", "/companies/{id}", "/pools", "/import", "/plan"} <= shapes["facilitator"]
+    assert {"/console/introductions", "/console/introductions/{id}"} <= shapes["facilitator"]
+
+
+@pytest.mark.parametrize("width", WIDTHS)
+@pytest.mark.parametrize("lang", LANGS)
+@pytest.mark.parametrize("role", ROLES)
+def test_every_page_fits_the_screen_and_passes_axe(
+    demo: Demo, chromium: Any, role: str, lang: str, width: int
+) -> None:
+    assert AXE.exists(), "axe-core is missing: run `npm install` (make does)"
+    context = chromium.new_context(
+        viewport={"width": width, "height": 800}, locale="fr-FR" if lang == "fr" else "en-GB"
+    )
+    try:
+        # Evaluated by the browser itself, so the Content-Security-Policy (script-src 'self') of
+        # the pages stays as it is in production.
+        context.add_init_script(path=str(AXE))
+        context.add_cookies([{"name": LANG_COOKIE, "value": lang, "url": demo.url}])
+        page = context.new_page()
+        if role != "visitor":
+            account = demo.accounts[role]
+            page.goto(f"{demo.url}/login")
+            page.fill("input[name=email]", account["email"])
+            page.fill("input[name=password]", account["password"])
+            page.click("form.login button[type=submit], main button[type=submit]")
+            page.wait_for_url(lambda url: "/login" not in url)
+        problems: list[str] = []
+        for path in demo.pages[role]:
+            page.goto(f"{demo.url}{path}")
+            assert page.evaluate("document.documentElement.lang") == lang, path
+            where = f"{role} {lang} {width}px {path}"
+            fit = page.evaluate(OVERFLOW)
+            if fit["scrollWidth"] > fit["width"]:
+                problems.append(
+                    f"{where}: the page is {fit['scrollWidth']} px wide for a {fit['width']} px "
+                    f"window; widest: {fit['culprits']}"
+                )
+            problems += [f"{where}: scrolls sideways: {box}" for box in page.evaluate(SIDEWAYS)]
+            for violation in page.evaluate(AXE_RUN, AXE_TAGS):
+                if violation["impact"] in GRAVE:
+                    problems.append(
+                        f"{where}: axe {violation['id']} ({violation['impact']}: "
+                        f"{violation['help']}) at {violation['targets']}"
+                    )
+            page.screenshot(
+                path=str(SHOTS / f"{role}-{page_name(path)}-{lang}-{width}.png"), full_page=True
+            )
+        assert problems == [], "\n".join(problems)
+    finally:
+        context.close()
