@@ -41,8 +41,6 @@ LANGS = ("fr", "en")
 WIDTHS = (375, 1280)
 AXE_TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]
 GRAVE = ("serious", "critical")
-# One page of each shape (/flows/{id}/edit...) is enough to see its layout.
-PAGES_PER_SHAPE = 1
 PAGES_PER_ROLE = 60
 # Pages no link leads to from the start pages, or that only a mail leads to.
 EXTRA_PAGES = {
@@ -118,8 +116,8 @@ class Demo:
 
 
 def discover(client: TestClient, start: list[str]) -> list[str]:
-    """The site's pages reachable from `start` by its links, one of each shape: full pages only
-    (not the fragments htmx swaps in)."""
+    """The site's pages reachable from `start` by its links, one of each shape (/flows/{id}/edit...:
+    one is enough to see its layout); full pages only, not the fragments htmx swaps in."""
     shapes: set[str] = set()
     queue, visited, pages = deque(start), set[str](), list[str]()
     while queue and len(pages) < PAGES_PER_ROLE:
@@ -179,6 +177,29 @@ def chromium() -> Iterator[Any]:
             browser.close()
 
 
+def open_context(
+    chromium: Any, demo: Demo, width: int, role: str, lang: str = "fr", with_axe: bool = False
+) -> Any:
+    """A browser context at `width` in `lang`, signed in as `role` (its one page open)."""
+    context = chromium.new_context(
+        viewport={"width": width, "height": 800}, locale="fr-FR" if lang == "fr" else "en-GB"
+    )
+    if with_axe:
+        # Evaluated by the browser itself, so the Content-Security-Policy (script-src 'self') of
+        # the pages stays as it is in production.
+        context.add_init_script(path=str(AXE))
+    context.add_cookies([{"name": LANG_COOKIE, "value": lang, "url": demo.url}])
+    page = context.new_page()
+    if role != "visitor":
+        account = demo.accounts[role]
+        page.goto(f"{demo.url}/login")
+        page.fill("input[name=email]", account["email"])
+        page.fill("input[name=password]", account["password"])
+        page.click("main button[type=submit]")
+        page.wait_for_url(lambda url: "/login" not in url)
+    return context
+
+
 def page_name(path: str) -> str:
     shape = UUID.sub("id", urlsplit(path).path).strip("/")
     return re.sub(r"[^a-z0-9]+", "-", shape.lower()).strip("-") or "home"
@@ -214,27 +235,16 @@ def test_every_page_fits_the_screen_and_passes_axe(
     demo: Demo, chromium: Any, role: str, lang: str, width: int
 ) -> None:
     assert AXE.exists(), "axe-core is missing: run `npm install` (make does)"
-    context = chromium.new_context(
-        viewport={"width": width, "height": 800}, locale="fr-FR" if lang == "fr" else "en-GB"
-    )
+    context = open_context(chromium, demo, width, role, lang, with_axe=True)
     try:
-        # Evaluated by the browser itself, so the Content-Security-Policy (script-src 'self') of
-        # the pages stays as it is in production.
-        context.add_init_script(path=str(AXE))
-        context.add_cookies([{"name": LANG_COOKIE, "value": lang, "url": demo.url}])
-        page = context.new_page()
-        if role != "visitor":
-            account = demo.accounts[role]
-            page.goto(f"{demo.url}/login")
-            page.fill("input[name=email]", account["email"])
-            page.fill("input[name=password]", account["password"])
-            page.click("form.login button[type=submit], main button[type=submit]")
-            page.wait_for_url(lambda url: "/login" not in url)
+        page = context.pages[0]
         problems: list[str] = []
         for path in demo.pages[role]:
-            page.goto(f"{demo.url}{path}")
+            response = page.goto(f"{demo.url}{path}")
             assert page.evaluate("document.documentElement.lang") == lang, path
             where = f"{role} {lang} {width}px {path}"
+            if response is None or response.status >= 500:
+                problems.append(f"{where}: no page ({response and response.status})")
             fit = page.evaluate(OVERFLOW)
             if fit["scrollWidth"] > fit["width"]:
                 problems.append(
@@ -331,20 +341,6 @@ def tab_through(page: Any) -> list[str]:
         if same_column and after["bottom"] <= before["top"]:
             problems.append(f"focus goes up the page: {before['what']} then {after['what']}")
     return problems
-
-
-def open_context(chromium: Any, demo: Demo, width: int, role: str = "visitor") -> Any:
-    context = chromium.new_context(viewport={"width": width, "height": 800}, locale="fr-FR")
-    context.add_cookies([{"name": LANG_COOKIE, "value": "fr", "url": demo.url}])
-    page = context.new_page()
-    if role != "visitor":
-        account = demo.accounts[role]
-        page.goto(f"{demo.url}/login")
-        page.fill("input[name=email]", account["email"])
-        page.fill("input[name=password]", account["password"])
-        page.click("main button[type=submit]")
-        page.wait_for_url(lambda url: "/login" not in url)
-    return context
 
 
 @pytest.mark.parametrize(
