@@ -275,7 +275,8 @@ def test_a_contract_goes_from_draft_to_force_through_its_pages(
     html = _get(client, deliveries)
     assert "LOT-0001" in html and "12,5" in html
     # The delivery's date as a French reader writes it, not ISO.
-    assert f"<td>{format_date(date.today(), 'medium', locale='fr')}</td>" in html
+    day = re.escape(format_date(date.today(), "medium", locale="fr"))
+    assert re.search(rf"<td[^>]*>{day}</td>", html)
     session.expire_all()
     assert len(session.exec(select(Delivery)).all()) == 1
 
