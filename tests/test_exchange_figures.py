@@ -365,6 +365,29 @@ def test_a_year_not_over_is_not_released_and_the_due_year_waits_for_late_records
     assert latest_release(session) is None
 
 
+def test_the_public_api_gives_the_latest_release_as_published(
+    client: TestClient, session: Session
+) -> None:
+    answer = client.get("/api/v1/territory/figures")
+    assert answer.status_code == 404
+    assert answer.json()["error"] == "NotFound" and answer.json()["field"] is None
+    ended = datetime(YEAR - 1, 12, 1, tzinfo=UTC)
+    pairs(session, [1000, 1000, 1000, 1000], year=YEAR - 1, closed=ended)
+    assert release(session, YEAR - 1).any
+    pairs(session, [30, 30])  # suppressed
+    release(session)
+    body = client.get("/api/v1/territory/figures").json()
+    # The latest year, with nothing that passed: no older year's figures instead, no value of
+    # a suppressed cell.
+    assert body["period"] == str(YEAR) and body["period_end"] == f"{YEAR}-12-31"
+    assert body["contracts_active"] is None and body["contracts_signed"] is None
+    assert body["delivered"] == []
+    assert set(body) == {
+        "period", "period_start", "period_end", "released_at",
+        "contracts_active", "contracts_signed", "delivered",
+    }  # fmt: skip
+
+
 # --- the adversary -------------------------------------------------------------------------------
 
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import date, datetime
+
 from pydantic import BaseModel, ConfigDict
 
 
@@ -38,3 +40,15 @@ class ExchangeFigures(_Frozen):
         counts = (self.contracts_active, self.contracts_signed)
         quantities = sum((u.total is not None) + len(u.families) for u in self.delivered)
         return sum(c is not None for c in counts) + quantities
+
+
+class FiguresRead(_Frozen):
+    """The latest release as the public API shows it: the published cells, their period."""
+
+    period: str
+    period_start: date
+    period_end: date
+    released_at: datetime
+    contracts_active: int | None
+    contracts_signed: int | None
+    delivered: list[UnitQuantities]

@@ -29,8 +29,14 @@ from marketplace.exchanges.models import Contract, ContractVersion, Delivery
 from marketplace.exchanges.service import terms_of
 from marketplace.flows.models import Flow
 from marketplace.introductions.models import Introduction
+from marketplace.territory.errors import NoFiguresReleased
 from marketplace.territory.models import FiguresRelease
-from marketplace.territory.schemas import ExchangeFigures, FamilyQuantity, UnitQuantities
+from marketplace.territory.schemas import (
+    ExchangeFigures,
+    FamilyQuantity,
+    FiguresRead,
+    UnitQuantities,
+)
 from marketplace.territory.secrecy import Exchange, publishable, rounded, suppress_beside_total
 from privacy import audit
 from privacy.generalisation import family_of
@@ -229,4 +235,18 @@ def latest_release(session: Session) -> PublishedFigures | None:
         period_end=row.period_end,
         released_at=row.released_at,
         figures=ExchangeFigures.model_validate(row.figures),
+    )
+
+
+def latest_read(session: Session) -> FiguresRead:
+    """The latest release for the public API; none yet is a 404."""
+    latest = latest_release(session)
+    if latest is None:
+        raise NoFiguresReleased()
+    return FiguresRead(
+        period=latest.period,
+        period_start=latest.period_start,
+        period_end=latest.period_end,
+        released_at=latest.released_at,
+        **latest.figures.model_dump(),
     )
