@@ -34,6 +34,7 @@ from privacy import audit
 from privacy.models import AuditEntry
 from tests.contracts_world import make_terms
 from tests.factories import bearer, create_company_row, create_user_row
+from tests.members import siren, siret
 from tests.symbiose_process import load_demo, postgresql_database, sqlite_url, symbiose
 from web.templating import format_number
 
@@ -386,6 +387,28 @@ def test_the_public_api_gives_the_latest_release_as_published(
         "period", "period_start", "period_end", "released_at",
         "contracts_active", "contracts_signed", "delivered",
     }  # fmt: skip
+
+
+def test_establishments_of_one_legal_unit_count_once(session: Session) -> None:
+    """Four even pairs, but the four givers are establishments (SIRETs) of one SIREN: one
+    company behind every exchange, at 100 % of the cell."""
+    group = siren()
+    for n in range(1, 5):
+        company = create_company_row(session, siret=siret(group, n))
+        giver = Member(company, create_user_row(session, Role.COMPANY_ADMIN, company))
+        exchange(session, giver, member(session), (1000,))
+    assert not release(session).any
+
+
+def test_the_beat_task_releases_the_due_year_once(session: Session) -> None:
+    from marketplace.territory.tasks import release_figures
+
+    due = due_year(datetime.now(UTC).date())
+    pairs(session, [1000, 1000, 1000, 1000], year=due)
+    assert release_figures.apply(throw=True).get() == f"{due} released"
+    assert release_figures.apply(throw=True).get() == f"{due} already released"
+    published = latest_release(session)
+    assert published is not None and published.period == str(due) and published.figures.any
 
 
 # --- the adversary -------------------------------------------------------------------------------
