@@ -27,6 +27,7 @@ from api.routers import (
     listings,
     matching,
     reference,
+    territory,
 )
 from core.settings import get_settings
 from web import mount_web, page_credential, unexpected_page
@@ -70,6 +71,7 @@ def create_app() -> FastAPI:
         matching,
         introductions,
         contracts,
+        territory,
     )
     for module in modules:
         api.include_router(module.router)

@@ -1,5 +1,5 @@
 """The `symbiose` command: demo, serve, worker, db upgrade, users create, import, match,
-keys rotate, audit verify | checkpoint | public-key, contracts verify."""
+keys rotate, audit verify | checkpoint | public-key, contracts verify, figures release."""
 
 from __future__ import annotations
 
@@ -29,11 +29,13 @@ users_app = typer.Typer(help="User accounts.", no_args_is_help=True)
 keys_app = typer.Typer(help="Vault keys.", no_args_is_help=True)
 audit_app = typer.Typer(help="The hash-chained audit log.", no_args_is_help=True)
 contracts_app = typer.Typer(help="Signed exchange contracts.", no_args_is_help=True)
+figures_app = typer.Typer(help="The territory's protected exchange figures.", no_args_is_help=True)
 app.add_typer(db_app, name="db")
 app.add_typer(users_app, name="users")
 app.add_typer(keys_app, name="keys")
 app.add_typer(audit_app, name="audit")
 app.add_typer(contracts_app, name="contracts")
+app.add_typer(figures_app, name="figures")
 
 
 @app.callback()
@@ -164,6 +166,34 @@ def contracts_verify(
         return
     typer.secho(f"not ok: {report.reason}", fg=typer.colors.RED)
     raise typer.Exit(code=1)
+
+
+@figures_app.command("release")
+def figures_release(
+    year: int | None = typer.Option(
+        None, "--year", help="a year that is over (default: the latest one due, as beat does)"
+    ),
+) -> None:
+    """Release a closed year's exchange figures (once; beat does it when the year is due)."""
+    from datetime import UTC, datetime
+
+    from marketplace.territory.schemas import ExchangeFigures
+    from marketplace.territory.service import release_due, release_year
+
+    today = datetime.now(UTC).date()
+    if year is not None and not 2000 <= year < today.year:
+        _fail(f"{year} is not a year that is over (2000 to {today.year - 1})", "year")
+    with unit_of_work() as session:
+        release, made = (
+            release_year(session, year, today) if year is not None else release_due(session, today)
+        )
+    if not made:
+        typer.echo(
+            f"figures of {release.period} already released on {release.released_at:%Y-%m-%d}"
+        )
+        return
+    cells = ExchangeFigures.model_validate(release.figures).cells
+    typer.echo(f"figures of {release.period} released: {cells} cells pass the secrecy rules")
 
 
 def _fail(detail: str, field: str | None = None) -> NoReturn:

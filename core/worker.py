@@ -34,6 +34,7 @@ celery_app = Celery(
         "marketplace.matching.tasks",
         "marketplace.introductions.tasks",
         "marketplace.exchanges.tasks",
+        "marketplace.territory.tasks",
         "privacy.tasks",
     ],
 )
@@ -52,6 +53,11 @@ celery_app.conf.update(
         "expire-contracts": {"task": "exchanges.expire_due", "schedule": 3600.0},
         "remind-contracts": {"task": "exchanges.remind_due", "schedule": 86400.0},
         "resend-contract-notices": {"task": "exchanges.resend_notices", "schedule": 300.0},
+        # The exchange figures of the year that closed, once it is due (daily: idempotent).
+        "release-exchange-figures": {
+            "task": "territory.release_figures",
+            "schedule": crontab(minute=30, hour=2),
+        },
         "checkpoint-audit-chain": {"task": "audit.checkpoint", "schedule": 600.0},
         # The catalogue's composition changes only here (catalogue/service.run_publication).
         "publish-catalogue": {

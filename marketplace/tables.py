@@ -16,6 +16,7 @@ TABLE_MODULES = (
     "marketplace.matching.models",
     "marketplace.introductions.models",
     "marketplace.exchanges.models",
+    "marketplace.territory.models",
 )
 
 

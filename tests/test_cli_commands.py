@@ -31,7 +31,7 @@ from tests.symbiose_process import (
 )
 
 BACKENDS = ["sqlite"] + (["postgresql"] if os.environ.get("SYMBIOSE_TEST_DATABASE_URL") else [])
-COMMANDS = ("demo", "serve", "worker", "db", "users", "import", "keys", "audit")
+COMMANDS = ("demo", "serve", "worker", "db", "users", "import", "keys", "audit", "figures")
 
 
 @pytest.fixture(scope="module", params=BACKENDS)

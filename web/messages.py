@@ -20,6 +20,7 @@ from marketplace.flows import errors as flows
 from marketplace.imports import errors as imports
 from marketplace.introductions import errors as introductions
 from marketplace.matching import errors as matching
+from marketplace.territory import errors as territory
 from web.i18n import N_, Translate
 
 CASES: Mapping[type[DomainError], str] = {
@@ -283,6 +284,8 @@ CASES: Mapping[type[DomainError], str] = {
     imports.NumberNotStorable: N_("The number is too large to be stored."),
     imports.ContainsNul: N_("This value contains a NUL character."),
     imports.RowNotChecked: N_("This row could not be checked."),
+    # Territory statistics.
+    territory.NoFiguresReleased: N_("No exchange figures have been released yet."),
     # Saved searches and their alerts.
     alerts.SearchNameLength: N_("Give a name of at most %(count)s characters."),
     alerts.TooManySavedSearches: N_("You already have %(count)s saved searches: delete one first."),

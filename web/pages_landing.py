@@ -19,6 +19,7 @@ from marketplace.accounts.service import (
     reset_password,
 )
 from marketplace.catalogue.figures import territory_figures
+from marketplace.territory.service import latest_release
 from web.cards import family_label
 from web.forms import SubmittedForm, explain, text
 from web.i18n import page_locale, page_translator
@@ -53,6 +54,8 @@ def home(request: Request, session: DbSession, viewer: OptionalViewer) -> Respon
     figures = territory_figures(session)
     locale = page_locale(request)
     families = [(family_label(f.family, locale), f.offers, f.requests) for f in figures.families]
+    # The latest release only, never live data: see marketplace/territory/service.py.
+    exchanged = latest_release(session)
     contact = {
         "name": settings.facilitator_name.strip(),
         "email": settings.facilitator_email.strip(),
@@ -61,7 +64,14 @@ def home(request: Request, session: DbSession, viewer: OptionalViewer) -> Respon
     return render(
         request,
         "landing.html",
-        {"figures": figures, "families": families, "contact": contact, "k": settings.k_anonymity},
+        {
+            "figures": figures,
+            "families": families,
+            "contact": contact,
+            "k": settings.k_anonymity,
+            "exchanged": exchanged if exchanged is not None and exchanged.figures.any else None,
+            "family_label": lambda family: family_label(family, locale),
+        },
     )
 
 
