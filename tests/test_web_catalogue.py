@@ -27,10 +27,14 @@ from marketplace.catalogue.models import Listing
 from marketplace.catalogue.schemas import Area, ListingPublic
 from marketplace.companies.models import Company, Site
 from marketplace.flows.models import Flow
+from privacy.generalisation import FAMILIES
 from tests.factories import create_company_row, create_flow_row, create_site_row, create_user_row
 from tests.test_web import csrf_of, login, reloaded, token_in
 from web.cards import card_of
 from web.i18n import translator
+
+MINERALS_FR = FAMILIES["mineraux"].label_fr
+MINERALS_EN = FAMILIES["mineraux"].label_en
 
 # Three sites this close share their public cell: three companies there make a listing public.
 NEAR = [(51.0100, 2.3000), (51.0120, 2.3050), (51.0080, 2.2950), (51.0110, 2.2980)]
@@ -164,7 +168,7 @@ def test_anonymous_visitor_sees_public_cards_in_french(
     assert "Palettes" not in page
     for text in (
         "Offre",
-        "Minéraux, cendres et laitiers",
+        MINERALS_FR,
         "10 01 02",
         "cendres volantes de charbon",
         "1 000 – 10 000 t/an",
@@ -362,7 +366,7 @@ def test_too_many_searches_bring_a_french_message_not_a_failure(
 
 def test_english_cards(client: TestClient, world: list[Member]) -> None:
     page = client.get("/catalogue?lang=en&family=mineraux").text
-    assert "Listings catalogue" in page and "Minerals, ashes and slags" in page
+    assert "Listings catalogue" in page and MINERALS_EN in page
     assert "1,000 – 10,000 t/yr" in page and "Coal fly ash" in page and "Offer" in page
 
 
@@ -374,7 +378,7 @@ def test_a_card_shows_the_material_and_place_at_their_public_level() -> None:
         kind="material",
         aggregated=True,
         family="mineraux",
-        family_label="Minéraux, cendres et laitiers",
+        family_label=MINERALS_FR,
         hazardous=False,
         low_chapter="10",
         low_subchapter="1001",
@@ -625,7 +629,7 @@ def test_save_the_current_search_then_delete_it(
     assert saved.status_code == 303
     listed = shown(client.get(saved.headers["location"]).text)
     assert "La recherche est enregistrée" in listed and "Cendres du Nord" in listed
-    assert "Minéraux, cendres et laitiers" in listed and "59 · Nord" in listed
+    assert MINERALS_FR in listed and "59 · Nord" in listed
     assert "Alertes dans l'application uniquement." in listed  # the box was not ticked
     assert 'href="/catalogue?family=mineraux&departement=59"' in listed
 

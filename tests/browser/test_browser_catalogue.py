@@ -13,6 +13,7 @@ from sqlmodel import Session
 from marketplace.accounts.models import Role
 from marketplace.accounts.service import actor_of
 from marketplace.catalogue import service as catalogue
+from privacy.generalisation import FAMILIES
 from tests.browser.conftest import CHROMIUM, BrowserPage
 from tests.factories import (
     PASSWORD,
@@ -21,6 +22,8 @@ from tests.factories import (
     create_site_row,
     create_user_row,
 )
+
+MINERALS_FR = FAMILIES["mineraux"].label_fr
 
 pytestmark = [
     pytest.mark.browser,
@@ -87,10 +90,10 @@ def test_member_filters_the_catalogue_then_publishes_a_flow(
     expect(cards).to_have_count(6)
 
     # htmx: choosing a family refreshes the results and the address, not the page.
-    page.get_by_label("Famille de matière").select_option(label="Minéraux, cendres et laitiers")
+    page.get_by_label("Famille de matière").select_option(label=MINERALS_FR)
     expect(page).to_have_url(re.compile(r"/catalogue\?.*family=mineraux"))
     expect(cards).to_have_count(3)
-    expect(cards.first).to_contain_text("Minéraux, cendres et laitiers")
+    expect(cards.first).to_contain_text(MINERALS_FR)
     expect(cards.first).to_contain_text("10 01 02")
     expect(cards.first).to_contain_text("cendres volantes de charbon")
     expect(cards.first).to_contain_text("1 000 – 10 000 t/an")
@@ -123,7 +126,7 @@ def test_member_filters_the_catalogue_then_publishes_a_flow(
     shot("13-my-listings")
 
     page.get_by_role("navigation").get_by_role("link", name="Catalogue").click()
-    page.get_by_label("Famille de matière").select_option(label="Minéraux, cendres et laitiers")
+    page.get_by_label("Famille de matière").select_option(label=MINERALS_FR)
     expect(cards).to_have_count(4)
     expect(page.locator("#results")).to_contain_text("Cendres volantes du silo 2")
 
