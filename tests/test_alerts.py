@@ -34,6 +34,7 @@ from marketplace.accounts.service import actor_of
 from marketplace.alerts import service as alerts
 from marketplace.alerts.models import Notification, SavedSearch
 from marketplace.alerts.tasks import RESEND_WITHIN, match_listings, resend_unsent
+from marketplace.catalogue import explanations
 from marketplace.catalogue import service as catalogue
 from marketplace.catalogue.models import Listing
 from marketplace.catalogue.pools import PoolCreate, create_pool
@@ -41,7 +42,7 @@ from marketplace.companies.models import Company, Site
 from marketplace.flows.models import Flow
 from marketplace.flows.schemas import FlowUpdate
 from marketplace.flows.service import update_flow
-from privacy.generalisation import FAMILIES
+from privacy.generalisation import FAMILIES, LocationLevel
 from tests.conftest import TEST_BROKER_URL, TEST_DATABASE_URL
 from tests.factories import (
     bearer,
@@ -250,6 +251,10 @@ def test_a_fitting_listing_notifies_in_app_and_by_mail_with_public_fields_only(
     assert MINERALS_FR in text and "1 000 – 10 000 t/an" in text
     assert "Nord (59)" in text and "Hauts-de-France" in text
     assert f"{get_settings().base_url}/catalogue/{first.id}" in text
+    # The generalised values with the same plain words as the pages, and where to read more.
+    assert "    " + explanations.QUANTITY_BAND.say("fr") + "\r\n" in text
+    assert explanations.LOCATION_LEVELS[LocationLevel.CELL].say("fr") in text
+    assert f"{get_settings().base_url}/aide/anonymat" in text
     for member in (alpha, *others):
         for secret in _secrets_of(member):
             assert secret not in mail.as_string(), secret

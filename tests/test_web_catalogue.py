@@ -271,7 +271,8 @@ def test_a_refused_filter_is_explained_in_french(client: TestClient, world: list
     site = world[0].site.id
     visitor = client.get(f"/catalogue?from_site={site}&distance_band=lt10&sort=distance")
     assert visitor.status_code == 200 and len(titles(visitor.text)) == 9
-    assert "km" not in visitor.text
+    # No band (the « Pourquoi ? » of a place speaks of a 36 km² cell, never of a distance).
+    assert 'class="distance"' not in visitor.text and " km<" not in visitor.text
 
 
 def test_member_measures_distances_from_its_own_sites_only(
@@ -289,10 +290,10 @@ def test_member_measures_distances_from_its_own_sites_only(
     assert 'name="latitude"' not in page and 'name="longitude"' not in page
 
     near = client.get(f"/catalogue?from_site={alpha.site.id}&sort=distance").text
-    assert near.count('<dd class="distance">&lt; 10 km</dd>') == 9
+    assert len(re.findall(r'class="distance" aria-describedby="[^"]+">&lt; 10 km<', near)) == 9
     assert f"/catalogue/{bravo.listings['ash']}?from_site={alpha.site.id}" in near
     farther = client.get(f"/catalogue?from_site={second.id}&distance_band=10-30").text
-    assert farther.count('<dd class="distance">10–30 km</dd>') == 9
+    assert len(re.findall(r'class="distance" aria-describedby="[^"]+">10–30 km<', farther)) == 9
     assert titles(client.get(f"/catalogue?from_site={second.id}&distance_band=lt10").text) == []
 
     foreign = client.get(f"/catalogue?from_site={bravo.site.id}")
@@ -400,6 +401,12 @@ def test_a_card_shows_the_material_and_place_at_their_public_level() -> None:
     assert card.material is not None and card.material.code == "10 01"
     assert card.material.label.startswith("déchets provenant de centrales électriques")
     assert card.place == "Hauts-de-France" and card.quantity == "présent"
+    # Each generalised value with its plain words: a pool dominated by one company, a région.
+    assert "plus de 85 %" in card.notes["quantity"].text
+    assert card.notes["quantity"].href == "/aide/anonymat#quantite"
+    assert card.notes["place"].text.startswith("Offre groupée : zone choisie par l'animateur")
+    assert card.notes["material"].text.startswith("Offre groupée : les flux réunis")
+    assert "distance" not in card.notes  # a visitor's card has no band
     assert card.direction == "Demande" and card.months == "juin, juillet"
     assert card.published_on == "3 mars 2026"
     chapter_only = card_of(
