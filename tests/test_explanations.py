@@ -119,7 +119,7 @@ def test_every_generalised_value_has_words_in_both_languages(
 def test_the_words_say_the_settings_k(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(get_settings(), "k_anonymity", 7)
     text = explanations.location_note(LocationLevel.REGION, "fr").text
-    assert "moins de 7 entreprises" in text
+    assert "ne réunissait pas 7 entreprises" in text
     assert (
         "at least 7 distinct companies" in explanations.material_note(MaterialLevel.CODE, "en").text
     )

@@ -56,25 +56,28 @@ class Note:
         return f"{HELP_PATH}#{self.section}"
 
 
+# Each level is where the ladder placed the listing: the finest step at which the listings
+# grouped with it hold k legal units (counting those shown there lately); a coarser level says
+# that the finer step did not gather k when it was placed, as a shown listing never becomes finer.
 MATERIAL_LEVELS: dict[MaterialLevel, Words] = {
     MaterialLevel.CODE: Words(
         "Code exact de la Liste des déchets : au moins %(k)s entreprises distinctes (comptées "
-        "par SIREN) publient ce même code, avec la même mention dangereux ou non, dans la même "
-        "zone.",
-        "Exact List of Waste code: at least %(k)s distinct companies (counted by SIREN) publish "
-        "this same code, with the same hazardous flag, in the same area.",
+        "par SIREN) sont, ou étaient il y a peu, montrées avec ce même code, la même mention "
+        "dangereux ou non, dans la même zone.",
+        "Exact List of Waste code: at least %(k)s distinct companies (counted by SIREN) are, or "
+        "lately were, shown with this same code, the same hazardous flag, in the same area.",
     ),
     MaterialLevel.SUBCHAPTER: Words(
-        "Sous-chapitre (4 premiers chiffres) : le code exact est masqué, car moins de %(k)s "
-        "entreprises publient ce code dans la région ; le sous-chapitre en réunit au moins %(k)s.",
-        "Subchapter (first 4 digits): the exact code is hidden, because fewer than %(k)s "
-        "companies publish that code in the region; the subchapter gathers at least %(k)s.",
+        "Sous-chapitre (4 premiers chiffres) : le code exact ne réunissait pas %(k)s entreprises "
+        "dans la région ; le sous-chapitre est le niveau le plus précis qui en réunit assez.",
+        "Subchapter (first 4 digits): the exact code did not gather %(k)s companies in the "
+        "region; the subchapter is the finest level that gathers enough.",
     ),
     MaterialLevel.CHAPTER: Words(
-        "Chapitre (2 premiers chiffres) : le code et le sous-chapitre sont masqués, car moins de "
-        "%(k)s entreprises les publient dans la région ; le chapitre en réunit au moins %(k)s.",
-        "Chapter (first 2 digits): the code and the subchapter are hidden, because fewer than "
-        "%(k)s companies publish them in the region; the chapter gathers at least %(k)s.",
+        "Chapitre (2 premiers chiffres) : ni le code ni le sous-chapitre ne réunissaient %(k)s "
+        "entreprises dans la région ; le chapitre en réunit assez.",
+        "Chapter (first 2 digits): neither the code nor the subchapter gathered %(k)s companies "
+        "in the region; the chapter gathers enough.",
     ),
     MaterialLevel.FAMILY: Words(
         "Chaleur, eau, gaz ou matière sans code de la Liste des déchets : seule la nature du "
@@ -90,33 +93,35 @@ POOLED_MATERIAL_LEVELS: dict[MaterialLevel, Words] = {
         "Pooled offer: every flow the facilitator gathered has this code.",
     ),
     MaterialLevel.SUBCHAPTER: Words(
-        "Offre groupée : les flux réunis par l'animateur ont des codes différents de ce "
-        "sous-chapitre.",
-        "Pooled offer: the flows the facilitator gathered have different codes of this subchapter.",
+        "Offre groupée : les flux réunis par l'animateur sont tous de ce sous-chapitre, leurs "
+        "codes peuvent différer.",
+        "Pooled offer: the flows the facilitator gathered all belong to this subchapter; their "
+        "codes may differ.",
     ),
 }
 
 LOCATION_LEVELS: dict[LocationLevel, Words] = {
     LocationLevel.CELL: Words(
         "Le site est dans ce département, dans une maille hexagonale d'environ 36 km² où au "
-        "moins %(k)s entreprises publient une annonce semblable ; sa position exacte n'est "
-        "jamais publiée.",
+        "moins %(k)s entreprises sont, ou étaient il y a peu, montrées avec une annonce "
+        "semblable ; sa position exacte n'est jamais publiée.",
         "The site is in this département, in a hexagonal cell of about 36 km² where at least "
-        "%(k)s companies publish a similar listing; its exact position is never published.",
+        "%(k)s companies are, or lately were, shown with a similar listing; its exact position "
+        "is never published.",
     ),
     LocationLevel.DEPARTEMENT: Words(
-        "Emplacement donné au département : dans la maille d'environ 36 km² autour du site, "
-        "moins de %(k)s entreprises publient une annonce semblable (ou la maille est pour plus "
-        "de moitié hors du département : mer, frontière).",
-        "Location given to the département: in the cell of about 36 km² around the site, fewer "
-        "than %(k)s companies publish a similar listing (or the cell lies more than half outside "
-        "the département: sea, border).",
+        "Emplacement donné au département : la maille d'environ 36 km² autour du site ne "
+        "réunissait pas %(k)s entreprises avec une annonce semblable (ou elle est pour plus de "
+        "moitié hors du département : mer, frontière).",
+        "Location given to the département: the cell of about 36 km² around the site did not "
+        "gather %(k)s companies with a similar listing (or it lies more than half outside the "
+        "département: sea, border).",
     ),
     LocationLevel.REGION: Words(
-        "Emplacement donné à la région : dans le département, moins de %(k)s entreprises "
-        "publient une annonce semblable.",
-        "Location given to the region: in the département, fewer than %(k)s companies publish "
-        "a similar listing.",
+        "Emplacement donné à la région : le département ne réunissait pas %(k)s entreprises "
+        "avec une annonce semblable.",
+        "Location given to the region: the département did not gather %(k)s companies with a "
+        "similar listing.",
     ),
 }
 POOLED_LOCATION = Words(
