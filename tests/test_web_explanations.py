@@ -74,6 +74,7 @@ def test_a_visitor_reads_why_each_value_is_shown_as_it_is(
     ):
         assert text.count(words.say("fr")) == 3
     assert 'href="/aide/anonymat#emplacement"' in page
+    assert 'href="/aide/anonymat">' in page  # beside the catalogue's introduction too
     described_ids_exist(page)
 
     one = client.get(f"/catalogue/{neighbours['ids'][0]}?lang=en")
