@@ -60,7 +60,6 @@ def anonymity_page(request: Request) -> Response:
         "quantity_classes": [q.label if locale == "fr" else q.label_en for q in classes],
         "temperature_classes": TEMPERATURE_LABELS,
         "distance_bands": explanations.DISTANCE_LABELS,
-        "present": explanations.quantity_note(None, locale, pooled=True).text,
         "distance": explanations.DISTANCE_FROM_OWN_SITE.say(locale),
     }
     return render(request, "help_anonymity.html", context)
