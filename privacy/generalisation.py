@@ -109,18 +109,54 @@ class Family:
 
 
 # Families are chosen per chapter only, never per subchapter, so that showing the family next to a
-# listing generalised to its chapter tells nothing more than the chapter.
+# listing generalised to its chapter tells nothing more than the chapter. A chapter of the List of
+# Waste says where a residue comes from, not what it is (class-A wood and kitchen biowaste are both
+# chapter 20, yeast slurry from a fermentation plant is chapter 07): a family's name therefore
+# names the activities of its chapters, and the chapters themselves, so it is true of every code
+# it holds (tests/test_families.py).
 FAMILIES: dict[str, Family] = {
     f.key: f
     for f in (
-        Family("mineraux", "Minéraux, cendres et laitiers", "Minerals, ashes and slags"),
-        Family("organiques", "Matières organiques et boues", "Organic matter and sludges"),
-        Family("bois_fibres", "Bois, papiers, fibres et textiles", "Wood, paper, fibres, textiles"),
-        Family("chimie", "Produits chimiques et solvants", "Chemicals and solvents"),
-        Family("hydrocarbures", "Huiles et hydrocarbures", "Oils and hydrocarbons"),
-        Family("metaux", "Métaux", "Metals"),
-        Family("emballages", "Emballages", "Packaging"),
-        Family("divers", "Équipements et déchets divers", "Equipment and other wastes"),
+        Family(
+            "mineraux",
+            "Mines, procédés thermiques, chantiers : cendres, laitiers, gravats… (ch. 01, 10, 17)",
+            "Mining, thermal processes, building sites: ashes, slags, rubble… (ch. 01, 10, 17)",
+        ),
+        Family(
+            "organiques",
+            "Agriculture, agroalimentaire, traitement des déchets et des eaux (ch. 02, 19)",
+            "Agriculture, food industry, waste and water treatment (ch. 02, 19)",
+        ),
+        Family(
+            "bois_fibres",
+            "Bois, papier, cuir et textile : résidus de fabrication (ch. 03, 04)",
+            "Wood, paper, leather and textile: production residues (ch. 03, 04)",
+        ),
+        Family(
+            "chimie",
+            "Chimie, pharmacie et fermentation, peintures, solvants (ch. 06–09, 14)",
+            "Chemistry, pharmaceuticals and fermentation, paints, solvents (ch. 06–09, 14)",
+        ),
+        Family(
+            "hydrocarbures",
+            "Raffinage, huiles et combustibles liquides usagés (ch. 05, 13)",
+            "Refining, waste oils and liquid fuels (ch. 05, 13)",
+        ),
+        Family(
+            "metaux",
+            "Traitement et usinage des métaux et des plastiques (ch. 11, 12)",
+            "Treatment and machining of metals and plastics (ch. 11, 12)",
+        ),
+        Family(
+            "emballages",
+            "Emballages, absorbants, chiffons et filtres (ch. 15)",
+            "Packaging, absorbents, wiping cloths and filters (ch. 15)",
+        ),
+        Family(
+            "divers",
+            "Déchets non décrits ailleurs, de soins, municipaux et assimilés (ch. 16, 18, 20)",
+            "Wastes not otherwise specified, health care, municipal and similar (ch. 16, 18, 20)",
+        ),
         # Flows that are not materials, or materials without a code: the family is the kind.
         Family("material", "Matière (code non précisé)", "Material (code not given)"),
         Family("heat", "Chaleur fatale", "Waste heat"),

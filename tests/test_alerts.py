@@ -34,6 +34,7 @@ from marketplace.accounts.service import actor_of
 from marketplace.alerts import service as alerts
 from marketplace.alerts.models import Notification, SavedSearch
 from marketplace.alerts.tasks import RESEND_WITHIN, match_listings, resend_unsent
+from marketplace.catalogue import explanations
 from marketplace.catalogue import service as catalogue
 from marketplace.catalogue.models import Listing
 from marketplace.catalogue.pools import PoolCreate, create_pool
@@ -41,6 +42,7 @@ from marketplace.companies.models import Company, Site
 from marketplace.flows.models import Flow
 from marketplace.flows.schemas import FlowUpdate
 from marketplace.flows.service import update_flow
+from privacy.generalisation import FAMILIES, LocationLevel
 from tests.conftest import TEST_BROKER_URL, TEST_DATABASE_URL
 from tests.factories import (
     bearer,
@@ -50,6 +52,9 @@ from tests.factories import (
     create_user_row,
     make_siret,
 )
+
+MINERALS_FR = FAMILIES["mineraux"].label_fr
+MINERALS_EN = FAMILIES["mineraux"].label_en
 
 # Three sites this close share their public cell: three companies there make a listing public.
 NEAR = [(51.0100, 2.3000), (51.0120, 2.3050), (51.0080, 2.2950), (51.0110, 2.2980)]
@@ -189,7 +194,7 @@ def test_an_english_speaking_member_is_alerted_in_english(
     assert mail["Subject"] == "New listing for your search “Northern ashes”"
     text = _body(mail)
     assert text.splitlines()[0] == "Hello,"
-    assert "Offer · Minerals, ashes and slags — " in text
+    assert f"Offer · {MINERALS_EN} — " in text
     assert "Quantity: 1,000 – 10,000 t/yr" in text and "Regularity: continuous" in text
     assert "Location: Nord (59), Hauts-de-France" in text
     # Nothing French is left but the listing's own title.
@@ -243,9 +248,13 @@ def test_a_fitting_listing_notifies_in_app_and_by_mail_with_public_fields_only(
     assert mail["From"] == get_settings().mail_from
     text = _body(mail)
     assert "Cendres volantes sèches, lot hebdomadaire" in text
-    assert "Minéraux, cendres et laitiers" in text and "1 000 – 10 000 t/an" in text
+    assert MINERALS_FR in text and "1 000 – 10 000 t/an" in text
     assert "Nord (59)" in text and "Hauts-de-France" in text
     assert f"{get_settings().base_url}/catalogue/{first.id}" in text
+    # The generalised values with the same plain words as the pages, and where to read more.
+    assert "    " + explanations.QUANTITY_BAND.say("fr") + "\r\n" in text
+    assert explanations.LOCATION_LEVELS[LocationLevel.CELL].say("fr") in text
+    assert f"{get_settings().base_url}/aide/anonymat" in text
     for member in (alpha, *others):
         for secret in _secrets_of(member):
             assert secret not in mail.as_string(), secret
@@ -509,7 +518,7 @@ def _listing_row(session: Session, **public: Any) -> Listing:
         "public_low_code": None,
         "public_departement": None,
         "quantity_band": None,
-        "search_text": "cendres volantes mineraux cendres et laitiers",
+        "search_text": "cendres volantes",
     }
     values.update(public)
     listing = Listing(**values)

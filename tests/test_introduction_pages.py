@@ -5,6 +5,7 @@ third company, and the facilitator's console, closed to members."""
 
 from __future__ import annotations
 
+import html
 import re
 import uuid
 from collections.abc import Callable, Iterator
@@ -18,6 +19,7 @@ from sqlmodel import Session, select
 from core.models import utcnow
 from core.settings import get_settings
 from marketplace.accounts.models import User
+from marketplace.catalogue import explanations
 from marketplace.introductions import service
 from marketplace.introductions.models import Introduction, IntroductionMessage
 from tests.factories import PASSWORD
@@ -138,6 +140,10 @@ def test_both_sides_follow_the_path_in_their_pages_and_learn_each_other_only_at_
     page = client.get(detail)
     assert "Environ 400 t par an" in page.text
     assert "L'entreprise demandeuse" in page.text and "23" in page.text  # its sector division
+    # The requester card says why its sector (and band, when the requester named a flow) is
+    # shown as it is, in the words every page and mail uses.
+    assert explanations.requester_sector_note("fr").text in html.unescape(page.text)
+    assert 'aria-describedby="why-requester-sector"' in page.text
     assert "Accepter" in page.text and "Décliner" in page.text
     seen["owner"] = [inbox.text, page.text]
 

@@ -16,6 +16,7 @@ from marketplace.accounts.service import actor_of
 from marketplace.catalogue import service as catalogue
 from marketplace.companies.models import Company, Site
 from marketplace.flows.models import Direction
+from privacy.generalisation import FAMILIES
 from tests.factories import (
     create_company_row,
     create_flow_row,
@@ -24,6 +25,8 @@ from tests.factories import (
     create_user_row,
 )
 from tests.test_web import login
+
+MINERALS_FR = FAMILIES["mineraux"].label_fr
 
 # Three sites this close share their public cell: three companies there make a listing public.
 NEAR = [(51.0100, 2.3000), (51.0120, 2.3050), (51.0080, 2.2950)]
@@ -134,7 +137,7 @@ def test_figures_count_the_public_catalogue_only_and_name_nobody(
     # The lone request is not public (no cell of k companies): it is not counted, and a count of
     # zero requests is below k, so no figure is shown rather than "0".
     assert _figure(html, "Demandes au catalogue") is None
-    assert "Minéraux, cendres et laitiers" in html
+    assert MINERALS_FR in html
     # The same as the catalogue says to a visitor.
     total = client.get("/api/v1/catalogue", params={"direction": "offer"}).json()["total"]
     assert total == 3
@@ -150,5 +153,5 @@ def test_a_figure_below_k_is_not_shown(
     monkeypatch.setattr(get_settings(), "k_anonymity", 4)
     html = client.get("/").text
     assert _figure(html, "Offres au catalogue") is None
-    assert "Minéraux, cendres et laitiers" not in html
+    assert MINERALS_FR not in html
     assert "Ce que le territoire propose et recherche déjà" not in html

@@ -27,10 +27,14 @@ from marketplace.catalogue.models import Listing
 from marketplace.catalogue.schemas import Area, ListingPublic
 from marketplace.companies.models import Company, Site
 from marketplace.flows.models import Flow
+from privacy.generalisation import FAMILIES
 from tests.factories import create_company_row, create_flow_row, create_site_row, create_user_row
 from tests.test_web import csrf_of, login, reloaded, token_in
 from web.cards import card_of
 from web.i18n import translator
+
+MINERALS_FR = FAMILIES["mineraux"].label_fr
+MINERALS_EN = FAMILIES["mineraux"].label_en
 
 # Three sites this close share their public cell: three companies there make a listing public.
 NEAR = [(51.0100, 2.3000), (51.0120, 2.3050), (51.0080, 2.2950), (51.0110, 2.2980)]
@@ -164,7 +168,7 @@ def test_anonymous_visitor_sees_public_cards_in_french(
     assert "Palettes" not in page
     for text in (
         "Offre",
-        "Minéraux, cendres et laitiers",
+        MINERALS_FR,
         "10 01 02",
         "cendres volantes de charbon",
         "1 000 – 10 000 t/an",
@@ -267,7 +271,8 @@ def test_a_refused_filter_is_explained_in_french(client: TestClient, world: list
     site = world[0].site.id
     visitor = client.get(f"/catalogue?from_site={site}&distance_band=lt10&sort=distance")
     assert visitor.status_code == 200 and len(titles(visitor.text)) == 9
-    assert "km" not in visitor.text
+    # No band (the « Pourquoi ? » of a place speaks of a 36 km² cell, never of a distance).
+    assert 'class="distance"' not in visitor.text and " km<" not in visitor.text
 
 
 def test_member_measures_distances_from_its_own_sites_only(
@@ -285,10 +290,10 @@ def test_member_measures_distances_from_its_own_sites_only(
     assert 'name="latitude"' not in page and 'name="longitude"' not in page
 
     near = client.get(f"/catalogue?from_site={alpha.site.id}&sort=distance").text
-    assert near.count('<dd class="distance">&lt; 10 km</dd>') == 9
+    assert len(re.findall(r'class="distance" aria-describedby="[^"]+">&lt; 10 km<', near)) == 9
     assert f"/catalogue/{bravo.listings['ash']}?from_site={alpha.site.id}" in near
     farther = client.get(f"/catalogue?from_site={second.id}&distance_band=10-30").text
-    assert farther.count('<dd class="distance">10–30 km</dd>') == 9
+    assert len(re.findall(r'class="distance" aria-describedby="[^"]+">10–30 km<', farther)) == 9
     assert titles(client.get(f"/catalogue?from_site={second.id}&distance_band=lt10").text) == []
 
     foreign = client.get(f"/catalogue?from_site={bravo.site.id}")
@@ -328,7 +333,7 @@ def test_brokered_and_unpublished_listings_are_not_found(
     lone = world[3]
     assert "Palettes" not in client.get("/catalogue").text
     brokered = client.get(f"/catalogue/{lone.listings['pallets']}")
-    assert brokered.status_code == 404 and "Page introuvable" in brokered.text
+    assert brokered.status_code == 404 and "Annonce plus disponible" in brokered.text
     draft = catalogue.create_listing(
         session, actor_of(world[0].admin), create_flow_row(session, world[0].site, **ASH).id
     )
@@ -362,7 +367,7 @@ def test_too_many_searches_bring_a_french_message_not_a_failure(
 
 def test_english_cards(client: TestClient, world: list[Member]) -> None:
     page = client.get("/catalogue?lang=en&family=mineraux").text
-    assert "Listings catalogue" in page and "Minerals, ashes and slags" in page
+    assert "Listings catalogue" in page and MINERALS_EN in page
     assert "1,000 – 10,000 t/yr" in page and "Coal fly ash" in page and "Offer" in page
 
 
@@ -374,7 +379,7 @@ def test_a_card_shows_the_material_and_place_at_their_public_level() -> None:
         kind="material",
         aggregated=True,
         family="mineraux",
-        family_label="Minéraux, cendres et laitiers",
+        family_label=MINERALS_FR,
         hazardous=False,
         low_chapter="10",
         low_subchapter="1001",
@@ -396,6 +401,12 @@ def test_a_card_shows_the_material_and_place_at_their_public_level() -> None:
     assert card.material is not None and card.material.code == "10 01"
     assert card.material.label.startswith("déchets provenant de centrales électriques")
     assert card.place == "Hauts-de-France" and card.quantity == "présent"
+    # Each generalised value with its plain words: a pool dominated by one company, a région.
+    assert "plus de 85 %" in card.notes["quantity"].text
+    assert card.notes["quantity"].href == "/aide/anonymat#quantite"
+    assert card.notes["place"].text.startswith("Offre groupée : zone choisie par l'animateur")
+    assert card.notes["material"].text.startswith("Offre groupée : les flux réunis")
+    assert "distance" not in card.notes  # a visitor's card has no band
     assert card.direction == "Demande" and card.months == "juin, juillet"
     assert card.published_on == "3 mars 2026"
     chapter_only = card_of(
@@ -500,7 +511,8 @@ def test_pause_resume_withdraw_and_fulfil_from_my_listings(
     assert "L'annonce est en pause" in paused and "En pause" in paused
     assert f'action="/listings/{ash}/resume"' in paused
     assert reloaded(session, Listing, ash).status == "paused"
-    assert client.get(f"/catalogue/{ash}").status_code == 404
+    # Out of the catalogue; its owner still sees its state there (tests/test_listing_gone.py).
+    assert "Statut : En pause" in shown(client.get(f"/catalogue/{ash}").text)
     assert "L'annonce est de retour au catalogue." in act(ash, "resume")
     assert reloaded(session, Listing, ash).status == "published"
     assert "L'annonce est marquée satisfaite." in act(heat, "fulfil")
@@ -625,7 +637,7 @@ def test_save_the_current_search_then_delete_it(
     assert saved.status_code == 303
     listed = shown(client.get(saved.headers["location"]).text)
     assert "La recherche est enregistrée" in listed and "Cendres du Nord" in listed
-    assert "Minéraux, cendres et laitiers" in listed and "59 · Nord" in listed
+    assert MINERALS_FR in listed and "59 · Nord" in listed
     assert "Alertes dans l'application uniquement." in listed  # the box was not ticked
     assert 'href="/catalogue?family=mineraux&departement=59"' in listed
 

@@ -11,9 +11,11 @@ from datetime import UTC, date, datetime
 
 from babel.dates import format_date, format_datetime
 
+from marketplace.catalogue import explanations
+from marketplace.catalogue.explanations import Note
 from marketplace.catalogue.labels import low_label
 from marketplace.catalogue.schemas import ListingPublic
-from privacy.generalisation import FAMILIES, quantity_label_en
+from privacy.generalisation import FAMILIES, LocationLevel, quantity_label_en
 from web.i18n import N_, Translate
 from web.labels import DIRECTIONS, KINDS, REGULARITIES, label, month_names
 
@@ -92,6 +94,26 @@ class Card:
     months: str
     place: str
     published_on: str
+    notes: dict[str, Note]  # why each generalised value is shown as it is: "quantity", "place"…
+
+
+def notes_of(listing: ListingPublic, locale: str) -> dict[str, Note]:
+    """The plain-language explanation of each generalised value of the card, from the public
+    view alone (the levels it shows, whether it is pooled)."""
+    pooled = listing.aggregated
+    level = explanations.shown_material_level(
+        listing.low_code, listing.low_subchapter, listing.low_chapter
+    )
+    notes = {
+        "material": explanations.material_note(level, locale, pooled),
+        "place": explanations.location_note(LocationLevel(listing.location_level), locale, pooled),
+        "quantity": explanations.quantity_label_note(listing.quantity_class, locale, pooled),
+    }
+    if listing.temperature_class:
+        notes["temperature"] = explanations.temperature_note(listing.temperature_class, locale)
+    if listing.distance_band:
+        notes["distance"] = explanations.distance_note(listing.distance_band, locale)
+    return notes
 
 
 def card_of(listing: ListingPublic, locale: str, translate: Translate) -> Card:
@@ -108,4 +130,5 @@ def card_of(listing: ListingPublic, locale: str, translate: Translate) -> Card:
         months=", ".join(names[m] for m in listing.months if m in names),
         place=place_label(listing),
         published_on=date_label(listing.published_on, locale),
+        notes=notes_of(listing, locale),
     )

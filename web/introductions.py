@@ -17,6 +17,8 @@ from sqlmodel import Session
 
 from core.reference.sectors import sector_label
 from marketplace.accounts.service import Actor
+from marketplace.catalogue import explanations
+from marketplace.catalogue.explanations import Note
 from marketplace.introductions import inbox, service, views
 from marketplace.introductions.models import Introduction
 from marketplace.introductions.schemas import Counterpart, IntroductionRead
@@ -63,6 +65,8 @@ class RequesterCardView:
     quantity_class: str | None
     # The requesting site's declared permits, each a line ("" when not shown).
     permits: tuple[str, ...]
+    # Why the sector, distance and quantity show as they do (marketplace/catalogue/explanations).
+    notes: dict[str, Note]
 
 
 @dataclass(frozen=True)
@@ -143,11 +147,17 @@ def _card(read: IntroductionRead, locale: str, translate: Translate) -> Requeste
         ):
             if held:
                 permits.append(translate(words))
+    notes = {"sector": explanations.requester_sector_note(locale)}
+    if card.distance_band:
+        notes["distance"] = explanations.distance_note(card.distance_band, locale, True)
+    if card.quantity_class:
+        notes["quantity"] = explanations.requester_quantity_note(locale)
     return RequesterCardView(
         sector=sector,
         distance_band=card.distance_band,
         quantity_class=quantity_class_text(card.quantity_class, locale, translate),
         permits=tuple(permits),
+        notes=notes,
     )
 
 

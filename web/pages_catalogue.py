@@ -10,7 +10,10 @@ from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
 from core.errors import DomainError, RateLimited
+from marketplace.catalogue import service as catalogue
+from marketplace.catalogue.errors import NoSuchListing
 from marketplace.catalogue.search import count_read, public_card, search_page
+from marketplace.catalogue.states import ListingStatus
 from marketplace.introductions import inbox
 from web.cards import card_of
 from web.catalogue_form import (
@@ -24,6 +27,7 @@ from web.catalogue_form import (
 )
 from web.forms import domain_errors, explain, place_errors
 from web.i18n import Translate, page_locale, page_translator
+from web.labels import LISTING_STATUSES, label
 from web.pages import own_sites
 from web.security import DbSession, OptionalViewer
 from web.templating import render
@@ -97,12 +101,17 @@ def listing_page(
     viewer: OptionalViewer,
     from_site: uuid.UUID | None = None,
 ) -> Response:
-    """One listing as the catalogue shows it; not published or brokered only: "not found"."""
+    """One listing as the catalogue shows it. Not published, brokered only or unknown: one page
+    saying it is not available, the same for every such case (its owner and the facilitator
+    see its state instead)."""
     count_read(viewer.actor if viewer else None, request.client.host if request.client else None)
     sites = own_sites(session, viewer)
-    listing = public_card(
-        session, viewer.actor if viewer else None, listing_id, from_site if sites else None
-    )
+    try:
+        listing = public_card(
+            session, viewer.actor if viewer else None, listing_id, from_site if sites else None
+        )
+    except NoSuchListing:
+        return _listing_gone(request, session, viewer, listing_id)
     card = card_of(listing, page_locale(request), page_translator(request))
     context: dict[str, Any] = {"card": card, "interest": None}
     actor = viewer.actor if viewer else None
@@ -118,3 +127,30 @@ def listing_page(
             "flows": inbox.own_flows_for(session, actor, listing.direction, listing.kind),
         }
     return render(request, "listing.html", context)
+
+
+def _listing_gone(
+    request: Request, session: DbSession, viewer: OptionalViewer, listing_id: uuid.UUID
+) -> Response:
+    """The page of a listing the catalogue does not show. To anyone but its owner and the
+    facilitator it is one page, byte for byte, whether the listing was withdrawn, expired,
+    fulfilled, paused, is brokered only or never existed, and it names nothing of it (not even
+    its family or area, which the reader may never have seen): the links go to the whole
+    catalogue and to saved searches. Its status is 404, as for an unknown page, and not 410,
+    which would tell "it existed"."""
+    own = None
+    if viewer is not None:
+        try:
+            own = catalogue.get_listing(session, viewer.actor, listing_id)
+        except NoSuchListing:
+            own = None
+    if own is None:
+        return render(request, "listing_gone.html", {"own": None}, status_code=404)
+    translate = page_translator(request)
+    state = {
+        "status": label(LISTING_STATUSES, own.status, translate),
+        "brokered_only": own.brokered_only and own.status == ListingStatus.PUBLISHED,
+        "waiting": own.waiting and own.status == ListingStatus.PUBLISHED,
+        "title": own.title,
+    }
+    return render(request, "listing_gone.html", {"own": state}, status_code=200)

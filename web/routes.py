@@ -11,6 +11,7 @@ from web import (
     pages_console,
     pages_contracts,
     pages_flows,
+    pages_help,
     pages_import,
     pages_introductions,
     pages_landing,
@@ -37,5 +38,6 @@ for module in (
     pages_console,
     pages_contracts,
     pages_landing,
+    pages_help,
 ):
     router.include_router(module.router)

@@ -11,9 +11,10 @@ from pathlib import Path
 from core.i18n import LOCALES, N_, Translate, compile_catalogue, translator_of
 from core.mail import compose
 from core.settings import get_settings
+from marketplace.catalogue import explanations
 from marketplace.catalogue.labels import low_label
 from marketplace.catalogue.schemas import ListingPublic
-from privacy.generalisation import FAMILIES, quantity_label_en
+from privacy.generalisation import FAMILIES, LocationLevel, quantity_label_en
 
 LOCALE_DIR = Path(__file__).resolve().parent / "locale"
 
@@ -77,7 +78,8 @@ def alert_body(search_name: str, listing: ListingPublic, locale: str = "fr") -> 
     the site, the exact quantity and the prices cannot find their way into it."""
     locale = mail_locale(locale)
     _ = translator(locale)
-    link = f"{get_settings().base_url.rstrip('/')}/catalogue/{listing.id}"
+    base = get_settings().base_url.rstrip("/")
+    link = f"{base}/catalogue/{listing.id}"
     direction = _(DIRECTIONS[listing.direction]) if listing.direction in DIRECTIONS else ""
     regularity = REGULARITIES.get(listing.regularity)
     lines = [
@@ -88,18 +90,34 @@ def alert_body(search_name: str, listing: ListingPublic, locale: str = "fr") -> 
         f"  {listing.title}",
         f"  {direction} · {_material(listing, locale)}",
     ]
+    pooled = listing.aggregated
+    level = explanations.shown_material_level(
+        listing.low_code, listing.low_subchapter, listing.low_chapter
+    )
+    # Each generalised value with its plain words (the same as the pages'), indented below it.
+    why = {
+        "material": explanations.material_note(level, locale, pooled).text,
+        "quantity": explanations.quantity_label_note(listing.quantity_class, locale, pooled).text,
+        "place": explanations.location_note(
+            LocationLevel(listing.location_level), locale, pooled
+        ).text,
+    }
+    lines.append("    " + why["material"])
     if listing.hazardous:
         lines.append("  " + _("Hazardous waste"))
     lines += [
         "  " + _("Quantity: %(quantity)s", quantity=_quantity(listing, locale, _)),
+        "    " + why["quantity"],
         "  "
         + _(
             "Regularity: %(regularity)s",
             regularity=_(regularity) if regularity else listing.regularity,
         ),
         "  " + _("Location: %(place)s", place=_place(listing)),
+        "    " + why["place"],
         "",
         _("See the listing: %(link)s", link=link),
+        _("How we protect anonymity: %(link)s", link=base + explanations.HELP_PATH),
         "",
         _("The company's identity is revealed only after an introduction accepted by both sides."),
         "",

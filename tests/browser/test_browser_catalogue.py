@@ -5,6 +5,7 @@ Chromium (the server and the page: tests/browser/conftest.py)."""
 from __future__ import annotations
 
 import re
+import uuid
 from typing import Any
 
 import pytest
@@ -13,6 +14,7 @@ from sqlmodel import Session
 from marketplace.accounts.models import Role
 from marketplace.accounts.service import actor_of
 from marketplace.catalogue import service as catalogue
+from privacy.generalisation import FAMILIES
 from tests.browser.conftest import CHROMIUM, BrowserPage
 from tests.factories import (
     PASSWORD,
@@ -21,6 +23,8 @@ from tests.factories import (
     create_site_row,
     create_user_row,
 )
+
+MINERALS_FR = FAMILIES["mineraux"].label_fr
 
 pytestmark = [
     pytest.mark.browser,
@@ -87,10 +91,10 @@ def test_member_filters_the_catalogue_then_publishes_a_flow(
     expect(cards).to_have_count(6)
 
     # htmx: choosing a family refreshes the results and the address, not the page.
-    page.get_by_label("Famille de matière").select_option(label="Minéraux, cendres et laitiers")
+    page.get_by_label("Famille de matière").select_option(label=MINERALS_FR)
     expect(page).to_have_url(re.compile(r"/catalogue\?.*family=mineraux"))
     expect(cards).to_have_count(3)
-    expect(cards.first).to_contain_text("Minéraux, cendres et laitiers")
+    expect(cards.first).to_contain_text(MINERALS_FR)
     expect(cards.first).to_contain_text("10 01 02")
     expect(cards.first).to_contain_text("cendres volantes de charbon")
     expect(cards.first).to_contain_text("1 000 – 10 000 t/an")
@@ -123,8 +127,51 @@ def test_member_filters_the_catalogue_then_publishes_a_flow(
     shot("13-my-listings")
 
     page.get_by_role("navigation").get_by_role("link", name="Catalogue").click()
-    page.get_by_label("Famille de matière").select_option(label="Minéraux, cendres et laitiers")
+    page.get_by_label("Famille de matière").select_option(label=MINERALS_FR)
     expect(cards).to_have_count(4)
     expect(page.locator("#results")).to_contain_text("Cendres volantes du silo 2")
 
     assert browser_page.console_errors == [], browser_page.console_errors
+
+
+def test_a_visitor_unfolds_why_then_follows_a_withdrawn_listings_link(
+    live_server: str, browser_page: BrowserPage, session: Session
+) -> None:
+    """« Pourquoi ? » opens from the keyboard without a script of its own and links to the
+    anonymity page; a withdrawn listing's link leads to a page offering the catalogue."""
+    from playwright.sync_api import expect
+
+    _territory(session)
+    page, shot = browser_page.page, browser_page.shot
+    page.goto(f"{live_server}/catalogue?family=mineraux")
+    card = page.locator("#results article.listing-card").first
+    quantity = card.get_by_text("1 000 – 10 000 t/an")
+    # Folded, the words still describe the value for a screen reader.
+    expect(quantity).to_have_attribute("aria-describedby", re.compile(r"-quantity$"))
+    why = card.locator("details.explain").filter(has_text="Tranche de la quantité annuelle")
+    expect(why.locator(".explain-text")).not_to_be_visible()
+    why.locator("summary").focus()
+    page.keyboard.press("Enter")
+    expect(why.locator(".explain-text")).to_be_visible()
+    expect(why.locator(".explain-text")).to_contain_text("mise en relation acceptée des deux côtés")
+    shot("14-why-quantity")
+    why.get_by_role("link", name="Comment nous protégeons l'anonymat").click()
+    expect(page.get_by_role("heading", name="Comment nous protégeons l'anonymat")).to_be_visible()
+    expect(page).to_have_url(re.compile(r"/aide/anonymat#quantite$"))
+    expect(page.get_by_role("cell", name=MINERALS_FR)).to_be_visible()
+
+    page.goto(f"{live_server}/catalogue?family=mineraux")
+    target = page.locator("#results .card-title a").first.get_attribute("href")
+    assert target is not None
+    facilitator = actor_of(create_user_row(session, Role.FACILITATOR))
+    listing = catalogue.get_listing(session, facilitator, uuid.UUID(target.rsplit("/", 1)[1]))
+    catalogue.withdraw(session, facilitator, listing)
+    session.commit()
+    page.goto(f"{live_server}{target}")
+    expect(page.get_by_role("heading", name="Annonce plus disponible")).to_be_visible()
+    shot("15-listing-gone")
+    page.get_by_role("link", name="Chercher dans le catalogue").click()
+    expect(page.get_by_role("heading", name="Catalogue des annonces")).to_be_visible()
+    # The 404 of the gone page is the browser's only complaint.
+    errors = [e for e in browser_page.console_errors if "404" not in e]
+    assert errors == [], errors
