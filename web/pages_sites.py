@@ -209,7 +209,9 @@ def departement_map_fragment(code: str, request: Request) -> Response:
 
 @router.post("/sites/place")
 def site_place(request: Request, session: DbSession, form: SubmittedForm) -> Response:
-    """The département and région a position falls in, by the rule the site's save applies."""
+    """The département and région a position falls in, by the rule the site's save applies. A
+    refusal is an answer too (200, the message in place of the place): the position is only
+    being tried, and the save will refuse it with its 422."""
     translate = page_translator(request)
     raw = {"latitude": number(form, "latitude"), "longitude": number(form, "longitude")}
     context: dict[str, Any] = {"place": None, "message": ""}
@@ -225,10 +227,10 @@ def site_place(request: Request, session: DbSession, form: SubmittedForm) -> Res
             f"{translate(_FIELD_NAMES[key]) if key in _FIELD_NAMES else key} : {message}"
             for key, message in errors.items()
         )
-        return render(request, "_site_place.html", context, status_code=422)
+        return render(request, "_site_place.html", context)
     except DomainError as exc:
         context["message"] = " ".join(domain_errors(exc, translate).values())
-        return render(request, "_site_place.html", context, status_code=422)
+        return render(request, "_site_place.html", context)
     departement, region = place_of(session, departement_code, region_code)
     context["place"] = {"code": departement_code, "departement": departement, "region": region}
     return render(request, "_site_place.html", context)

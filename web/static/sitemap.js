@@ -56,11 +56,17 @@
     });
   }
 
-  // Scrolls the département's frame so that the marker is in sight.
+  // Scrolls the département's frame so that the marker, else the département's middle, is in
+  // sight: drawn at 100 m per pixel, it is often larger than its frame.
   function centreZoom() {
     var zoom = document.querySelector("#site-map-zoom .site-map-frame");
-    var marker = zoom && zoom.querySelector(".site-marker:not(.is-hidden)");
-    if (!marker) return;
+    if (!zoom) return;
+    var marker = zoom.querySelector(".site-marker:not(.is-hidden)");
+    if (!marker) {
+      zoom.scrollLeft = (zoom.scrollWidth - zoom.clientWidth) / 2;
+      zoom.scrollTop = (zoom.scrollHeight - zoom.clientHeight) / 2;
+      return;
+    }
     var box = marker.getBoundingClientRect();
     var view = zoom.getBoundingClientRect();
     zoom.scrollLeft += box.left + box.width / 2 - (view.left + view.width / 2);
