@@ -2,16 +2,20 @@
 process by the tests: GET /search/?q=...&limit=N answers the documented GeoJSON shape. It is the
 one faked gateway of the suite; the words of the query choose how it misbehaves: « panne » a 503,
 « lenteur » an answer too slow to wait for, « charabia » a body that is not JSON, « vide » no
-feature. Usage: python -m tests.ban_standin PORT
+feature. Usage: python -m tests.ban_standin PORT, or ``with running() as url`` in a test.
 """
 
 from __future__ import annotations
 
 import contextlib
 import json
+import socket
+import subprocess
 import sys
 import time
+from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
 
 LYON = {
@@ -69,6 +73,31 @@ class Handler(BaseHTTPRequestHandler):
 
     def log_message(self, format: str, *args: object) -> None:
         pass
+
+
+@contextlib.contextmanager
+def running() -> Iterator[str]:
+    """The stand-in in a process of its own on a free port; its base URL while the block runs."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = int(probe.getsockname()[1])
+    root = Path(__file__).resolve().parents[1]
+    server = subprocess.Popen([sys.executable, "-m", "tests.ban_standin", str(port)], cwd=root)
+    url = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 10
+        while True:
+            try:
+                with socket.create_connection(("127.0.0.1", port), timeout=1):
+                    break
+            except OSError:
+                if server.poll() is not None or time.monotonic() > deadline:
+                    raise RuntimeError("the address service stand-in did not start") from None
+                time.sleep(0.1)
+        yield url
+    finally:
+        server.terminate()
+        server.wait(timeout=10)
 
 
 if __name__ == "__main__":

@@ -6,9 +6,6 @@ from __future__ import annotations
 
 import html
 import logging
-import subprocess
-import sys
-import time
 from collections.abc import Iterator
 
 import httpx
@@ -20,7 +17,8 @@ from core import addresses, ratelimit
 from core.reference.map_svg import OVERSEAS_CODES, departement_map, metropole_map
 from core.reference.projection import METROPOLE, Projection
 from core.settings import get_settings
-from tests.browser.conftest import ROOT, _free_port
+from tests import ban_standin
+from tests.browser.conftest import _free_port
 from tests.factories import create_tenant
 from tests.test_web import csrf_of, login
 
@@ -186,23 +184,8 @@ def test_the_map_routes_need_a_signed_in_member_and_the_check_its_token(
 
 @pytest.fixture
 def address_service() -> Iterator[str]:
-    port = _free_port()
-    server = subprocess.Popen([sys.executable, "-m", "tests.ban_standin", str(port)], cwd=ROOT)
-    url = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 10
-        while True:
-            try:
-                httpx.get(f"{url}/search/?q=test", timeout=1)
-                break
-            except httpx.TransportError:
-                if time.monotonic() > deadline:
-                    raise
-                time.sleep(0.1)
+    with ban_standin.running() as url:
         yield url
-    finally:
-        server.terminate()
-        server.wait(timeout=10)
 
 
 def _search(client: TestClient, token: str, address: str) -> httpx.Response:

@@ -11,7 +11,7 @@ from pydantic import BaseModel, ValidationError
 
 from core import ratelimit
 from core.addresses import MAX_QUERY_CHARS, MIN_QUERY_CHARS, AddressSearchFailed, address_search
-from core.errors import DomainError, NotFound, RateLimited
+from core.errors import DomainError, RateLimited
 from core.reference.map_svg import (
     OVERSEAS_CODES,
     departement_map,
@@ -37,6 +37,7 @@ from marketplace.companies.service import (
     update_site,
 )
 from marketplace.reference.service import place_names, place_of
+from web.errors import error_page
 from web.forms import (
     FieldErrors,
     SubmittedForm,
@@ -203,7 +204,7 @@ def departement_map_fragment(code: str, request: Request) -> Response:
     """One département alone, for a finer placement (an HTMX fragment of the site form)."""
     # Known codes only reach the cache, so made-up ones cannot evict the real maps.
     if code not in departement_names() or (drawn := departement_map(code)) is None:
-        raise NotFound("no such département")
+        return error_page(request, 404)
     return render(request, "_site_map_zoom.html", {"zoom_map": drawn, "code": code})
 
 
@@ -245,7 +246,7 @@ def address_suggestions(request: Request, viewer: CurrentViewer, form: Submitted
     deployment has none. Our server asks it, so the member's browser never talks to it."""
     gateway = address_search()
     if gateway is None:
-        raise NotFound("no address search on this deployment")
+        return error_page(request, 404)
     translate = page_translator(request)
     query = " ".join(text(form, "address").split())[:MAX_QUERY_CHARS]
     context: dict[str, Any] = {"suggestions": [], "message": ""}

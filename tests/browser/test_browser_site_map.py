@@ -5,6 +5,7 @@ site saved lies in 69 (the server and the page: tests/browser/conftest.py)."""
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -12,6 +13,7 @@ from sqlmodel import Session
 
 from marketplace.accounts.models import Role
 from marketplace.companies.models import Site
+from tests import ban_standin
 from tests.browser.conftest import CHROMIUM, BrowserPage
 from tests.factories import PASSWORD, create_company_row, create_user_row
 
@@ -111,4 +113,55 @@ def test_a_member_places_its_site_in_lyon_by_clicking_the_map(
     expect(page.get_by_role("img", name="Carte : La Réunion")).to_be_visible()
     _click_at(page, "#site-map-zoom svg.site-map-zoom", -21.13, 55.53)
     expect(page.locator("#site-place")).to_contain_text("La Réunion (974)")
+    assert browser_page.console_errors == []
+
+
+@pytest.fixture
+def server_with_address_search(
+    request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch
+) -> Iterator[str]:
+    """The application started with SYMBIOSE_ADDRESS_SERVICE_URL naming the BAN stand-in."""
+    with ban_standin.running() as address_service:
+        monkeypatch.setenv("SYMBIOSE_ADDRESS_SERVICE_URL", address_service)
+        yield request.getfixturevalue("live_server")
+
+
+def test_a_member_finds_its_address_and_the_suggestion_places_the_site(
+    server_with_address_search: str, browser_page: BrowserPage, session: Session
+) -> None:
+    from playwright.sync_api import expect
+
+    live_server = server_with_address_search
+    company = create_company_row(session, "Imprimerie de la Presqu'île SAS")
+    admin = create_user_row(session, Role.COMPANY_ADMIN, company)
+    page, shot = browser_page.page, browser_page.shot
+
+    page.goto(f"{live_server}/login?next=/sites/new")
+    page.get_by_label("E-mail").fill(admin.email)
+    page.get_by_label("Mot de passe").fill(PASSWORD)
+    page.get_by_role("button", name="Se connecter").click()
+    page.get_by_label("Nom du site").fill("Atelier des Cordeliers")
+    page.get_by_label("Rechercher une adresse").press_sequentially("12 rue de la Rép", delay=20)
+    choice = page.get_by_role("button", name="12 Rue de la République 69002 Lyon")
+    expect(choice).to_be_visible()
+    shot("site-map-address-suggestions")
+    choice.click()
+    expect(page.locator("#field-latitude")).to_have_value("45.757800")
+    expect(page.locator("#field-longitude")).to_have_value("4.835000")
+    expect(page.get_by_label("Commune")).to_have_value("Lyon")
+    expect(page.locator("#site-place")).to_contain_text("Rhône (69)")
+    expect(choice).to_be_hidden()
+
+    sent: list[str] = []
+    page.on("request", lambda r: sent.append(r.post_data or "") if r.method == "POST" else None)
+    page.get_by_role("button", name="Enregistrer").click()
+    expect(page.get_by_role("status")).to_have_text("Le site est enregistré.")
+    expect(page.get_by_role("cell", name="Rhône (69)")).to_be_visible()
+    # The address typed stays out of the site's form: it is not kept.
+    assert any("Atelier" in body for body in sent)
+    assert not any("address=" in body or "rue" in body for body in sent), sent
+
+    page.goto(f"{live_server}/sites/new")
+    page.get_by_label("Rechercher une adresse").fill("rue en panne")
+    expect(page.get_by_text("Le service d'adresses ne répond pas")).to_be_visible()
     assert browser_page.console_errors == []
