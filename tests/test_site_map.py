@@ -137,17 +137,19 @@ def test_the_departement_is_checked_as_the_position_changes(
     outside = _check(client, token, latitude="52.52", longitude="13.40")
     assert outside.status_code == 200
     assert "This position is outside France" in outside.text
+    not_a_number = _check(client, token, latitude="north", longitude="4.8")
+    assert "Latitude: Enter a number." in not_a_number.text
 
 
 @pytest.mark.parametrize(
     ("latitude", "longitude", "words"),
     [
         ("52.52", "13.40", "Cette position est hors de France"),
-        ("quarante", "4.8", "Latitude"),
+        ("quarante", "4.8", "Latitude : Saisissez un nombre."),
         ("NaN", "4.8", "Latitude"),
         ("45.7", "inf", "Longitude"),
         ("1e308", "4.8", "Latitude"),
-        ("95", "4.8", "Latitude"),
+        ("95", "4.8", "Latitude : Doit valoir au plus 90"),
         ("45.7", "-1000", "Longitude"),
         ("45.7", "4.8" * 500, "Longitude"),
         ("", "4.8", "Saisissez une latitude et une longitude"),

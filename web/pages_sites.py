@@ -194,6 +194,9 @@ def edit_site(
 ADDRESS_SEARCHES_PER_MINUTE = 30
 
 
+_FIELD_NAMES = {"latitude": N_("Latitude"), "longitude": N_("Longitude")}
+
+
 class _Position(BaseModel):
     latitude: Latitude
     longitude: Longitude
@@ -225,8 +228,9 @@ def site_place(request: Request, session: DbSession, form: SubmittedForm) -> Res
     except ValidationError as exc:
         errors = validation_errors(exc, translate)
         context["message"] = " ".join(
-            f"{translate(_FIELD_NAMES[key]) if key in _FIELD_NAMES else key} : {message}"
-            for key, message in errors.items()
+            translate(N_("%(field)s: %(reason)s"), field=translate(_FIELD_NAMES[key]), reason=why)
+            for key, why in errors.items()
+            if key in _FIELD_NAMES
         )
         return render(request, "_site_place.html", context)
     except DomainError as exc:
@@ -235,9 +239,6 @@ def site_place(request: Request, session: DbSession, form: SubmittedForm) -> Res
     departement, region = place_of(session, departement_code, region_code)
     context["place"] = {"code": departement_code, "departement": departement, "region": region}
     return render(request, "_site_place.html", context)
-
-
-_FIELD_NAMES = {"latitude": N_("Latitude"), "longitude": N_("Longitude")}
 
 
 @router.post("/sites/address")
