@@ -77,7 +77,8 @@ class BanAddressSearch:
                 timeout=self.timeout,
                 follow_redirects=False,
             )
-        except httpx.HTTPError as exc:
+        except Exception as exc:  # any failure of the call is "no answer"
+            # Its type only: an httpx message may quote the URL, and so the address.
             raise AddressSearchFailed(type(exc).__name__) from None
         if response.status_code != 200:
             raise AddressSearchFailed(f"status {response.status_code}")

@@ -236,10 +236,14 @@ def test_a_failing_address_service_gets_a_clear_message_not_a_500(
     assert "Le service d&#39;adresses ne répond pas" in response.text
 
 
-def test_a_service_nobody_listens_on_gets_the_same_message(
-    client: TestClient, session: Session, monkeypatch: pytest.MonkeyPatch
+@pytest.mark.parametrize(
+    "url", ["http://127.0.0.1:{port}", "ftp://adresses.example", "http://[::1"]
+)
+def test_a_service_nobody_listens_on_or_a_wrong_url_gets_the_same_message(
+    client: TestClient, session: Session, monkeypatch: pytest.MonkeyPatch, url: str
 ) -> None:
-    monkeypatch.setattr(get_settings(), "address_service_url", f"http://127.0.0.1:{_free_port()}")
+    url = url.format(port=_free_port())
+    monkeypatch.setattr(get_settings(), "address_service_url", url)
     login(client, create_tenant(session).admin.email)
     response = _search(client, csrf_of(client, "/sites/new"), "rue de la Paix")
     assert response.status_code == 200 and "ne répond pas" in response.text
