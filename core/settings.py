@@ -122,6 +122,11 @@ class Settings(BaseSettings):
     password_resets_per_account: int = Field(default=3, ge=1)
     password_resets_per_address: int = Field(default=10, ge=1)
     password_reset_window_seconds: int = Field(default=3600, ge=60)
+    # --- the address search of the site form (core/addresses.py) -------------------------------
+    # The national address service's geocoder (Base Adresse Nationale's API, e.g.
+    # https://api-adresse.data.gouv.fr): the site form then offers an address field whose
+    # suggestions our server fetches there. Empty (the default): no field, nothing leaves.
+    address_service_url: str = ""
     # --- the facilitating association's contact, shown on the landing page ("how to join") ----
     # Empty fields are not shown; with none set, the page says to ask the territory's association.
     facilitator_name: str = ""
