@@ -9,7 +9,7 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from sqlmodel import Session
+from sqlmodel import Session, select
 
 from marketplace.accounts.models import Role
 from marketplace.companies.models import Site
@@ -112,7 +112,7 @@ def test_a_member_places_its_site_in_lyon_by_clicking_the_map(
     expect(page.get_by_role("cell", name="Rhône (69)")).to_be_visible()
     shot(f"site-map-saved-{width}")
     session.expire_all()
-    sites = session.query(Site).filter(Site.company_id == company.id).all()
+    sites = session.exec(select(Site).where(Site.company_id == company.id)).all()
     assert [site.departement_code for site in sites] == ["69"]
 
     # An overseas département opens its own map, its middle in sight.
