@@ -42,9 +42,17 @@ WIDTHS = (375, 1280)
 AXE_TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]
 GRAVE = ("serious", "critical")
 PAGES_PER_ROLE = 60
+# The page of a listing no longer available (the same for an unknown id).
+GONE_LISTING = "/catalogue/00000000-0000-4000-8000-000000000000"
 # Pages no link leads to from the start pages, or that only a mail leads to.
 EXTRA_PAGES = {
-    "visitor": ["/password/forgot", "/password/reset/not-a-valid-token", "/no-such-page"],
+    "visitor": [
+        "/password/forgot",
+        "/password/reset/not-a-valid-token",
+        "/no-such-page",
+        GONE_LISTING,
+    ],
+    "member": [GONE_LISTING],
 }
 
 # The document's width against the window's, and what runs past the window's right edge: the
@@ -201,6 +209,8 @@ def open_context(
 
 
 def page_name(path: str) -> str:
+    if path == GONE_LISTING:
+        return "catalogue-gone"
     shape = UUID.sub("id", urlsplit(path).path).strip("/")
     return re.sub(r"[^a-z0-9]+", "-", shape.lower()).strip("-") or "home"
 
