@@ -10,6 +10,7 @@ one it does not is marked xfail(strict=True) with the reason.
 
 from __future__ import annotations
 
+import html
 import logging
 import os
 import re
@@ -26,15 +27,18 @@ from typing import Any
 import httpx
 import pytest
 from fastapi.testclient import TestClient
-from sqlmodel import Session
+from sqlmodel import Session, select
 
 from core import ratelimit
 from core.settings import get_settings
-from marketplace.accounts.models import Role
-from marketplace.accounts.service import actor_of
+from marketplace.accounts.models import Role, User
+from marketplace.accounts.service import actor_of, email_index
 from marketplace.catalogue import service as catalogue
+from marketplace.catalogue.models import Listing
+from marketplace.companies.models import Company, Site
 from tests import ban_standin
 from tests.factories import (
+    bearer,
     create_company_row,
     create_flow_row,
     create_site_row,
@@ -42,8 +46,8 @@ from tests.factories import (
     create_user_row,
 )
 from tests.test_exchange_figures import SWARF, exchange, members, release, tonnes
-from tests.test_listing_gone import links  # noqa: F401 - the fixture, shared
-from tests.test_web import csrf_of, login, token_in
+from tests.test_listing_gone import GONE, links  # noqa: F401 - the fixture, shared
+from tests.test_web import csrf_of, login, reloaded, token_in
 
 NEAR = [(51.0100, 2.3000), (51.0120, 2.3050), (51.0080, 2.2950), (51.0110, 2.2980)]
 
@@ -168,6 +172,29 @@ def test_a_gone_listing_read_from_the_readers_own_site_is_still_the_unknown_page
         assert response.status_code == 404
         bodies.add(response.text.replace(str(listing_id), "<id>"))
     assert len(bodies) == 1
+
+
+def test_the_api_answers_every_gone_listing_as_an_unknown_id_even_from_a_site(
+    client: TestClient,
+    session: Session,
+    links: dict[str, Any],  # noqa: F811
+) -> None:
+    """The same probe through the API with a token, with and without ?from_site= (the reader's
+    own site): every state the catalogue does not show answers as a made-up id does."""
+    reader = session.exec(select(User).where(User.email_index == email_index(links["reader"])))
+    user = reader.one()
+    headers = bearer(session, user)
+    site = session.exec(select(Site).where(Site.company_id == user.company_id)).first()
+    assert site is not None
+    for query in ("", f"?from_site={site.id}"):
+        answers = set()
+        for key in (*GONE, None):
+            listing_id = links["ids"][key] if key else uuid.uuid4()
+            response = client.get(f"/api/v1/catalogue/{listing_id}{query}", headers=headers)
+            body = {k: v for k, v in response.json().items() if k != "request_id"}
+            answers.add((response.status_code, repr(sorted(body.items()))))
+        assert len(answers) == 1, answers
+        assert next(iter(answers))[0] == 404
 
 
 def test_interest_in_a_gone_listing_gets_the_answer_of_an_unknown_one(
@@ -327,6 +354,43 @@ def test_no_one_but_the_facilitator_reads_the_workbench_even_as_a_fragment(
             else:
                 assert response.status_code in (303, 403, 404), (path, response.status_code)
             assert name not in response.text and "Curieux" not in response.text, path
+
+
+def test_a_member_cannot_pool_others_flows_nor_resize_a_company_through_the_workbench(
+    client: TestClient, session: Session
+) -> None:
+    """The workbench's forms posted by a company admin with its own valid CSRF token, naming a
+    competitor's flow (as if its id had leaked) and company: refused, and nothing changed."""
+    victim = create_tenant(session, "Fonderie Cible SAS")
+    attacker = create_tenant(session, "Concurrent Curieux SAS")
+    size = victim.company.size_class
+    login(client, attacker.admin.email)
+    token = csrf_of(client, "/flows")
+    pooled = client.post(
+        "/pools/new",
+        data={
+            "flow_ids": [str(victim.flow.id), str(attacker.flow.id)],
+            "area": "departement",
+            "material": "code",
+            "title": "Cendres groupées",
+        },
+        headers={"X-CSRF-Token": token},
+        follow_redirects=False,
+    )
+    resized = client.post(
+        f"/companies/{victim.company.id}/size",
+        data={"size_class": "large"},
+        headers={"X-CSRF-Token": token},
+        follow_redirects=False,
+    )
+    for response in (pooled, resized):
+        assert response.status_code == 403, response.status_code
+        # Refused for its role, not for a missing token: the attack reached the guard it tests.
+        assert "réservée à un autre type de compte" in html.unescape(response.text)
+        assert "Fonderie" not in response.text
+    session.expire_all()
+    assert session.exec(select(Listing).where(Listing.aggregated == True)).all() == []  # noqa: E712
+    assert reloaded(session, Company, victim.company.id).size_class == size
 
 
 # --- the password reset ---------------------------------------------------------------------------
