@@ -8,6 +8,7 @@ double-submit CSRF token (web.security.new_login_token), as /login does.
 from __future__ import annotations
 
 import logging
+import re
 
 from fastapi import APIRouter, Request
 from fastapi.responses import RedirectResponse, Response
@@ -50,14 +51,15 @@ PRIVATE_HEADERS = {"Cache-Control": "no-store", "Referrer-Policy": "no-referrer"
 class _HideResetTokens(logging.Filter):
     """Writes the reset link's path without its token in the server's access log: uvicorn quotes
     each request's path there, and a live link read from a log opens the account. The line stays
-    (that the page was asked is worth seeing), only the token goes."""
+    (that the page was asked is worth seeing), only the token goes; wherever the path stands in
+    the line (behind a root path, say)."""
+
+    TOKEN = re.compile(re.escape(RESET_PATH) + r"[^?#\s\"]+")
 
     def filter(self, record: logging.LogRecord) -> bool:
-        if isinstance(record.args, tuple) and any(
-            isinstance(arg, str) and arg.startswith(RESET_PATH) for arg in record.args
-        ):
+        if isinstance(record.args, tuple):
             record.args = tuple(
-                RESET_PATH + "…" if isinstance(arg, str) and arg.startswith(RESET_PATH) else arg
+                self.TOKEN.sub(RESET_PATH + "<hidden>", arg) if isinstance(arg, str) else arg
                 for arg in record.args
             )
         return True
