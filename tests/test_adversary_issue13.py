@@ -33,6 +33,7 @@ from core import ratelimit
 from core.settings import get_settings
 from marketplace.accounts.models import Role, User
 from marketplace.accounts.service import actor_of, email_index
+from marketplace.catalogue import explanations
 from marketplace.catalogue import service as catalogue
 from marketplace.catalogue.models import Listing
 from marketplace.companies.models import Company, Site
@@ -260,6 +261,26 @@ def test_two_cards_differing_only_in_hidden_values_read_the_same_explanations(
     first, second = card(ids[0], "Cendres 0"), card(ids[1], "Cendres 1")
     assert "Pourquoi" in first and "1 000 – 10 000 t" in first
     assert first == second
+
+
+def test_the_anonymity_page_says_the_same_whatever_the_members_publish(
+    client: TestClient, session: Session
+) -> None:
+    """A visitor reads « Comment nous protégeons l'anonymat » before and after a lone company
+    publishes a listing (brokered only, alone in its région) and after three neighbours do: the
+    page states the rules, never a count or a place from the data, so it never changes."""
+    before = client.get(explanations.HELP_PATH)
+    assert before.status_code == 200
+    for i in range(4):
+        company = create_company_row(session, f"Voisin {i} SAS")
+        admin = create_user_row(session, Role.COMPANY_ADMIN, company)
+        site = create_site_row(session, company, f"Usine {i}", *NEAR[i])
+        flow = create_flow_row(session, site, label=f"Boues {i}", low_code="19 08 05")
+        listing = catalogue.create_listing(session, actor_of(admin), flow.id)
+        catalogue.publish(session, actor_of(admin), listing)
+        catalogue.run_publication(session)
+        session.commit()
+        assert client.get(explanations.HELP_PATH).text == before.text, i
 
 
 # --- the site form's address search ---------------------------------------------------------------
