@@ -58,11 +58,21 @@ class _DropRequestsTo(logging.Filter):
 _filtered: set[str] = set()
 
 
+def _normalised(url: str) -> str:
+    """The URL as httpx writes it in its log line (scheme and host in lower case, no default
+    port): the filter compares that line with it, so "HTTP://Host:443" in the setting must not
+    let the address through."""
+    try:
+        return str(httpx.URL(url.strip())).rstrip("/")
+    except Exception:  # not a URL at all: the call fails too, and is "no answer"
+        return url.strip().rstrip("/")
+
+
 class BanAddressSearch:
     """The BAN geocoder's API: GET {url}/search/?q=...&limit=5, a GeoJSON FeatureCollection."""
 
     def __init__(self, base_url: str, timeout: float | None = None) -> None:
-        self.base_url = base_url.rstrip("/")
+        self.base_url = _normalised(base_url)
         self.timeout = TIMEOUT_SECONDS if timeout is None else timeout
         if self.base_url not in _filtered:
             logging.getLogger("httpx").addFilter(_DropRequestsTo(self.base_url))

@@ -7,6 +7,9 @@ double-submit CSRF token (web.security.new_login_token), as /login does.
 
 from __future__ import annotations
 
+import logging
+import re
+
 from fastapi import APIRouter, Request
 from fastapi.responses import RedirectResponse, Response
 
@@ -18,6 +21,7 @@ from marketplace.accounts.service import (
     request_password_reset,
     reset_password,
 )
+from marketplace.accounts.tasks import RESET_PATH
 from marketplace.catalogue.figures import territory_figures
 from marketplace.territory.service import latest_release
 from web.cards import family_label
@@ -42,6 +46,27 @@ router = APIRouter(include_in_schema=False)
 
 # The reset link's token is in the path: no page of this flow may be cached or tell it onwards.
 PRIVATE_HEADERS = {"Cache-Control": "no-store", "Referrer-Policy": "no-referrer"}
+
+
+class _HideResetTokens(logging.Filter):
+    """Writes the reset link's path without its token in the server's access log: uvicorn quotes
+    each request's path there, and a live link read from a log opens the account. The line stays
+    (that the page was asked is worth seeing), only the token goes; wherever the path stands in
+    the line (behind a root path, say)."""
+
+    TOKEN = re.compile(re.escape(RESET_PATH) + r"[^?#\s\"]+")
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if isinstance(record.args, tuple):
+            record.args = tuple(
+                self.TOKEN.sub(RESET_PATH + "<hidden>", arg) if isinstance(arg, str) else arg
+                for arg in record.args
+            )
+        return True
+
+
+# uvicorn configures its loggers before it imports the app, so the filter set here stays on.
+logging.getLogger("uvicorn.access").addFilter(_HideResetTokens())
 
 
 @router.get("/")
