@@ -215,13 +215,13 @@ def test_three_companies_one_at_90_percent_are_suppressed_four_even_pairs_shown(
     pairs(session, [1234, 1234, 1234, 1234])
     figures = release(session)
     assert tonnes(figures) == {"total": 4900.0, "mineraux": 4900.0}
-    assert figures.contracts_active == 4 and figures.contracts_signed == 4
+    assert figures.contracts_signed == 4
     html = section(client.get("/").text)
     assert html is not None
     assert "Ce que le territoire échange" in html and f"Année {YEAR}" in html
     assert FAMILIES["mineraux"].label_fr in html
     assert f"{format_number(4900, 'fr')} t" in html
-    assert re.search(r"Contrats en cours dans l(&#39;|&#x27;|')année", html), html
+    assert re.search(r"Contrats signés dans l(&#39;|&#x27;|')année", html), html
     assert "Comment ces chiffres sont protégés" in html
     english = section(client.get("/?lang=en").text)
     assert english is not None and "What the territory exchanges" in english
@@ -243,17 +243,17 @@ def test_one_suppressed_family_beside_the_total_takes_the_next_smallest_with_it(
     assert "metaux" not in shown and "chimie" not in shown
 
 
-def test_the_contracts_signed_are_not_shown_when_the_carried_over_ones_would_point_to_a_pair(
+def test_a_contract_carried_over_from_the_year_before_is_counted_in_its_own_year_only(
     session: Session,
 ) -> None:
-    # Four even pairs signed in the year, and one contract carried over from the year before:
-    # active (5) minus signed (4) would say the one pair's contract existed.
+    # Four even pairs signed in the year, and one pair's contract signed the year before and
+    # still running: counted in no release but its own year's, so no two years' counts overlap.
     pairs(session, [100, 100, 100, 100])
     giver, taker = members(session, 2)
     exchange(session, giver, taker, (), activated=datetime(YEAR - 1, 6, 1, tzinfo=UTC))
     figures = release(session)
-    assert figures.contracts_active == 5
-    assert figures.contracts_signed is None
+    assert figures.contracts_signed == 4
+    assert release(session, YEAR - 1).contracts_signed is None  # one pair alone that year
 
 
 def test_other_kinds_and_units_are_cells_of_their_own(session: Session) -> None:
@@ -382,11 +382,11 @@ def test_the_public_api_gives_the_latest_release_as_published(
     # The latest year, with nothing that passed: no older year's figures instead, no value of
     # a suppressed cell.
     assert body["period"] == str(YEAR) and body["period_end"] == f"{YEAR}-12-31"
-    assert body["contracts_active"] is None and body["contracts_signed"] is None
+    assert body["contracts_signed"] is None
     assert body["delivered"] == []
     assert set(body) == {
         "period", "period_start", "period_end", "released_at",
-        "contracts_active", "contracts_signed", "delivered",
+        "contracts_signed", "delivered",
     }  # fmt: skip
 
 
@@ -438,7 +438,7 @@ def test_a_member_with_two_companies_cannot_isolate_a_third_companys_exchanges(
         )
         assert answer.status_code == 201, answer.text
     figures = release(session)
-    assert figures == ExchangeFigures(contracts_active=None, contracts_signed=None, delivered=[])
+    assert figures == ExchangeFigures(contracts_signed=None, delivered=[])
     assert section(client.get("/").text) is None
 
 

@@ -21,7 +21,7 @@ NOT_RELEASED = error_response("No exchange figures have been released yet")
     responses={404: NOT_RELEASED},
 )
 def figures(session: SessionDep) -> FiguresRead:
-    """The latest release of what the territory exchanges: contracts active and signed in the
+    """The latest release of what the territory exchanges: the contracts signed in the
     year, quantities delivered per unit and material family. Only the cells that pass business-
     statistics secrecy are there (a suppressed one is null, or its family left out); the figures
     are computed once per closed year and never change. 404 until a first year is released."""

@@ -23,23 +23,22 @@ class UnitQuantities(_Frozen):
 
 
 class ExchangeFigures(_Frozen):
-    contracts_active: int | None  # contracts active at some time in the period
-    contracts_signed: int | None  # of which signed (countersigned) in the period
+    # Contracts signed (countersigned) in the period. Never the contracts active in it: a
+    # contract runs across years, so two years' active counts would difference into the
+    # contracts that ended, a cell no release checks; each contract is signed in one year only.
+    contracts_signed: int | None
     delivered: list[UnitQuantities]
 
     @property
     def any(self) -> bool:
-        return (
-            self.contracts_active is not None
-            or self.contracts_signed is not None
-            or any(u.total is not None or u.families for u in self.delivered)
+        return self.contracts_signed is not None or any(
+            u.total is not None or u.families for u in self.delivered
         )
 
     @property
     def cells(self) -> int:
-        counts = (self.contracts_active, self.contracts_signed)
         quantities = sum((u.total is not None) + len(u.families) for u in self.delivered)
-        return sum(c is not None for c in counts) + quantities
+        return (self.contracts_signed is not None) + quantities
 
 
 class FiguresRead(_Frozen):
@@ -49,6 +48,5 @@ class FiguresRead(_Frozen):
     period_start: date
     period_end: date
     released_at: datetime
-    contracts_active: int | None
     contracts_signed: int | None
     delivered: list[UnitQuantities]

@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 
 from sqlalchemy.exc import IntegrityError
-from sqlmodel import Session, col, or_, select
+from sqlmodel import Session, col, select
 
 from marketplace.catalogue.cards import legal_units
 from marketplace.exchanges.models import Contract, ContractVersion, Delivery
@@ -102,18 +102,17 @@ def _family(session: Session, contract: Contract) -> tuple[str, str]:
 def compute(session: Session, start: date, end: date) -> ExchangeFigures:
     """The figures of the days `start`..`end` (inclusive) that pass the secrecy rules; live data,
     so for a release only, never for a page."""
-    active_query = select(Contract).where(
-        col(Contract.activated_at).is_not(None),
+    signed_query = select(Contract).where(
+        col(Contract.activated_at) >= _moment(start),
         col(Contract.activated_at) < _moment(end, end=True),
-        or_(col(Contract.closed_at).is_(None), col(Contract.closed_at) >= _moment(start)),
     )
-    active = list(session.exec(active_query).all())
+    signed = list(session.exec(signed_query).all())
     deliveries = session.exec(
         select(Delivery, Contract)
         .join(Contract, col(Contract.id) == col(Delivery.contract_id))
         .where(col(Delivery.delivered_on) >= start, col(Delivery.delivered_on) <= end)
     ).all()
-    contracts = {c.id: c for c in active} | {c.id: c for _, c in deliveries}
+    contracts = {c.id: c for c in signed} | {c.id: c for _, c in deliveries}
     units = legal_units(
         session, [i for c in contracts.values() for i in (c.giver_company_id, c.taker_company_id)]
     )
@@ -125,17 +124,8 @@ def compute(session: Session, start: date, end: date) -> ExchangeFigures:
     def exchange(contract: Contract, weight: float) -> Exchange:
         return Exchange(legal(contract.giver_company_id), legal(contract.taker_company_id), weight)
 
-    # Contracts: the active ones, and of those the ones signed in the year; the ones carried
-    # over from before are never shown, but the active minus the signed would give them.
-    started = _moment(start)
-    signed = [c for c in active if c.activated_at is not None and c.activated_at >= started]
-    carried = [c for c in active if c.id not in {s.id for s in signed}]
-    counted = {
-        "signed": [exchange(c, 1) for c in signed],
-        "carried": [exchange(c, 1) for c in carried],
-    }
-    active_shown = publishable([*counted["signed"], *counted["carried"]])
-    counts_shown = suppress_beside_total(counted, active_shown) - {"carried"}
+    # Contracts signed in the period: a cell of its own, beside no total.
+    signed_shown = publishable([exchange(c, 1) for c in signed])
 
     # Quantities delivered, per unit (never added across units) and per family.
     cells: dict[str, dict[str, list[Exchange]]] = defaultdict(lambda: defaultdict(list))
@@ -159,8 +149,7 @@ def compute(session: Session, start: date, end: date) -> ExchangeFigures:
         if total is not None or family_cells:
             delivered.append(UnitQuantities(unit=unit, total=total, families=family_cells))
     return ExchangeFigures(
-        contracts_active=len(active) if active_shown else None,
-        contracts_signed=len(signed) if "signed" in counts_shown else None,
+        contracts_signed=len(signed) if signed_shown else None,
         delivered=delivered,
     )
 
