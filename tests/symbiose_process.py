@@ -5,13 +5,17 @@ database of its own (a temporary SQLite file, or a PostgreSQL database next to t
 from __future__ import annotations
 
 import os
+import socket
 import subprocess
 import sys
 import textwrap
-from collections.abc import Iterator
+import time
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from pathlib import Path
+from typing import IO
 
+import httpx
 import sqlalchemy as sa
 from sqlalchemy.engine import make_url
 
@@ -110,3 +114,37 @@ def read_identities_over_http(database_url: str, **env: str) -> int:
     )
     assert done.returncode == 0, done.stderr
     return int(done.stdout.split()[-1])
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+@contextmanager
+def served_app(
+    env: Mapping[str, str], output: IO[bytes] | int = subprocess.DEVNULL
+) -> Iterator[str]:
+    """`symbiose serve` as an operator runs it (uvicorn, its access log and proxy settings), on
+    the database `env` names, migrated first; its output to `output`. Yields its base URL."""
+    subprocess.run([str(SYMBIOSE), "db", "upgrade"], env=env, check=True, capture_output=True)
+    port = free_port()
+    server = subprocess.Popen(
+        [str(SYMBIOSE), "serve", "--host", "127.0.0.1", "--port", str(port)],
+        env=env,
+        stdout=output,
+        stderr=subprocess.STDOUT,
+    )
+    base = f"http://127.0.0.1:{port}"
+    try:
+        for _ in range(200):
+            try:
+                if httpx.get(f"{base}/api/v1/health", timeout=1).status_code == 200:
+                    break
+            except httpx.TransportError:
+                time.sleep(0.1)
+        yield base
+    finally:
+        server.terminate()
+        server.wait(timeout=20)

@@ -15,9 +15,6 @@ import logging
 import os
 import re
 import secrets
-import socket
-import subprocess
-import sys
 import time
 import uuid
 from collections.abc import Iterator
@@ -47,6 +44,7 @@ from tests.factories import (
     create_tenant,
     create_user_row,
 )
+from tests.symbiose_process import served_app
 from tests.test_exchange_figures import SWARF, YEAR, exchange, members, release, tonnes
 from tests.test_listing_gone import GONE, links  # noqa: F401 - the fixture, shared
 from tests.test_web import csrf_of, login, reloaded, token_in
@@ -59,12 +57,6 @@ def fresh_rate_limit() -> Iterator[None]:
     ratelimit.reset()
     yield
     ratelimit.reset()
-
-
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
 
 
 VARYING_HEADERS = {"date", "set-cookie", "x-request-id", "content-length"}
@@ -468,35 +460,15 @@ def test_reset_answers_for_a_known_and_an_unknown_address_have_the_same_headers(
 @pytest.fixture(scope="module")
 def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, Path]]:
     """The app as `symbiose serve` runs it (uvicorn and its access log), its output in a file."""
-    symbiose = str(Path(sys.executable).with_name("symbiose"))
     folder = tmp_path_factory.mktemp("served-issue13")
     env = {
         **os.environ,
         "SYMBIOSE_DATABASE_URL": f"sqlite:///{folder / 'served.db'}",
         "SYMBIOSE_RATE_LIMIT_URL": "",
     }
-    subprocess.run([symbiose, "db", "upgrade"], env=env, check=True, capture_output=True)
-    port = _free_port()
     output = folder / "server.log"
-    with output.open("wb") as sink:
-        server = subprocess.Popen(
-            [symbiose, "serve", "--host", "127.0.0.1", "--port", str(port)],
-            env=env,
-            stdout=sink,
-            stderr=subprocess.STDOUT,
-        )
-        base = f"http://127.0.0.1:{port}"
-        try:
-            for _ in range(200):
-                try:
-                    if httpx.get(f"{base}/api/v1/health", timeout=1).status_code == 200:
-                        break
-                except httpx.TransportError:
-                    time.sleep(0.1)
-            yield base, output
-        finally:
-            server.terminate()
-            server.wait(timeout=20)
+    with output.open("wb") as sink, served_app(env, sink) as base:
+        yield base, output
 
 
 def test_a_reset_link_is_not_written_to_the_access_log(served: tuple[str, Path]) -> None:

@@ -7,13 +7,8 @@ whether an e-mail has an account; each test asserts what it must not gain.
 from __future__ import annotations
 
 import os
-import socket
-import subprocess
-import sys
-import time
 import uuid
 from collections.abc import Iterator
-from pathlib import Path
 
 import httpx
 import pytest
@@ -25,6 +20,7 @@ from core import ratelimit
 from core.settings import get_settings
 from marketplace.accounts.models import Role
 from tests.factories import PASSWORD, bearer, create_tenant, create_user_row
+from tests.symbiose_process import free_port, served_app
 from tests.test_alerts import SmtpServer
 
 MID_MINUTE = 6_000_030.0  # the catalogue's fixed window does not roll over during a test
@@ -91,16 +87,10 @@ def test_the_pages_and_the_api_share_the_company_budget(
     assert page.status_code == 429
 
 
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
-
-
 @pytest.fixture
 def relay(monkeypatch: pytest.MonkeyPatch) -> Iterator[SmtpServer]:
     """A local SMTP relay (aiosmtpd) keeping what it is sent."""
-    server = SmtpServer(port=_free_port())
+    server = SmtpServer(port=free_port())
     server.start()
     monkeypatch.setattr(get_settings(), "smtp_host", "127.0.0.1")
     monkeypatch.setattr(get_settings(), "smtp_port", server.port)
@@ -111,7 +101,6 @@ def relay(monkeypatch: pytest.MonkeyPatch) -> Iterator[SmtpServer]:
 @pytest.fixture(scope="module")
 def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """The app as `symbiose serve` runs it (uvicorn, its proxy settings), on its own database."""
-    symbiose = str(Path(sys.executable).with_name("symbiose"))
     database = tmp_path_factory.mktemp("served") / "served.db"
     env = {
         **os.environ,
@@ -120,26 +109,8 @@ def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         "SYMBIOSE_RATE_LIMIT_URL": "",
         "SYMBIOSE_TRUSTED_PROXIES": "",
     }
-    subprocess.run([symbiose, "db", "upgrade"], env=env, check=True, capture_output=True)
-    port = _free_port()
-    server = subprocess.Popen(
-        [symbiose, "serve", "--host", "127.0.0.1", "--port", str(port)],
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    base = f"http://127.0.0.1:{port}"
-    try:
-        for _ in range(200):
-            try:
-                if httpx.get(f"{base}/api/v1/health", timeout=1).status_code == 200:
-                    break
-            except httpx.TransportError:
-                time.sleep(0.1)
+    with served_app(env) as base:
         yield base
-    finally:
-        server.terminate()
-        server.wait(timeout=20)
 
 
 def test_a_spoofed_forwarded_for_from_an_untrusted_peer_buys_no_budget(served: str) -> None:

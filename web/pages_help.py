@@ -20,6 +20,7 @@ from privacy.generalisation import (
     MaterialLevel,
     quantity_class,
 )
+from web.cards import family_label
 from web.i18n import page_locale
 from web.templating import render
 
@@ -34,11 +35,10 @@ class FamilyRow:
 
 def _families(locale: str) -> list[FamilyRow]:
     rows = []
-    for key, family in FAMILIES.items():
+    for key in FAMILIES:
         chapters = [chapter for chapter, owner in CHAPTER_FAMILY.items() if owner == key]
         if chapters:
-            label = family.label_fr if locale == "fr" else family.label_en
-            rows.append(FamilyRow(label, ", ".join(chapters)))
+            rows.append(FamilyRow(family_label(key, locale), ", ".join(chapters)))
     return rows
 
 

@@ -1,6 +1,6 @@
 """Business-statistics secrecy for cells made of exchanges between two companies (pure).
 
-A cell (the tonnes of one family delivered in a year, the contracts active in a year) sums
+A cell (the tonnes of one family delivered in a year, the contracts signed in a year) sums
 exchanges, each between a giver and a taker, and each side knows its own exchanges. The usual
 rules, at least 3 companies and none above 85 % of the cell, are written for cells where each
 company contributes alone; here each exchange has two contributors, so they do not suffice:
